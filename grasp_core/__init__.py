@@ -3,8 +3,11 @@
 from .adapters import Adapter, LoraModule, classify_module, load_adapter
 from .errors import GraspError
 from .factors import Factor, FactorSet, cosine_matrix, identify, load_factors, logit_lens, orthonormal_basis, save_factors
+from .methods import METHODS, Method, get_method
 from .models import BaseModel, default_device, load_base, load_config, prepare_bundled, resolve_base, tiny_model
 from .spectra import ModuleSpectrum, adapter_spectra, lowrank_svd, spectra_table
+from .train import TrainHooks, TrainResult, train
+from .trainconfig import TrainConfig
 
 __all__ = [
     "Adapter",
@@ -13,11 +16,17 @@ __all__ = [
     "FactorSet",
     "GraspError",
     "LoraModule",
+    "METHODS",
+    "Method",
     "ModuleSpectrum",
+    "TrainConfig",
+    "TrainHooks",
+    "TrainResult",
     "adapter_spectra",
     "classify_module",
     "cosine_matrix",
     "default_device",
+    "get_method",
     "identify",
     "load_adapter",
     "load_base",
@@ -31,4 +40,5 @@ __all__ = [
     "save_factors",
     "spectra_table",
     "tiny_model",
+    "train",
 ]
