@@ -2,9 +2,21 @@
 
 from .adapters import Adapter, LoraModule, classify_module, load_adapter
 from .errors import GraspError
-from .factors import Factor, FactorSet, cosine_matrix, identify, load_factors, logit_lens, orthonormal_basis, save_factors
+from .factors import (
+    Factor,
+    FactorSet,
+    cosine_matrix,
+    identify,
+    load_factors,
+    logit_lens,
+    orthonormal_basis,
+    save_factors,
+)
+from .jobs import cancel, resume, run_foreground, submit
 from .methods import METHODS, Method, get_method
 from .models import BaseModel, default_device, load_base, load_config, prepare_bundled, resolve_base, tiny_model
+from .runs import Run, RunStatus, config_key, find_by_key, get_run, list_runs, runs_root
+from .scan import FactorScan, ScanConfig, scan, steering_preview
 from .spectra import ModuleSpectrum, adapter_spectra, lowrank_svd, spectra_table
 from .train import TrainHooks, TrainResult, train
 from .trainconfig import TrainConfig
@@ -13,21 +25,30 @@ __all__ = [
     "Adapter",
     "BaseModel",
     "Factor",
+    "FactorScan",
     "FactorSet",
     "GraspError",
     "LoraModule",
     "METHODS",
     "Method",
     "ModuleSpectrum",
+    "Run",
+    "RunStatus",
+    "ScanConfig",
     "TrainConfig",
     "TrainHooks",
     "TrainResult",
     "adapter_spectra",
+    "cancel",
     "classify_module",
+    "config_key",
     "cosine_matrix",
     "default_device",
+    "find_by_key",
     "get_method",
+    "get_run",
     "identify",
+    "list_runs",
     "load_adapter",
     "load_base",
     "load_config",
@@ -37,8 +58,14 @@ __all__ = [
     "orthonormal_basis",
     "prepare_bundled",
     "resolve_base",
+    "resume",
+    "run_foreground",
+    "runs_root",
     "save_factors",
+    "scan",
     "spectra_table",
+    "steering_preview",
+    "submit",
     "tiny_model",
     "train",
 ]

@@ -53,8 +53,12 @@ def _identify_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--adapter", required=True, help="PEFT LoRA adapter folder")
     p.add_argument("--top-k", type=int, default=8, help="global factors kept per side (default 8)")
     p.add_argument("--per-module", type=int, default=1, help="directions kept per module (default 1)")
-    p.add_argument("--out", default=None, help="factors file to write (.safetensors); default: <adapter>/factors.safetensors")
-    p.add_argument("--logit-lens", type=int, default=0, metavar="N", help="show N promoted/suppressed tokens per global factor")
+    p.add_argument(
+        "--out", default=None, help="factors file to write (.safetensors); default: <adapter>/factors.safetensors"
+    )
+    p.add_argument(
+        "--logit-lens", type=int, default=0, metavar="N", help="show N promoted/suppressed tokens per global factor"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -71,7 +75,11 @@ def resolve_adapter_base(adapter_dir: str, base: str | None) -> str:
     return str(found)
 
 
-@command("identify", "Find candidate factor directions in a LoRA adapter (spectra, global and per-module factors).", _identify_args)
+@command(
+    "identify",
+    "Find candidate factor directions in a LoRA adapter (spectra, global and per-module factors).",
+    _identify_args,
+)
 def run_identify(ns: argparse.Namespace) -> int:
     from .adapters import load_adapter
     from .factors import identify, logit_lens, save_factors
@@ -95,12 +103,21 @@ def run_identify(ns: argparse.Namespace) -> int:
             if f.scope == "global":
                 lens[f.id] = logit_lens(bm.model, bm.tokenizer, f.vector, ns.logit_lens)
     if ns.json:
-        _print_json({"adapter": adapter.summary(), "factors_file": str(out), "spectra": spectra_table(spectra),
-                     "factors": fs.meta()["factors"], "logit_lens": lens})
+        _print_json(
+            {
+                "adapter": adapter.summary(),
+                "factors_file": str(out),
+                "spectra": spectra_table(spectra),
+                "factors": fs.meta()["factors"],
+                "logit_lens": lens,
+            }
+        )
         return 0
     s = adapter.summary()
-    print(f"adapter {s['path']}  base {base}  rank {s['rank']}  modules {s['n_modules']} "
-          f"({s['n_write']} write, {s['n_read']} read)")
+    print(
+        f"adapter {s['path']}  base {base}  rank {s['rank']}  modules {s['n_modules']} "
+        f"({s['n_write']} write, {s['n_read']} read)"
+    )
     if adapter.unclassified:
         print(f"unclassified modules (neither write nor read, not used for factors): {', '.join(adapter.unclassified)}")
     print(f"{'#':>3} {'id':<28} {'sigma':>9} {'energy':>7} {'stream layer':>12}")
@@ -112,6 +129,236 @@ def run_identify(ns: argparse.Namespace) -> int:
                 print("      suppresses: " + " ".join(repr(t) for t, _ in lens[f.id]["suppressed"]))
     print(f"wrote {len(fs)} factors to {out}")
     return 0
+
+
+# ---------------------------------------------------------------- scan (top-activating prompts, steering preview)
+
+
+def _scan_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--base", default=None, help="base alias, folder, .gguf or hub id (default: the factors file's)")
+    p.add_argument("--adapter", default=None, help="PEFT LoRA folder to load on the base (default: base only)")
+    p.add_argument("--factors", required=True, help="factors file written by `grasp identify`")
+    p.add_argument("--prompts", required=True, help="corpus: JSONL chats (`messages`) or text, one prompt a line")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--factor-ids", nargs="+", default=None, metavar="ID", help="factor ids to scan")
+    which.add_argument("--select", default=None, metavar="I,J", help="factor indices to scan, e.g. 0,2")
+    p.add_argument("--top", type=int, default=5, help="top-activating prompts per factor (default 5)")
+    p.add_argument("--batch-size", type=int, default=8, help="prompts per forward pass (default 8)")
+    p.add_argument("--max-length", type=int, default=256, help="tokens kept per prompt (default 256)")
+    p.add_argument("--no-cache", action="store_true", help="recompute even when a cached scan exists")
+    p.add_argument("--steer", default=None, metavar="PROMPT", help="also generate replies steered by -a, 0, +a")
+    p.add_argument("--alpha", type=float, default=8.0, help="steering strength a (default 8)")
+    p.add_argument("--max-new-tokens", type=int, default=40, help="tokens per steered reply (default 40)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _chosen_factors(fs: Any, ids: list[str] | None, select: str | None) -> list[Any]:
+    if ids:
+        return [fs.by_id(i) for i in ids]
+    if select:
+        try:
+            indices = [int(x) for x in select.split(",") if x.strip()]
+        except ValueError:
+            raise GraspError(f"--select expects comma-separated factor indices such as 0,2, got {select!r}") from None
+        return [fs.select(i) for i in indices]
+    chosen = [f for f in fs.factors if f.scope == "global"][:4]
+    return chosen or fs.factors[:4]
+
+
+@command(
+    "scan", "Top-activating prompts (per-token values) of chosen factors, with optional steering previews.", _scan_args
+)
+def run_scan(ns: argparse.Namespace) -> int:
+    from .factors import load_factors
+    from .scan import ScanConfig, load_scan_model, scan, steering_preview
+
+    config = ScanConfig(top=ns.top, batch_size=ns.batch_size, max_length=ns.max_length, use_cache=not ns.no_cache)
+    fs = load_factors(ns.factors)
+    chosen = _chosen_factors(fs, ns.factor_ids, ns.select)
+    base = ns.base or fs.base or (resolve_adapter_base(ns.adapter, None) if ns.adapter else None)
+    if not base:
+        raise GraspError(f"factors file {ns.factors} names no base model: pass --base")
+    from .data import load_corpus
+
+    load_corpus(ns.prompts)  # a bad corpus fails before the model loads
+    model, tokenizer, adapter_hash = load_scan_model(base, ns.adapter)
+    results = scan(
+        model, tokenizer, ns.prompts, chosen, config, model_id=base, adapter_hash=adapter_hash, progress=not ns.json
+    )
+    previews = {}
+    if ns.steer is not None:
+        for f in chosen:
+            samples = steering_preview(
+                model, tokenizer, ns.steer, f.vector, f.stream_layer, (-ns.alpha, 0.0, ns.alpha), ns.max_new_tokens
+            )
+            previews[f.id] = [{"alpha": s.alpha, "text": s.text} for s in samples]
+    if ns.json:
+        _print_json(
+            {
+                "base": base,
+                "adapter": ns.adapter,
+                "factors_file": ns.factors,
+                "prompts": ns.prompts,
+                "scans": [r.to_dict() for r in results],
+                "steering": previews,
+            }
+        )
+        return 0
+    for r in results:
+        where = "adapter on" if r.adapter else "base only"
+        print(
+            f"== {r.factor_id}  stream layer {r.stream_layer}  ({where}; {r.n_prompts} prompts, {r.n_tokens} tokens, "
+            f"mean {r.mean:+.3f}, std {r.std:.3f}{', cached' if r.cached else ''})"
+        )
+        for rank, p in enumerate(r.top):
+            peak = max(range(len(p.values)), key=lambda t: p.values[t])
+            text = " ".join(p.text.split())
+            print(f"  {rank + 1:>2}. score {p.score:+.3f}  peak {p.tokens[peak]!r}  #{p.index}: {text[:90]}")
+        for s in previews.get(r.factor_id, []):
+            print(f"  steer {s['alpha']:+g}: {' '.join(str(s['text']).split())[:100]}")
+    return 0
+
+
+# ---------------------------------------------------------------- train, runs, cancel, logs (run registry)
+
+
+def _train_args(p: argparse.ArgumentParser) -> None:
+    from .trainconfig import TrainConfig
+
+    TrainConfig.add_arguments(p)
+    p.add_argument("--background", action="store_true", help="queue the run as a detached job and print its id")
+    p.add_argument("--resume", metavar="RUN", default=None, help="continue a cancelled/failed run from its checkpoint")
+    p.add_argument("--skip-existing", action="store_true", help="print the finished run of the same config, if any")
+
+
+def _fmt_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(round(seconds))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def _run_line(run: Any) -> str:
+    s = run.status
+    where = f"adapter {s.adapter}" if s.state == "done" else f"step {s.step}/{s.total or '?'}"
+    return f"run {run.id}: {s.state} ({where})" + (f": {s.error}" if s.error else "")
+
+
+@command("train", "Fine-tune a LoRA (any method) in the foreground or as a background job.", _train_args)
+def run_train(ns: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .jobs import resume, run_foreground, submit
+    from .runs import find_by_key
+    from .trainconfig import TrainConfig
+
+    if ns.resume:
+        given = [f.name for f in dataclasses.fields(TrainConfig) if getattr(ns, f.name, None) is not None]
+        if given:
+            flags = ", ".join("--" + n.replace("_", "-") for n in given)
+            raise GraspError(f"--resume continues the run's saved config; drop {flags}")
+        if ns.background:
+            run = resume(ns.resume)
+            print(run.id)
+            return 0
+        run = run_foreground(ns.resume)
+    else:
+        config = TrainConfig.from_args(ns)
+        if ns.skip_existing:
+            found = find_by_key(config)
+            if found is not None:
+                print(f"run {found.id} already trained this config: {found.status.adapter}")
+                return 0
+        if ns.background:
+            run = submit(config)
+            print(run.id)
+            return 0
+        run = run_foreground(config)
+    s = run.status
+    if s.state == "done":
+        print(s.adapter)
+        return 0
+    if s.state == "cancelled":
+        print(f"{_run_line(run)}; continue with: grasp train --resume {run.id}", file=sys.stderr)
+        return 130
+    raise GraspError(_run_line(run) + f"; see grasp logs {run.id}")
+
+
+def _runs_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+@command("runs", "List the runs of the registry: id, method, state, progress, ETA, loss.", _runs_args)
+def run_runs(ns: argparse.Namespace) -> int:
+    from .runs import list_runs
+
+    runs = list_runs()
+    if ns.json:
+        _print_json([r.summary() for r in runs])
+        return 0
+    if not runs:
+        print("no runs yet: start one with grasp train --data chats.jsonl [--background]")
+        return 0
+    print(f"{'id':<34} {'method':<8} {'state':<10} {'progress':>14} {'eta':>7} {'loss':>8}")
+    for r in runs:
+        s = r.status
+        progress = f"{s.step}/{s.total} {100 * (s.progress or 0):3.0f}%" if s.total else "-"
+        loss = f"{s.loss:.4f}" if s.loss is not None else "-"
+        eta = _fmt_eta(s.eta_s) if s.state == "running" else "-"
+        print(f"{r.id:<34} {r.config.method:<8} {s.state:<10} {progress:>14} {eta:>7} {loss:>8}")
+    return 0
+
+
+def _cancel_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run id (see grasp runs)")
+    p.add_argument("--wait", type=float, default=0.0, metavar="S", help="wait up to S seconds for it to stop")
+
+
+@command("cancel", "Cancel a queued or running run (a running one checkpoints first, to resume).", _cancel_args)
+def run_cancel(ns: argparse.Namespace) -> int:
+    from .jobs import cancel
+
+    run = cancel(ns.run, wait_s=ns.wait)
+    if run.status.state == "running":
+        print(f"run {run.id}: cancel requested; it stops after its current step")
+    else:
+        print(_run_line(run))
+    return 0
+
+
+def _logs_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run id (see grasp runs)")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing until the run ends")
+
+
+@command("logs", "Print a run's log (worker output, progress lines, errors).", _logs_args)
+def run_logs(ns: argparse.Namespace) -> int:
+    import time
+
+    from .runs import ACTIVE, LOG_FILE, get_run, reap_stale, registry_lock
+
+    run = get_run(ns.run)
+    path = run.dir / LOG_FILE
+    pos = 0
+    while True:
+        if path.is_file():
+            with path.open("rb") as f:
+                f.seek(pos)
+                chunk = f.read()
+            pos += len(chunk)
+            sys.stdout.write(chunk.decode("utf-8", errors="replace"))
+            sys.stdout.flush()
+        if not ns.follow:
+            return 0
+        with registry_lock(run.root):
+            run = get_run(run.id, run.root)
+            reap_stale(run)
+        if run.status.state not in ACTIVE:
+            if path.is_file() and path.stat().st_size > pos:
+                continue  # print what the worker wrote last, then stop
+            print(f"[{_run_line(run)}]")
+            return 0
+        time.sleep(0.5)
 
 
 # ---------------------------------------------------------------- entry point
