@@ -26,11 +26,28 @@ ADAPTER_WEIGHTS_PICKLE = "adapter_model.bin"
 # gpt-neox: attention.dense, mlp.dense_4h_to_h write; query_key_value, dense_h_to_4h read.
 # phi / opt style: out_proj, fc2 write; fc1 read. phi3: qkv_proj, gate_up_proj read.
 MODULE_SIDES: dict[str, Side] = {
-    "o_proj": "write", "down_proj": "write", "c_proj": "write", "dense": "write",
-    "dense_4h_to_h": "write", "out_proj": "write", "fc2": "write", "w2": "write",
-    "q_proj": "read", "k_proj": "read", "v_proj": "read", "gate_proj": "read", "up_proj": "read",
-    "c_attn": "read", "c_fc": "read", "query_key_value": "read", "dense_h_to_4h": "read",
-    "fc1": "read", "qkv_proj": "read", "gate_up_proj": "read", "w1": "read", "w3": "read",
+    "o_proj": "write",
+    "down_proj": "write",
+    "c_proj": "write",
+    "dense": "write",
+    "dense_4h_to_h": "write",
+    "out_proj": "write",
+    "fc2": "write",
+    "w2": "write",
+    "q_proj": "read",
+    "k_proj": "read",
+    "v_proj": "read",
+    "gate_proj": "read",
+    "up_proj": "read",
+    "c_attn": "read",
+    "c_fc": "read",
+    "query_key_value": "read",
+    "dense_h_to_4h": "read",
+    "fc1": "read",
+    "qkv_proj": "read",
+    "gate_up_proj": "read",
+    "w1": "read",
+    "w3": "read",
 }
 
 _LAYER_RE = re.compile(r"\.(?:layers|h|layer|blocks)\.(\d+)\.")
@@ -189,7 +206,7 @@ def load_adapter(path: str | Path, base_config: Any | None = None) -> Adapter:
     for name in sorted(pairs, key=_natural_key):
         ab = pairs[name]
         if "A" not in ab or "B" not in ab:
-            raise GraspError(f"{folder / ADAPTER_WEIGHTS}: module {name} has lora_{'A' if 'B' in ab else 'B'} only")
+            raise GraspError(f"{folder / ADAPTER_WEIGHTS}: module {name} has lora_{'B' if 'B' in ab else 'A'} only")
         A, B = ab["A"].float(), ab["B"].float()
         if A.dim() != 2 or B.dim() != 2 or A.shape[0] != B.shape[1]:
             raise GraspError(

@@ -33,7 +33,9 @@ def check_messages(messages: Any, where: str, need_assistant: bool = True) -> li
         if not isinstance(m, dict) or "role" not in m or "content" not in m:
             raise GraspError(f"{where}: message {j} needs `role` and `content`")
         if m["role"] not in ROLES:
-            raise GraspError(f"{where}: message {j} has unknown role {m['role']!r} (expected one of {', '.join(ROLES)})")
+            raise GraspError(
+                f"{where}: message {j} has unknown role {m['role']!r} (expected one of {', '.join(ROLES)})"
+            )
         if not isinstance(m["content"], str):
             raise GraspError(f"{where}: message {j} `content` must be a string")
     if need_assistant and not any(m["role"] == "assistant" for m in messages):
@@ -71,7 +73,7 @@ def load_corpus(path: str | Path) -> list[list[dict[str, str]] | str]:
             elif isinstance(obj, dict) and isinstance(obj.get("text"), str):
                 items.append(obj["text"])
             else:
-                raise GraspError(f"{where}: expected {{\"messages\": [...]}}, {{\"text\": ...}} or a string")
+                raise GraspError(f'{where}: expected {{"messages": [...]}}, {{"text": ...}} or a string')
     else:
         items = [line.rstrip("\n") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     if not items:
@@ -90,7 +92,9 @@ def has_chat_template(tokenizer: Any) -> bool:
     return bool(getattr(tokenizer, "chat_template", None))
 
 
-def encode_chat(tokenizer: Any, messages: list[dict[str, str]], max_length: int | None = None) -> tuple[list[int], list[int]]:
+def encode_chat(
+    tokenizer: Any, messages: list[dict[str, str]], max_length: int | None = None
+) -> tuple[list[int], list[int]]:
     """Token ids and labels of a chat; labels are -100 except on assistant turns (loss on assistant tokens only).
 
     The chat template is applied to growing prefixes; each assistant turn's tokens are the difference between

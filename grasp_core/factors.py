@@ -85,14 +85,21 @@ class FactorSet:
 
     def select(self, i: int) -> Factor:
         if not 0 <= i < len(self.factors):
-            raise GraspError(f"factor index {i} out of range: this set has {len(self.factors)} factors (0..{len(self.factors) - 1})")
+            raise GraspError(
+                f"factor index {i} out of range: this set has {len(self.factors)} factors (0..{len(self.factors) - 1})"
+            )
         return self.factors[i]
 
     def meta(self) -> dict[str, Any]:
         return {
-            "format_version": self.format_version, "base": self.base, "adapter": self.adapter,
-            "adapter_hash": self.adapter_hash, "d_model": self.d_model, "n_layers": self.n_layers,
-            "created": self.created, "global_sigma": self.global_sigma,
+            "format_version": self.format_version,
+            "base": self.base,
+            "adapter": self.adapter,
+            "adapter_hash": self.adapter_hash,
+            "d_model": self.d_model,
+            "n_layers": self.n_layers,
+            "created": self.created,
+            "global_sigma": self.global_sigma,
             "factors": [f.meta() for f in self.factors],
         }
 
@@ -125,10 +132,18 @@ def global_factors(
         z = Z[:, j]
         sign = torch.sign(z[z.abs().argmax()]) or 1.0
         loadings = [float(proj[j, layer_idx == l].norm()) for l in range(n_layers)]
-        factors.append(Factor(
-            id=f"global-{side}-{j}", scope="global", side=side, sigma=float(S_g[j]), energy=energy[j],
-            vector=(z * sign).float().contiguous(), index=j, loadings=loadings,
-        ))
+        factors.append(
+            Factor(
+                id=f"global-{side}-{j}",
+                scope="global",
+                side=side,
+                sigma=float(S_g[j]),
+                energy=energy[j],
+                vector=(z * sign).float().contiguous(),
+                index=j,
+                loadings=loadings,
+            )
+        )
     return factors, [float(x) for x in S_g]
 
 
@@ -141,10 +156,19 @@ def module_factors(spectra: list[ModuleSpectrum], top_k: int = 1) -> list[Factor
         dirs = s.U if s.side == "write" else s.V  # (d_model, r)
         energy = s.S.double() ** 2 / max(s.energy, 1e-30)
         for i in range(min(top_k, dirs.shape[1])):
-            out.append(Factor(
-                id=f"L{s.layer}.{s.kind}.{s.side}-{i}", scope="module", side=s.side, sigma=float(s.S[i]),
-                energy=float(energy[i]), vector=dirs[:, i].float().contiguous(), layer=s.layer, module=s.name, index=i,
-            ))
+            out.append(
+                Factor(
+                    id=f"L{s.layer}.{s.kind}.{s.side}-{i}",
+                    scope="module",
+                    side=s.side,
+                    sigma=float(s.S[i]),
+                    energy=float(energy[i]),
+                    vector=dirs[:, i].float().contiguous(),
+                    layer=s.layer,
+                    module=s.name,
+                    index=i,
+                )
+            )
     return out
 
 
@@ -172,8 +196,13 @@ def identify(
     if len(dims) != 1:
         raise GraspError(f"adapter {adapter.path}: candidate directions of different widths {sorted(dims)}")
     return FactorSet(
-        factors=factors, base=adapter.base, adapter=str(adapter.path), adapter_hash=adapter.hash,
-        d_model=dims.pop(), n_layers=n_layers, global_sigma=global_sigma,
+        factors=factors,
+        base=adapter.base,
+        adapter=str(adapter.path),
+        adapter_hash=adapter.hash,
+        d_model=dims.pop(),
+        n_layers=n_layers,
+        global_sigma=global_sigma,
     )
 
 
@@ -229,9 +258,15 @@ def load_factors(path: str | Path) -> FactorSet:
             raise GraspError(f"{path}: factor {i} ({fm.get('id')}) has no vector")
         factors.append(Factor(vector=tensors[f"factor.{i}"], **fm))
     return FactorSet(
-        factors=factors, base=meta.get("base"), adapter=meta["adapter"], adapter_hash=meta["adapter_hash"],
-        d_model=int(meta["d_model"]), n_layers=int(meta["n_layers"]), global_sigma=meta.get("global_sigma", {}),
-        created=meta.get("created", 0.0), format_version=meta.get("format_version", FORMAT_VERSION),
+        factors=factors,
+        base=meta.get("base"),
+        adapter=meta["adapter"],
+        adapter_hash=meta["adapter_hash"],
+        d_model=int(meta["d_model"]),
+        n_layers=int(meta["n_layers"]),
+        global_sigma=meta.get("global_sigma", {}),
+        created=meta.get("created", 0.0),
+        format_version=meta.get("format_version", FORMAT_VERSION),
     )
 
 
@@ -249,6 +284,6 @@ def logit_lens(model: Any, tokenizer: Any, direction: Tensor, k: int = 10) -> di
     bottom = torch.topk(-logits, k)
     dec = lambda i: tokenizer.decode([int(i)])  # noqa: E731
     return {
-        "promoted": [(dec(i), float(v)) for v, i in zip(top.values, top.indices)],
-        "suppressed": [(dec(i), float(-v)) for v, i in zip(bottom.values, bottom.indices)],
+        "promoted": [(dec(i), float(v)) for v, i in zip(top.values, top.indices, strict=False)],
+        "suppressed": [(dec(i), float(-v)) for v, i in zip(bottom.values, bottom.indices, strict=False)],
     }

@@ -74,13 +74,13 @@ def ablate(model: Any, Z: Tensor, layers: Sequence[int] | None = None) -> Iterat
 
 
 @contextmanager
-def steer(model: Any, vector: Tensor, layers: Sequence[int]) -> Iterator[None]:
-    """Add `vector` (d_model,) to the residual stream at the output of the given layers."""
+def steer(model: Any, vector: Tensor, layers: Sequence[int], include_embeddings: bool = False) -> Iterator[None]:
+    """Add `vector` (d_model,) to the residual stream at the output of the given layers (and the embeddings)."""
 
     def fn(h: Tensor) -> Tensor:  # (B, T, d_model)
         return h + vector.to(h.device, h.dtype)
 
-    with _forward_hooks(_targets(model, layers, False), lambda mod, args, out: _map_output(out, fn)):
+    with _forward_hooks(_targets(model, layers, include_embeddings), lambda mod, args, out: _map_output(out, fn)):
         yield
 
 
@@ -122,6 +122,7 @@ def record_residual(model: Any, stream_layers: Sequence[int], stop_early: bool =
     deepest = max(stream_layers)
     handles = []
     for i in sorted(set(stream_layers)):
+
         def hook(mod: nn.Module, args: Any, out: Any, i: int = i) -> None:
             recorded[i] = _hidden(out).detach()
             if stop_early and i == deepest:

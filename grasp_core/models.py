@@ -80,11 +80,9 @@ def convert_gguf(gguf_path: Path, target: Path) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
-    model = AutoModelForCausalLM.from_pretrained(
-        str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32
-    )
+    model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32)
     # The GGUF loader marks the model as quantised; the weights are already dequantised floats.
-    model.hf_quantizer = None
+    setattr(model, "hf_quantizer", None)  # noqa: B010 (mypy types the attribute as a module)
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +182,8 @@ def load_base(
         raise _hub_error(spec, e) from None
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    model.to(dev).eval()
+    nn.Module.to(model, dev)  # in place; transformers' typed wrapper of .to confuses mypy
+    model.eval()
     return BaseModel(model=model, tokenizer=tok, spec=spec, path=path)
 
 
@@ -193,17 +192,52 @@ def tiny_model(family: str = "llama", seed: int = 0, **overrides: Any) -> Any:
     from transformers import AutoConfig, AutoModelForCausalLM
 
     base: dict[str, dict[str, Any]] = {
-        "llama": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4,
-                      num_key_value_heads=2, vocab_size=256, max_position_embeddings=256),
-        "qwen2": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4,
-                      num_key_value_heads=2, vocab_size=256, max_position_embeddings=256),
-        "mistral": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4,
-                        num_key_value_heads=2, vocab_size=256, max_position_embeddings=256),
-        "gemma": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4,
-                      num_key_value_heads=2, head_dim=16, vocab_size=256, max_position_embeddings=256),
+        "llama": dict(
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=4,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            vocab_size=256,
+            max_position_embeddings=256,
+        ),
+        "qwen2": dict(
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=4,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            vocab_size=256,
+            max_position_embeddings=256,
+        ),
+        "mistral": dict(
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=4,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            vocab_size=256,
+            max_position_embeddings=256,
+        ),
+        "gemma": dict(
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=4,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            head_dim=16,
+            vocab_size=256,
+            max_position_embeddings=256,
+        ),
         "gpt2": dict(n_embd=64, n_layer=4, n_head=4, vocab_size=256, n_positions=256),
-        "gpt_neox": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4,
-                         vocab_size=256, max_position_embeddings=256),
+        "gpt_neox": dict(
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=4,
+            num_attention_heads=4,
+            vocab_size=256,
+            max_position_embeddings=256,
+        ),
     }
     if family not in base:
         raise GraspError(f"unknown tiny model family {family!r}; known: {', '.join(base)}")

@@ -70,12 +70,17 @@ def spectra_table(spectra: list[ModuleSpectrum], top: int = 8) -> list[dict[str,
     """One plain row per module (for tables, JSON and plots)."""
     rows = []
     for s in spectra:
-        rows.append({
-            "module": s.name, "layer": s.layer, "kind": s.kind, "side": s.side,
-            "sigma": [round(float(x), 6) for x in s.S[:top]],
-            "top_sigma": float(s.S[0]) if len(s.S) else 0.0,
-            "energy_share": s.energy_share,
-            "top1_share": float(s.S[0] ** 2 / max(s.energy, 1e-30)) if len(s.S) else 0.0,
-            "rel_norm": s.rel_norm,
-        })
+        rows.append(
+            {
+                "module": s.name,
+                "layer": s.layer,
+                "kind": s.kind,
+                "side": s.side,
+                "sigma": [round(float(x), 6) for x in s.S[:top]],
+                "top_sigma": float(s.S[0]) if len(s.S) else 0.0,
+                "energy_share": s.energy_share,
+                "top1_share": float(s.S[0] ** 2 / max(s.energy, 1e-30)) if len(s.S) else 0.0,
+                "rel_norm": s.rel_norm,
+            }
+        )
     return rows
