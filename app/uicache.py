@@ -1,0 +1,93 @@
+"""Cached loaders shared by the pages, so moving between pages recomputes nothing.
+
+The model (base with the adapter on it) is one `cache_resource` entry shared by every session: pages only
+read it, and temporary edits (steering hooks) happen under MODEL_LOCK. Tables are `cache_data`.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from grasp_core.adapters import Adapter, load_adapter
+from grasp_core.factors import FactorSet, identify, logit_lens
+from grasp_core.models import load_config, n_layers
+from grasp_core.scan import FactorScan, ScanConfig, SteeringSample, load_scan_model, scan, steering_preview
+from grasp_core.spectra import adapter_spectra, spectra_table
+
+MODEL_LOCK = threading.Lock()  # guards hooks on the shared model (steering previews)
+
+
+def adapter_stamp(path: str) -> str:
+    """A cheap key that changes when the adapter's files change (mtime + size), so caches follow edits."""
+    p = Path(path)
+    parts = []
+    for name in ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin"):
+        f = p / name
+        if f.is_file():
+            s = f.stat()
+            parts.append(f"{name}:{s.st_mtime_ns}:{s.st_size}")
+    return "|".join(parts)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the base config ...")
+def base_config(base: str) -> Any:
+    """The base's transformers config (no weights)."""
+    return load_config(base)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the adapter ...")
+def adapter(base: str, path: str, stamp: str) -> Adapter:
+    """The adapter, checked against the base's module shapes."""
+    return load_adapter(path, base_config=base_config(base))
+
+
+@st.cache_resource(max_entries=1, show_spinner="Loading the model (base + adapter) ...")
+def model(base: str, path: str, stamp: str) -> tuple[Any, Any, str | None]:
+    """(model with the adapter, tokenizer, adapter hash); one at a time, shared across sessions."""
+    return load_scan_model(base, path)
+
+
+@st.cache_data(max_entries=8, show_spinner="Computing spectra ...")
+def spectra_rows(base: str, path: str, stamp: str, top: int = 64) -> list[dict[str, Any]]:
+    """One row per module: singular values, energy share and ||dW||/||W0||."""
+    m, _tok, _h = model(base, path, stamp)
+    return spectra_table(adapter_spectra(adapter(base, path, stamp), m), top=top)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Finding candidate factors ...")
+def candidates(base: str, path: str, stamp: str, top_k: int = 8) -> FactorSet:
+    """Global factors per side, then each module's top direction."""
+    ad = adapter(base, path, stamp)
+    return identify(ad, n_layers(base_config(base)), top_k=top_k)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def lens(base: str, path: str, stamp: str, factor_id: str, k: int = 12) -> dict[str, list[tuple[str, float]]]:
+    """Promoted and suppressed tokens of one candidate factor."""
+    m, tok, _h = model(base, path, stamp)
+    f = candidates(base, path, stamp).by_id(factor_id)
+    return logit_lens(m, tok, f.vector, k=k)
+
+
+@st.cache_data(max_entries=64, show_spinner="Scanning the prompt corpus ...")
+def factor_scan(base: str, path: str, stamp: str, factor_id: str, corpus: str, top: int = 10) -> FactorScan:
+    """Top-activating prompts, quantile bins and histogram of one factor (grasp_core.scan, disk-cached too)."""
+    m, tok, h = model(base, path, stamp)
+    f = candidates(base, path, stamp).by_id(factor_id)
+    with MODEL_LOCK:  # a scan runs forwards; keep them apart from steering hooks of other sessions
+        return scan(m, tok, corpus, [f], ScanConfig(top=top), model_id=base, adapter_hash=h, progress=False)[0]
+
+
+@st.cache_data(max_entries=64, show_spinner="Generating steered replies ...")
+def steer_preview(
+    base: str, path: str, stamp: str, factor_id: str, prompt: str, alpha: float, max_new_tokens: int
+) -> list[SteeringSample]:
+    """Replies with -alpha, 0, +alpha times the factor added at its stream layer."""
+    m, tok, _h = model(base, path, stamp)
+    f = candidates(base, path, stamp).by_id(factor_id)
+    with MODEL_LOCK:
+        return steering_preview(m, tok, prompt, f.vector, f.stream_layer, (-alpha, 0.0, alpha), max_new_tokens)

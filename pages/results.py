@@ -1,0 +1,5 @@
+"""results (being built)."""
+
+import streamlit as st
+
+st.title("Results")

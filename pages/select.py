@@ -1,0 +1,74 @@
+"""Select: tick factors by hand, name and save them as a set; saved sets persist and are checked for staleness."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import uicache
+import uiplots
+import uistate
+
+from grasp_core.errors import GraspError
+from grasp_core.factorsets import FactorSetSpec, delete_factor_set, list_factor_sets, save_factor_set, set_cosines
+
+st.title("Select factor sets")
+sel = uistate.require_selection()
+stamp = uicache.adapter_stamp(sel.adapter)
+try:
+    fs = uicache.candidates(sel.base, sel.adapter, stamp)
+    ad = uicache.adapter(sel.base, sel.adapter, stamp)
+except GraspError as e:
+    st.error(str(e))
+    st.stop()
+
+table = pd.DataFrame(
+    [
+        {"pick": False, "id": f.id, "scope": f.scope, "side": f.side, "layer": f.layer, "sigma": f.sigma,
+         "energy": f.energy}
+        for f in fs.factors
+    ]
+)  # fmt: skip
+edited = st.data_editor(
+    table,
+    hide_index=True,
+    disabled=["id", "scope", "side", "layer", "sigma", "energy"],
+    column_config={"pick": st.column_config.CheckboxColumn("pick", help="include this factor in the set")},
+    key="pick_table",
+)
+picked = edited.loc[edited["pick"], "id"].tolist()
+st.caption(f"{len(picked)} picked: {', '.join(picked) or '-'}")
+
+c1, c2, c3 = st.columns([2, 1, 1])
+name = c1.text_input("Set name", key="set_name", placeholder="e.g. persona-top2")
+overwrite = c2.checkbox("overwrite", key="set_overwrite")
+if c3.button("Save set", type="primary", key="save_set", disabled=not picked):
+    try:
+        saved = save_factor_set(FactorSetSpec(name, tuple(picked)), fs, overwrite=overwrite)
+    except (GraspError, ValueError) as e:
+        st.error(str(e))
+    else:
+        st.success(f"saved factor set {saved.name!r} ({len(saved.ids)} factors) to {saved.path}")
+
+st.subheader("Saved sets")
+sets = list_factor_sets()
+if not sets:
+    st.info("No saved sets yet.")
+for named in sets:
+    with st.expander(f"{named.name} · {len(named.ids)} factors", expanded=named.matches(ad.hash)):
+        if not named.matches(ad.hash):
+            st.error(
+                f"factor set {named.name!r} was picked from adapter {named.factors.adapter} (hash {named.adapter_hash}), "
+                f"not the loaded one (hash {ad.hash}): it is stale for this adapter; pick it again."
+            )
+        st.write(", ".join(named.ids))
+        cos = set_cosines(named)
+        fig = uiplots.heatmap(
+            cos, named.ids, named.ids, "Mutual cosines", colorscale=uiplots.DIVERGING, zmin=-1, zmax=1,
+            text=[[f"{v:.2f}" for v in r] for r in cos], texttemplate="%{text}",
+        )  # fmt: skip
+        fig.update_yaxes(autorange="reversed")
+        st.plotly_chart(uiplots.style(fig, height=260 + 20 * len(named.ids)), key=f"cos-{named.name}")
+        st.caption(f"file: `{named.path}` (a factors file: `grasp train --factors` reads it)")
+        if st.button("Delete", key=f"del-{named.name}"):
+            delete_factor_set(named.name)
+            st.rerun()
