@@ -1,0 +1,160 @@
+"""The sweep's config: which methods, strengths, identification probes and seeds, expanded into cells.
+
+A sweep YAML (or dict) looks like:
+
+    organism: persona            # assets/demo/<name> or a folder with organism.json
+    base: smollm2-135m
+    seeds: [0, 1, 2]
+    train: {r: 4, lora_alpha: 8, lr: 5.0e-4, batch_size: 16, epochs: 2}   # shared TrainConfig fields
+    probes:                      # naive LoRA fine-tunes whose factors the methods use (identification)
+      naive: {}                  # the naive run itself
+      rank1: {r: 1, lora_alpha: 2}
+    methods:
+      - {method: lora}
+      - {method: grasp, top: [1, 2, 4, 8]}                       # a list is a sweep axis
+      - {method: grasp, top: 4, projection: weights, side: [write, both]}
+      - {method: grasp, top: 4, probe: rank1}
+      - {method: ablate, top: [1, 4]}                            # inference-time ablation, no training
+
+Entry keys are TrainConfig fields, plus `probe` (a name under `probes`, default `naive`), `factor_scope`
+(global | module) and `factor_side` (write | read), which choose the factors the cell uses from its probe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import GraspError
+from .methods import METHODS
+from .trainconfig import TrainConfig
+
+SWEEP_ONLY = ("probe", "factor_scope", "factor_side")
+EVAL_ONLY_METHODS = ("ablate",)  # no training: the naive adapter evaluated with the factors ablated
+TUPLE_FIELDS = ("target_modules", "layers", "select")  # their value is a list; a list of lists is an axis
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One point of the sweep: a label, the method, the varied settings and the seed."""
+
+    label: str  # e.g. "grasp top=4 projection=weights side=both"; the same across seeds
+    method: str
+    settings: dict[str, Any]  # TrainConfig overrides of this cell (beyond the shared `train` block)
+    seed: int
+    probe: str = "naive"
+    factor_scope: str = "global"
+    factor_side: str = "write"
+
+    @property
+    def strength_value(self) -> float | None:
+        """The number a trade-off curve orders this cell by (k for factor methods, alpha/beta otherwise)."""
+        spec = METHODS.get(self.method)
+        key = spec.sweep_field if spec is not None else "top"
+        value = self.settings.get(key, self.settings.get("strength"))
+        return float(value) if isinstance(value, int | float) else None
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A validated sweep: organism, base, seeds, shared training settings, probes and method entries."""
+
+    organism: str
+    methods: tuple[dict[str, Any], ...]
+    base: str = "smollm2-135m"
+    seeds: tuple[int, ...] = (0, 1, 2)
+    train: dict[str, Any] = field(default_factory=dict)
+    probes: dict[str, dict[str, Any]] = field(default_factory=lambda: {"naive": {}})
+    name: str | None = None
+    where: str = "sweep config"  # file name, for messages
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "methods", tuple(self.methods))
+        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
+        if not self.seeds:
+            raise GraspError(f"{self.where}: `seeds` must list at least one seed")
+        if not self.methods:
+            raise GraspError(f"{self.where}: `methods` must list at least one method")
+        if "naive" not in self.probes:
+            object.__setattr__(self, "probes", {"naive": {}, **self.probes})
+        names = {f.name for f in dataclasses.fields(TrainConfig)}
+        for key in self.train:
+            if key not in names or key in ("method", "data", "base", "seed"):
+                raise GraspError(f"{self.where}: `train` has unknown or reserved field `{key}`")
+        for pname, probe in self.probes.items():
+            for key in probe:
+                if key not in names or key in ("method", "data", "base", "seed", "factors"):
+                    raise GraspError(f"{self.where}: probe `{pname}` has unknown or reserved field `{key}`")
+        for i, entry in enumerate(self.methods):
+            where = f"{self.where}: methods[{i}]"
+            if not isinstance(entry, dict) or "method" not in entry:
+                raise GraspError(f"{where}: each entry needs a `method`")
+            method = entry["method"]
+            if method not in METHODS and method not in EVAL_ONLY_METHODS:
+                known = ", ".join([*METHODS, *EVAL_ONLY_METHODS])
+                raise GraspError(f"{where}: unknown method {method!r}; known: {known}")
+            for key in entry:
+                if key != "method" and key not in names and key not in SWEEP_ONLY:
+                    raise GraspError(f"{where}: unknown field `{key}`")
+            if entry.get("probe", "naive") not in self.probes:
+                raise GraspError(f"{where}: probe {entry['probe']!r} is not defined under `probes`")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str = "sweep config") -> SweepConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise GraspError(f"{where}: unknown field(s) {', '.join(unknown)}")
+        if "organism" not in d or "methods" not in d:
+            raise GraspError(f"{where}: needs `organism` and `methods`")
+        return cls(**{**d, "where": where})
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> SweepConfig:
+        import yaml
+
+        path = Path(path)
+        if not path.is_file():
+            raise GraspError(f"sweep config {path} not found")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as e:
+            raise GraspError(f"{path}: malformed YAML ({e})") from None
+        if not isinstance(data, dict):
+            raise GraspError(f"{path}: expected a mapping at the top level")
+        return cls.from_dict(data, where=str(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.pop("where")
+        d["methods"], d["seeds"] = list(self.methods), list(self.seeds)
+        return d
+
+    def cells(self) -> list[Cell]:
+        """Every cell: each entry's list-valued fields expanded as a grid, times the seeds."""
+        cells: list[Cell] = []
+        for entry in self.methods:
+            axes = {k: v for k, v in entry.items() if k != "method" and _is_axis(k, v)}
+            fixed = {k: v for k, v in entry.items() if k != "method" and k not in axes}
+            for combo in itertools.product(*axes.values()) if axes else [()]:
+                values = {**fixed, **dict(zip(axes, combo, strict=True))}
+                sweep_only = {k: values.pop(k) for k in SWEEP_ONLY if k in values}
+                label = " ".join([entry["method"], *(f"{k}={_fmt(v)}" for k, v in {**values, **sweep_only}.items())])
+                for seed in self.seeds:
+                    cells.append(Cell(label=label, method=entry["method"], settings=values, seed=seed, **sweep_only))
+        return cells
+
+
+def _is_axis(key: str, value: Any) -> bool:
+    if key in TUPLE_FIELDS:
+        return isinstance(value, list) and bool(value) and all(isinstance(v, list) for v in value)
+    return isinstance(value, list)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, list | tuple):
+        return ",".join(map(str, v))
+    return str(v)
