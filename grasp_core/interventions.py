@@ -16,43 +16,65 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .models import decoder_layers, unwrap
-
-
-def _map_output(output: Any, fn: Callable[[Tensor], Tensor]) -> Any:
-    """Apply fn to the hidden-state part of a block's output (a tensor, or a tuple whose first item is one)."""
-    if isinstance(output, Tensor):
-        return fn(output)
-    if isinstance(output, tuple) and output and isinstance(output[0], Tensor):
-        return (fn(output[0]), *output[1:])
-    return output
+from .errors import GraspError
+from .models import decoder_layers
 
 
 def _hidden(output: Any) -> Tensor:
     return output if isinstance(output, Tensor) else output[0]
 
 
-def stream_modules(model: Any) -> list[nn.Module]:
-    """Modules whose outputs are the residual stream: [embeddings, layer 0, ..., layer L-1] (hidden_states order)."""
-    return [unwrap(model).get_input_embeddings(), *decoder_layers(model)]
-
-
-def _targets(model: Any, layers: Sequence[int] | None, include_embeddings: bool) -> list[nn.Module]:
-    blocks = list(decoder_layers(model))
-    chosen = blocks if layers is None else [blocks[i] for i in layers]
-    if include_embeddings:
-        chosen = [unwrap(model).get_input_embeddings(), *chosen]
-    return chosen
+StreamFn = Callable[[int, Tensor], "Tensor | None"]
 
 
 @contextmanager
-def _forward_hooks(modules: Sequence[nn.Module], hook: Callable[..., Any]) -> Iterator[None]:
-    handles = [m.register_forward_hook(hook) for m in modules]
+def _stream_hooks(model: Any, indices: Sequence[int], fn: StreamFn) -> Iterator[None]:
+    """Call fn(i, h) on hidden_states[i] for each stream index; a returned tensor replaces h.
+
+    Index 0 is the input of block 0 (a pre-hook), not the embedding module's output: GPT-2 adds position
+    embeddings and Gemma scales by sqrt(d_model) in between. Index i >= 1 is the output of block i - 1.
+    """
+    blocks = list(decoder_layers(model))
+    handles = []
     try:
+        for i in sorted(set(indices)):
+            if not 0 <= i <= len(blocks):
+                raise GraspError(
+                    f"stream index {i} outside 0..{len(blocks)} (hidden_states of a {len(blocks)}-layer model)"
+                )
+            if i == 0:
+
+                def pre(mod: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], i: int = i) -> Any:
+                    if args and isinstance(args[0], Tensor):
+                        new = fn(i, args[0])
+                        return None if new is None else ((new, *args[1:]), kwargs)
+                    h = kwargs.get("hidden_states")
+                    if isinstance(h, Tensor):
+                        new = fn(i, h)
+                        return None if new is None else (args, {**kwargs, "hidden_states": new})
+                    return None
+
+                handles.append(blocks[0].register_forward_pre_hook(pre, with_kwargs=True))
+            else:
+
+                def post(mod: nn.Module, args: Any, out: Any, i: int = i) -> Any:
+                    if isinstance(out, Tensor):
+                        return fn(i, out)
+                    if isinstance(out, tuple) and out and isinstance(out[0], Tensor):
+                        new = fn(i, out[0])
+                        return None if new is None else (new, *out[1:])
+                    return None
+
+                handles.append(blocks[i - 1].register_forward_hook(post))
         yield
     finally:
         for h in handles:
             h.remove()
+
+
+def _layer_indices(model: Any, layers: Sequence[int] | None) -> list[int]:
+    """Stream indices of block outputs: layer l -> hidden_states[l + 1]."""
+    return [l + 1 for l in (range(len(decoder_layers(model))) if layers is None else layers)]
 
 
 @contextmanager
@@ -65,22 +87,22 @@ def ablate(model: Any, Z: Tensor, layers: Sequence[int] | None = None) -> Iterat
         yield
         return
 
-    def fn(h: Tensor) -> Tensor:  # (B, T, d_model)
-        Zd = Z.to(h.device, h.dtype)
+    def fn(i: int, h: Tensor) -> Tensor:  # (B, T, d_model)
+        Zd = Z.to(h.device, h.dtype)  # (d_model, k)
         return h - (h @ Zd) @ Zd.T
 
-    with _forward_hooks(_targets(model, layers, False), lambda mod, args, out: _map_output(out, fn)):
+    with _stream_hooks(model, _layer_indices(model, layers), fn):
         yield
 
 
 @contextmanager
 def steer(model: Any, vector: Tensor, layers: Sequence[int], include_embeddings: bool = False) -> Iterator[None]:
-    """Add `vector` (d_model,) to the residual stream at the output of the given layers (and the embeddings)."""
+    """Add `vector` (d_model,) to the residual stream at the output of the given layers (and hidden_states[0])."""
 
-    def fn(h: Tensor) -> Tensor:  # (B, T, d_model)
+    def fn(i: int, h: Tensor) -> Tensor:  # (B, T, d_model)
         return h + vector.to(h.device, h.dtype)
 
-    with _forward_hooks(_targets(model, layers, include_embeddings), lambda mod, args, out: _map_output(out, fn)):
+    with _stream_hooks(model, ([0] if include_embeddings else []) + _layer_indices(model, layers), fn):
         yield
 
 
@@ -96,16 +118,15 @@ def project_residual_grad(model: Any, Z: Tensor, include_embeddings: bool = True
         return
 
     def project(g: Tensor) -> Tensor:  # (B, T, d_model)
-        Zd = Z.to(g.device, g.dtype)
+        Zd = Z.to(g.device, g.dtype)  # (d_model, k)
         return g - (g @ Zd) @ Zd.T
 
-    def hook(mod: nn.Module, args: Any, out: Any) -> Any:
-        h = _hidden(out)
+    def fn(i: int, h: Tensor) -> None:
         if h.requires_grad:
             h.register_hook(project)
         return None
 
-    with _forward_hooks(_targets(model, None, include_embeddings), hook):
+    with _stream_hooks(model, ([0] if include_embeddings else []) + _layer_indices(model, None), fn):
         yield
 
 
@@ -115,25 +136,19 @@ class _StopForward(Exception):
 
 @contextmanager
 def record_residual(model: Any, stream_layers: Sequence[int], stop_early: bool = True) -> Iterator[dict[int, Tensor]]:
-    """Record hidden_states[i] for i in stream_layers (0 = embeddings); with stop_early, the forward pass
-    ends after the deepest needed block (call it through `run_until_recorded`)."""
-    mods = stream_modules(model)
+    """Record hidden_states[i] for i in stream_layers (0 = input of the first block); with stop_early, the
+    forward pass ends after the deepest needed block (call it through `run_until_recorded`)."""
     recorded: dict[int, Tensor] = {}
     deepest = max(stream_layers)
-    handles = []
-    for i in sorted(set(stream_layers)):
 
-        def hook(mod: nn.Module, args: Any, out: Any, i: int = i) -> None:
-            recorded[i] = _hidden(out).detach()
-            if stop_early and i == deepest:
-                raise _StopForward
+    def fn(i: int, h: Tensor) -> None:
+        recorded[i] = h.detach()
+        if stop_early and i == deepest:
+            raise _StopForward
+        return None
 
-        handles.append(mods[i].register_forward_hook(hook))
-    try:
+    with _stream_hooks(model, stream_layers, fn):
         yield recorded
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def run_until_recorded(model: Any, **inputs: Any) -> None:

@@ -1,0 +1,58 @@
+"""Base models: aliases and folders resolve or fail with a named message; layout helpers per family."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from grasp_core.errors import GraspError
+from grasp_core.models import (
+    d_model,
+    decoder_layers,
+    default_device,
+    default_dtype,
+    final_norm,
+    load_base,
+    n_layers,
+    resolve_base,
+    tiny_model,
+    unwrap,
+)
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2", "mistral", "gemma", "gpt2", "gpt_neox"])
+def test_layout_helpers(family: str) -> None:
+    model = tiny_model(family)
+    assert len(decoder_layers(model)) == n_layers(model) == 4
+    assert d_model(model) == 64
+    norm = final_norm(model)
+    assert isinstance(norm, torch.nn.Module) and norm is not model
+    assert unwrap(model) is model
+
+
+def test_unknown_alias_and_missing_folders(tmp_path: Path) -> None:
+    with pytest.raises(GraspError, match="unknown base alias 'no-such-model'"):
+        resolve_base("no-such-model")
+    with pytest.raises(GraspError, match="not a model folder: no config.json"):
+        resolve_base(str(tmp_path))
+    with pytest.raises(GraspError, match="base model folder ./nowhere/at/all not found"):
+        resolve_base("./nowhere/at/all")
+    with pytest.raises(GraspError, match="GGUF file .* not found"):
+        resolve_base(str(tmp_path / "x.gguf"))
+    with pytest.raises(GraspError, match="unknown tiny model family"):
+        tiny_model("nope")
+
+
+def test_device_and_dtype_are_automatic() -> None:
+    dev = default_device()
+    assert dev.type in ("cuda", "mps", "cpu")
+    assert default_dtype(torch.device("cpu")) == torch.float32
+
+
+def test_load_base_from_folder(tiny_llama_dir: Path) -> None:
+    bm = load_base(str(tiny_llama_dir))
+    assert bm.tokenizer.pad_token is not None
+    assert not bm.model.training and bm.device.type == default_device().type
+    assert n_layers(bm.model) == 4
