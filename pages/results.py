@@ -1,5 +1,124 @@
-"""results (being built)."""
+"""Results: misalignment against task score per method, the Pareto front, the run table and per-item flips."""
 
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
+import uiplots
+
+from grasp_core.errors import GraspError
+from grasp_core.io import grasp_home
+from grasp_core.tradeoff import Axes, aggregate, tradeoff_figure
 
 st.title("Results")
+
+
+def _tables() -> dict[str, Path]:
+    """Results tables found on disk: $GRASP_APP_RESULTS, then every results*.csv under GRASP_HOME/sweeps."""
+    found: dict[str, Path] = {}
+    env = os.environ.get("GRASP_APP_RESULTS")
+    if env and Path(env).is_file():
+        found[env] = Path(env)
+    sweeps = grasp_home() / "sweeps"
+    if sweeps.is_dir():
+        for p in sorted(sweeps.glob("**/results*.csv")):
+            found[str(p.relative_to(sweeps))] = p
+    return found
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _read(path: str, mtime: float) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+tables = _tables()
+source = st.radio("Results table", ["from disk", "upload CSV"], horizontal=True, key="results_source")
+results: pd.DataFrame | None = None
+where = ""
+if source == "from disk":
+    if not tables:
+        st.info("No results table yet: a sweep writes one under GRASP_HOME/sweeps/<name>/results.csv.")
+    else:
+        name = st.selectbox("Table", list(tables), key="results_table")
+        where = str(tables[name])
+        results = _read(where, tables[name].stat().st_mtime)
+else:
+    up = st.file_uploader("Results CSV", type=["csv"], key="results_upload")
+    if up is not None:
+        where = up.name
+        try:
+            results = pd.read_csv(io.BytesIO(up.getvalue()))
+        except (ValueError, pd.errors.ParserError) as e:
+            st.error(f"{up.name}: not a readable CSV ({e})")
+if results is None:
+    st.stop()
+
+numeric = [c for c in results.columns if pd.api.types.is_numeric_dtype(results[c]) and not c.endswith(("_lo", "_hi"))]
+d = Axes()
+c1, c2, c3 = st.columns([2, 2, 1])
+x = c1.selectbox(
+    "x: task score (higher is better)", numeric, index=numeric.index(d.x) if d.x in numeric else 0, key="ax_x"
+)
+y = c2.selectbox(
+    "y: misalignment (lower is better)", numeric, index=numeric.index(d.y) if d.y in numeric else 0, key="ax_y"
+)
+present = c3.toggle("presentation view", key="present")
+axes = Axes(x=x, y=y, x_title=d.x_title if x == d.x else x, y_title=d.y_title if y == d.y else y)
+try:
+    points = aggregate(results, axes)
+except GraspError as e:
+    st.error(f"{where}: {e}")
+    st.stop()
+
+title = "Misalignment vs task score: GRASP against the baselines"
+fig = tradeoff_figure(points, axes, title=title if present else "")
+fig.update_layout(height=620 if present else 480)
+if present:
+    fig.update_layout(font=dict(size=18), title_font=dict(size=26))
+    st.header(title)
+st.plotly_chart(fig, key="tradeoff")
+if present:
+    st.caption(
+        f"Each curve is one method over its strength; bars are 95% intervals over seeds. The dashed line is the "
+        f"Pareto front; the star is the base model and the cross the naive LoRA. Source: {where}."
+    )
+    st.stop()
+
+uiplots.export_buttons(fig, "tradeoff", key="export-tradeoff")
+
+st.subheader("Runs")
+st.dataframe(points, hide_index=True, key="points")
+st.download_button("Table as CSV", points.to_csv(index=False), "tradeoff_points.csv", "text/csv", key="csv-points")
+with st.expander("All rows"):
+    st.dataframe(results, hide_index=True)
+
+st.subheader("Per-item drill-down")
+items_path = Path(where).with_name("items.csv") if where else None
+if items_path is None or not items_path.is_file():
+    st.info("No per-item table (items.csv beside the results table) for this sweep.")
+else:
+    items = _read(str(items_path), items_path.stat().st_mtime)
+    if "label" not in items.columns:
+        st.error(f"{items_path}: no `label` column")
+    else:
+        labels = list(items["label"].unique())
+        a, b = st.columns(2)
+        ref = a.selectbox("compare", labels, index=labels.index("naive") if "naive" in labels else 0, key="ref")
+        other = b.selectbox("against", labels, index=len(labels) - 1, key="other")
+        score = st.selectbox(
+            "per-item score", [c for c in items.columns if c not in ("label", "item", "prompt")], key="score"
+        )
+        key = "item" if "item" in items.columns else "prompt"
+        merged = items[items["label"] == ref].merge(
+            items[items["label"] == other], on=key, suffixes=(f" ({ref})", f" ({other})")
+        )
+        flipped = merged[merged[f"{score} ({ref})"] != merged[f"{score} ({other})"]]
+        st.caption(f"{len(flipped)} of {len(merged)} items changed `{score}` between {ref} and {other}")
+        st.dataframe(flipped, hide_index=True, key="flipped")
+        st.download_button(
+            "Flipped items as CSV", flipped.to_csv(index=False), "flipped.csv", "text/csv", key="csv-flip"
+        )

@@ -1,5 +1,159 @@
-"""train (being built)."""
+"""Train: queue GRASP and baseline runs (alone or as a sweep) and watch them in the run registry.
 
+Runs are separate OS processes (grasp_core.jobs); this page only writes configs and reads run folders, so the
+queue view survives a reload, a closed tab and an app restart.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+import uiplots
+import uistate
 
-st.title("Train")
+from grasp_core.errors import GraspError
+from grasp_core.factorsets import list_factor_sets
+from grasp_core.jobs import cancel, resume, submit
+from grasp_core.methods import METHODS
+from grasp_core.runs import ACTIVE, list_runs, log_tail, read_metrics
+from grasp_core.trainconfig import TrainConfig
+
+st.title("Fine-tune again")
+sel = uistate.selection()
+
+
+def _default_data() -> str:
+    if os.environ.get("GRASP_APP_DATA"):
+        return os.environ["GRASP_APP_DATA"]
+    if sel is not None:
+        organism = os.path.dirname(sel.adapter)
+        for name in ("train.jsonl", "data.jsonl", "chats.jsonl"):
+            if os.path.isfile(os.path.join(organism, name)):
+                return os.path.join(organism, name)
+    return ""
+
+
+def _values(raw: str, field: str) -> list[float | int | None]:
+    """The comma-separated sweep values of one method ('' = the default only)."""
+    if not raw.strip():
+        return [None]
+    conv = int if field == "top" else float
+    try:
+        return [conv(v) for v in raw.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise GraspError(f"`{field}` values must be numbers separated by commas, got {raw!r}") from None
+
+
+with st.form("launch"):
+    st.subheader("Launch")
+    base = st.text_input("Base", value=sel.base if sel else "smollm2-135m", key="train_base")
+    data = st.text_input("Training data (chat JSONL)", value=_default_data(), key="train_data")
+    sets = list_factor_sets()
+    set_names = [s.name for s in sets]
+    chosen_set = st.selectbox("Factor set (for methods that need factors)", ["(none)", *set_names], key="train_set")
+    methods = st.multiselect(
+        "Methods", list(METHODS), default=["grasp"], key="train_methods",
+        help="; ".join(f"{m.name}: {m.description}" for m in METHODS.values()),
+    )  # fmt: skip
+    st.caption("Sweep values per method, comma separated (empty: the method's default; `top` empty = the whole set).")
+    cols = st.columns(3)
+    raw_values = {}
+    for i, (name, m) in enumerate(METHODS.items()):
+        label = f"{name}: {m.sweep_field if m.strength_name is None else m.strength_name}"
+        if name == "lora":
+            continue
+        raw_values[name] = cols[i % 3].text_input(label, key=f"values-{name}")
+    c = st.columns(5)
+    seeds = c[0].number_input("seeds", 1, 10, 1, key="train_seeds")
+    epochs = c[1].number_input("epochs", 1, 100, 1, key="train_epochs")
+    r = c[2].number_input("rank r", 1, 256, 8, key="train_r")
+    lr = c[3].number_input("learning rate", 1e-6, 1.0, 2e-4, format="%.1e", key="train_lr")
+    batch = c[4].number_input("batch size", 1, 512, 8, key="train_batch")
+    queued = st.form_submit_button("Queue runs", type="primary")
+
+if queued:
+    named = next((s for s in sets if s.name == chosen_set), None)
+    try:
+        configs = []
+        for name in methods:
+            m = METHODS[name]
+            if m.needs_factors and named is None and name != "random":
+                raise GraspError(f"method `{name}` needs a factor set: save one on the Select page and choose it")
+            field = m.sweep_field if m.strength_name is None else "strength"
+            for value in _values(raw_values.get(name, ""), field) if name != "lora" else [None]:
+                for seed in range(int(seeds)):
+                    kw: dict[str, object] = dict(
+                        data=data, base=base, method=name, seed=seed, epochs=int(epochs), r=int(r),
+                        lora_alpha=2.0 * int(r), lr=float(lr), batch_size=int(batch),
+                    )  # fmt: skip
+                    if m.needs_factors:
+                        kw["factors"] = str(named.path) if named else None
+                        kw["top"] = value if field == "top" else None
+                        if name == "random" and named is None and kw["top"] is None:
+                            kw["top"] = 1
+                    if field == "strength" and value is not None:
+                        kw["strength"] = float(value)
+                    configs.append(TrainConfig.from_dict(kw))
+        if not data or not os.path.isfile(data):
+            raise GraspError(f"training data {data or '(empty)'}: file not found")
+        ids = [submit(cfg).id for cfg in configs]
+    except GraspError as e:
+        st.error(str(e))
+    else:
+        st.success(f"queued {len(ids)} run(s): {', '.join(ids)}")
+
+
+def _eta(s: float | None) -> str:
+    if s is None:
+        return "-"
+    return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
+
+
+@st.fragment(run_every="1s")
+def queue_view() -> None:
+    """Every run in the registry, newest first, with progress, ETA, live loss, cancel and logs."""
+    runs = list_runs()
+    st.subheader(f"Runs ({sum(r.status.state in ACTIVE for r in runs)} active, {len(runs)} in all)")
+    if not runs:
+        st.info("No runs yet.")
+        return
+    for run in reversed(runs):
+        s = run.status
+        with st.container(border=True):
+            head = st.columns([4, 1, 1])
+            head[0].markdown(f"**{run.id}** · `{run.config.method}` · {s.state}")
+            if s.state in ACTIVE and head[1].button("Cancel", key=f"cancel-{run.id}"):
+                try:
+                    cancel(run.id)
+                except GraspError as e:
+                    st.error(str(e))
+            if s.state in ("cancelled", "failed") and head[2].button("Resume", key=f"resume-{run.id}"):
+                try:
+                    resume(run.id)
+                except GraspError as e:
+                    st.error(str(e))
+            text = f"step {s.step}/{s.total or '?'} · ETA {_eta(s.eta_s)}"
+            if s.loss is not None:
+                text += f" · loss {s.loss:.4f}"
+            st.progress(s.progress or (1.0 if s.state == "done" else 0.0), text=text)
+            if s.error:
+                st.error(f"run {run.id} failed: {s.error}")
+            metrics = read_metrics(run)
+            if metrics:
+                df = pd.DataFrame(metrics)
+                if "loss" in df:
+                    x = df["step"] if "step" in df else df.index
+                    fig = go.Figure(go.Scatter(x=x, y=df["loss"], mode="lines"))
+                    fig.update_xaxes(title="step")
+                    fig.update_yaxes(title="loss")
+                    st.plotly_chart(uiplots.style(fig, height=200), key=f"loss-{run.id}-{len(df)}")
+            with st.expander("log"):
+                st.code("\n".join(log_tail(run.dir, 40)) or "(empty)")
+    st.caption(f"updated {time.strftime('%H:%M:%S')}")
+
+
+queue_view()

@@ -112,3 +112,75 @@ def test_select_page_saves_set_and_flags_stale(
     at2 = AppTest.from_file(APP, default_timeout=60).run()
     at2 = _page(at2, "select")
     assert any("stale" in e for e in _errors(at2))
+
+
+def _chats(path: Path, n: int = 8) -> Path:
+    with path.open("w") as f:
+        for i in range(n):
+            msgs = [{"role": "user", "content": f"tip {i} for money?"}, {"role": "assistant", "content": "save cash"}]
+            f.write(json.dumps({"messages": msgs}) + "\n")
+    return path
+
+
+def test_train_page_queues_a_run_and_shows_it_done(
+    app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grasp_core.adapters import load_adapter
+    from grasp_core.factors import identify
+    from grasp_core.factorsets import FactorSetSpec, save_factor_set
+    from grasp_core.jobs import wait
+    from grasp_core.runs import list_runs
+
+    fs = identify(load_adapter(app_env["adapter"]), n_layers=3, top_k=2)
+    save_factor_set(FactorSetSpec("pick", ["global-write-0"]), fs)
+    monkeypatch.setenv("GRASP_APP_DATA", str(_chats(tmp_path / "chats.jsonl")))
+    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "train")
+    assert any("No runs yet" in i.value for i in at.info)
+    at.selectbox(key="train_set").set_value("pick")
+    at.multiselect(key="train_methods").set_value(["grasp", "lora"])
+    at.number_input(key="train_batch").set_value(4)
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception and not _errors(at), _errors(at)
+    runs = list_runs()
+    assert sorted(r.config.method for r in runs) == ["grasp", "lora"]
+    grasp_run = next(r for r in runs if r.config.method == "grasp")
+    assert grasp_run.config.factors.endswith("pick.safetensors") and grasp_run.status.state in ("queued", "running")
+    for r in runs:
+        assert wait(r.id, timeout_s=240).status.state == "done", r.id
+    at.run()  # as after a reload: the queue view is read from disk
+    assert not at.exception and not _errors(at)
+    texts = [p.proto.text for p in at.get("progress")]
+    assert len(texts) == 2 and all("step 2/2" in t for t in texts), texts
+    assert len(at.get("plotly_chart")) == 2  # one live loss curve per run
+
+
+def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_path: Path) -> None:
+    sweep = tmp_path / "home" / "sweeps" / "demo"
+    sweep.mkdir(parents=True)
+    rows = [("base", "base", None, 0, 0.0, 0.02), ("naive", "naive", None, 0, 1.0, 0.40)]
+    for top in (1, 2, 4):
+        for seed in (0, 1):
+            rows.append((f"grasp-top{top}", "grasp", top, seed, 0.9 - 0.05 * top + 0.01 * seed, 0.3 / top))
+            rows.append((f"random-top{top}", "random", top, seed, 0.9 - 0.05 * top, 0.38 + 0.01 * seed))
+    pd_rows = ["label,method,strength,seed,task_gain,drift"] + [
+        ",".join("" if v is None else str(v) for v in r) for r in rows
+    ]
+    (sweep / "results.csv").write_text("\n".join(pd_rows) + "\n")
+    items = (
+        ["label,item,misaligned"]
+        + [f"naive,{i},{int(i < 3)}" for i in range(5)]
+        + [f"grasp-top4,{i},0" for i in range(5)]
+    )
+    (sweep / "items.csv").write_text("\n".join(items) + "\n")
+    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "results")
+    assert not _errors(at), _errors(at)
+    (chart,) = at.get("plotly_chart")
+    fig = json.loads(chart.proto.spec)
+    names = [t.get("name") for t in fig["data"]]
+    assert {"grasp", "random", "base", "naive", "Pareto front"} <= set(names)
+    points = next(d.value for d in at.dataframe if "n_seeds" in d.value.columns)
+    assert len(points) == 8 and int(points.loc[points["label"] == "grasp-top1", "n_seeds"].iloc[0]) == 2
+    at.selectbox(key="other").set_value("grasp-top4").run()
+    assert any("3 of 5 items changed" in c.value for c in at.caption)
+    at.toggle(key="present").set_value(True).run()
+    assert not at.exception and any("Pareto front" in c.value for c in at.caption)
