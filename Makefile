@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 export GRASP_HOME ?= $(HOME)/.cache/grasp
 
-.PHONY: install model demo app test lint typecheck unit bench clean
+.PHONY: install model demo app browser test lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -33,7 +33,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy grasp_core
 
-unit: model
+# Headless Chromium + chromedriver from Debian for the browser test and PNG/SVG export (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium chromium-driver; }
+
+unit: model browser
 	$(BIN)/pytest -q tests
 
 test: lint typecheck unit
