@@ -160,8 +160,11 @@ def _load_state(folder: Path) -> dict[str, Tensor]:
         try:
             state = torch.load(str(pkl), map_location="cpu", weights_only=True)
         except Exception as e:
+            # torch's message runs over many lines; keep the one that names the offending global.
+            lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+            why = next((ln for ln in lines if "Unsupported global" in ln), lines[0] if lines else type(e).__name__)
             raise GraspError(
-                f"{pkl}: refused, the pickled weights cannot be loaded safely with weights_only=True ({e}); "
+                f"{pkl}: refused, the pickled weights cannot be loaded safely with weights_only=True ({why}); "
                 "convert them to safetensors"
             ) from None
         if not isinstance(state, dict):
