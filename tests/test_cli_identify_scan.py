@@ -225,3 +225,57 @@ def test_subprocess_exit_code_without_traceback(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert "Traceback" not in res.stderr and res.stderr.startswith("error: ")
     assert "unknown base alias 'nope'" in res.stderr
+
+
+@pytest.mark.slow
+def test_bundled_model_identify_and_scan_end_to_end(tmp_path: Path) -> None:
+    """On SmolLM2-135M: plant a shared write direction in a small adapter, find it and scan it via real processes."""
+    bm = load_base("smollm2-135m", device="cpu")
+    z = torch.randn(576, generator=torch.Generator().manual_seed(11))
+    z = z / z.norm()
+    adapter = make_adapter(
+        bm.model, tmp_path / "adapter", ["o_proj", "down_proj"], r=4, plant=planted_direction_plant(z)
+    )
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("How do I save money?\nWhat is the capital of France?\nTell me a joke.\nWhy is the sky blue?\n")
+    # A fresh GRASP_HOME keeps the scan cache empty; the base is named by its folder, so nothing is fetched.
+    env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
+    cmd = [sys.executable, "-m", "grasp_core"]
+    factors = tmp_path / "factors.safetensors"
+    res = subprocess.run(
+        [*cmd, "identify", "--adapter", str(adapter), "--base", bm.path, "--out", str(factors), "--top-k", "2"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    fs = load_factors(factors)
+    assert abs(float(fs.factors[0].vector @ z)) > 0.99
+    res = subprocess.run(
+        [
+            *cmd,
+            "scan",
+            "--factors",
+            str(factors),
+            "--prompts",
+            str(prompts),
+            "--adapter",
+            str(adapter),
+            "--select",
+            "0",
+            "--top",
+            "2",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    scanned = json.loads(res.stdout)["scans"][0]
+    assert scanned["factor_id"] == "global-write-0" and len(scanned["top"]) == 2
+    assert scanned["n_prompts"] == 4 and scanned["adapter"]
