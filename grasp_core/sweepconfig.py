@@ -50,11 +50,15 @@ class Cell:
     factor_side: str = "write"
 
     @property
+    def curve(self) -> str:
+        """The label without the swept strength: cells on one trade-off curve share it."""
+        key = _sweep_field(self.method)
+        return " ".join(t for t in self.label.split(" ") if not t.startswith(f"{key}="))
+
+    @property
     def strength_value(self) -> float | None:
         """The number a trade-off curve orders this cell by (k for factor methods, alpha/beta otherwise)."""
-        spec = METHODS.get(self.method)
-        key = spec.sweep_field if spec is not None else "top"
-        value = self.settings.get(key, self.settings.get("strength"))
+        value = self.settings.get(_sweep_field(self.method))
         return float(value) if isinstance(value, int | float) else None
 
 
@@ -99,8 +103,10 @@ class SweepConfig:
             for key in entry:
                 if key != "method" and key not in names and key not in SWEEP_ONLY:
                     raise GraspError(f"{where}: unknown field `{key}`")
-            if entry.get("probe", "naive") not in self.probes:
-                raise GraspError(f"{where}: probe {entry['probe']!r} is not defined under `probes`")
+            probe = entry.get("probe", "naive")
+            for name in probe if isinstance(probe, list) else [probe]:
+                if name not in self.probes:
+                    raise GraspError(f"{where}: probe {name!r} is not defined under `probes`")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "sweep config") -> SweepConfig:
@@ -146,6 +152,11 @@ class SweepConfig:
                 for seed in self.seeds:
                     cells.append(Cell(label=label, method=entry["method"], settings=values, seed=seed, **sweep_only))
         return cells
+
+
+def _sweep_field(method: str) -> str:
+    spec = METHODS.get(method)
+    return spec.sweep_field if spec is not None else "top"  # ablate: k factors
 
 
 def _is_axis(key: str, value: Any) -> bool:

@@ -37,6 +37,7 @@ def aggregate(results: pd.DataFrame, axes: Axes = Axes()) -> pd.DataFrame:
         row: dict[str, Any] = {
             "label": label,
             "method": g["method"].iloc[0],
+            "curve": g["curve"].iloc[0] if "curve" in g else g["method"].iloc[0],
             "strength": g["strength"].iloc[0] if "strength" in g else None,
             "n_seeds": len(g),
         }
@@ -77,14 +78,14 @@ def tradeoff_figure(
     fig = go.Figure()
     ref = points[points["method"].isin(reference)]
     others = points[~points["method"].isin(reference)]
-    for method, g in others.groupby("method", sort=False):
+    for curve, g in others.groupby("curve", sort=False):
         g = g.sort_values("strength") if "strength" in g and g["strength"].notna().all() else g
         fig.add_trace(
             go.Scatter(
                 x=g[axes.x],
                 y=g[axes.y],
                 mode="lines+markers",
-                name=str(method),
+                name=str(curve),
                 text=g["label"],
                 error_y=dict(
                     type="data",
