@@ -54,7 +54,14 @@ with st.form("launch"):
     data = st.text_input("Training data (chat JSONL)", value=_default_data(), key="train_data")
     sets = list_factor_sets()
     set_names = [s.name for s in sets]
-    chosen_set = st.selectbox("Factor set (for methods that need factors)", ["(none)", *set_names], key="train_set")
+    # Default: the newest set picked from the loaded adapter (stale sets stay choosable, choose_factors checks them).
+    fresh = sorted(
+        (s for s in sets if sel is not None and s.factors.adapter == sel.adapter), key=lambda s: s.factors.created
+    )
+    default_set = 1 + set_names.index(fresh[-1].name) if fresh else 0
+    chosen_set = st.selectbox(
+        "Factor set (for methods that need factors)", ["(none)", *set_names], index=default_set, key="train_set"
+    )
     methods = st.multiselect(
         "Methods", list(METHODS), default=["grasp"], key="train_methods",
         help="; ".join(f"{m.name}: {m.description}" for m in METHODS.values()),
