@@ -82,9 +82,8 @@ def dispatch(root: str | Path | None = None, limit: int | None = None) -> list[s
                 break
             pid = _spawn(run)
             # Written while we hold the lock; the worker takes the same lock before its first status write.
-            update_status(
-                run.dir, state="running", pid=pid, listening=False, heartbeat=time.time(), started=time.time()
-            )
+            # heartbeat None until the worker's first own write: a slow start-up is not taken for a hung worker.
+            update_status(run.dir, state="running", pid=pid, listening=False, heartbeat=None, started=time.time())
             running += 1
             started.append(run.id)
     return started

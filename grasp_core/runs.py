@@ -33,7 +33,7 @@ LOCK_FILE = ".lock"
 STATES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 HEARTBEAT_S = 2.0  # the worker's heartbeat period
-STALE_S = 60.0  # a running run whose heartbeat is older than this is taken for dead (covers a reused pid)
+STALE_S = 120.0  # a running run whose heartbeat is older than this is taken for dead (covers a reused pid)
 LOG_TAIL = 20  # log lines kept in status.json when a run fails
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")

@@ -131,3 +131,30 @@ def test_a_run_cancelled_before_its_worker_listens_never_trains(tiny, tmp_path):
 
     assert execute(run.dir).status.state == "cancelled"
     assert not (run.dir / "metrics.jsonl").exists()
+
+
+def test_foreground_train_prints_the_adapter_and_skip_existing_reuses_it(tiny, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path))
+    flags = ["train", "--data", str(tiny["data"]), "--base", str(tiny["base"]), "--r", "4", "--batch-size", "4",
+             "--max-length", "64", "--device", "cpu"]  # fmt: skip
+    assert main(flags) == 0
+    adapter = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (adapter / "adapter_config.json").is_file() and adapter.parent.parent == tmp_path / "runs"
+    assert [r.status.state for r in list_runs(tmp_path / "runs")] == ["done"]
+    assert main([*flags, "--skip-existing"]) == 0
+    assert f"already trained this config: {adapter}" in capsys.readouterr().out
+    assert len(list_runs(tmp_path / "runs")) == 1
+
+
+def test_two_dispatchers_at_once_start_a_queued_run_only_once(tiny, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from grasp_core.jobs import dispatch
+
+    root = tmp_path / "runs"
+    run = create_run(_cfg(tiny, base=str(tmp_path / "no-such-base")), root)  # its worker fails fast
+    with ThreadPoolExecutor(4) as pool:
+        started = [i for ids in pool.map(lambda _: dispatch(root, limit=4), range(4)) for i in ids]
+    assert started == [run.id]
+    ended = wait(run.id, root, timeout_s=90).status
+    assert ended.state == "failed" and "no-such-base" in ended.error, ended
