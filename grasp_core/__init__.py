@@ -12,6 +12,15 @@ from .factors import (
     orthonormal_basis,
     save_factors,
 )
+from .factorsets import (
+    FactorSetSpec,
+    NamedFactorSet,
+    check_factor_set,
+    delete_factor_set,
+    list_factor_sets,
+    load_factor_set,
+    save_factor_set,
+)
 from .jobs import cancel, resume, run_foreground, submit
 from .methods import METHODS, Method, get_method
 from .models import BaseModel, default_device, load_base, load_config, prepare_bundled, resolve_base, tiny_model
@@ -20,6 +29,7 @@ from .scan import FactorScan, ScanConfig, scan, steering_preview
 from .spectra import ModuleSpectrum, adapter_spectra, lowrank_svd, spectra_table
 from .train import TrainHooks, TrainResult, train
 from .trainconfig import TrainConfig
+from .uploads import extract_adapter_zip
 
 __all__ = [
     "Adapter",
@@ -27,11 +37,13 @@ __all__ = [
     "Factor",
     "FactorScan",
     "FactorSet",
+    "FactorSetSpec",
     "GraspError",
     "LoraModule",
     "METHODS",
     "Method",
     "ModuleSpectrum",
+    "NamedFactorSet",
     "Run",
     "RunStatus",
     "ScanConfig",
@@ -40,18 +52,23 @@ __all__ = [
     "TrainResult",
     "adapter_spectra",
     "cancel",
+    "check_factor_set",
     "classify_module",
     "config_key",
     "cosine_matrix",
     "default_device",
+    "delete_factor_set",
+    "extract_adapter_zip",
     "find_by_key",
     "get_method",
     "get_run",
     "identify",
+    "list_factor_sets",
     "list_runs",
     "load_adapter",
     "load_base",
     "load_config",
+    "load_factor_set",
     "load_factors",
     "logit_lens",
     "lowrank_svd",
@@ -61,6 +78,7 @@ __all__ = [
     "resume",
     "run_foreground",
     "runs_root",
+    "save_factor_set",
     "save_factors",
     "scan",
     "spectra_table",
