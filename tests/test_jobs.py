@@ -158,3 +158,26 @@ def test_two_dispatchers_at_once_start_a_queued_run_only_once(tiny, tmp_path):
     assert started == [run.id]
     ended = wait(run.id, root, timeout_s=90).status
     assert ended.state == "failed" and "no-such-base" in ended.error, ended
+
+
+def test_ctrl_c_in_a_foreground_train_checkpoints_and_exits_130(tiny, tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GRASP_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grasp_core", "train", "--data", str(tiny["data"]), "--base", str(tiny["base"]),
+         "--r", "4", "--batch-size", "4", "--max-length", "64", "--device", "cpu", "--epochs", "100"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    root = tmp_path / "runs"
+    try:
+        _poll(root, lambda: any(r.status.step >= 1 for r in list_runs(root)) if root.is_dir() else False)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    (run,) = list_runs(root)
+    assert proc.returncode == 130 and f"continue with: grasp train --resume {run.id}" in err
+    assert run.status.state == "cancelled" and 1 <= run.status.step < 200 and run.status.resume
+    assert torch.load(run.dir / "checkpoint" / "state.pt", weights_only=True)["step"] == run.status.step
