@@ -16,7 +16,7 @@ from grasp_core.adapters import Adapter, load_adapter
 from grasp_core.factors import FactorSet, identify, logit_lens
 from grasp_core.models import load_config, n_layers
 from grasp_core.scan import FactorScan, ScanConfig, SteeringSample, load_scan_model, scan, steering_preview
-from grasp_core.spectra import adapter_spectra, spectra_table
+from grasp_core.spectra import ModuleSpectrum, adapter_spectra, spectra_table
 
 MODEL_LOCK = threading.Lock()  # guards hooks on the shared model (steering previews)
 
@@ -51,18 +51,24 @@ def model(base: str, path: str, stamp: str) -> tuple[Any, Any, str | None]:
     return load_scan_model(base, path)
 
 
-@st.cache_data(max_entries=8, show_spinner="Computing spectra ...")
+@st.cache_resource(max_entries=2, show_spinner="Computing spectra ...")
+def spectra(base: str, path: str, stamp: str) -> list[ModuleSpectrum]:
+    """Low-rank SVD of every module's dW, with ||dW||/||W0|| from the loaded base; computed once per adapter."""
+    m, _tok, _h = model(base, path, stamp)
+    return adapter_spectra(adapter(base, path, stamp), m)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
 def spectra_rows(base: str, path: str, stamp: str, top: int = 64) -> list[dict[str, Any]]:
     """One row per module: singular values, energy share and ||dW||/||W0||."""
-    m, _tok, _h = model(base, path, stamp)
-    return spectra_table(adapter_spectra(adapter(base, path, stamp), m), top=top)
+    return spectra_table(spectra(base, path, stamp), top=top)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Finding candidate factors ...")
 def candidates(base: str, path: str, stamp: str, top_k: int = 8) -> FactorSet:
     """Global factors per side, then each module's top direction."""
     ad = adapter(base, path, stamp)
-    return identify(ad, n_layers(base_config(base)), top_k=top_k)
+    return identify(ad, n_layers(base_config(base)), top_k=top_k, spectra=spectra(base, path, stamp))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

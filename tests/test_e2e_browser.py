@@ -181,5 +181,12 @@ def test_walk_every_page_and_train(server: dict[str, str], browser: object, tmp_
         if path == "results":
             charts = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stPlotlyChart"]')  # type: ignore[attr-defined]
             assert charts, "no trade-off figure"
+        if path == "factors":
+            driver.save_screenshot(str(shots / "factors-scan.png"))  # type: ignore[attr-defined]
+        # Screenshots show each page from its top: reset every scrolled container.
+        driver.execute_script(  # type: ignore[attr-defined]
+            "document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; }); window.scrollTo(0, 0);"
+        )
+        time.sleep(0.5)
         driver.save_screenshot(str(shots / f"{path or 'load'}.png"))  # type: ignore[attr-defined]
     assert len(list(shots.glob("*.png"))) >= len(PAGES)
