@@ -69,10 +69,9 @@ with st.form("launch"):
     st.caption("Sweep values per method, comma separated (empty: the method's default; `top` empty = the whole set).")
     cols = st.columns(3)
     raw_values = {}
-    for i, (name, m) in enumerate(METHODS.items()):
+    swept = [(name, m) for name, m in METHODS.items() if name != "lora"]  # naive LoRA has nothing to sweep
+    for i, (name, m) in enumerate(swept):
         label = f"{name}: {m.sweep_field if m.strength_name is None else m.strength_name}"
-        if name == "lora":
-            continue
         raw_values[name] = cols[i % 3].text_input(label, key=f"values-{name}")
     c = st.columns(5)
     seeds = c[0].number_input("seeds", 1, 10, 1, key="train_seeds")
