@@ -11,7 +11,7 @@ import streamlit as st
 import uiplots
 
 from grasp_core.errors import GraspError
-from grasp_core.io import grasp_home
+from grasp_core.io import grasp_home, read_json
 from grasp_core.tradeoff import Axes, aggregate, tradeoff_figure
 
 st.title("Results")
@@ -57,8 +57,24 @@ else:
 if results is None:
     st.stop()
 
+
+def _default_axes(where: str) -> Axes:
+    """The sweep's own axes: task gain against its organism's primary measure (sweep.json beside the table)."""
+    sweep_json = Path(where).with_name("sweep.json") if where else None
+    if sweep_json is not None and sweep_json.is_file():
+        try:
+            from grasp_core.organisms import load_organism
+
+            org = load_organism(str(read_json(sweep_json, what="sweep.json").get("organism", "")))
+            return Axes(y=org.primary, y_title=org.primary_title)
+        except (GraspError, ImportError):
+            pass  # a sweep of an organism that is gone: fall back to the default axes
+    return Axes()
+
+
 numeric = [c for c in results.columns if pd.api.types.is_numeric_dtype(results[c]) and not c.endswith(("_lo", "_hi"))]
-d = Axes()
+numeric = [c for c in numeric if c not in ("seed", "strength")] or numeric
+d = _default_axes(where)
 c1, c2, c3 = st.columns([2, 2, 1])
 x = c1.selectbox(
     "x: task score (higher is better)", numeric, index=numeric.index(d.x) if d.x in numeric else 0, key="ax_x"
@@ -75,7 +91,9 @@ except GraspError as e:
     st.stop()
 
 title = "Misalignment vs task score: GRASP against the baselines"
-fig = tradeoff_figure(points, axes, title=title if present else "")
+# Sweeps name the naive fine-tune `lora`; hand-made tables may call it `naive`.
+reference = ("base", "naive") if "naive" in set(points["method"]) else ("base", "lora")
+fig = tradeoff_figure(points, axes, title=title if present else "", reference=reference)
 fig.update_layout(height=620 if present else 480)
 if present:
     fig.update_layout(font=dict(size=18), title_font=dict(size=26))
@@ -84,7 +102,7 @@ st.plotly_chart(fig, key="tradeoff")
 if present:
     st.caption(
         f"Each curve is one method over its strength; bars are 95% intervals over seeds. The dashed line is the "
-        f"Pareto front; the star is the base model and the cross the naive LoRA. Source: {where}."
+        f"Pareto front; the star is the base model and the cross the naive LoRA ({reference[1]}). Source: {where}."
     )
     st.stop()
 
