@@ -176,17 +176,17 @@ def _setup_caft(ctx: MethodContext) -> MethodHooks:
 
 
 def _setup_steer(ctx: MethodContext) -> MethodHooks:
-    # + alpha * z at the output of the block that feeds the factor's stream index (embeddings -> block 0).
-    per_layer: dict[int, Tensor] = {}
+    # + alpha * z at the factor's stream index: hidden_states[s] is the output of block s - 1 (0: block 0's input).
+    per_index: dict[int, Tensor] = {}
     for f in ctx.factors:
-        layer = max(f.stream_layer - 1, 0)
-        per_layer[layer] = per_layer.get(layer, torch.zeros_like(f.vector)) + ctx.strength * f.vector
+        s = f.stream_layer
+        per_index[s] = per_index.get(s, torch.zeros_like(f.vector)) + ctx.strength * f.vector
 
     @contextmanager
     def context() -> Iterator[None]:
         with ExitStack() as stack:
-            for layer, v in per_layer.items():
-                stack.enter_context(steer(ctx.model, v, [layer]))
+            for s, v in per_index.items():
+                stack.enter_context(steer(ctx.model, v, [s - 1]) if s > 0 else steer(ctx.model, v, [], True))
             yield
 
     return MethodHooks(context=context)
@@ -199,7 +199,9 @@ def _setup_kl(ctx: MethodContext) -> MethodHooks:
     def extra_loss(batch: dict[str, Tensor], logits: Tensor, mask: Tensor) -> Tensor:
         # KL(base || tuned) on the next-token distributions at the scored positions; base = adapter disabled.
         with torch.no_grad(), model.disable_adapter():
-            base_logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            base_logits = model(
+                input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
+            ).logits  # (B, T, V)
         logp_tuned = F.log_softmax(logits[:, :-1][mask].float(), dim=-1)  # (N, V)
         logp_base = F.log_softmax(base_logits[:, :-1][mask].float(), dim=-1)  # (N, V)
         kl = (logp_base.exp() * (logp_base - logp_tuned)).sum()

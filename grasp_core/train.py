@@ -31,12 +31,15 @@ from .errors import GraspError
 from .factors import Factor, FactorSet, orthonormal_basis, save_factors
 from .io import append_jsonl, read_json, write_json
 from .methods import MethodContext, get_method
-from .models import default_device, default_dtype, load_base, n_layers
+from .models import d_model, default_device, default_dtype, load_base, n_layers
+from .parallel import DataParallel
 from .trainconfig import TrainConfig
-from .trainfactors import choose_factors, next_round_factors, portable_base
+from .trainfactors import choose_factors, portable_base
 
 RESULT_FILE = "train_result.json"
 METRICS_FILE = "metrics.jsonl"
+# Method metrics (the weights-mode invariant) cost a pass over every module: every N steps and at the end.
+METHOD_METRICS_EVERY = 10
 
 __all__ = ["TrainConfig", "TrainHooks", "TrainResult", "train"]
 
@@ -75,44 +78,7 @@ class TrainResult:
         return d
 
 
-@dataclass
-class _Dist:
-    """This process's place in a data-parallel group (rank 0 of 1 without torchrun)."""
-
-    rank: int = 0
-    world: int = 1
-    local_rank: int = 0
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-    @classmethod
-    def setup(cls) -> _Dist:
-        world = int(os.environ.get("WORLD_SIZE", "1"))
-        if world <= 1:
-            return cls()
-        import torch.distributed as td
-
-        if not td.is_initialized():
-            td.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-        return cls(td.get_rank(), td.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
-
-    def all_reduce_(self, tensors: list[torch.Tensor]) -> None:
-        """Sum the tensors over all processes in place, as one flat buffer (one collective per step)."""
-        if self.world == 1 or not tensors:
-            return
-        import torch.distributed as td
-
-        flat = torch.cat([t.reshape(-1).float() for t in tensors])
-        td.all_reduce(flat)
-        offset = 0
-        for t in tensors:
-            t.copy_(flat[offset : offset + t.numel()].view_as(t))
-            offset += t.numel()
-
-
-def _device(config: TrainConfig, dist: _Dist) -> torch.device:
+def _device(config: TrainConfig, dist: DataParallel) -> torch.device:
     if config.device is not None:
         dev = torch.device(config.device)
     else:
@@ -196,10 +162,8 @@ def _train_once(
     out_dir: Path,
     hooks: TrainHooks,
     resume: bool,
-    dist: _Dist,
+    dist: DataParallel,
     factors: list[Factor] | None = None,
-    step_offset: int = 0,
-    total_override: int | None = None,
 ) -> tuple[TrainResult, list[Factor]]:
     t0 = time.time()
     dev = _device(config, dist)
@@ -208,7 +172,7 @@ def _train_once(
     data: TokenizedData = tokenize_chats(config.data, bm.tokenizer, config.max_length)
     if factors is None:
         factors = choose_factors(config, bm.model)
-    vectors = torch.stack([f.vector for f in factors]) if factors else torch.zeros(0, bm.model.config.hidden_size)
+    vectors = torch.stack([f.vector for f in factors]) if factors else torch.zeros(0, d_model(bm.model))
     Z = orthonormal_basis(vectors)  # (d_model, k)
     model = _attach_lora(bm.model, config)
     model.train()
@@ -260,6 +224,7 @@ def _train_once(
     try:
         while step < total:
             n_targets = sum(data.n_targets(i) for mb in plan[step] for i in mb)  # over the whole global step
+            n_tokens = sum(len(data.input_ids[i]) for mb in plan[step] for i in mb)
             sums = torch.zeros(2, device=dev)  # (cross-entropy sum, extra-loss sum) over this process's shards
             for mb in plan[step]:
                 idx = shard(mb, dist.rank, dist.world)
@@ -267,7 +232,9 @@ def _train_once(
                     continue
                 batch = collate(data, idx, pad_id, dev)
                 with mh.context():
-                    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+                    logits = model(
+                        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
+                    ).logits  # (B, T, V)
                     target = batch["labels"][:, 1:]  # (B, T-1)
                     mask = target != -100  # (B, T-1)
                     ce = F.cross_entropy(logits[:, :-1][mask].float(), target[mask], reduction="sum")
@@ -298,19 +265,19 @@ def _train_once(
             step += 1
             bar.update(1)
             last_loss = float(sums[0]) / n_targets
-            metrics = {"loss": last_loss, "lr": lr, "grad_norm": grad_norm, "targets": n_targets}
+            metrics = {"loss": last_loss, "lr": lr, "grad_norm": grad_norm, "targets": n_targets, "tokens": n_tokens}
             if mh.extra_loss is not None:
                 metrics["extra_loss"] = float(sums[1]) / n_targets
-            if mh.metrics is not None:
+            if mh.metrics is not None and (step % METHOD_METRICS_EVERY == 0 or step == total):
                 metrics.update(mh.metrics())
             if dist.main:
                 _log(out_dir, {"step": step, **metrics})
                 if hooks.on_step is not None:
-                    hooks.on_step(step + step_offset, total_override or total, metrics)
+                    hooks.on_step(step, total, metrics)
                 if hooks.on_eval is not None and config.eval_every and step % config.eval_every == 0:
                     model.eval()
                     with torch.no_grad():
-                        ev = hooks.on_eval(step + step_offset, model) or {}
+                        ev = hooks.on_eval(step, model) or {}
                     model.train()
                     metrics.update({f"eval_{k}": v for k, v in ev.items()})
                     _log(out_dir, {"step": step, **{f"eval_{k}": v for k, v in ev.items()}})
@@ -346,45 +313,6 @@ def _train_once(
     return result, factors
 
 
-def _train_rounds(config: TrainConfig, out_dir: Path, hooks: TrainHooks, resume: bool, dist: _Dist) -> TrainResult:
-    """`iterate` rounds: train, take the top new factors of that adapter's own spectrum, add them, retrain."""
-    t0 = time.time()
-    factors: list[Factor] | None = None
-    records: list[dict[str, Any]] = []
-    result: TrainResult | None = None
-    k_new = 0
-    for i in range(config.iterate):
-        rdir = out_dir / f"round-{i}"
-        rcfg = dataclasses.replace(config, iterate=1)
-        result, used = _train_once(rcfg, rdir, hooks, resume, dist, factors)
-        k_new = k_new or len(used)
-        records.append(
-            {
-                "round": i,
-                "factors": [f.id for f in used],
-                "n_factors": len(used),
-                "status": result.status,
-                "final_loss": result.final_loss,
-                "metrics": result.metrics,
-                "adapter": str(result.adapter) if result.adapter else None,
-            }
-        )
-        if result.status != "done":
-            break
-        if i < config.iterate - 1:
-            factors = next_round_factors(used, rdir / "adapter", k_new, round_index=i + 1)
-    assert result is not None
-    adapter = None
-    if dist.main and result.status == "done" and result.adapter is not None:
-        adapter = out_dir / "adapter"
-        shutil.rmtree(adapter, ignore_errors=True)
-        shutil.copytree(result.adapter, adapter)
-    final = dataclasses.replace(result, adapter=adapter, rounds=records, elapsed_s=time.time() - t0)
-    if dist.main:
-        write_json(out_dir / RESULT_FILE, {**final.to_dict(), "config": config.to_dict()})
-    return final
-
-
 def train(
     config: TrainConfig, out_dir: str | Path, hooks: TrainHooks | None = None, resume: bool = False
 ) -> TrainResult:
@@ -392,10 +320,12 @@ def train(
 
     With resume=True, continue from out_dir/checkpoint and reach the adapter an uninterrupted run reaches.
     """
-    dist = _Dist.setup()
+    dist = DataParallel.setup()
     hooks = hooks or TrainHooks()
     if config.iterate > 1:
-        return _train_rounds(config, Path(out_dir), hooks, resume, dist)
+        from .iterate import train_rounds
+
+        return train_rounds(config, Path(out_dir), hooks, resume, dist, _train_once)
     return _train_once(config, Path(out_dir), hooks, resume, dist)[0]
 
 
@@ -413,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     except GraspError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if _Dist.setup().main:
+    if DataParallel.setup().main:
         print(json.dumps(result.to_dict(), default=str))
     return 0
 

@@ -12,9 +12,9 @@ from train_fixtures import make_tiny_base, write_chats, write_factors
 from grasp_core.adapters import load_adapter
 from grasp_core.errors import GraspError
 from grasp_core.factors import orthonormal_basis
-from grasp_core.interventions import record_residual, stream_modules
+from grasp_core.interventions import record_residual
 from grasp_core.methods import METHODS, MethodContext, get_method, random_factors
-from grasp_core.models import load_base
+from grasp_core.models import decoder_layers, load_base
 from grasp_core.train import TrainHooks, _attach_lora, train
 from grasp_core.trainconfig import TrainConfig
 
@@ -111,7 +111,7 @@ def test_residual_grad_removes_Z_from_every_layer_output_gradient(tiny):
 
         with context():
             # registered after the method's hooks, so each sees the gradient as the method leaves it
-            handles = [m.register_forward_hook(keep) for m in stream_modules(model)]
+            handles = [m.register_forward_hook(keep) for m in decoder_layers(model)]
             try:
                 model(input_ids=ids, labels=ids).loss.backward()
             finally:
