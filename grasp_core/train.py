@@ -143,17 +143,19 @@ def _log(out_dir: Path, record: dict[str, Any]) -> None:
 
 
 def _truncate_log(out_dir: Path, step: int) -> None:
-    """On resume, drop log lines written after the checkpoint: those steps are run again."""
+    """On resume, drop log lines written after the checkpoint (those steps run again) and a torn last line."""
+    from .io import write_text
+
     path = out_dir / METRICS_FILE
     if not path.is_file():
         return
-    keep = [
-        line
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip() and json.loads(line).get("step", 0) <= step
-    ]
-    from .io import write_text
-
+    keep = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                keep.append(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short when the previous run was killed
     write_text(path, "".join(line + "\n" for line in keep))
 
 
