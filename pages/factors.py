@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -78,8 +79,9 @@ with c2:
 st.subheader("Top-activating prompts")
 corpus_default = os.environ.get("GRASP_APP_CORPUS", "")
 if not corpus_default:
-    found = sorted(uistate.DEMO_ROOT.glob("*/*prompts*.jsonl")) if uistate.DEMO_ROOT.is_dir() else []
-    corpus_default = str(found[0]) if found else ""
+    # A demo organism's training chats (beside its naive-lora/) show where the spurious trait lights up.
+    organism_train = Path(sel.adapter).parent / "train.jsonl"
+    corpus_default = str(organism_train) if organism_train.is_file() else ""
 corpus = st.text_input("Prompt corpus (JSONL chats or text, one prompt a line)", value=corpus_default, key="corpus")
 if st.button("Scan", key="scan", disabled=not corpus):
     st.session_state["scan_for"] = (fid, corpus)
