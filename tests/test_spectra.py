@@ -88,3 +88,16 @@ def test_adapter_spectra_match_peft_merge(tmp_path: Path, family: str, kwargs: d
         assert o.scale == pytest.approx(32.0 / 4)
     if kwargs.get("use_rslora"):
         assert next(iter(adapter.modules.values())).scale == pytest.approx(8.0 / 2.0)
+
+
+def test_ill_conditioned_factors_take_the_qr_route_and_stay_exact() -> None:
+    # cond(B) = 1e6 is past the Gram route's limit: the Householder fallback must give the same SVD.
+    gen = torch.Generator().manual_seed(5)
+    Q, _ = torch.linalg.qr(torch.randn(80, 6, generator=gen, dtype=torch.float64))
+    B = Q @ torch.diag(torch.logspace(0, -6, 6, dtype=torch.float64))  # (80, 6)
+    A = torch.randn(6, 50, generator=gen, dtype=torch.float64)
+    from grasp_core.spectra import _gram_r
+
+    assert _gram_r(B) is None and _gram_r(A.T) is not None
+    U, S, V = lowrank_svd(B, A, 1.5)
+    _check_against_dense(1.5 * B @ A, U, S, V)
