@@ -137,21 +137,29 @@ def test_train_page_queues_a_run_and_shows_it_done(
     at = _page(AppTest.from_file(APP, default_timeout=60).run(), "train")
     assert any("No runs yet" in i.value for i in at.info)
     at.selectbox(key="train_set").set_value("pick")
-    at.multiselect(key="train_methods").set_value(["grasp", "lora"])
+    at.multiselect(key="train_methods").set_value(["grasp", "lora", "kl"])
+    at.text_input(key="values-kl").set_value("0.1")
     at.number_input(key="train_batch").set_value(4)
     at.button[0].click().run()  # the form's submit button
     assert not at.exception and not _errors(at), _errors(at)
     runs = list_runs()
-    assert sorted(r.config.method for r in runs) == ["grasp", "lora"]
+    assert sorted(r.config.method for r in runs) == ["grasp", "kl", "lora"]
     grasp_run = next(r for r in runs if r.config.method == "grasp")
     assert grasp_run.config.factors.endswith("pick.safetensors") and grasp_run.status.state in ("queued", "running")
+    # One job at a time (GRASP_MAX_JOBS defaults to 1): the last run waits in the queue; cancel it from the page.
+    kl_run = next(r for r in runs if r.config.method == "kl")
+    assert kl_run.status.state == "queued" and kl_run.config.strength == 0.1
+    at.button(key=f"cancel-{kl_run.id}").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
     for r in runs:
-        assert wait(r.id, timeout_s=240).status.state == "done", r.id
-    at.run()  # as after a reload: the queue view is read from disk
-    assert not at.exception and not _errors(at)
-    texts = [p.proto.text for p in at.get("progress")]
-    assert len(texts) == 2 and all("step 2/2" in t for t in texts), texts
-    assert len(at.get("plotly_chart")) == 2  # one live loss curve per run
+        want = "cancelled" if r.id == kl_run.id else "done"
+        assert wait(r.id, timeout_s=240).status.state == want, r.id
+    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "train")  # a new session: all read from disk
+    assert not _errors(at)
+    texts = sorted(p.proto.text for p in at.get("progress"))
+    assert len(texts) == 3 and sum("step 2/2" in t for t in texts) == 2, texts
+    assert len(at.get("plotly_chart")) == 2  # one loss curve per trained run
+    assert any("Resume" in b.label for b in at.button)
 
 
 def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_path: Path) -> None:
