@@ -88,6 +88,8 @@ def run_identify(ns: argparse.Namespace) -> int:
 
     if ns.top_k < 1:
         raise GraspError(f"--top-k must be at least 1, got {ns.top_k}")
+    if ns.per_module < 0:
+        raise GraspError(f"--per-module must be 0 or more, got {ns.per_module}")
     base = resolve_adapter_base(ns.adapter, ns.base)
     config = load_config(base)
     adapter = load_adapter(ns.adapter, base_config=config)

@@ -32,7 +32,8 @@ def _stream_hooks(model: Any, indices: Sequence[int], fn: StreamFn) -> Iterator[
     """Call fn(i, h) on hidden_states[i] for each stream index; a returned tensor replaces h.
 
     Index 0 is the input of block 0 (a pre-hook), not the embedding module's output: GPT-2 adds position
-    embeddings and Gemma scales by sqrt(d_model) in between. Index i >= 1 is the output of block i - 1.
+    embeddings and Gemma scales by sqrt(d_model) in between. Index i >= 1 is the output of block i - 1
+    (for i = L that is before the final norm, which transformers' hidden_states[L] includes).
     """
     blocks = list(decoder_layers(model))
     handles = []
