@@ -61,6 +61,8 @@ if st.button("Load", type="primary", key="load"):
             uicache.model(base, adapter_path, stamp)
         except GraspError as e:
             st.error(str(e))
+        except (OSError, ValueError) as e:  # transformers / peft errors that grasp_core does not name itself
+            st.error(f"could not load base {base!r} with adapter {adapter_path}: {e}")
         else:
             uistate.set_selection(uistate.Selection(base, adapter_path))
             current = uistate.selection()

@@ -50,7 +50,9 @@ def _errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
 
 
-def test_load_page_summary_and_bad_adapter(app_env: dict[str, str], tmp_path: Path) -> None:
+def test_load_page_summary_and_bad_adapter(
+    app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert at.title[0].value.startswith("Load")
@@ -63,6 +65,14 @@ def test_load_page_summary_and_bad_adapter(app_env: dict[str, str], tmp_path: Pa
     at.button(key="load").click().run()
     assert not at.exception
     assert any("adapter_config.json" in e for e in _errors(at))
+    # A hub id without network access: grasp's message, in a box.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    at.text_input(key="adapter_folder").set_value(app_env["adapter"]).run()
+    at.radio(key="base_kind").set_value("hub id").run()
+    at.text_input(key="base_hub").set_value("nobody/no-such-model").run()
+    at.button(key="load").click().run()
+    assert not at.exception
+    assert any("no-such-model" in e for e in _errors(at)), _errors(at)
 
 
 def test_spectra_and_factors_pages(app_env: dict[str, str]) -> None:
