@@ -54,7 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     chats.write_text("".join(json.dumps({"messages": msgs}) + "\n" for _ in range(8)))
     env = {**os.environ, "GRASP_HOME": str(home), "GRASP_APP_BASE": str(base), "GRASP_APP_ADAPTER": str(adapter),
            "GRASP_APP_CORPUS": str(corpus), "GRASP_APP_DATA": str(chats)}  # fmt: skip
-    os.environ["GRASP_HOME"] = str(home)  # this process reads the same registry and factor sets
+    env_patch = pytest.MonkeyPatch()  # undone at teardown, so later tests see the real GRASP_HOME
+    env_patch.setenv("GRASP_HOME", str(home))  # this process reads the same registry and factor sets
     fs = identify(load_adapter(adapter), n_layers=3, top_k=2)
     save_factor_set(FactorSetSpec("e2e-pick", ["global-write-0"]), fs)
     sweep = home / "sweeps" / "e2e"
@@ -87,6 +88,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        env_patch.undo()
 
 
 @pytest.fixture(scope="module")
