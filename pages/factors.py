@@ -66,7 +66,7 @@ c1, c2 = st.columns(2)
 with c1:
     if f.loadings:
         fig = go.Figure(go.Bar(x=list(range(len(f.loadings))), y=f.loadings))
-        fig.update_xaxes(title="layer")
+        fig.update_xaxes(title="layer", tickformat="d")
         fig.update_yaxes(title="||Z_j^T M_l||")
         st.plotly_chart(uiplots.style(fig, "Per-layer loadings", height=300), key="bar-loadings")
     lens = uicache.lens(sel.base, sel.adapter, stamp, fid)

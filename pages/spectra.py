@@ -31,12 +31,12 @@ with c1:
         top.to_numpy(), list(top.columns), list(top.index), "Top singular value per layer x module",
         colorbar=dict(title="sigma_1"),
     )  # fmt: skip
-    fig.update_xaxes(title="layer")
+    fig.update_xaxes(title="layer", tickformat="d")
     st.plotly_chart(fig, key="heat-top-sigma")
 with c2:
     per_layer = df.groupby("layer", as_index=False).agg(energy_share=("energy_share", "sum"))
     fig = go.Figure(go.Bar(x=per_layer["layer"], y=per_layer["energy_share"], name="energy share"))
-    fig.update_xaxes(title="layer")
+    fig.update_xaxes(title="layer", tickformat="d")
     fig.update_yaxes(title="share of ||dW||_F^2")
     st.plotly_chart(uiplots.style(fig, "Energy share per layer"), key="bar-energy")
 
@@ -47,7 +47,7 @@ with c3:
         fig = go.Figure()
         for kind, g in rel.groupby("kind"):
             fig.add_trace(go.Scatter(x=g["layer"], y=g["rel_norm"], mode="lines+markers", name=str(kind)))
-        fig.update_xaxes(title="layer")
+        fig.update_xaxes(title="layer", tickformat="d")
         fig.update_yaxes(title="||dW|| / ||W0||", type="log")
         st.plotly_chart(uiplots.style(fig, "Relative update size per layer"), key="line-rel")
     else:
