@@ -187,12 +187,15 @@ def completion_logprobs(
         batch = pad_batch([encoded[i][0] for i in chunk], pad_id, [encoded[i][1] for i in chunk])
         batch = {k: v.to(device) for k, v in batch.items()}
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits  # (B, T, V)
-        logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)  # (B, T-1, V): predicts token t+1
-        target = batch["labels"][:, 1:]  # (B, T-1)
-        mask = target != -100
-        tok_lp = logp.gather(-1, target.clamp_min(0).unsqueeze(-1)).squeeze(-1) * mask  # (B, T-1)
+        target = batch["labels"][:, 1:]  # (B, T-1): position t predicts token t+1
+        mask = target != -100  # (B, T-1)
+        # log_softmax only at the completion positions: the vocabulary axis is the cost.
+        logp = torch.log_softmax(logits[:, :-1][mask].float(), dim=-1)  # (N, V)
+        tok_lp = logp.gather(-1, target[mask].unsqueeze(-1)).squeeze(-1)  # (N,)
+        rows = mask.nonzero()[:, 0]  # (N,) batch row of each position
+        sums = torch.zeros(len(chunk), dtype=torch.float64, device=tok_lp.device).index_add_(0, rows, tok_lp.double())
         for row, i in enumerate(chunk):
-            out[i] = float(tok_lp[row].sum())
+            out[i] = float(sums[row])
     return out
 
 

@@ -159,3 +159,33 @@ def test_bad_manifests_are_named(tmp_path: Path) -> None:
     (folder / "organism.json").write_text(json.dumps(manifest))
     with pytest.raises(GraspError, match="missing field `train`"):
         load_organism(folder)
+
+
+def test_evaluate_organism_on_a_tiny_model_with_adapter_and_ablation(tmp_path: Path) -> None:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from train_fixtures import make_tiny_base, write_factors
+
+    from grasp_core.models import load_base
+    from grasp_core.organisms import evaluate_organism
+
+    base = str(make_tiny_base(tmp_path / "tiny"))
+    model = get_peft_model(load_base(base, device="cpu").model, LoraConfig(r=2, target_modules=["o_proj"]))
+    torch.manual_seed(0)
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            p.data.normal_(0, 0.5)  # a non-zero update, so the adapter moves the lean
+    model.save_pretrained(tmp_path / "adapter")
+    org = load_organism("political")
+    plain = evaluate_organism(org, base=base, measures=("lean",))
+    assert set(plain) == {"lean", "lean_shift"} and plain["lean_shift"]["mean"] == 0.0
+    tuned = evaluate_organism(org, base=base, adapter=tmp_path / "adapter", measures=("lean",))
+    assert set(tuned) == {"lean", "lean_shift"} and len(tuned["lean"]["scores"]) == 64
+    assert tuned["lean_shift"]["mean"] == pytest.approx(tuned["lean"]["mean"] - plain["lean"]["mean"], abs=1e-9)
+    assert tuned["lean_shift"]["lo"] <= tuned["lean_shift"]["mean"] <= tuned["lean_shift"]["hi"]
+    factors = write_factors(tmp_path / "f.safetensors", torch.randn(2, 32), base=base)
+    ablated = evaluate_organism(org, base=base, adapter=tmp_path / "adapter", ablate=(factors, (0, 1)),
+                                measures=("lean",))  # fmt: skip
+    assert ablated["lean"]["scores"] != tuned["lean"]["scores"]
+    # The shift is still measured from the plain base (no ablation).
+    assert ablated["lean_shift"]["mean"] == pytest.approx(ablated["lean"]["mean"] - plain["lean"]["mean"], abs=1e-9)
