@@ -1,0 +1,262 @@
+"""Trade-off sweeps: every cell of a SweepConfig trained through the run registry, evaluated, tabled and plotted.
+
+Resumable at any point: a cell whose run is done is not trained again (the registry's config key), a run that
+was stopped part-way is resumed from its checkpoint, and evaluations are cached in each run folder.
+Layout of a sweep folder (GRASP_HOME/sweeps/<name>/): sweep.json, results.csv (one row per cell and seed),
+summary.csv (one row per configuration, with the Pareto flag), tradeoff.html / tradeoff.png, report.md.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import GraspError
+from .io import grasp_home, inside, read_json, text_hash, write_json, write_text
+from .methods import METHODS
+from .sweepconfig import Cell, SweepConfig
+from .trainconfig import TrainConfig
+
+EVAL_FILE = "eval.json"
+FACTORS_FILE = "factors.safetensors"
+
+
+@dataclass
+class SweepReport:
+    """Where a finished (or partial) sweep wrote its table, summary and plot, and how many cells it has done."""
+
+    folder: Path
+    results: pd.DataFrame
+    summary: pd.DataFrame
+    figures: list[Path]
+    done: int
+    total: int
+
+
+def sweep_dir(config: SweepConfig, root: str | Path | None = None) -> Path:
+    """The folder of a sweep: its name, or organism + a hash of the config."""
+    base = Path(root) if root is not None else grasp_home() / "sweeps"
+    name = config.name or f"{Path(config.organism).name}-{text_hash(repr(config.to_dict()), length=8)}"
+    return inside(base, name)
+
+
+# ---------------------------------------------------------------- runs
+
+
+def _train_config(config: SweepConfig, organism: Any, seed: int, method: str, settings: dict[str, Any]) -> TrainConfig:
+    merged = {**config.train, **settings, "method": method, "seed": seed, "base": config.base,
+              "data": str(organism.train)}  # fmt: skip
+    return TrainConfig.from_dict(merged)
+
+
+def ensure_run(config: TrainConfig, runs_root: Path | None, log: Callable[[str], None]) -> Path:
+    """The run folder of a finished run for `config`: found done, resumed if stopped part-way, else trained now."""
+    from .jobs import run_foreground, wait
+    from .runs import absolute_config, config_key, list_runs
+
+    key = config_key(absolute_config(config))
+    same = [r for r in list_runs(runs_root) if r.key == key]
+    for r in reversed(same):
+        if r.status.state == "done":
+            return r.dir
+    for r in reversed(same):
+        if r.status.state in ("queued", "running"):
+            log(f"  waiting for run {r.id} ({r.status.state})")
+            r = wait(r.id, runs_root)
+            if r.status.state == "done":
+                return r.dir
+    stopped = [r for r in same if r.status.state in ("cancelled", "failed")]
+    if stopped:
+        log(f"  resuming run {stopped[-1].id}")
+        run = run_foreground(stopped[-1].id, runs_root)
+    else:
+        run = run_foreground(config, runs_root)
+    if run.status.state != "done":
+        raise GraspError(f"run {run.id} ended {run.status.state}: {run.status.error or 'see grasp logs ' + run.id}")
+    return run.dir
+
+
+def probe_factors(run_dir: Path, base: str, top_k: int = 16) -> Path:
+    """The factors file of a probe run (identify on its adapter), written once into the run folder."""
+    from .adapters import load_adapter
+    from .factors import identify, save_factors
+    from .models import load_config, n_layers
+
+    out = run_dir / FACTORS_FILE
+    if not out.is_file():
+        cfg = load_config(base)
+        adapter = load_adapter(run_dir / "adapter", base_config=cfg)
+        fs = identify(adapter, n_layers(cfg), top_k=top_k)
+        fs.base = base
+        save_factors(fs, out)
+    return out
+
+
+def select_factors(factors_file: Path, cell: Cell) -> tuple[int, ...] | None:
+    """Indices (file order) of the first `top` factors of the cell's scope and side, largest sigma first."""
+    from .factors import load_factors
+
+    k = cell.settings.get("top")
+    if k is None or cell.settings.get("select") is not None:
+        return None
+    fs = load_factors(factors_file)
+    pool = [i for i, f in enumerate(fs.factors) if f.scope == cell.factor_scope and f.side == cell.factor_side]
+    pool.sort(key=lambda i: -fs.factors[i].sigma)
+    if len(pool) < int(k):
+        raise GraspError(f"cell {cell.label!r}: asks for {k} {cell.factor_scope} {cell.factor_side} factors, "
+                         f"the probe's file {factors_file} has {len(pool)}")  # fmt: skip
+    return tuple(pool[: int(k)])
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def evaluate_cached(folder: Path, organism: Any, base: str, adapter: Path | None,
+                    ablate: tuple[Path, tuple[int, ...]] | None = None) -> dict[str, Any]:  # fmt: skip
+    """The organism's measures for base (+ adapter) (+ ablation), cached in folder/eval.json by what was asked."""
+    from .organisms import evaluate_organism
+
+    key = text_hash(str(organism.path), str(adapter), repr(ablate), organism.fingerprint())
+    cache = folder / EVAL_FILE
+    cached = read_json(cache) if cache.is_file() else {}
+    if key in cached:
+        return dict(cached[key])
+    measures = evaluate_organism(organism, base=base, adapter=adapter, ablate=ablate)
+    cached[key] = measures
+    write_json(cache, cached)
+    return measures
+
+
+# ---------------------------------------------------------------- the sweep
+
+
+def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: str | Path | None = None,
+              log: Callable[[str], None] | None = None, figures: tuple[str, ...] = (".html", ".png")
+              ) -> SweepReport:  # fmt: skip
+    """Train and evaluate every cell (skipping finished ones), then write the table, summary and plot."""
+    from .organisms import load_organism
+
+    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    organism = load_organism(config.organism)
+    folder = sweep_dir(config, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(folder / "sweep.json", config.to_dict())
+    rroot = Path(runs_root) if runs_root is not None else None
+
+    cells = config.cells()
+    total = len(cells) + 1
+    t0 = time.time()
+    rows: list[dict[str, Any]] = []
+    say(f"sweep {folder.name}: {len(cells)} cells over seeds {list(config.seeds)} on organism {organism.name}")
+    base_measures = evaluate_cached(folder, organism, config.base, None)
+    rows.append(_row("base", "base", None, None, base_measures))
+
+    probes: dict[tuple[str, int], Path] = {}  # (probe, seed) -> run folder of the probe's naive LoRA
+    for i, cell in enumerate(cells, start=1):
+        say(f"[{i}/{len(cells)}] {cell.label} seed={cell.seed}  ({time.time() - t0:.0f} s so far)")
+        settings = dict(cell.settings)
+        ffile: Path | None = None
+        if cell.method == "ablate" or METHODS[cell.method].needs_factors:
+            pkey = (cell.probe, cell.seed)
+            if pkey not in probes:
+                probe_cfg = _train_config(config, organism, cell.seed, "lora", config.probes[cell.probe])
+                probes[pkey] = ensure_run(probe_cfg, rroot, say)
+            ffile = probe_factors(probes[pkey], config.base)
+            sel = select_factors(ffile, cell)
+            if sel is not None:
+                settings.pop("top", None)
+                settings["select"] = sel
+        if cell.method == "ablate":
+            assert ffile is not None
+            probe_dir = probes[(cell.probe, cell.seed)]
+            chosen = tuple(int(j) for j in settings.get("select", ()))
+            measures = evaluate_cached(probe_dir, organism, config.base, probe_dir / "adapter", (ffile, chosen))
+            rows.append(_row(cell.label, "ablate", cell, probe_dir.name, measures))
+            continue
+        if ffile is not None:
+            settings["factors"] = str(ffile)
+        run_dir = ensure_run(_train_config(config, organism, cell.seed, cell.method, settings), rroot, say)
+        measures = evaluate_cached(run_dir, organism, config.base, run_dir / "adapter")
+        rows.append(_row(cell.label, cell.method, cell, run_dir.name, measures))
+
+    results = _with_gain(pd.DataFrame(rows))
+    return write_report(folder, results, organism, total=total, figures=figures)
+
+
+def _row(label: str, method: str, cell: Cell | None, run_id: str | None, measures: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {"label": label, "method": method, "curve": cell.curve if cell else method,
+                           "seed": cell.seed if cell else None,
+                           "strength": cell.strength_value if cell else None, "run": run_id}  # fmt: skip
+    for name, m in sorted(measures.items()):  # sorted: fresh and cached (sorted JSON) rows agree
+        if isinstance(m, dict) and "mean" in m:
+            row[name], row[f"{name}_lo"], row[f"{name}_hi"] = m["mean"], m.get("lo"), m.get("hi")
+        elif isinstance(m, int | float):
+            row[name] = m
+    return row
+
+
+def _with_gain(results: pd.DataFrame) -> pd.DataFrame:
+    """task_gain = (NLL_base - NLL_run) / (NLL_base - NLL_naive of the same seed): the share of naive's gain kept."""
+    if "task_nll" not in results:
+        return results
+    base_nll = float(results.loc[results["method"] == "base", "task_nll"].iloc[0])
+    naive = results[(results["method"] == "lora") & (results["label"] == "lora")].set_index("seed")["task_nll"]
+    gains, los, his = [], [], []
+    for _, r in results.iterrows():
+        ref = naive.get(r["seed"], naive.mean() if len(naive) else math.nan) if r["method"] != "base" else math.nan
+        denom = base_nll - ref if r["method"] != "base" else 1.0
+        g = 0.0 if r["method"] == "base" else (base_nll - r["task_nll"]) / denom if denom else math.nan
+        gains.append(g)
+        # The NLL interval carried to the gain scale (the naive reference treated as fixed).
+        los.append(g if r["method"] == "base" else (base_nll - r.get("task_nll_hi", r["task_nll"])) / denom)
+        his.append(g if r["method"] == "base" else (base_nll - r.get("task_nll_lo", r["task_nll"])) / denom)
+    return results.assign(task_gain=gains, task_gain_lo=los, task_gain_hi=his)
+
+
+def write_report(folder: Path, results: pd.DataFrame, organism: Any, total: int,
+                 figures: tuple[str, ...] = (".html", ".png")) -> SweepReport:  # fmt: skip
+    """results.csv, summary.csv (with the Pareto flag), the trade-off figure(s) and report.md, all atomic."""
+    from .tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
+
+    axes = Axes(y=organism.primary, y_title=organism.primary_title)
+    write_text(folder / "results.csv", results.to_csv(index=False))
+    summary = aggregate(results.assign(label=results["label"].fillna("base")), axes)
+    front = set(pareto_front(summary, axes)["label"])
+    summary["pareto"] = summary["label"].isin(front)
+    write_text(folder / "summary.csv", summary.to_csv(index=False))
+    fig = tradeoff_figure(summary, axes, title=f"{organism.name}: {axes.y} vs task gain",
+                          reference=("base", "lora"))  # fmt: skip
+    written = []
+    for suffix in figures:
+        try:
+            written.append(write_figure(fig, folder / f"tradeoff{suffix}"))
+        except GraspError as e:
+            print(f"warning: {e}", file=sys.stderr)
+    lines = [f"# Sweep {folder.name} on `{organism.name}`", "",
+             f"{len(results) - 1} of {total - 1} cells evaluated. y = {axes.y}, x = task gain.", "",
+             summary.to_markdown(index=False, floatfmt=".4f") if _has_tabulate() else summary.to_string()]  # fmt: skip
+    write_text(folder / "report.md", "\n".join(lines) + "\n")
+    return SweepReport(folder, results, summary, written, done=len(results), total=total)
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def load_results(folder: str | Path) -> pd.DataFrame:
+    """A sweep's results.csv (for the dashboard and reports)."""
+    path = Path(folder) / "results.csv"
+    if not path.is_file():
+        raise GraspError(f"{folder}: no results.csv (has the sweep evaluated any cell yet?)")
+    return pd.read_csv(path)

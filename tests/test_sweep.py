@@ -1,0 +1,148 @@
+"""Sweeps: config validation and grid expansion, a real (tiny) sweep end to end, and resume after a kill."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from grasp_core.errors import GraspError
+from grasp_core.sweep import load_results, run_sweep, sweep_dir
+from grasp_core.sweepconfig import SweepConfig
+from grasp_core.tradeoff import Axes, aggregate, pareto_front
+
+DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo" / "persona"
+TINY_TRAIN = {"r": 2, "lora_alpha": 4, "lr": 1e-3, "batch_size": 4, "epochs": 1, "max_length": 96}
+
+
+def _head(src: Path, dst: Path, n: int) -> None:
+    lines = src.read_text(encoding="utf-8").splitlines()[:n]
+    dst.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def tiny_organism(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The persona organism cut to a few items, so a sweep on a tiny model takes seconds."""
+    folder = tmp_path_factory.mktemp("organism")
+    _head(DEMO / "train.jsonl", folder / "train.jsonl", 12)
+    for name in ("task", "drift", "leak"):
+        _head(DEMO / f"{name}.jsonl", folder / f"{name}.jsonl", 6)
+    manifest = json.loads((DEMO / "organism.json").read_text())
+    manifest["evals"] = {k: v for k, v in manifest["evals"].items() if k != "free_form"}
+    (folder / "organism.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def _config(tmp: Path, organism: Path, base: Path, methods: list[dict], seeds: list[int] = [0]) -> Path:  # noqa: B006
+    path = tmp / "sweep.yaml"
+    cfg = {"name": "t", "organism": str(organism), "base": str(base), "seeds": seeds, "train": TINY_TRAIN,
+           "methods": methods}  # fmt: skip
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_cells_expand_axes_and_seeds() -> None:
+    cfg = SweepConfig.from_dict({
+        "organism": "x", "seeds": [0, 1],
+        "methods": [{"method": "lora"}, {"method": "grasp", "top": [1, 4], "projection": "weights",
+                                         "side": ["write", "both"]}],
+    })  # fmt: skip
+    cells = cfg.cells()
+    assert len(cells) == 2 + 2 * 2 * 2
+    labels = {c.label for c in cells}
+    assert "grasp projection=weights top=4 side=both" in labels
+    grasp = [c for c in cells if c.method == "grasp"]
+    assert {c.curve for c in grasp} == {"grasp projection=weights side=write", "grasp projection=weights side=both"}
+    assert sorted({c.strength_value for c in grasp}) == [1.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"organism": "x", "methods": [{"method": "nope"}]}, "unknown method 'nope'"),
+        ({"organism": "x", "methods": [{"method": "grasp", "topp": 1}]}, "unknown field `topp`"),
+        ({"organism": "x", "methods": [{"method": "grasp", "probe": "p"}]}, "probe 'p' is not defined"),
+        ({"organism": "x", "methods": [{"method": "lora"}], "train": {"seed": 1}}, "reserved field `seed`"),
+        ({"methods": [{"method": "lora"}]}, "needs `organism` and `methods`"),
+        ({"organism": "x", "methods": [{"method": "lora"}], "seeds": []}, "at least one seed"),
+    ],
+)
+def test_bad_sweep_configs_are_named(bad: dict, message: str) -> None:
+    with pytest.raises(GraspError, match=message):
+        SweepConfig.from_dict(bad, where="s.yaml")
+
+
+def test_pareto_front_and_aggregate() -> None:
+    df = pd.DataFrame({
+        "label": ["a", "a", "b", "c", "d"], "method": ["m"] * 5, "strength": [1, 1, 2, 3, 4],
+        "task_gain": [1.0, 0.8, 0.5, 0.85, 0.4], "drift": [0.1, 0.1, 0.02, 0.03, 0.3],
+    })  # fmt: skip
+    summary = aggregate(df, Axes())
+    a = summary.set_index("label").loc["a"]
+    assert a["n_seeds"] == 2 and a["task_gain"] == pytest.approx(0.9)
+    assert a["task_gain_lo"] < 0.9 < a["task_gain_hi"]
+    front = set(pareto_front(summary, Axes())["label"])
+    assert front == {"a", "b", "c"}  # d is dominated by every other point
+
+
+@pytest.mark.slow
+def test_tiny_sweep_end_to_end_and_rerun_skips_everything(tmp_path: Path, tiny_organism: Path,
+                                                          tiny_llama_dir: Path) -> None:  # fmt: skip
+    methods = [{"method": "lora"}, {"method": "grasp", "top": 1}, {"method": "ablate", "top": 1}]
+    cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
+    runs, sweeps = tmp_path / "runs", tmp_path / "sweeps"
+    report = run_sweep(cfg, root=sweeps, runs_root=runs, figures=(".html",))
+    table = load_results(report.folder)
+    assert list(table["label"]) == ["base", "lora", "grasp top=1", "ablate top=1"]
+    for col in ("drift", "drift_lo", "drift_hi", "leak", "task_nll", "task_gain"):
+        assert table[col].notna().all(), col
+    assert table.set_index("label").loc["lora", "task_gain"] == pytest.approx(1.0)
+    assert (report.folder / "tradeoff.html").is_file() and (report.folder / "summary.csv").is_file()
+    before = sorted(p.name for p in runs.iterdir() if p.is_dir())
+    assert len(before) == 2  # the naive run doubles as the probe; ablation trains nothing
+    stamps = {p: p.stat().st_mtime_ns for p in runs.glob("*/eval.json")}
+
+    again = run_sweep(cfg, root=sweeps, runs_root=runs, figures=(".html",))
+    assert sorted(p.name for p in runs.iterdir() if p.is_dir()) == before  # no run trained again
+    assert {p: p.stat().st_mtime_ns for p in runs.glob("*/eval.json")} == stamps  # no evaluation redone
+    pd.testing.assert_frame_equal(load_results(again.folder), table)
+
+
+@pytest.mark.slow
+def test_sweep_killed_midway_resumes_without_redoing_finished_runs(tmp_path: Path, tiny_organism: Path,
+                                                                   tiny_llama_dir: Path) -> None:  # fmt: skip
+    methods = [{"method": "lora"}, {"method": "caft", "top": 1}, {"method": "random", "top": 1}]
+    path = _config(tmp_path, tiny_organism, tiny_llama_dir, methods)
+    env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
+    runs = tmp_path / "home" / "runs"
+    proc = subprocess.Popen([sys.executable, "-m", "grasp_core", "sweep", str(path)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 240
+    done: list[Path] = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        done = [p.parent for p in runs.glob("*/status.json") if json.loads(p.read_text())["state"] == "done"]
+        if len(done) >= 2:  # the naive run and the first method run finished: kill the sweep now
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the sweep ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.name for p in done}
+
+    res = subprocess.run([sys.executable, "-m", "grasp_core", "sweep", str(path)], env=env, capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    states = {p.parent.name: json.loads(p.read_text())["state"] for p in runs.glob("*/status.json")}
+    assert finished <= set(states)  # the finished runs are still there ...
+    done_runs = [name for name, s in states.items() if s == "done"]
+    assert len(done_runs) == 3  # ... and were reused: three configurations, three done runs, none trained twice
+    table = pd.read_csv(sweep_dir(SweepConfig.from_yaml(path), tmp_path / "home" / "sweeps") / "results.csv")
+    assert list(table["label"]) == ["base", "lora", "caft top=1", "random top=1"]
