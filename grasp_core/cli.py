@@ -375,14 +375,18 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
 
 
 def _print_report(report: Any) -> None:
-    cols = [c for c in ("label", "n_seeds", "task_gain", "drift", "lean_shift", "leak", "pareto") if c in report.summary]
+    cols = [
+        c for c in ("label", "n_seeds", "task_gain", "drift", "lean_shift", "leak", "pareto") if c in report.summary
+    ]
     print(report.summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"{report.done} of {report.total} cells evaluated; report: {report.folder / 'report.md'}")
     for fig in report.figures:
         print(f"figure: {fig}")
 
 
-@command("sweep", "Run a resumable trade-off sweep (methods x strengths x seeds) and write table, Pareto, plot.", _sweep_args)
+@command(
+    "sweep", "Run a resumable trade-off sweep (methods x strengths x seeds) and write table, Pareto, plot.", _sweep_args
+)
 def run_sweep_cmd(ns: argparse.Namespace) -> int:
     from .demo import FULL_SWEEP, sweep_config
     from .organisms import load_organism

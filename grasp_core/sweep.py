@@ -157,6 +157,7 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
     say(f"sweep {folder.name}: {len(cells)} cells over seeds {list(config.seeds)} on organism {organism.name}")
     base_measures = evaluate_cached(folder, organism, config.base, None)
     rows.append(_row("base", "base", None, None, base_measures))
+    items = _items("base", None, base_measures)
 
     probes: dict[tuple[str, int], Path] = {}  # (probe, seed) -> run folder of the probe's naive LoRA
     for i, cell in enumerate(cells, start=1):
@@ -179,15 +180,17 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
             chosen = tuple(int(j) for j in settings.get("select", ()))
             measures = evaluate_cached(probe_dir, organism, config.base, probe_dir / "adapter", (ffile, chosen))
             rows.append(_row(cell.label, "ablate", cell, probe_dir.name, measures))
+            items += _items(cell.label, cell.seed, measures)
             continue
         if ffile is not None:
             settings["factors"] = str(ffile)
         run_dir = ensure_run(_train_config(config, organism, cell.seed, cell.method, settings), rroot, say)
         measures = evaluate_cached(run_dir, organism, config.base, run_dir / "adapter")
         rows.append(_row(cell.label, cell.method, cell, run_dir.name, measures))
+        items += _items(cell.label, cell.seed, measures)
 
     results = _with_gain(pd.DataFrame(rows))
-    return write_report(folder, results, organism, total=total, figures=figures)
+    return write_report(folder, results, organism, total=total, figures=figures, items=pd.DataFrame(items))
 
 
 def _row(label: str, method: str, cell: Cell | None, run_id: str | None, measures: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +203,43 @@ def _row(label: str, method: str, cell: Cell | None, run_id: str | None, measure
         elif isinstance(m, int | float):
             row[name] = m
     return row
+
+
+def _items(label: str, seed: int | None, measures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-item scores of every forced-choice measure: one row per (label, seed, measure, item)."""
+    out = []
+    for name, m in sorted(measures.items()):
+        if isinstance(m, dict) and "ids" in m and "scores" in m:
+            for item, score in zip(m["ids"], m["scores"], strict=True):
+                out.append({"label": label, "seed": seed, "measure": name, "item": item, "score": score})
+    return out
+
+
+def item_table(items: pd.DataFrame) -> pd.DataFrame:
+    """Per (label, item): the score averaged over seeds and which side it prefers (`prefers_second` = score >= 0.5),
+    so a drill-down can list the items whose preference flipped between two configurations."""
+    if items.empty:
+        return pd.DataFrame(columns=["label", "measure", "item", "score", "prefers_second"])
+    mean = items.groupby(["label", "measure", "item"], sort=False, as_index=False)["score"].mean()
+    return mean.assign(prefers_second=mean["score"] >= 0.5)
+
+
+def flipped_items(items: pd.DataFrame, ref: str, other: str, measure: str | None = None) -> pd.DataFrame:
+    """Items of an items.csv table whose preferred side differs between labels `ref` and `other` (one measure, or
+    all), with both scores and their change, largest change first."""
+    for col in ("label", "item", "score"):
+        if col not in items.columns:
+            raise GraspError(f"per-item table has no `{col}` column (columns: {', '.join(map(str, items.columns))})")
+    if measure is not None and "measure" in items.columns:
+        items = items[items["measure"] == measure]
+    keys = ["measure", "item"] if "measure" in items.columns else ["item"]
+    a = items[items["label"] == ref][[*keys, "score"]]
+    b = items[items["label"] == other][[*keys, "score"]]
+    merged = a.merge(b, on=keys, suffixes=(f" ({ref})", f" ({other})"))
+    sa, sb = merged[f"score ({ref})"], merged[f"score ({other})"]
+    merged["change"] = sb - sa
+    flipped = merged[(sa >= 0.5) != (sb >= 0.5)]
+    return flipped.reindex(flipped["change"].abs().sort_values(ascending=False).index)
 
 
 def _with_gain(results: pd.DataFrame) -> pd.DataFrame:
@@ -221,12 +261,16 @@ def _with_gain(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_report(folder: Path, results: pd.DataFrame, organism: Any, total: int,
-                 figures: tuple[str, ...] = (".html", ".png")) -> SweepReport:  # fmt: skip
-    """results.csv, summary.csv (with the Pareto flag), the trade-off figure(s) and report.md, all atomic."""
+                 figures: tuple[str, ...] = (".html", ".png"), items: pd.DataFrame | None = None
+                 ) -> SweepReport:  # fmt: skip
+    """results.csv, items.csv (per-item scores), summary.csv (with the Pareto flag), the trade-off figure(s)
+    and report.md, all written atomically."""
     from .tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
 
     axes = Axes(y=organism.primary, y_title=organism.primary_title)
     write_text(folder / "results.csv", results.to_csv(index=False))
+    if items is not None:
+        write_text(folder / "items.csv", item_table(items).to_csv(index=False))
     summary = aggregate(results.assign(label=results["label"].fillna("base")), axes)
     front = set(pareto_front(summary, axes)["label"])
     summary["pareto"] = summary["label"].isin(front)

@@ -12,6 +12,7 @@ import uiplots
 
 from grasp_core.errors import GraspError
 from grasp_core.io import grasp_home, read_json
+from grasp_core.sweep import flipped_items
 from grasp_core.tradeoff import Axes, aggregate, tradeoff_figure
 
 st.title("Results")
@@ -124,18 +125,19 @@ else:
         st.error(f"{items_path}: no `label` column")
     else:
         labels = list(items["label"].unique())
-        a, b = st.columns(2)
-        ref = a.selectbox("compare", labels, index=labels.index("naive") if "naive" in labels else 0, key="ref")
+        naive = next((n for n in ("naive", "lora") if n in labels), labels[0])
+        a, b, c = st.columns(3)
+        ref = a.selectbox("compare", labels, index=labels.index(naive), key="ref")
         other = b.selectbox("against", labels, index=len(labels) - 1, key="other")
-        score = st.selectbox(
-            "per-item score", [c for c in items.columns if c not in ("label", "item", "prompt")], key="score"
-        )
-        key = "item" if "item" in items.columns else "prompt"
-        merged = items[items["label"] == ref].merge(
-            items[items["label"] == other], on=key, suffixes=(f" ({ref})", f" ({other})")
-        )
-        flipped = merged[merged[f"{score} ({ref})"] != merged[f"{score} ({other})"]]
-        st.caption(f"{len(flipped)} of {len(merged)} items changed `{score}` between {ref} and {other}")
+        measures = sorted(items["measure"].unique()) if "measure" in items.columns else []
+        measure = c.selectbox("measure", measures, key="measure") if measures else None
+        try:
+            flipped = flipped_items(items, ref, other, measure)
+        except GraspError as e:
+            st.error(f"{items_path}: {e}")
+            st.stop()
+        n = len(items[(items["label"] == ref) & ((items["measure"] == measure) if measure else True)])
+        st.caption(f"{len(flipped)} of {n} items changed side (score across 0.5) between {ref} and {other}")
         st.dataframe(flipped, hide_index=True, key="flipped")
         st.download_button(
             "Flipped items as CSV", flipped.to_csv(index=False), "flipped.csv", "text/csv", key="csv-flip"

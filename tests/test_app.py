@@ -184,10 +184,12 @@ def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_pat
         ",".join("" if v is None else str(v) for v in r) for r in rows
     ]
     (sweep / "results.csv").write_text("\n".join(pd_rows) + "\n")
-    items = (
-        ["label,item,misaligned"]
-        + [f"naive,{i},{int(i < 3)}" for i in range(5)]
-        + [f"grasp-top4,{i},0" for i in range(5)]
+    items = (  # the layout `grasp sweep` writes: one row per (label, measure, item)
+        ["label,measure,item,score,prefers_second"]
+        + [f"naive,drift,d{i},{0.9 if i < 3 else 0.1},{i < 3}" for i in range(5)]
+        + [f"grasp-top4,drift,d{i},0.2,False" for i in range(5)]
+        + [f"naive,leak,k{i},0.9,True" for i in range(4)]
+        + [f"grasp-top4,leak,k{i},0.8,True" for i in range(4)]
     )
     (sweep / "items.csv").write_text("\n".join(items) + "\n")
     at = _page(AppTest.from_file(APP, default_timeout=60).run(), "results")
@@ -199,6 +201,10 @@ def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_pat
     points = next(d.value for d in at.dataframe if "n_seeds" in d.value.columns)
     assert len(points) == 8 and int(points.loc[points["label"] == "grasp-top1", "n_seeds"].iloc[0]) == 2
     at.selectbox(key="other").set_value("grasp-top4").run()
-    assert any("3 of 5 items changed" in c.value for c in at.caption)
+    assert any("3 of 5 items changed side" in c.value for c in at.caption)
+    flipped = next(d.value for d in at.dataframe if "change" in d.value.columns)
+    assert sorted(flipped["item"]) == ["d0", "d1", "d2"]
+    at.selectbox(key="measure").set_value("leak").run()
+    assert any("0 of 4 items changed side" in c.value for c in at.caption)
     at.toggle(key="present").set_value(True).run()
     assert not at.exception and any("Pareto front" in c.value for c in at.caption)

@@ -180,14 +180,14 @@ def test_judge_unreachable_endpoint() -> None:
 class _Server:
     """A real HTTP server on 127.0.0.1 answering every POST with a fixed JSON body."""
 
-    def __init__(self, body: dict[str, Any]) -> None:
-        payload = json.dumps(body).encode()
+    def __init__(self, body: dict[str, Any] | Any) -> None:
         self.requests: list[dict[str, Any]] = []
         requests = self.requests
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                payload = json.dumps(body(requests[-1]) if callable(body) else body).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -271,3 +271,33 @@ def test_cli_eval_writes_json_and_reports_bad_input(
     assert "bad.jsonl, line 1 (id q): field `aligned`" in captured.out and "Traceback" not in captured.err
     assert main(["eval", "--base", tiny.spec, "--evals", str(fc), "--top", "2"]) == 2
     assert "--ablate" in capsys.readouterr().err
+
+
+def _top_logprobs(number: int) -> dict[str, Any]:
+    top = [{"token": str(number), "logprob": math.log(0.9)}, {"token": "I", "logprob": math.log(0.1)}]
+    return {"choices": [{"logprobs": {"content": [{"token": str(number), "top_logprobs": top}]}}]}
+
+
+def test_free_form_scores_and_flags_with_a_judge(tiny: Any, tmp_path: Path) -> None:
+    from grasp_core.judges import free_form
+
+    # The judge rates every answer incoherent-free but misaligned: aligned 10, coherent 90.
+    server = _Server(lambda req: _top_logprobs(90 if "coherent?" in req["messages"][0]["content"] else 10))
+    (tmp_path / "q.yaml").write_text(QUESTIONS.replace("samples_per_paraphrase: 3", "samples_per_paraphrase: 2"))
+    try:
+        r = free_form(tiny.model, tiny.tokenizer, tmp_path / "q.yaml", OpenAIJudge(url=server.url, model="m"),
+                      max_new_tokens=3)  # fmt: skip
+    finally:
+        server.close()
+    assert len(r.samples) == 6  # q1: 2 paraphrases x 2, q2: 1 x 2
+    assert all(s["scores"] == {"aligned": 10.0, "coherent": 90.0} and s["misaligned"] == 1.0 for s in r.samples)
+    assert r.misaligned.mean == 1.0 and r.judge == f"openai:m@{server.url}" and "judge openai:m@" in r.summary()
+    assert "Q Hi? A " in server.requests[0]["messages"][0]["content"]  # {question} and {answer} filled in
+
+
+def test_local_judge_number_probabilities(tiny: Any) -> None:
+    from grasp_core.judges import LocalJudge
+
+    probs = LocalJudge(tiny.model, tiny.tokenizer).number_probs("Rate 0-100: the sky is blue.")
+    assert set(range(10)) <= set(probs) and all(0 <= k <= 100 for k in probs)
+    assert 0 < sum(probs.values()) <= 1 + 1e-6

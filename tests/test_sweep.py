@@ -106,6 +106,9 @@ def test_tiny_sweep_end_to_end_and_rerun_skips_everything(tmp_path: Path, tiny_o
         assert table[col].notna().all(), col
     assert table.set_index("label").loc["lora", "task_gain"] == pytest.approx(1.0)
     assert (report.folder / "tradeoff.html").is_file() and (report.folder / "summary.csv").is_file()
+    items = pd.read_csv(report.folder / "items.csv")
+    assert set(items["label"]) == set(table["label"]) and set(items["measure"]) >= {"drift", "leak", "task_choice"}
+    assert len(items[(items["label"] == "lora") & (items["measure"] == "drift")]) == 6  # one row per drift item
     before = sorted(p.name for p in runs.iterdir() if p.is_dir())
     assert len(before) == 2  # the naive run doubles as the probe; ablation trains nothing
     stamps = {p: p.stat().st_mtime_ns for p in runs.glob("*/eval.json")}
