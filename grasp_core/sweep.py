@@ -160,6 +160,9 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
     items = _items("base", None, base_measures)
 
     probes: dict[tuple[str, int], Path] = {}  # (probe, seed) -> run folder of the probe's naive LoRA
+    rounds_of: dict[tuple[Any, ...], int] = {}  # cells that differ only in `iterate` -> the most rounds asked
+    for cell in cells:
+        rounds_of[_family(cell)] = max(rounds_of.get(_family(cell), 1), int(cell.settings.get("iterate", 1)))
     for i, cell in enumerate(cells, start=1):
         say(f"[{i}/{len(cells)}] {cell.label} seed={cell.seed}  ({time.time() - t0:.0f} s so far)")
         settings = dict(cell.settings)
@@ -184,13 +187,24 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
             continue
         if ffile is not None:
             settings["factors"] = str(ffile)
+        # Cells that differ only in `iterate` share one run of the most rounds; each reads its own round's adapter.
+        rounds, most = int(settings.get("iterate", 1)), rounds_of[_family(cell)]
+        if most > 1:
+            settings["iterate"] = most
         run_dir = ensure_run(_train_config(config, organism, cell.seed, cell.method, settings), rroot, say)
-        measures = evaluate_cached(run_dir, organism, config.base, run_dir / "adapter")
+        adapter = run_dir / "adapter" if rounds == most else run_dir / f"round-{rounds - 1}" / "adapter"
+        measures = evaluate_cached(run_dir, organism, config.base, adapter)
         rows.append(_row(cell.label, cell.method, cell, run_dir.name, measures))
         items += _items(cell.label, cell.seed, measures)
 
     results = _with_gain(pd.DataFrame(rows))
     return write_report(folder, results, organism, total=total, figures=figures, items=pd.DataFrame(items))
+
+
+def _family(cell: Cell) -> tuple[Any, ...]:
+    """A cell's identity without its `iterate` rounds (round i of an n-round run is the i-round run)."""
+    rest = sorted((k, repr(v)) for k, v in cell.settings.items() if k != "iterate")
+    return (cell.method, cell.seed, cell.probe, cell.factor_scope, cell.factor_side, tuple(rest))
 
 
 def _row(label: str, method: str, cell: Cell | None, run_id: str | None, measures: dict[str, Any]) -> dict[str, Any]:

@@ -96,12 +96,16 @@ def test_pareto_front_and_aggregate() -> None:
 @pytest.mark.slow
 def test_tiny_sweep_end_to_end_and_rerun_skips_everything(tmp_path: Path, tiny_organism: Path,
                                                           tiny_llama_dir: Path) -> None:  # fmt: skip
-    methods = [{"method": "lora"}, {"method": "grasp", "top": 1}, {"method": "ablate", "top": 1}]
+    methods = [{"method": "lora"}, {"method": "grasp", "top": 1, "iterate": [1, 2]}, {"method": "ablate", "top": 1}]
     cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
     runs, sweeps = tmp_path / "runs", tmp_path / "sweeps"
     report = run_sweep(cfg, root=sweeps, runs_root=runs, figures=(".html",))
     table = load_results(report.folder)
-    assert list(table["label"]) == ["base", "lora", "grasp top=1", "ablate top=1"]
+    grasp1, grasp2 = "grasp top=1 iterate=1", "grasp top=1 iterate=2"
+    assert list(table["label"]) == ["base", "lora", grasp1, grasp2, "ablate top=1"]
+    # iterate=1 is round 0 of the one 2-round run: same run, a different adapter, different scores.
+    by = table.set_index("label")
+    assert by.loc[grasp1, "run"] == by.loc[grasp2, "run"] and by.loc[grasp1, "drift"] != by.loc[grasp2, "drift"]
     for col in ("drift", "drift_lo", "drift_hi", "leak", "task_nll", "task_gain"):
         assert table[col].notna().all(), col
     assert table.set_index("label").loc["lora", "task_gain"] == pytest.approx(1.0)
@@ -110,7 +114,7 @@ def test_tiny_sweep_end_to_end_and_rerun_skips_everything(tmp_path: Path, tiny_o
     assert set(items["label"]) == set(table["label"]) and set(items["measure"]) >= {"drift", "leak", "task_choice"}
     assert len(items[(items["label"] == "lora") & (items["measure"] == "drift")]) == 6  # one row per drift item
     before = sorted(p.name for p in runs.iterdir() if p.is_dir())
-    assert len(before) == 2  # the naive run doubles as the probe; ablation trains nothing
+    assert len(before) == 2  # the naive run doubles as the probe; ablation trains nothing; one run for both rounds
     stamps = {p: p.stat().st_mtime_ns for p in runs.glob("*/eval.json")}
 
     again = run_sweep(cfg, root=sweeps, runs_root=runs, figures=(".html",))
