@@ -24,8 +24,9 @@ class Axes:
     y_title: str = "latent drift on unrelated prompts, P(misaligned)"
 
 
-def aggregate(results: pd.DataFrame, axes: Axes = Axes()) -> pd.DataFrame:
-    """One row per configuration (label): mean over seeds of x and y with a 95% interval across seeds.
+def aggregate(results: pd.DataFrame, axes: Axes = Axes(), extra: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per configuration (label): mean over seeds of x, y (and the `extra` columns present) with a 95%
+    interval across seeds.
 
     With one seed, the interval is the per-item bootstrap interval of that run (columns `<y>_lo` / `<y>_hi`).
     """
@@ -41,7 +42,8 @@ def aggregate(results: pd.DataFrame, axes: Axes = Axes()) -> pd.DataFrame:
             "strength": g["strength"].iloc[0] if "strength" in g else None,
             "n_seeds": len(g),
         }
-        for col in (axes.x, axes.y):
+        more = [c for c in extra if c in results.columns and c not in (axes.x, axes.y)]
+        for col in (axes.x, axes.y, *more):
             vals = g[col].astype(float)
             row[col] = float(vals.mean())
             if len(g) > 1:

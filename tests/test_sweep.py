@@ -153,3 +153,20 @@ def test_sweep_killed_midway_resumes_without_redoing_finished_runs(tmp_path: Pat
     assert len(done_runs) == 3  # ... and were reused: three configurations, three done runs, none trained twice
     table = pd.read_csv(sweep_dir(SweepConfig.from_yaml(path), tmp_path / "home" / "sweeps") / "results.csv")
     assert list(table["label"]) == ["base", "lora", "caft top=1", "random top=1"]
+
+
+def test_rise_cuts_against_base_and_naive() -> None:
+    from grasp_core.sweep import with_cuts
+
+    summary = pd.DataFrame({
+        "label": ["base", "lora", "grasp", "worse", "clean"], "task_gain": [0.0, 1.0, 0.9, 1.0, 0.5],
+        "drift": [0.01, 0.21, 0.05, 0.31, 0.005], "lean_shift": [float("nan"), 0.2, 0.1, 0.2, -0.1],
+    })  # fmt: skip
+    cut = with_cuts(summary).set_index("label")
+    assert cut.loc["grasp", "drift_cut"] == pytest.approx(0.20 / 0.04)
+    assert cut.loc["worse", "drift_cut"] == pytest.approx(0.2 / 0.3) and cut.loc["lora", "drift_cut"] == pytest.approx(
+        1
+    )
+    assert cut.loc["clean", "drift_cut"] == float("inf") and pd.isna(cut.loc["base", "drift_cut"])
+    assert cut.loc["grasp", "lean_shift_cut"] == pytest.approx(2.0)  # the base's lean shift is 0 by definition
+    assert "drift_cut" not in with_cuts(summary[summary["label"] != "lora"]).columns  # no naive, no cut
