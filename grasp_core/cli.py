@@ -368,7 +368,9 @@ def run_logs(ns: argparse.Namespace) -> int:
 
 def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", nargs="?", help="sweep YAML (methods, strengths, probes, seeds)")
-    p.add_argument("--organism", help="run a bundled organism's full sweep (assets/demo/<name>/sweep.yaml)")
+    p.add_argument("--organism", help="run a bundled organism's sweep (assets/demo/<name>/sweep-<size>.yaml)")
+    p.add_argument("--size", choices=("demo", "main", "full"), default="full",
+                   help="with --organism: demo (minutes), main (k = 4 with rounds, ~45 min a seed), full (hours)")  # fmt: skip
     p.add_argument("--seeds", type=int, nargs="+", help="override the config's seeds")
     p.add_argument("--out", help="sweeps folder (default: GRASP_HOME/sweeps)")
     p.add_argument("--dry-run", action="store_true", help="list the cells and stop")
@@ -388,14 +390,14 @@ def _print_report(report: Any) -> None:
     "sweep", "Run a resumable trade-off sweep (methods x strengths x seeds) and write table, Pareto, plot.", _sweep_args
 )
 def run_sweep_cmd(ns: argparse.Namespace) -> int:
-    from .demo import FULL_SWEEP, sweep_config
+    from .demo import SWEEPS, sweep_config
     from .organisms import load_organism
     from .sweep import run_sweep
     from .sweepconfig import SweepConfig
 
     if bool(ns.config) == bool(ns.organism):
         raise GraspError("give either a sweep YAML or --organism NAME")
-    cfg = SweepConfig.from_yaml(ns.config) if ns.config else sweep_config(load_organism(ns.organism), FULL_SWEEP)
+    cfg = SweepConfig.from_yaml(ns.config) if ns.config else sweep_config(load_organism(ns.organism), SWEEPS[ns.size])
     if ns.seeds:
         cfg = SweepConfig.from_dict({**cfg.to_dict(), "seeds": ns.seeds}, where=cfg.where)
     if ns.dry_run:

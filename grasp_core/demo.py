@@ -16,6 +16,7 @@ from .trainconfig import TrainConfig
 
 DEMO_SWEEP = "sweep-demo.yaml"  # the reduced sweep `grasp demo` runs (fits ~20 minutes on a 2-core CPU)
 FULL_SWEEP = "sweep.yaml"  # the full comparison (hours on a CPU; resumable across sessions)
+SWEEPS = {"demo": DEMO_SWEEP, "main": "sweep-main.yaml", "full": FULL_SWEEP}  # `grasp sweep --organism X --size`
 NAIVE_DIR = "naive-lora"
 
 

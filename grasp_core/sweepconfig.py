@@ -140,7 +140,8 @@ class SweepConfig:
         return d
 
     def cells(self) -> list[Cell]:
-        """Every cell: each entry's list-valued fields expanded as a grid, times the seeds."""
+        """Every cell: each entry's list-valued fields expanded as a grid, times the seeds, seed-major (every
+        configuration of seed 0 first), so a sweep stopped part-way has the whole picture for its first seeds."""
         cells: list[Cell] = []
         for entry in self.methods:
             axes = {k: v for k, v in entry.items() if k != "method" and _is_axis(k, v)}
@@ -151,7 +152,7 @@ class SweepConfig:
                 label = " ".join([entry["method"], *(f"{k}={_fmt(v)}" for k, v in {**values, **sweep_only}.items())])
                 for seed in self.seeds:
                     cells.append(Cell(label=label, method=entry["method"], settings=values, seed=seed, **sweep_only))
-        return cells
+        return sorted(cells, key=lambda c: self.seeds.index(c.seed))  # stable: YAML order within a seed
 
 
 def _sweep_field(method: str) -> str:

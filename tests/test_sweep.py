@@ -62,6 +62,7 @@ def test_cells_expand_axes_and_seeds() -> None:
     grasp = [c for c in cells if c.method == "grasp"]
     assert {c.curve for c in grasp} == {"grasp projection=weights side=write", "grasp projection=weights side=both"}
     assert sorted({c.strength_value for c in grasp}) == [1.0, 4.0]
+    assert [c.seed for c in cells] == [0] * 5 + [1] * 5 and cells[0].method == "lora"  # seed-major, YAML order
 
 
 @pytest.mark.parametrize(
