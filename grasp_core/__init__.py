@@ -34,7 +34,7 @@ from .factorsets import (
     load_factor_set,
     save_factor_set,
 )
-from .jobs import cancel, resume, run_foreground, submit
+from .jobs import cancel, resume, run_foreground, submit, submit_sweep
 from .judges import JUDGES, FreeFormResult, Question, free_form, load_questions, make_judge, number_score
 from .methods import METHODS, Method, get_method
 from .models import BaseModel, default_device, load_base, load_config, prepare_bundled, resolve_base, tiny_model
@@ -42,6 +42,7 @@ from .organisms import Organism, evaluate_organism, list_organisms, load_organis
 from .runs import Run, RunStatus, config_key, find_by_key, get_run, list_runs, runs_root
 from .scan import FactorScan, ScanConfig, scan, steering_preview
 from .spectra import ModuleSpectrum, adapter_spectra, lowrank_svd, spectra_table
+from .sweepconfig import SweepConfig
 from .train import TrainHooks, TrainResult, train
 from .trainconfig import TrainConfig
 from .uploads import extract_adapter_zip
@@ -72,6 +73,7 @@ __all__ = [
     "Run",
     "RunStatus",
     "ScanConfig",
+    "SweepConfig",
     "TrainConfig",
     "TrainHooks",
     "TrainResult",
@@ -120,6 +122,7 @@ __all__ = [
     "spectra_table",
     "steering_preview",
     "submit",
+    "submit_sweep",
     "task_nll",
     "tiny_model",
     "train",

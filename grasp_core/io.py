@@ -87,6 +87,19 @@ def read_jsonl(path: str | Path) -> list[tuple[int, Any]]:
     return rows
 
 
+def tail_lines(path: str | Path, n: int, max_bytes: int = 1 << 18) -> list[str]:
+    """The last `n` non-blank lines of a log file ([] when it is missing) among its last `max_bytes`, tqdm
+    carriage returns folded to their last frame."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    with path.open("rb") as f:  # only the end: a long sweep's log grows to megabytes
+        f.seek(max(0, path.stat().st_size - max_bytes))
+        text = f.read().decode("utf-8", errors="replace")  # keep \r: tqdm redraws end with it
+    lines = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n")]
+    return [line for line in lines if line.strip()][-n:]
+
+
 def append_jsonl(path: str | Path, obj: Any) -> None:
     """Append one JSON line and flush it to disk (metrics logs)."""
     with open(path, "a", encoding="utf-8") as f:

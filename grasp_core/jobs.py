@@ -4,18 +4,27 @@ Whoever changes the queue (submit, resume, a worker finishing, a listing that fi
 `dispatch`, which starts queued runs oldest first while fewer than the limit are running. The registry lock
 (fcntl) makes two dispatchers never start the same run. Cancel asks a running worker to stop with SIGTERM: its
 should_stop hook turns True, it checkpoints and marks itself cancelled.
+
+A whole sweep can run in the background too (`submit_sweep`): one detached `grasp sweep` process, which trains
+its cells one after another as foreground runs of the registry (so they show in the run list) and evaluates them.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import GraspError
+from .io import write_text
 from .runs import (
     ACTIVE,
     CANCEL_FILE,
@@ -31,6 +40,9 @@ from .runs import (
     update_status,
 )
 from .trainconfig import TrainConfig
+
+if TYPE_CHECKING:
+    from .sweepconfig import SweepConfig
 
 MAX_JOBS_ENV = "GRASP_MAX_JOBS"
 
@@ -189,3 +201,70 @@ def wait(run_id: str, root: str | Path | None = None, timeout_s: float = 3600.0,
         if time.monotonic() > deadline:
             raise GraspError(f"run {run_id} still {run.status.state} after {timeout_s:.0f} s")
         time.sleep(poll_s)
+
+
+# ---------------------------------------------------------------- background sweeps
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive fcntl lock on folder/.lock: two submits of one sweep never both start it."""
+    with open(folder / ".lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def submit_sweep(config: SweepConfig, root: str | Path | None = None) -> Path:
+    """Start `grasp sweep` on `config` as a detached process (it outlives this one) and return the sweep folder,
+    which gets sweep.yaml (what it runs), sweep.log (its output) and sweep.pid; refused while that sweep runs."""
+    import yaml
+
+    from .organisms import load_organism
+    from .sweep import START_MARK, SWEEP_LOG, SWEEP_PID, SWEEP_YAML, live_sweep_pid, sweep_dir
+    from .sweepconfig import SweepConfig, absolute_sweep
+
+    load_organism(config.organism)  # a bad organism is named here, not only in the log
+    config = absolute_sweep(config)
+    folder = sweep_dir(config, root)
+    # Named after its folder, so the process finds the same folder whatever the YAML round trip does to the hash.
+    config = SweepConfig.from_dict({**config.to_dict(), "name": folder.name}, where=config.where)
+    folder.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(folder):
+        pid = live_sweep_pid(folder)
+        if pid is not None:
+            raise GraspError(f"sweep {folder.name} is already running (process {pid}, log {folder / SWEEP_LOG}); "
+                             "wait for it to end, or stop it first")  # fmt: skip
+        plain = json.loads(json.dumps(config.to_dict()))  # tuples as lists: safe_dump writes only plain types
+        write_text(folder / SWEEP_YAML, yaml.safe_dump(plain, sort_keys=False))
+        cmd = [sys.executable, "-m", "grasp_core", "sweep", str(folder / SWEEP_YAML), "--out", str(folder.parent)]
+        with open(folder / SWEEP_LOG, "ab") as log:
+            log.write(f"{START_MARK} {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(cmd)}\n".encode())
+            log.flush()
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True,
+            )  # fmt: skip
+        write_text(folder / SWEEP_PID, f"{proc.pid}\n")
+    return folder
+
+
+def stop_sweep(folder: str | Path, wait_s: float = 0.0) -> None:
+    """Stop a background sweep with SIGTERM: a run it is training checkpoints and ends cancelled; submitting the
+    sweep again resumes it (finished runs and evaluations are reused). With wait_s > 0, wait for it to exit."""
+    from .runs import pid_alive
+    from .sweep import live_sweep_pid
+
+    folder = Path(folder)
+    pid = live_sweep_pid(folder)
+    if pid is None:
+        raise GraspError(f"sweep {folder.name} is not running (no live process in {folder})")
+    try:
+        os.killpg(pid, signal.SIGTERM)  # its own session: the group is the sweep and anything it started
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + wait_s
+    while wait_s > 0 and pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)

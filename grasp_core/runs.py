@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GraspError
-from .io import file_hash, grasp_home, inside, read_json, read_jsonl, text_hash, write_json
+from .io import file_hash, grasp_home, inside, read_json, read_jsonl, tail_lines, text_hash, write_json
 from .trainconfig import TrainConfig
 
 CONFIG_FILE = "config.json"
@@ -251,13 +251,7 @@ def pid_alive(pid: int | None) -> bool:
 
 def log_tail(run_dir: Path, n: int = LOG_TAIL) -> list[str]:
     """The last `n` lines of the run's log.txt (tqdm carriage returns folded to their last frame)."""
-    path = run_dir / LOG_FILE
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8", errors="replace", newline="") as f:  # keep \r: tqdm redraws end with it
-        text = f.read()
-    lines = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n")]
-    return [line for line in lines if line.strip()][-n:]
+    return tail_lines(run_dir / LOG_FILE, n)
 
 
 def reap_stale(run: Run, now: float | None = None) -> bool:

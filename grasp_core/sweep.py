@@ -3,12 +3,14 @@
 Resumable at any point: a cell whose run is done is not trained again (the registry's config key), a run that
 was stopped part-way is resumed from its checkpoint, and evaluations are cached in each run folder.
 Layout of a sweep folder (GRASP_HOME/sweeps/<name>/): sweep.json, results.csv (one row per cell and seed),
-summary.csv (one row per configuration, with the Pareto flag), tradeoff.html / tradeoff.png, report.md.
+summary.csv (one row per configuration, with the Pareto flag), tradeoff.html / tradeoff.png, report.md; a sweep
+started in the background (jobs.submit_sweep) adds sweep.yaml (what it runs), sweep.log and sweep.pid.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -20,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import GraspError
-from .io import grasp_home, inside, read_json, text_hash, write_json, write_text
+from .io import grasp_home, inside, read_json, tail_lines, text_hash, write_json, write_text
 from .methods import METHODS
+from .runs import pid_alive
 from .sweepconfig import Cell, SweepConfig
 from .trainconfig import TrainConfig
 
@@ -29,6 +32,9 @@ EVAL_FILE = "eval.json"
 REPORTED = ("drift", "leak", "lean", "lean_shift", "task_nll", "task_choice")  # measures averaged in summary.csv
 NAIVE = "lora"  # the label of the naive LoRA cell in a sweep
 FACTORS_FILE = "factors.safetensors"
+SWEEP_YAML, SWEEP_LOG, SWEEP_PID = "sweep.yaml", "sweep.log", "sweep.pid"  # a background sweep's files
+START_MARK = "=== grasp sweep started"  # the line submit_sweep writes to sweep.log before each start
+_CELL = re.compile(r"^\[(\d+)/(\d+)\] ")  # run_sweep's progress line "[i/N] <label> seed=<s> ..."
 
 
 @dataclass
@@ -43,9 +49,14 @@ class SweepReport:
     total: int
 
 
+def sweeps_root(root: str | Path | None = None) -> Path:
+    """The folder that holds the sweeps: `root`, else GRASP_HOME/sweeps."""
+    return Path(root) if root is not None else grasp_home() / "sweeps"
+
+
 def sweep_dir(config: SweepConfig, root: str | Path | None = None) -> Path:
     """The folder of a sweep: its name, or organism + a hash of the config."""
-    base = Path(root) if root is not None else grasp_home() / "sweeps"
+    base = sweeps_root(root)
     name = config.name or f"{Path(config.organism).name}-{text_hash(repr(config.to_dict()), length=8)}"
     return inside(base, name)
 
@@ -118,6 +129,21 @@ def select_factors(factors_file: Path, cell: Cell) -> tuple[int, ...] | None:
     return tuple(pool[: int(k)])
 
 
+def _ablated_indices(factors_file: Path, settings: dict[str, Any]) -> tuple[int, ...]:
+    """The factors an `ablate` cell with a fixed file removes: `select`, else the first `top`, else all of them."""
+    from .factors import load_factors
+
+    n = len(load_factors(factors_file))
+    if settings.get("select") is not None:
+        chosen = tuple(int(j) for j in settings["select"])
+    else:
+        chosen = tuple(range(int(settings.get("top") or n)))
+    bad = [j for j in chosen if not 0 <= j < n]
+    if bad:
+        raise GraspError(f"ablate: factor {bad[0]} asked for, but factors file {factors_file} has {n} (0..{n - 1})")
+    return chosen
+
+
 # ---------------------------------------------------------------- evaluation
 
 
@@ -170,12 +196,17 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
         say(f"[{i}/{len(cells)}] {cell.label} seed={cell.seed}  ({time.time() - t0:.0f} s so far)")
         settings = dict(cell.settings)
         ffile: Path | None = None
-        if cell.method == "ablate" or METHODS[cell.method].needs_factors:
+        fixed = settings.get("factors")  # a fixed factors file replaces the probe's (top/select in file order)
+        uses_factors = cell.method == "ablate" or METHODS[cell.method].needs_factors
+        if cell.method == "ablate" or (uses_factors and fixed is None):
             pkey = (cell.probe, cell.seed)
             if pkey not in probes:
                 probe_cfg = _train_config(config, organism, cell.seed, "lora", config.probes[cell.probe])
                 probes[pkey] = ensure_run(probe_cfg, rroot, say)
-            ffile = probe_factors(probes[pkey], config.base)
+        if uses_factors and fixed is not None:
+            ffile = Path(str(fixed)).expanduser().resolve()
+        elif uses_factors:
+            ffile = probe_factors(probes[(cell.probe, cell.seed)], config.base)
             sel = select_factors(ffile, cell)
             if sel is not None:
                 settings.pop("top", None)
@@ -183,7 +214,8 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
         if cell.method == "ablate":
             assert ffile is not None
             probe_dir = probes[(cell.probe, cell.seed)]
-            chosen = tuple(int(j) for j in settings.get("select", ()))
+            chosen = _ablated_indices(ffile, settings) if fixed is not None else tuple(settings.get("select", ()))
+            chosen = tuple(int(j) for j in chosen)
             measures = evaluate_cached(probe_dir, organism, config.base, probe_dir / "adapter", (ffile, chosen))
             rows.append(_row(cell.label, "ablate", cell, probe_dir.name, measures))
             items += _items(cell.label, cell.seed, measures)
@@ -350,6 +382,112 @@ def _has_tabulate() -> bool:
     except ImportError:
         return False
     return True
+
+
+# ---------------------------------------------------------------- sweeps on disk (the dashboard's list)
+
+
+@dataclass
+class SweepInfo:
+    """A sweep folder as the dashboard lists it: what it runs, how far it got, and its background process."""
+
+    name: str
+    folder: Path
+    organism: str | None  # the organism's name (its folder's name), None when no config was found
+    done: int | None  # cells finished; None when unknown
+    total: int | None  # cells of its config (seeds included); None when its config cannot be read
+    pid: int | None  # its live background process, None when none runs
+    log: list[str]  # the last lines of sweep.log ([] for a sweep run from a terminal)
+
+    @property
+    def running(self) -> bool:
+        return self.pid is not None
+
+    @property
+    def state(self) -> str:
+        """running | done (every cell evaluated, results.csv written) | stopped (a background sweep that ended
+        early: see the log) | incomplete (run from a terminal, which may still be at it: this process cannot tell)."""
+        if self.running:
+            return "running"
+        if self.total is not None and self.done == self.total:
+            return "done"
+        return "stopped" if (self.folder / SWEEP_PID).is_file() else "incomplete"
+
+
+def live_sweep_pid(folder: Path) -> int | None:
+    """The pid in folder/sweep.pid while that process lives and runs this folder's sweep.yaml (not a reused pid)."""
+    try:
+        pid = int((folder / SWEEP_PID).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if not pid_alive(pid):
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return pid  # no /proc (macOS): trust the live pid
+    return pid if str(folder / SWEEP_YAML) in cmdline else None
+
+
+def sweep_config_of(folder: str | Path) -> SweepConfig:
+    """The config a sweep folder ran: its sweep.yaml (a background sweep), else the sweep.json `grasp sweep` wrote,
+    named after the folder so running it again resumes this sweep."""
+    folder = Path(folder)
+    if (folder / SWEEP_YAML).is_file():
+        cfg = SweepConfig.from_yaml(folder / SWEEP_YAML)
+    else:
+        cfg = SweepConfig.from_dict(read_json(folder / "sweep.json", what="sweep config"), where=str(folder))
+    return SweepConfig.from_dict({**cfg.to_dict(), "name": folder.name}, where=cfg.where)
+
+
+def list_sweeps(root: str | Path | None = None) -> list[SweepInfo]:
+    """Every sweep folder under the sweeps root (default GRASP_HOME/sweeps), most recently changed first."""
+    base = sweeps_root(root)
+    if not base.is_dir():
+        return []
+    folders = [d for d in base.iterdir() if d.is_dir() and not d.name.startswith(".")]
+    return [_sweep_info(d) for d in sorted(folders, key=lambda d: d.stat().st_mtime, reverse=True)]
+
+
+def _sweep_info(folder: Path) -> SweepInfo:
+    import yaml
+
+    data: Any = None
+    if (folder / SWEEP_YAML).is_file():  # what the background process was asked to run
+        try:
+            data = yaml.safe_load((folder / SWEEP_YAML).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            data = None
+    if not isinstance(data, dict) and (folder / "sweep.json").is_file():  # what `grasp sweep` last ran here
+        try:
+            data = read_json(folder / "sweep.json")
+        except GraspError:
+            data = None
+    organism, total = None, None
+    if isinstance(data, dict):
+        organism = Path(str(data.get("organism", ""))).name or None
+        try:
+            total = len(SweepConfig.from_dict(data, where=str(folder)).cells())
+        except (GraspError, TypeError, ValueError):
+            total = None  # e.g. a factors file it names was deleted since
+    pid = live_sweep_pid(folder)
+    lines = tail_lines(folder / SWEEP_LOG, 4000)
+    at = None  # the cell the latest start last began, from its "[i/N]" lines
+    for line in lines:
+        if line.startswith(START_MARK):
+            at = None
+        elif m := _CELL.match(line):
+            at = int(m.group(1))
+    done = at - 1 if at is not None else (0 if pid is not None else None)
+    results = folder / "results.csv"
+    pid_file = folder / SWEEP_PID
+    fresh = results.is_file() and (not pid_file.is_file() or results.stat().st_mtime >= pid_file.stat().st_mtime)
+    if pid is None and fresh:  # written when a sweep ends: one row per cell plus the base row
+        try:
+            done = max(0, len(pd.read_csv(results)) - 1)
+        except (OSError, ValueError):
+            pass  # unreadable: keep what the log says
+    return SweepInfo(folder.name, folder, organism, done, total, pid, lines[-40:])
 
 
 def load_results(folder: str | Path) -> pd.DataFrame:

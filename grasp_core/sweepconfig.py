@@ -15,9 +15,14 @@ A sweep YAML (or dict) looks like:
       - {method: grasp, top: 4, projection: weights, side: [write, both]}
       - {method: grasp, top: 4, probe: rank1}
       - {method: ablate, top: [1, 4]}                            # inference-time ablation, no training
+      - {method: grasp, factors: /path/pick.safetensors, top: [1, 2]}  # a fixed factors file, no probe
 
 Entry keys are TrainConfig fields, plus `probe` (a name under `probes`, default `naive`), `factor_scope`
 (global | module) and `factor_side` (write | read), which choose the factors the cell uses from its probe.
+An entry with `factors` (a factors file, e.g. a set saved on the Select page) uses that file instead of its
+probe's factors: `top` / `select` take the file's factors in file order, as `grasp train --factors F --top K`
+does (the hand-picked order is kept, so `factor_scope` / `factor_side` do not apply); an `ablate` entry
+ablates those factors on its probe's naive adapter.
 """
 
 from __future__ import annotations
@@ -107,6 +112,8 @@ class SweepConfig:
             for name in probe if isinstance(probe, list) else [probe]:
                 if name not in self.probes:
                     raise GraspError(f"{where}: probe {name!r} is not defined under `probes`")
+            if "factors" in entry:
+                _check_factors(entry, where)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "sweep config") -> SweepConfig:
@@ -149,10 +156,34 @@ class SweepConfig:
             for combo in itertools.product(*axes.values()) if axes else [()]:
                 values = {**fixed, **dict(zip(axes, combo, strict=True))}
                 sweep_only = {k: values.pop(k) for k in SWEEP_ONLY if k in values}
-                label = " ".join([entry["method"], *(f"{k}={_fmt(v)}" for k, v in {**values, **sweep_only}.items())])
+                shown = {**values, **sweep_only}
+                label = " ".join([entry["method"], *(f"{k}={_fmt(v, k)}" for k, v in shown.items())])
                 for seed in self.seeds:
                     cells.append(Cell(label=label, method=entry["method"], settings=values, seed=seed, **sweep_only))
         return sorted(cells, key=lambda c: self.seeds.index(c.seed))  # stable: YAML order within a seed
+
+
+def absolute_sweep(config: SweepConfig) -> SweepConfig:
+    """The config with an organism folder, a base folder and fixed factors files made absolute, so a process
+    started anywhere finds them (bundled names and hub ids stay as they are)."""
+
+    def absolute(path: Any) -> Any:
+        return str(Path(path).expanduser().resolve()) if isinstance(path, str) else path
+
+    d = config.to_dict()
+    if (Path(config.organism).expanduser() / "organism.json").is_file():
+        d["organism"] = absolute(config.organism)
+    if Path(config.base).expanduser().exists():
+        d["base"] = absolute(config.base)
+    methods = []
+    for entry in config.methods:
+        entry = dict(entry)
+        if "factors" in entry:
+            f = entry["factors"]
+            entry["factors"] = [absolute(x) for x in f] if isinstance(f, list) else absolute(f)
+        methods.append(entry)
+    d["methods"] = methods
+    return SweepConfig.from_dict(d, where=config.where)
 
 
 def _sweep_field(method: str) -> str:
@@ -166,7 +197,27 @@ def _is_axis(key: str, value: Any) -> bool:
     return isinstance(value, list)
 
 
-def _fmt(v: Any) -> str:
+def _check_factors(entry: dict[str, Any], where: str) -> None:
+    """A fixed `factors` entry: a method that uses factors, no probe-only choosers, every file present."""
+    method = entry["method"]
+    if method not in EVAL_ONLY_METHODS and not METHODS[method].needs_factors:
+        raise GraspError(f"{where}: `factors` is given, but method `{method}` uses no factors")
+    for key in ("factor_scope", "factor_side"):
+        if key in entry:
+            raise GraspError(f"{where}: `{key}` chooses among a probe's factors; with a fixed `factors` file, "
+                             "`top` / `select` take the file's factors in file order (drop one of the two)")  # fmt: skip
+    files = entry["factors"] if isinstance(entry["factors"], list) else [entry["factors"]]
+    for f in files:
+        if not isinstance(f, str) or not f:
+            raise GraspError(f"{where}: `factors` must name a factors file (.safetensors), got {f!r}")
+        if not Path(f).expanduser().is_file():
+            raise GraspError(f"{where}: `factors` file {f} not found (give a factors .safetensors from "
+                             "`grasp identify`, or a set saved on the Select page)")  # fmt: skip
+
+
+def _fmt(v: Any, key: str = "") -> str:
+    if key == "factors" and isinstance(v, str):
+        return Path(v).stem  # labels stay short: the set's name, not its whole path
     if isinstance(v, list | tuple):
         return ",".join(map(str, v))
     return str(v)

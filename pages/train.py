@@ -16,14 +16,18 @@ import uiplots
 import uistate
 
 from grasp_core.errors import GraspError
-from grasp_core.factorsets import list_factor_sets
-from grasp_core.jobs import cancel, resume, submit
+from grasp_core.factorsets import NamedFactorSet, list_factor_sets
+from grasp_core.jobs import cancel, resume, stop_sweep, submit, submit_sweep
 from grasp_core.methods import METHODS
+from grasp_core.organisms import list_organisms
 from grasp_core.runs import ACTIVE, list_runs, log_tail, read_metrics
+from grasp_core.sweep import list_sweeps, sweep_config_of
+from grasp_core.sweepconfig import SweepConfig
 from grasp_core.trainconfig import TrainConfig
 
 st.title("Fine-tune again")
 sel = uistate.selection()
+NO_SWEEP = "(no, plain runs)"
 
 
 def _default_data() -> str:
@@ -79,9 +83,50 @@ with st.form("launch"):
     r = c[2].number_input("rank r", 1, 256, 8, key="train_r")
     lr = c[3].number_input("learning rate", 1e-6, 1.0, 2e-4, format="%.1e", key="train_lr")
     batch = c[4].number_input("batch size", 1, 512, 8, key="train_batch")
+    organism = st.selectbox(
+        "Evaluate as a sweep on organism", [NO_SWEEP, *list_organisms()], key="train_sweep",
+        help="Runs every method x value x seed on the organism's own training data (the data field is not used), "
+        "evaluates each on its evals, and writes a results table for the Results page. The naive LoRA is always "
+        "included: it is the reference of the task gain. Without a factor set, factor methods use the factors of "
+        "the naive run of the same seed.",
+    )  # fmt: skip
     queued = st.form_submit_button("Queue runs", type="primary")
 
-if queued:
+
+def _sweep_config(organism: str, named: NamedFactorSet | None) -> SweepConfig:
+    """The form as a sweep: one entry per method, its comma values as an axis, seeds 0..n-1."""
+    entries: list[dict[str, object]] = [{"method": "lora"}]  # the naive reference, first
+    for name in methods:
+        m = METHODS[name]
+        if name == "lora":
+            continue
+        entry: dict[str, object] = {"method": name}
+        field = m.sweep_field if m.strength_name is None else "strength"
+        values = [v for v in _values(raw_values.get(name, ""), field) if v is not None]
+        if values:
+            entry[field] = values
+        if m.needs_factors and named is not None:
+            entry["factors"] = str(named.path)
+        entries.append(entry)
+    train = {"r": int(r), "lora_alpha": 2.0 * int(r), "lr": float(lr), "batch_size": int(batch), "epochs": int(epochs)}
+    return SweepConfig.from_dict(
+        {"organism": organism, "base": base, "seeds": list(range(int(seeds))), "train": train, "methods": entries},
+        where="the launch form",
+    )
+
+
+if queued and organism != NO_SWEEP:
+    named = next((s for s in sets if s.name == chosen_set), None)
+    try:
+        folder = submit_sweep(_sweep_config(organism, named))
+    except GraspError as e:
+        st.error(str(e))
+    else:
+        st.success(
+            f"started sweep {folder.name} on {organism} in the background: its runs appear in the queue below, "
+            f"its results in {folder / 'results.csv'} (the Results page) when it ends"
+        )
+elif queued:
     named = next((s for s in sets if s.name == chosen_set), None)
     try:
         configs = []
@@ -163,3 +208,38 @@ def queue_view() -> None:
 
 
 queue_view()
+
+
+@st.fragment(run_every="2s")
+def sweeps_view() -> None:
+    """Every sweep folder, newest first: its state, cells done and the end of its log."""
+    sweeps = list_sweeps()
+    st.subheader(f"Sweeps ({sum(s.running for s in sweeps)} running, {len(sweeps)} in all)")
+    if not sweeps:
+        st.info("No sweeps yet: pick an organism in the launch form to run one.")
+        return
+    for sw in sweeps:
+        with st.container(border=True):
+            head = st.columns([4, 1])
+            where = f" · process {sw.pid}" if sw.pid else ""
+            head[0].markdown(f"**{sw.name}** · organism `{sw.organism or '?'}` · {sw.state}{where}")
+            try:
+                if sw.running and head[1].button("Stop", key=f"stop-sweep-{sw.name}"):
+                    stop_sweep(sw.folder)
+                if sw.state == "stopped" and head[1].button("Resume", key=f"resume-sweep-{sw.name}"):
+                    submit_sweep(sweep_config_of(sw.folder), root=sw.folder.parent)
+            except GraspError as e:
+                st.error(str(e))
+            if sw.total and sw.done is not None:
+                st.progress(min(1.0, sw.done / sw.total), text=f"{sw.done} of {sw.total} cells done")
+            elif sw.state == "incomplete":
+                st.caption("run from a terminal and not finished: its progress shows only in that terminal")
+            if sw.state == "stopped":
+                st.caption("ended before every cell was evaluated (stopped, or failed: see its log); Resume reuses "
+                           "its finished runs and evaluations")  # fmt: skip
+            with st.expander("log"):
+                st.code("\n".join(sw.log) or "(no log: run from a terminal)")
+    st.caption(f"updated {time.strftime('%H:%M:%S')}")
+
+
+sweeps_view()

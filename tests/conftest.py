@@ -1,7 +1,9 @@
-"""Shared fixtures of the foundation tests: the bundled tokenizer and a tiny llama folder that uses it."""
+"""Shared fixtures of the foundation tests: the bundled tokenizer, a tiny llama folder that uses it, and the
+persona organism cut down to a few items."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -27,4 +29,23 @@ def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, bundled_tokenizer: 
     model = tiny_with_tokenizer(bundled_tokenizer, "llama")
     model.save_pretrained(folder)
     bundled_tokenizer.save_pretrained(folder)
+    return folder
+
+
+def _head(src: Path, dst: Path, n: int) -> None:
+    lines = src.read_text(encoding="utf-8").splitlines()[:n]
+    dst.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def tiny_organism(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The persona organism cut to a few items, so a sweep on a tiny model takes seconds."""
+    demo = Path(__file__).resolve().parent.parent / "assets" / "demo" / "persona"
+    folder = tmp_path_factory.mktemp("organism")
+    _head(demo / "train.jsonl", folder / "train.jsonl", 12)
+    for name in ("task", "drift", "leak"):
+        _head(demo / f"{name}.jsonl", folder / f"{name}.jsonl", 6)
+    manifest = json.loads((demo / "organism.json").read_text())
+    manifest["evals"] = {k: v for k, v in manifest["evals"].items() if k != "free_form"}
+    (folder / "organism.json").write_text(json.dumps(manifest))
     return folder

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,6 +172,60 @@ def test_train_page_queues_a_run_and_shows_it_done(
     assert len(texts) == 3 and sum("step 2/2" in t for t in texts) == 2, texts
     assert len(at.get("plotly_chart")) == 2  # one loss curve per trained run
     assert any("Resume" in b.label for b in at.button)
+
+
+def test_train_page_starts_a_background_sweep_and_stops_it(
+    app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import yaml
+
+    from grasp_core.adapters import load_adapter
+    from grasp_core.factors import identify
+    from grasp_core.factorsets import FactorSetSpec, save_factor_set
+    from grasp_core.sweep import list_sweeps, live_sweep_pid
+
+    fs = identify(load_adapter(app_env["adapter"]), n_layers=3, top_k=2)
+    pick = save_factor_set(FactorSetSpec("pick", ["global-write-0"]), fs)
+    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "train")
+    assert any("No sweeps yet" in i.value for i in at.info)
+    at.text_input(key="train_base").set_value(app_env["base"])
+    at.selectbox(key="train_set").set_value("pick")
+    at.multiselect(key="train_methods").set_value(["grasp", "kl"])
+    at.text_input(key="values-grasp").set_value("1")
+    at.text_input(key="values-kl").set_value("0.1, 1")
+    at.number_input(key="train_seeds").set_value(2)
+    at.selectbox(key="train_sweep").set_value("persona")
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception and not _errors(at), _errors(at)
+    (sweep,) = list_sweeps()
+    try:
+        assert any(f"started sweep {sweep.name} on persona" in s.value for s in at.success)
+        assert sweep.running and sweep.total == 2 * 4  # (lora, grasp top=1, kl x 2) x 2 seeds
+        cfg = yaml.safe_load((sweep.folder / "sweep.yaml").read_text())
+        assert cfg["organism"] == "persona" and cfg["base"] == app_env["base"] and cfg["seeds"] == [0, 1]
+        assert cfg["methods"] == [
+            {"method": "lora"},
+            {"method": "grasp", "top": [1], "factors": str(pick.path)},
+            {"method": "kl", "strength": [0.1, 1.0]},
+        ]
+        assert cfg["train"]["batch_size"] == 8 and cfg["train"]["lora_alpha"] == 16.0
+        at.run()  # the sweeps view shows it running, with a Stop button
+        assert any(f"**{sweep.name}**" in m.value and "running" in m.value for m in at.markdown)
+        at.button(key=f"stop-sweep-{sweep.name}").click().run()
+        assert not at.exception and not _errors(at), _errors(at)
+        deadline = time.monotonic() + 60
+        while live_sweep_pid(sweep.folder) is not None:
+            assert time.monotonic() < deadline, "the sweep did not stop"
+            time.sleep(0.2)
+    finally:
+        if live_sweep_pid(sweep.folder) is not None:  # never leave a sweep running after the test
+            os.killpg(sweep.pid, signal.SIGKILL)
+    (stopped,) = list_sweeps()
+    assert stopped.state == "stopped"
+    at.run()
+    assert any(b.label == "Resume" for b in at.button)
 
 
 def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_path: Path) -> None:

@@ -181,3 +181,38 @@ def test_ctrl_c_in_a_foreground_train_checkpoints_and_exits_130(tiny, tmp_path):
     assert proc.returncode == 130 and f"continue with: grasp train --resume {run.id}" in err
     assert run.status.state == "cancelled" and 1 <= run.status.step < 200 and run.status.resume
     assert torch.load(run.dir / "checkpoint" / "state.pt", weights_only=True)["step"] == run.status.step
+
+
+def test_submit_sweep_finishes_a_tiny_sweep_in_the_background_and_refuses_a_second_start(
+    tmp_path, monkeypatch, tiny_organism, tiny_llama_dir
+):
+    import pandas as pd
+    import yaml
+
+    from grasp_core.errors import GraspError
+    from grasp_core.jobs import submit_sweep
+    from grasp_core.sweep import list_sweeps, live_sweep_pid
+    from grasp_core.sweepconfig import SweepConfig
+
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
+    train = {"r": 2, "lora_alpha": 4, "lr": 1e-3, "batch_size": 4, "epochs": 1, "max_length": 96, "device": "cpu"}
+    cfg = SweepConfig.from_dict({"organism": str(tiny_organism), "base": str(tiny_llama_dir), "seeds": [0],
+                                 "train": train, "methods": [{"method": "lora"}]})  # fmt: skip
+    folder = submit_sweep(cfg)
+    assert folder.parent == tmp_path / "home" / "sweeps"
+    assert yaml.safe_load((folder / "sweep.yaml").read_text())["name"] == folder.name  # the process finds this folder
+    with pytest.raises(GraspError, match=f"sweep {folder.name} is already running"):
+        submit_sweep(cfg)
+    (info,) = list_sweeps()
+    assert info.state == "running" and info.pid != os.getpid() and info.total == 1
+    assert info.organism == tiny_organism.name
+    deadline = time.monotonic() + 180
+    while live_sweep_pid(folder) is not None:
+        assert time.monotonic() < deadline, (folder / "sweep.log").read_text()[-2000:]
+        time.sleep(0.2)
+    (info,) = list_sweeps()
+    assert info.state == "done" and info.done == info.total == 1, info.log
+    assert any(line.startswith("[1/1] lora seed=0") for line in info.log)
+    assert list(pd.read_csv(folder / "results.csv")["label"]) == ["base", "lora"]
+    (run,) = list_runs(tmp_path / "home" / "runs")  # its run went through the registry, like any other
+    assert run.status.state == "done" and run.config.method == "lora"

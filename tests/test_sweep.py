@@ -23,24 +23,6 @@ DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo" / "persona"
 TINY_TRAIN = {"r": 2, "lora_alpha": 4, "lr": 1e-3, "batch_size": 4, "epochs": 1, "max_length": 96}
 
 
-def _head(src: Path, dst: Path, n: int) -> None:
-    lines = src.read_text(encoding="utf-8").splitlines()[:n]
-    dst.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def tiny_organism(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The persona organism cut to a few items, so a sweep on a tiny model takes seconds."""
-    folder = tmp_path_factory.mktemp("organism")
-    _head(DEMO / "train.jsonl", folder / "train.jsonl", 12)
-    for name in ("task", "drift", "leak"):
-        _head(DEMO / f"{name}.jsonl", folder / f"{name}.jsonl", 6)
-    manifest = json.loads((DEMO / "organism.json").read_text())
-    manifest["evals"] = {k: v for k, v in manifest["evals"].items() if k != "free_form"}
-    (folder / "organism.json").write_text(json.dumps(manifest))
-    return folder
-
-
 def _config(tmp: Path, organism: Path, base: Path, methods: list[dict], seeds: list[int] = [0]) -> Path:  # noqa: B006
     path = tmp / "sweep.yaml"
     cfg = {"name": "t", "organism": str(organism), "base": str(base), "seeds": seeds, "train": TINY_TRAIN,
@@ -74,6 +56,11 @@ def test_cells_expand_axes_and_seeds() -> None:
         ({"organism": "x", "methods": [{"method": "lora"}], "train": {"seed": 1}}, "reserved field `seed`"),
         ({"methods": [{"method": "lora"}]}, "needs `organism` and `methods`"),
         ({"organism": "x", "methods": [{"method": "lora"}], "seeds": []}, "at least one seed"),
+        (
+            {"organism": "x", "methods": [{"method": "grasp", "factors": "/no/pick.safetensors"}]},
+            r"s.yaml: methods\[0\]: `factors` file /no/pick.safetensors not found",
+        ),
+        ({"organism": "x", "methods": [{"method": "lora", "factors": "f"}]}, "method `lora` uses no factors"),
     ],
 )
 def test_bad_sweep_configs_are_named(bad: dict, message: str) -> None:
@@ -154,6 +141,37 @@ def test_sweep_killed_midway_resumes_without_redoing_finished_runs(tmp_path: Pat
     assert len(done_runs) == 3  # ... and were reused: three configurations, three done runs, none trained twice
     table = pd.read_csv(sweep_dir(SweepConfig.from_yaml(path), tmp_path / "home" / "sweeps") / "results.csv")
     assert list(table["label"]) == ["base", "lora", "caft top=1", "random top=1"]
+
+
+@pytest.mark.slow
+def test_a_fixed_factors_file_replaces_the_probe_factors(tmp_path: Path, tiny_organism: Path,
+                                                         tiny_llama_dir: Path) -> None:  # fmt: skip
+    """A method entry naming a factors file (a set saved on the Select page) trains on that file, with `top` in
+    file order, and identifies no probe; `ablate` with it ablates those factors on the naive adapter."""
+    import torch
+    from train_fixtures import write_factors
+
+    from grasp_core.models import load_config
+    from grasp_core.sweep import FACTORS_FILE
+
+    width = load_config(str(tiny_llama_dir)).hidden_size
+    vectors = torch.randn(2, width, generator=torch.Generator().manual_seed(0))  # (2, d_model)
+    pick = write_factors(tmp_path / "pick.safetensors", vectors, base=str(tiny_llama_dir))
+    methods = [{"method": "lora"}, {"method": "grasp", "factors": str(pick), "top": 1},
+               {"method": "ablate", "factors": str(pick)}]  # fmt: skip
+    cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
+    runs = tmp_path / "runs"
+    report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=runs, figures=(".html",))
+    table = load_results(report.folder)
+    grasp, ablate = "grasp factors=pick top=1", "ablate factors=pick"
+    assert list(table["label"]) == ["base", "lora", grasp, ablate]
+    by = table.set_index("label")
+    trained = json.loads((runs / by.loc[grasp, "run"] / "config.json").read_text())
+    assert trained["factors"] == str(pick.resolve()) and trained["top"] == 1 and trained["select"] is None
+    assert not list(runs.glob(f"*/{FACTORS_FILE}"))  # no probe was identified
+    assert by.loc[ablate, "run"] == by.loc["lora", "run"]  # ablated on the naive adapter, nothing trained for it
+    assert by.loc[ablate, "drift"] != by.loc["lora", "drift"]
+    assert sorted(p.name for p in runs.iterdir() if p.is_dir()) == sorted([by.loc["lora", "run"], by.loc[grasp, "run"]])
 
 
 def test_rise_cuts_against_base_and_naive() -> None:
