@@ -148,19 +148,27 @@ def _ablated_indices(factors_file: Path, settings: dict[str, Any]) -> tuple[int,
 
 
 def evaluate_cached(folder: Path, organism: Any, base: str, adapter: Path | None,
-                    ablate: tuple[Path, tuple[int, ...]] | None = None) -> dict[str, Any]:  # fmt: skip
-    """The organism's measures for base (+ adapter) (+ ablation), cached in folder/eval.json by what was asked."""
+                    ablate: tuple[Path, tuple[int, ...]] | None = None,
+                    measures: tuple[str, ...] | None = None) -> dict[str, Any]:  # fmt: skip
+    """The organism's measures (default: all but free-form) for base (+ adapter) (+ ablation), cached per measure
+    in folder/eval.json, so a sweep asking for fewer or more measures reuses what was computed."""
     from .organisms import evaluate_organism
 
     key = text_hash(str(organism.path), str(adapter), repr(ablate), organism.fingerprint())
     cache = folder / EVAL_FILE
     cached = read_json(cache) if cache.is_file() else {}
-    if key in cached:
-        return dict(cached[key])
-    measures = evaluate_organism(organism, base=base, adapter=adapter, ablate=ablate)
-    cached[key] = measures
-    write_json(cache, cached)
-    return measures
+    entry: dict[str, Any] = dict(cached.get(key, {}))
+    entry.pop("errors", None)
+    wanted = [s.name for s in organism.eval_specs(measures) if s.kind != "free_form"]
+    missing = tuple(m for m in wanted if m not in entry)
+    if missing:
+        fresh = evaluate_organism(organism, base=base, adapter=adapter, ablate=ablate, measures=missing)
+        entry.update({k: v for k, v in fresh.items() if k != "errors"})  # failed measures are retried next time
+        cached[key] = entry
+        write_json(cache, cached)
+        if fresh.get("errors"):
+            entry["errors"] = fresh["errors"]
+    return {k: v for k, v in entry.items() if k == "errors" or k in wanted or k.removesuffix("_shift") in wanted}
 
 
 # ---------------------------------------------------------------- the sweep
@@ -184,7 +192,7 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
     t0 = time.time()
     rows: list[dict[str, Any]] = []
     say(f"sweep {folder.name}: {len(cells)} cells over seeds {list(config.seeds)} on organism {organism.name}")
-    base_measures = evaluate_cached(folder, organism, config.base, None)
+    base_measures = evaluate_cached(folder, organism, config.base, None, measures=config.measures)
     rows.append(_row("base", "base", None, None, base_measures))
     items = _items("base", None, base_measures)
 
@@ -216,7 +224,9 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
             probe_dir = probes[(cell.probe, cell.seed)]
             chosen = _ablated_indices(ffile, settings) if fixed is not None else tuple(settings.get("select", ()))
             chosen = tuple(int(j) for j in chosen)
-            measures = evaluate_cached(probe_dir, organism, config.base, probe_dir / "adapter", (ffile, chosen))
+            measures = evaluate_cached(
+                probe_dir, organism, config.base, probe_dir / "adapter", (ffile, chosen), config.measures
+            )
             rows.append(_row(cell.label, "ablate", cell, probe_dir.name, measures))
             items += _items(cell.label, cell.seed, measures)
             continue
@@ -228,7 +238,7 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
             settings["iterate"] = most
         run_dir = ensure_run(_train_config(config, organism, cell.seed, cell.method, settings), rroot, say)
         adapter = run_dir / "adapter" if rounds == most else run_dir / f"round-{rounds - 1}" / "adapter"
-        measures = evaluate_cached(run_dir, organism, config.base, adapter)
+        measures = evaluate_cached(run_dir, organism, config.base, adapter, measures=config.measures)
         rows.append(_row(cell.label, cell.method, cell, run_dir.name, measures))
         items += _items(cell.label, cell.seed, measures)
 

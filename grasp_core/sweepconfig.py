@@ -78,6 +78,7 @@ class SweepConfig:
     train: dict[str, Any] = field(default_factory=dict)
     probes: dict[str, dict[str, Any]] = field(default_factory=lambda: {"naive": {}})
     name: str | None = None
+    measures: tuple[str, ...] | None = None  # the organism's measures to evaluate (default: all but free-form)
     where: str = "sweep config"  # file name, for messages
 
     def __post_init__(self) -> None:
@@ -87,6 +88,13 @@ class SweepConfig:
             raise GraspError(f"{self.where}: `seeds` must list at least one seed")
         if not self.methods:
             raise GraspError(f"{self.where}: `methods` must list at least one method")
+        if self.measures is not None:
+            from .organisms import MEASURES
+
+            object.__setattr__(self, "measures", tuple(self.measures))
+            bad = [m for m in self.measures if m not in MEASURES]
+            if bad or not self.measures:
+                raise GraspError(f"{self.where}: `measures` must list some of {', '.join(MEASURES)}, got {bad or '[]'}")
         if "naive" not in self.probes:
             object.__setattr__(self, "probes", {"naive": {}, **self.probes})
         names = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -144,6 +152,8 @@ class SweepConfig:
         d = dataclasses.asdict(self)
         d.pop("where")
         d["methods"], d["seeds"] = list(self.methods), list(self.seeds)
+        if self.measures is not None:
+            d["measures"] = list(self.measures)
         return d
 
     def cells(self) -> list[Cell]:

@@ -189,3 +189,44 @@ def test_rise_cuts_against_base_and_naive() -> None:
     assert cut.loc["clean", "drift_cut"] == float("inf") and pd.isna(cut.loc["base", "drift_cut"])
     assert cut.loc["grasp", "lean_shift_cut"] == pytest.approx(2.0)  # the base's lean shift is 0 by definition
     assert "drift_cut" not in with_cuts(summary[summary["label"] != "lora"]).columns  # no naive, no cut
+
+
+@pytest.mark.slow
+def test_demo_pipeline_on_a_reduced_organism(tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path) -> None:
+    """`grasp demo` end to end (build the naive LoRA + factors, the demo sweep, the report) as the CLI runs it, on
+    the persona organism cut down and a tiny base."""
+    import shutil
+
+    organism = tmp_path / "org"
+    shutil.copytree(tiny_organism, organism)
+    demo = yaml.safe_load((DEMO / "sweep-demo.yaml").read_text())
+    (organism / "sweep-demo.yaml").write_text(
+        yaml.safe_dump({**demo, "base": str(tiny_llama_dir), "train": TINY_TRAIN})
+    )
+    env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
+    res = subprocess.run([sys.executable, "-m", "grasp_core", "demo", "--organism", str(organism)], env=env,
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert (organism / "naive-lora" / "adapter_config.json").is_file()
+    assert (organism / "naive-lora" / "factors.safetensors").is_file()
+    report = Path(res.stdout.split("report: ")[1].split()[0])
+    text = report.read_text()
+    assert "grasp top=4" in text and "random top=4" in text and "ablate top=4" in text and "Targets (" in text
+    assert "building the naive LoRA" in res.stderr and "[4/4]" in res.stderr  # progress on stderr
+
+
+def test_evaluations_are_cached_per_measure(tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path) -> None:
+    from grasp_core.organisms import load_organism
+    from grasp_core.sweep import EVAL_FILE, evaluate_cached
+
+    org = load_organism(tiny_organism)
+    first = evaluate_cached(tmp_path, org, str(tiny_llama_dir), None, measures=("drift",))
+    assert set(first) == {"drift"}
+    stored = json.loads((tmp_path / EVAL_FILE).read_text())
+    (entry,) = stored.values()
+    entry["drift"]["mean"] = -1.0  # a marker: a measure already cached must be read, not recomputed
+    (tmp_path / EVAL_FILE).write_text(json.dumps(stored))
+    every = evaluate_cached(tmp_path, org, str(tiny_llama_dir), None)
+    assert set(every) == {"drift", "leak", "task_nll", "task_choice"} and every["drift"]["mean"] == -1.0
+    with pytest.raises(GraspError, match="`measures` must list some of"):
+        SweepConfig.from_dict({"organism": "x", "methods": [{"method": "lora"}], "measures": ["drfit"]})
