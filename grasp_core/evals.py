@@ -22,6 +22,7 @@ import torch
 from .data import check_messages, encode_chat, pad_batch
 from .errors import GraspError
 from .io import read_jsonl
+from .models import next_token_logits
 
 # (first side, second side): the score is P(second side). A file uses exactly one pair.
 SIDE_PAIRS: tuple[tuple[str, str], ...] = (("aligned", "misaligned"), ("good", "bad"), ("left", "right"))
@@ -186,11 +187,11 @@ def completion_logprobs(
         chunk = order[start : start + config.batch_size]
         batch = pad_batch([encoded[i][0] for i in chunk], pad_id, [encoded[i][1] for i in chunk])
         batch = {k: v.to(device) for k, v in batch.items()}
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits  # (B, T, V)
         target = batch["labels"][:, 1:]  # (B, T-1): position t predicts token t+1
         mask = target != -100  # (B, T-1)
-        # log_softmax only at the completion positions: the vocabulary axis is the cost.
-        logp = torch.log_softmax(logits[:, :-1][mask].float(), dim=-1)  # (N, V)
+        # Unembedding and log_softmax only at the completion positions: the vocabulary axis is the cost.
+        logits = next_token_logits(model, batch["input_ids"], batch["attention_mask"], mask)  # (N, V)
+        logp = torch.log_softmax(logits.float(), dim=-1)  # (N, V)
         tok_lp = logp.gather(-1, target[mask].unsqueeze(-1)).squeeze(-1)  # (N,)
         rows = mask.nonzero()[:, 0]  # (N,) batch row of each position
         sums = torch.zeros(len(chunk), dtype=torch.float64, device=tok_lp.device).index_add_(0, rows, tok_lp.double())

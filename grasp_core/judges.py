@@ -91,7 +91,7 @@ def number_score(probs: dict[int, float]) -> float | None:
 
 def _as_number(token: str) -> int | None:
     t = token.strip()
-    return int(t) if t.isdigit() and 0 <= int(t) <= 100 and t == str(int(t)) else None
+    return int(t) if t.isascii() and t.isdigit() and 0 <= int(t) <= 100 and t == str(int(t)) else None
 
 
 def _generation_ids(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:

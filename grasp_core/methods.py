@@ -20,6 +20,7 @@ from .adapters import classify_module
 from .errors import GraspError
 from .factors import Factor, orthonormal_basis
 from .interventions import ablate, project_residual_grad, steer
+from .models import next_token_logits
 
 SIDES = ("write", "read", "both")
 PROJECTIONS = ("residual-grad", "weights")
@@ -45,7 +46,7 @@ class MethodHooks:
     context: Callable[[], AbstractContextManager[Any]] = nullcontext
     # called after every optimizer step (weights-mode re-projection)
     after_step: Callable[[], None] | None = None
-    # (batch, logits (B, T, V), target mask (B, T-1)) -> loss summed over target positions
+    # (batch, logits (N, V) at the target positions, target mask (B, T-1)) -> loss summed over those positions
     extra_loss: Callable[[dict[str, Tensor], Tensor, Tensor], Tensor] | None = None
     # metrics logged with each step (e.g. the weights-mode invariant)
     metrics: Callable[[], dict[str, float]] | None = None
@@ -198,12 +199,11 @@ def _setup_kl(ctx: MethodContext) -> MethodHooks:
 
     def extra_loss(batch: dict[str, Tensor], logits: Tensor, mask: Tensor) -> Tensor:
         # KL(base || tuned) on the next-token distributions at the scored positions; base = adapter disabled.
+        # logits: (N, V) at the positions of mask (B, T-1), as the training loop computes them.
         with torch.no_grad(), model.disable_adapter():
-            base_logits = model(
-                input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
-            ).logits  # (B, T, V)
-        logp_tuned = F.log_softmax(logits[:, :-1][mask].float(), dim=-1)  # (N, V)
-        logp_base = F.log_softmax(base_logits[:, :-1][mask].float(), dim=-1)  # (N, V)
+            base_logits = next_token_logits(model, batch["input_ids"], batch["attention_mask"], mask)  # (N, V)
+        logp_tuned = F.log_softmax(logits.float(), dim=-1)  # (N, V)
+        logp_base = F.log_softmax(base_logits.float(), dim=-1)  # (N, V)
         kl = (logp_base.exp() * (logp_base - logp_tuned)).sum()
         return beta * kl
 

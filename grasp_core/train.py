@@ -31,7 +31,7 @@ from .errors import GraspError
 from .factors import Factor, FactorSet, orthonormal_basis, save_factors
 from .io import append_jsonl, read_json, write_json
 from .methods import MethodContext, get_method
-from .models import d_model, default_device, default_dtype, load_base, n_layers
+from .models import d_model, default_device, default_dtype, load_base, n_layers, next_token_logits
 from .parallel import DataParallel
 from .trainconfig import TrainConfig
 from .trainfactors import choose_factors, portable_base
@@ -234,12 +234,11 @@ def _train_once(
                     continue
                 batch = collate(data, idx, pad_id, dev)
                 with mh.context():
-                    logits = model(
-                        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
-                    ).logits  # (B, T, V)
                     target = batch["labels"][:, 1:]  # (B, T-1)
                     mask = target != -100  # (B, T-1)
-                    ce = F.cross_entropy(logits[:, :-1][mask].float(), target[mask], reduction="sum")
+                    # Unembedding at the scored positions only (assistant tokens): (N, V), N = mask.sum().
+                    logits = next_token_logits(model, batch["input_ids"], batch["attention_mask"], mask)
+                    ce = F.cross_entropy(logits.float(), target[mask], reduction="sum")
                     loss = ce
                     extra = mh.extra_loss(batch, logits, mask) if mh.extra_loss is not None else None
                     if extra is not None:

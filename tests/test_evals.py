@@ -301,3 +301,18 @@ def test_local_judge_number_probabilities(tiny: Any) -> None:
     probs = LocalJudge(tiny.model, tiny.tokenizer).number_probs("Rate 0-100: the sky is blue.")
     assert set(range(10)) <= set(probs) and all(0 <= k <= 100 for k in probs)
     assert 0 < sum(probs.values()) <= 1 + 1e-6
+
+
+def test_only_plain_ascii_numbers_0_to_100_count_as_scores() -> None:
+    from grasp_core.judges import _as_number
+
+    assert [_as_number(t) for t in (" 7", "100", "0", "101", "07", "²", "٣", "x")] == [
+        7,
+        100,
+        0,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]

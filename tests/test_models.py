@@ -56,3 +56,22 @@ def test_load_base_from_folder(tiny_llama_dir: Path) -> None:
     assert bm.tokenizer.pad_token is not None
     assert not bm.model.training and bm.device.type == default_device().type
     assert n_layers(bm.model) == 4
+
+
+@pytest.mark.parametrize("family", ["llama", "gpt2", "gemma"])
+def test_next_token_logits_match_the_full_forward(family: str) -> None:
+    from grasp_core.models import next_token_logits
+
+    model = tiny_model(family)
+    ids = torch.randint(0, 256, (3, 9), generator=torch.Generator().manual_seed(0))
+    attn = torch.ones_like(ids)
+    attn[2, 6:] = 0  # a padded row
+    mask = torch.zeros(3, 8, dtype=torch.bool)
+    mask[0, 2:] = True
+    mask[1, [0, 5]] = True
+    mask[2, 3:5] = True
+    with torch.no_grad():
+        full = model(input_ids=ids, attention_mask=attn).logits[:, :-1][mask]  # (N, V)
+        sel = next_token_logits(model, ids, attn, mask)
+    assert sel.shape == full.shape == (int(mask.sum()), 256)
+    torch.testing.assert_close(sel, full, rtol=1e-5, atol=1e-5)
