@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GraspError
-from .sweep import FACTORS_FILE, SweepReport, ensure_run, probe_factors, run_sweep
+from .report import SweepReport
+from .sweep import FACTORS_FILE, ensure_run, probe_factors, run_sweep
 from .sweepconfig import SweepConfig
 from .trainconfig import TrainConfig
 

@@ -12,7 +12,7 @@ import uiplots
 
 from grasp_core.errors import GraspError
 from grasp_core.io import grasp_home, read_json
-from grasp_core.sweep import flipped_items
+from grasp_core.report import flipped_items
 from grasp_core.tradeoff import Axes, aggregate, tradeoff_figure
 
 st.title("Results")
