@@ -23,7 +23,12 @@ install: .stamp-install
 model: install
 	$(BIN)/grasp prepare --base smollm2-135m
 
-app: model
+# The bundled demo adapters are committed (assets/demo/<name>/naive-lora); this only rebuilds a missing one.
+demo: model
+	$(BIN)/grasp demo build --organism persona
+	$(BIN)/grasp demo build --organism political
+
+app: demo
 	$(BIN)/streamlit run app/main.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 lint: install
@@ -42,6 +47,13 @@ unit: model browser
 	$(BIN)/pytest -q tests
 
 test: lint typecheck unit
+
+# Benchmarks (ratios measured side by side in one run; see README for the figures and the machine).
+bench: model
+	$(BIN)/python bench/spectra.py
+	$(BIN)/python bench/scan.py
+	$(BIN)/python bench/train_overhead.py
+	$(BIN)/python bench/app.py
 
 clean:
 	rm -rf $(VENV) .stamp-install .pytest_cache .mypy_cache .ruff_cache
