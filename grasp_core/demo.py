@@ -43,6 +43,7 @@ def build_naive(organism: Any, seed: int = 0, runs_root: Path | None = None,
     run_dir = ensure_run(train_cfg, runs_root, say)
     probe_factors(run_dir, cfg.base)
     tmp = Path(tempfile.mkdtemp(prefix=f".{NAIVE_DIR}.", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; this is a shared asset folder
     try:
         for f in (run_dir / "adapter").iterdir():
             shutil.copy2(f, tmp / f.name)
