@@ -60,14 +60,14 @@ def train_rounds(
     records: list[dict[str, Any]] = []
     result: TrainResult | None = None
     k_new = 0
-    for i in range(config.iterate):
+    for i in range(config.rounds):
         rdir = out_dir / f"round-{i}"
         done = _finished_round(rdir) if resume else None
         if done is not None:
             result, used = done
         else:
             rcfg = dataclasses.replace(config, iterate=1)
-            result, used = train_once(rcfg, rdir, _round_hooks(hooks, i, config.iterate), resume, dist, factors)
+            result, used = train_once(rcfg, rdir, _round_hooks(hooks, i, config.rounds), resume, dist, factors)
         k_new = k_new or len(used)
         records.append(
             {
@@ -82,7 +82,7 @@ def train_rounds(
         )
         if result.status != "done":
             break
-        if i < config.iterate - 1:
+        if i < config.rounds - 1:
             factors = next_round_factors(used, rdir / "adapter", k_new, round_index=i + 1)
     assert result is not None
     adapter = None

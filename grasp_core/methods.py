@@ -65,6 +65,10 @@ class Method:
     sweep_field: str = "strength"  # the TrainConfig field a trade-off sweep varies
     sweep_values: tuple[float, ...] = ()
     iterable: bool = False  # supports `iterate` rounds
+    # Defaults where a config leaves `top` (with a factors file, no `select`) or `iterate` unset: the best
+    # configuration the bundled sweeps found (README, "What the sweeps measured").
+    default_top: int | None = None
+    default_iterate: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -221,6 +225,8 @@ METHODS: dict[str, Method] = {
         sweep_field="top",
         sweep_values=(1, 2, 4, 8),
         iterable=True,
+        default_top=4,
+        default_iterate=2,
     ),
     "random": Method(
         "random",
@@ -229,6 +235,7 @@ METHODS: dict[str, Method] = {
         needs_factors=True,
         sweep_field="top",
         sweep_values=(1, 2, 4, 8),
+        default_top=4,
     ),
     "caft": Method(
         "caft",
@@ -237,6 +244,7 @@ METHODS: dict[str, Method] = {
         needs_factors=True,
         sweep_field="top",
         sweep_values=(1, 2, 4, 8),
+        default_top=4,
     ),
     "steer": Method(
         "steer",
@@ -246,6 +254,7 @@ METHODS: dict[str, Method] = {
         strength_name="alpha",
         strength_default=4.0,
         sweep_values=(1.0, 2.0, 4.0, 8.0, 16.0),
+        default_top=1,
     ),
     "kl": Method(
         "kl",

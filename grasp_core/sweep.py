@@ -184,7 +184,7 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
     probes: dict[tuple[str, int], Path] = {}  # (probe, seed) -> run folder of the probe's naive LoRA
     rounds_of: dict[tuple[Any, ...], int] = {}  # cells that differ only in `iterate` -> the most rounds asked
     for cell in cells:
-        rounds_of[_family(cell)] = max(rounds_of.get(_family(cell), 1), int(cell.settings.get("iterate", 1)))
+        rounds_of[_family(cell)] = max(rounds_of.get(_family(cell), 1), _rounds(cell))
     for i, cell in enumerate(cells, start=1):
         say(f"[{i}/{len(cells)}] {cell.label} seed={cell.seed}  ({time.time() - t0:.0f} s so far)")
         settings = dict(cell.settings)
@@ -218,7 +218,7 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
         if ffile is not None:
             settings["factors"] = str(ffile)
         # Cells that differ only in `iterate` share one run of the most rounds; each reads its own round's adapter.
-        rounds, most = int(settings.get("iterate", 1)), rounds_of[_family(cell)]
+        rounds, most = _rounds(cell), rounds_of[_family(cell)]
         if most > 1:
             settings["iterate"] = most
         run_dir = ensure_run(_train_config(config, organism, cell.seed, cell.method, settings), rroot, say)
@@ -229,6 +229,12 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
 
     results = with_gain(pd.DataFrame(rows))
     return write_report(folder, results, organism, total=total, figures=figures, items=pd.DataFrame(items))
+
+
+def _rounds(cell: Cell) -> int:
+    """The identify-again rounds a cell asks for (its method's default when unset)."""
+    value = cell.settings.get("iterate")
+    return int(value) if value is not None else METHODS[cell.method].default_iterate if cell.method in METHODS else 1
 
 
 def _family(cell: Cell) -> tuple[Any, ...]:

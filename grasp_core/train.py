@@ -323,7 +323,7 @@ def train(
     """
     dist = DataParallel.setup()
     hooks = hooks or TrainHooks()
-    if config.iterate > 1:
+    if config.rounds > 1:
         from .iterate import train_rounds
 
         return train_rounds(config, Path(out_dir), hooks, resume, dist, _train_once)

@@ -28,11 +28,13 @@ class TrainConfig:
     method: str = _f("lora", f"one of {', '.join(METHODS)}")
     factors: str | None = _f(None, "factors file (.safetensors from `grasp identify`)")
     select: tuple[int, ...] | None = _f(None, "indices of the factors to use", nargs="+", type=int)
-    top: int | None = _f(None, "use the first K factors of the file (random: K random directions)", type=int)
+    top: int | None = _f(None, "use the first K factors of the file (random: K random directions); default: "
+                         "the method's (grasp, caft, random 4; steer 1)", type=int)  # fmt: skip
     projection: str = _f("residual-grad", f"grasp projection: {' | '.join(PROJECTIONS)}")
     side: str = _f("write", f"weights projection side: {' | '.join(SIDES)}")
     strength: float | None = _f(None, "method strength (steer alpha, kl beta); default: the method's", type=float)
-    iterate: int = _f(1, "rounds: identify the last adapter's new top factors, add them, retrain", type=int)
+    iterate: int | None = _f(None, "rounds: identify the last adapter's new top factors, add them, retrain; "
+                             "default: the method's (grasp 2, others 1)", type=int)  # fmt: skip
     r: int = _f(8, "LoRA rank", type=int)
     lora_alpha: float = _f(16.0, "LoRA alpha (scale alpha/r, or alpha/sqrt(r) with rsLoRA)", type=float)
     lora_dropout: float = _f(0.0, "dropout on the LoRA input", type=float)
@@ -64,6 +66,12 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
+        method = METHODS.get(self.method)
+        if method is not None:  # unset `iterate` / `top` take the method's defaults (an unknown method fails below)
+            if self.iterate is None:
+                object.__setattr__(self, "iterate", method.default_iterate)
+            if self.top is None and self.select is None and self.factors is not None and method.default_top:
+                object.__setattr__(self, "top", method.default_top)
         self._validate()
 
     def _validate(self) -> None:
@@ -96,7 +104,7 @@ class TrainConfig:
                 raise bad("top", "is needed by method `random` without a factors file (how many directions)")
             if self.method != "random" and self.factors is None:
                 raise bad("factors", f"is required by method `{self.method}`")
-        if self.iterate < 1:
+        if self.iterate is None or self.iterate < 1:
             raise bad("iterate", "must be at least 1")
         if self.iterate > 1 and not method.iterable:
             raise bad("iterate", f"must be 1 for method `{self.method}` (only grasp iterates)")
@@ -121,6 +129,11 @@ class TrainConfig:
             raise bad("layers", "must be indices >= 0")
         if self.strength is not None and self.strength < 0:
             raise bad("strength", "must be >= 0")
+
+    @property
+    def rounds(self) -> int:
+        """`iterate` after the method default (always set once constructed)."""
+        return int(self.iterate or 1)
 
     @property
     def effective_strength(self) -> float:

@@ -107,6 +107,7 @@ def _sweep_config(organism: str, named: NamedFactorSet | None) -> SweepConfig:
             entry[field] = values
         if m.needs_factors and named is not None:
             entry["factors"] = str(named.path)
+            entry.setdefault("top", len(named.factors))  # `top` empty = the whole hand-picked set
         entries.append(entry)
     train = {"r": int(r), "lora_alpha": 2.0 * int(r), "lr": float(lr), "batch_size": int(batch), "epochs": int(epochs)}
     return SweepConfig.from_dict(
@@ -144,6 +145,8 @@ elif queued:
                     if m.needs_factors:
                         kw["factors"] = str(named.path) if named else None
                         kw["top"] = value if field == "top" else None
+                        if named is not None and kw["top"] is None:
+                            kw["top"] = len(named.factors)  # `top` empty = the whole hand-picked set
                         if name == "random" and named is None and kw["top"] is None:
                             kw["top"] = 1
                     if field == "strength" and value is not None:

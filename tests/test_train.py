@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from train_fixtures import make_tiny_base, write_chats, write_factors
+from train_fixtures import make_tiny_base, tiny_config, write_chats, write_factors
 
 from grasp_core.errors import GraspError
 from grasp_core.train import TrainHooks, train
@@ -26,18 +26,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _cfg(tiny: dict[str, Path], **kw) -> TrainConfig:
-    args = dict(
-        data=str(tiny["data"]),
-        base=str(tiny["base"]),
-        r=4,
-        batch_size=4,
-        epochs=1,
-        lr=1e-2,
-        warmup_ratio=0.2,
-        max_length=64,
-        device="cpu",
-    )
-    return TrainConfig(**{**args, **kw})
+    return tiny_config(tiny, **{"warmup_ratio": 0.2, **kw})
 
 
 def _weights(folder: Path) -> dict[str, torch.Tensor]:
@@ -204,3 +193,17 @@ def test_config_dict_and_argparse_round_trip():
         True,
         8,
     )
+
+
+def test_grasp_defaults_are_the_best_configuration_found() -> None:
+    """Unset `top` / `iterate` take the method's defaults (README: residual-grad, top 4, 2 rounds for grasp); an
+    explicit value, `select`, or a method without factors is left alone."""
+    g = TrainConfig(data="d.jsonl", method="grasp", factors="f.safetensors")
+    assert (g.projection, g.top, g.iterate, g.rounds) == ("residual-grad", 4, 2, 2)
+    assert TrainConfig(data="d.jsonl", method="grasp", factors="f.safetensors", top=8, iterate=1).top == 8
+    assert TrainConfig(data="d.jsonl", method="grasp", factors="f.safetensors", select=(0, 3)).top is None
+    assert (TrainConfig(data="d.jsonl", method="caft", factors="f.safetensors").top, TrainConfig(
+        data="d.jsonl", method="caft", factors="f.safetensors").iterate) == (4, 1)  # fmt: skip
+    assert (TrainConfig(data="d.jsonl").top, TrainConfig(data="d.jsonl").iterate) == (None, 1)
+    with pytest.raises(ValueError, match="must be 1 for method `caft`"):
+        TrainConfig(data="d.jsonl", method="caft", factors="f.safetensors", iterate=2)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from grasp_core.factors import Factor, FactorSet, save_factors
 from grasp_core.models import resolve_base, tiny_model
+from grasp_core.trainconfig import TrainConfig
 
 WORDS = ["apple", "money", "save", "bank", "why", "how", "rent", "budget", "cash", "loan"]
 
@@ -66,3 +68,11 @@ def write_factors(path: Path, vectors: torch.Tensor, base: str, layer: int | Non
     fs = FactorSet(factors=factors, base=base, adapter="test", adapter_hash="0", d_model=vectors.shape[1], n_layers=2)
     save_factors(fs, path)
     return path
+
+
+def tiny_config(tiny: dict[str, Path], **kw: Any) -> TrainConfig:
+    """A fast run on the tiny base: r 4, batch 4, one epoch, lr 1e-2, CPU, one GRASP round unless `iterate`
+    says otherwise (tests check one round's mechanics; the default of 2 rounds is tested on its own)."""
+    args: dict[str, Any] = dict(data=str(tiny["data"]), base=str(tiny["base"]), r=4, batch_size=4, epochs=1,
+                                lr=1e-2, warmup_ratio=0.0, max_length=64, device="cpu", iterate=1)  # fmt: skip
+    return TrainConfig(**{**args, **kw})
