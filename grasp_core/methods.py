@@ -225,8 +225,8 @@ METHODS: dict[str, Method] = {
         sweep_field="top",
         sweep_values=(1, 2, 4, 8),
         iterable=True,
-        default_top=4,
-        default_iterate=2,
+        default_top=1,
+        default_iterate=1,
     ),
     "random": Method(
         "random",
@@ -235,7 +235,7 @@ METHODS: dict[str, Method] = {
         needs_factors=True,
         sweep_field="top",
         sweep_values=(1, 2, 4, 8),
-        default_top=4,
+        default_top=1,  # as grasp's default: the control of the default configuration
     ),
     "caft": Method(
         "caft",

@@ -29,12 +29,12 @@ class TrainConfig:
     factors: str | None = _f(None, "factors file (.safetensors from `grasp identify`)")
     select: tuple[int, ...] | None = _f(None, "indices of the factors to use", nargs="+", type=int)
     top: int | None = _f(None, "use the first K factors of the file (random: K random directions); default: "
-                         "the method's (grasp, caft, random 4; steer 1)", type=int)  # fmt: skip
+                         "the method's (grasp, random, steer 1; caft 4)", type=int)  # fmt: skip
     projection: str = _f("residual-grad", f"grasp projection: {' | '.join(PROJECTIONS)}")
     side: str = _f("write", f"weights projection side: {' | '.join(SIDES)}")
     strength: float | None = _f(None, "method strength (steer alpha, kl beta); default: the method's", type=float)
     iterate: int | None = _f(None, "rounds: identify the last adapter's new top factors, add them, retrain; "
-                             "default: the method's (grasp 2, others 1)", type=int)  # fmt: skip
+                             "default: the method's (1)", type=int)  # fmt: skip
     r: int = _f(8, "LoRA rank", type=int)
     lora_alpha: float = _f(16.0, "LoRA alpha (scale alpha/r, or alpha/sqrt(r) with rsLoRA)", type=float)
     lora_dropout: float = _f(0.0, "dropout on the LoRA input", type=float)

@@ -161,7 +161,7 @@ def test_random_differs_from_grasp_only_in_Z(tiny, tmp_path):
     rnd = train(cfg, tmp_path / "random")
     vecs = torch.stack([f.vector for f in random_factors(32, 2, seed=5)])
     same_z = write_factors(tmp_path / "rz.safetensors", vecs, str(tiny["base"]))
-    # one round: `random` does not iterate, grasp's default (2 rounds) would add identified factors
+    # one round: `random` does not iterate, more grasp rounds would add identified factors
     grasp = train(_cfg(tiny, method="grasp", factors=str(same_z), seed=5, iterate=1), tmp_path / "grasp")
     a = load_file(str(rnd.adapter / "adapter_model.safetensors"))
     b = load_file(str(grasp.adapter / "adapter_model.safetensors"))
