@@ -122,7 +122,7 @@ def write_report(folder: Path, results: pd.DataFrame, organism: Any, total: int,
 
 def with_cuts(summary: pd.DataFrame, base: str = "base", naive: str = NAIVE) -> pd.DataFrame:
     """Add `<m>_cut` = (naive - base) / (run - base) for the misalignment measures: how many times smaller the rise
-    over the base model is than naive LoRA's (inf where the run did not rise at all)."""
+    over the base model is than naive LoRA's (inf where the run did not rise at all; NaN where naive did not rise)."""
     by = summary.set_index("label")
     if base not in by.index or naive not in by.index:
         return summary
@@ -134,7 +134,7 @@ def with_cuts(summary: pd.DataFrame, base: str = "base", naive: str = NAIVE) -> 
         rise = (out[m].astype(float) - b).to_numpy()
         naive_rise = float(by.loc[naive, m]) - b
         with np.errstate(divide="ignore", invalid="ignore"):
-            out[f"{m}_cut"] = np.where(rise > 0, naive_rise / rise, np.inf)
+            out[f"{m}_cut"] = np.where(rise > 0, naive_rise / rise, np.inf) if naive_rise > 0 else np.nan
         out.loc[out["label"] == base, f"{m}_cut"] = np.nan
     return out
 

@@ -21,6 +21,8 @@ def test_rise_cuts_against_base_and_naive() -> None:
     assert cut.loc["clean", "drift_cut"] == float("inf") and pd.isna(cut.loc["base", "drift_cut"])
     assert cut.loc["grasp", "lean_shift_cut"] == pytest.approx(2.0)  # the base's lean shift is 0 by definition
     assert "drift_cut" not in with_cuts(summary[summary["label"] != "lora"]).columns  # no naive, no cut
+    flat = with_cuts(summary.assign(drift=[0.2, 0.1, 0.05, 0.3, 0.0])).set_index("label")
+    assert flat["drift_cut"].isna().all()  # naive fell below the base: no rise to cut
 
 
 def test_flipped_items_cross_the_half_and_sort_by_change() -> None:

@@ -185,7 +185,7 @@ def test_demo_pipeline_on_a_reduced_organism(tmp_path: Path, tiny_organism: Path
     shutil.copytree(tiny_organism, organism)
     demo = yaml.safe_load((DEMO / "sweep-demo.yaml").read_text())
     (organism / "sweep-demo.yaml").write_text(
-        yaml.safe_dump({**demo, "base": str(tiny_llama_dir), "train": TINY_TRAIN})
+        yaml.safe_dump({**demo, "base": str(tiny_llama_dir), "train": TINY_TRAIN}, sort_keys=False)
     )
     env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
     res = subprocess.run([sys.executable, "-m", "grasp_core", "demo", "--organism", str(organism)], env=env,
