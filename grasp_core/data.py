@@ -45,9 +45,7 @@ def check_messages(messages: Any, where: str, need_assistant: bool = True) -> li
 
 def load_chat_jsonl(path: str | Path, need_assistant: bool = True) -> list[Example]:
     """Read chat examples; every bad line is reported with file and line number."""
-    rows = read_jsonl(path)
-    if not rows:
-        raise GraspError(f"{path}: empty file, no examples")
+    rows = read_jsonl(path, nonempty="examples")
     out = []
     for lineno, obj in rows:
         where = f"{path}, line {lineno}"

@@ -127,9 +127,7 @@ def _prompt_messages(obj: dict[str, Any], where: str) -> list[dict[str, str]]:
 
 def load_choice_items(path: str | Path) -> tuple[list[ChoiceItem], tuple[str, str]]:
     """Read a forced-choice JSONL file; every bad line is named (file, line, id, field)."""
-    rows = read_jsonl(path)
-    if not rows:
-        raise GraspError(f"{path}: empty file, no forced-choice items")
+    rows = read_jsonl(path, nonempty="forced-choice items")
     first_obj = rows[0][1]
     sides = next((p for p in SIDE_PAIRS if isinstance(first_obj, dict) and p[0] in first_obj), None)
     if sides is None:
@@ -268,9 +266,7 @@ class NllResult:
 
 def load_nll_items(path: str | Path) -> list[tuple[str, list[dict[str, str]], str]]:
     """(id, prompt messages, reference answer) from a chat JSONL (last assistant turn) or a good/bad file."""
-    rows = read_jsonl(path)
-    if not rows:
-        raise GraspError(f"{path}: empty file, no items")
+    rows = read_jsonl(path, nonempty="items")
     out = []
     for lineno, obj in rows:
         where = f"{path}, line {lineno}"

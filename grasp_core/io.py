@@ -70,8 +70,9 @@ def read_json(path: str | Path, what: str = "JSON file") -> dict[str, Any]:
     return obj
 
 
-def read_jsonl(path: str | Path) -> list[tuple[int, Any]]:
-    """Read a JSONL file as (line number, value) pairs; blank lines are skipped, bad ones named."""
+def read_jsonl(path: str | Path, nonempty: str | None = None) -> list[tuple[int, Any]]:
+    """Read a JSONL file as (line number, value) pairs; blank lines are skipped, bad ones named. With `nonempty`
+    (what the lines are, e.g. "examples"), a file without any is an error."""
     path = Path(path)
     if not path.is_file():
         raise GraspError(f"{path}: file not found")
@@ -84,6 +85,8 @@ def read_jsonl(path: str | Path) -> list[tuple[int, Any]]:
                 rows.append((lineno, json.loads(line)))
             except json.JSONDecodeError as e:
                 raise GraspError(f"{path}, line {lineno}: malformed JSON ({e.msg})") from None
+    if nonempty is not None and not rows:
+        raise GraspError(f"{path}: empty file, no {nonempty}")
     return rows
 
 
