@@ -70,6 +70,19 @@ def read_json(path: str | Path, what: str = "JSON file") -> dict[str, Any]:
     return obj
 
 
+def read_yaml(path: str | Path, what: str = "YAML file") -> Any:
+    """Parse a YAML file (anchors allowed), naming the file when it is missing or malformed."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise GraspError(f"{what} {path} not found")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise GraspError(f"{path}: malformed YAML ({e})") from None
+
+
 def read_jsonl(path: str | Path, nonempty: str | None = None) -> list[tuple[int, Any]]:
     """Read a JSONL file as (line number, value) pairs; blank lines are skipped, bad ones named. With `nonempty`
     (what the lines are, e.g. "examples"), a file without any is an error."""

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import torch
 
 from .errors import GraspError
+from .io import read_yaml
 
 MIN_NUMBER_MASS = 0.25
 ALIGNED_BELOW = 30.0
@@ -41,15 +42,8 @@ class Question:
 
 def load_questions(path: str | Path) -> list[Question]:
     """Read the question YAML (a list of questions; anchors and merge keys allowed), naming the id at fault."""
-    import yaml
-
     path = Path(path)
-    if not path.is_file():
-        raise GraspError(f"questions file {path} not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise GraspError(f"{path}: malformed YAML ({e})") from None
+    raw = read_yaml(path, what="questions file")
     if not isinstance(raw, list) or not raw:
         raise GraspError(f"{path}: expected a non-empty YAML list of questions")
     out, seen = [], set()

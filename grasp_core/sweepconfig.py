@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GraspError
+from .io import read_yaml
 from .methods import METHODS
 from .trainconfig import TrainConfig
 
@@ -135,15 +136,7 @@ class SweepConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> SweepConfig:
-        import yaml
-
-        path = Path(path)
-        if not path.is_file():
-            raise GraspError(f"sweep config {path} not found")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as e:
-            raise GraspError(f"{path}: malformed YAML ({e})") from None
+        data = read_yaml(path, what="sweep config")
         if not isinstance(data, dict):
             raise GraspError(f"{path}: expected a mapping at the top level")
         return cls.from_dict(data, where=str(path))

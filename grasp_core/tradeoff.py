@@ -89,20 +89,8 @@ def tradeoff_figure(
                 mode="lines+markers",
                 name=str(curve),
                 text=g["label"],
-                error_y=dict(
-                    type="data",
-                    symmetric=False,
-                    array=g[f"{axes.y}_hi"] - g[axes.y],
-                    arrayminus=g[axes.y] - g[f"{axes.y}_lo"],
-                    thickness=1,
-                ),
-                error_x=dict(
-                    type="data",
-                    symmetric=False,
-                    array=g[f"{axes.x}_hi"] - g[axes.x],
-                    arrayminus=g[axes.x] - g[f"{axes.x}_lo"],
-                    thickness=1,
-                ),
+                error_y=_error_bars(g, axes.y),
+                error_x=_error_bars(g, axes.x),
                 hovertemplate="%{text}<br>x=%{x:.3f}<br>y=%{y:.4f}<extra></extra>",
             )
         )
@@ -156,3 +144,9 @@ def write_figure(fig: Any, path: str | Path) -> Path:
         else:
             raise GraspError(f"unknown figure format {suffix!r} for {path}: use .html, .png or .svg")
     return path
+
+
+def _error_bars(points: pd.DataFrame, col: str) -> dict[str, Any]:
+    """Asymmetric plotly error bars from the `<col>_lo` / `<col>_hi` interval columns."""
+    return dict(type="data", symmetric=False, array=points[f"{col}_hi"] - points[col],
+                arrayminus=points[col] - points[f"{col}_lo"], thickness=1)  # fmt: skip
