@@ -23,7 +23,7 @@ install: .stamp-install
 model: install
 	$(BIN)/grasp prepare --base smollm2-135m
 
-# The bundled demo adapters are committed (assets/demo/<name>/naive-lora); this only rebuilds a missing one.
+# The bundled demo adapters are committed (grasp_core/assets/organisms/<name>/naive-lora); this only rebuilds a missing one.
 demo: model
 	$(BIN)/grasp demo build --organism persona
 	$(BIN)/grasp demo build --organism political
@@ -31,9 +31,11 @@ demo: model
 app: demo
 	$(BIN)/streamlit run app/main.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
+# ruff, then the import contracts of pyproject.toml (pipeline layers, no cycles, pages use the public API only).
 lint: install
-	$(BIN)/ruff check grasp_core app pages tests bench
-	$(BIN)/ruff format --check grasp_core app pages tests bench
+	$(BIN)/ruff check grasp_core app pages tests bench tools
+	$(BIN)/ruff format --check grasp_core app pages tests bench tools
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy grasp_core

@@ -12,11 +12,25 @@ from typing import Any
 
 import streamlit as st
 
-from grasp_core.adapters import Adapter, load_adapter
-from grasp_core.factors import FactorSet, identify, logit_lens
-from grasp_core.models import load_config, n_layers
-from grasp_core.scan import FactorScan, ScanConfig, SteeringSample, load_scan_model, scan, steering_preview
-from grasp_core.spectra import ModuleSpectrum, adapter_spectra, spectra_table
+from grasp_core import (
+    Adapter,
+    BaseModel,
+    FactorScan,
+    FactorSet,
+    ModuleSpectrum,
+    ScanConfig,
+    SteeringSample,
+    adapter_spectra,
+    identify,
+    load_adapter,
+    load_config,
+    load_model,
+    logit_lens,
+    n_layers,
+    scan,
+    spectra_table,
+    steering_preview,
+)
 
 MODEL_LOCK = threading.Lock()  # guards hooks on the shared model (steering previews)
 
@@ -46,16 +60,15 @@ def adapter(base: str, path: str, stamp: str) -> Adapter:
 
 
 @st.cache_resource(max_entries=1, show_spinner="Loading the model (base + adapter) ...")
-def model(base: str, path: str, stamp: str) -> tuple[Any, Any, str | None]:
-    """(model with the adapter, tokenizer, adapter hash); one at a time, shared across sessions."""
-    return load_scan_model(base, path)
+def model(base: str, path: str, stamp: str) -> BaseModel:
+    """The base with the adapter on it (model, tokenizer, adapter hash); one at a time, shared across sessions."""
+    return load_model(base, path)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Computing spectra ...")
 def spectra(base: str, path: str, stamp: str) -> list[ModuleSpectrum]:
     """Low-rank SVD of every module's dW, with ||dW||/||W0|| from the loaded base; computed once per adapter."""
-    m, _tok, _h = model(base, path, stamp)
-    return adapter_spectra(adapter(base, path, stamp), m)
+    return adapter_spectra(adapter(base, path, stamp), model(base, path, stamp).model)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -74,18 +87,19 @@ def candidates(base: str, path: str, stamp: str, top_k: int = 8) -> FactorSet:
 @st.cache_data(max_entries=256, show_spinner=False)
 def lens(base: str, path: str, stamp: str, factor_id: str, k: int = 12) -> dict[str, list[tuple[str, float]]]:
     """Promoted and suppressed tokens of one candidate factor."""
-    m, tok, _h = model(base, path, stamp)
+    bm = model(base, path, stamp)
     f = candidates(base, path, stamp).by_id(factor_id)
-    return logit_lens(m, tok, f.vector, k=k)
+    return logit_lens(bm.model, bm.tokenizer, f.vector, k=k)
 
 
 @st.cache_data(max_entries=64, show_spinner="Scanning the prompt corpus ...")
 def factor_scan(base: str, path: str, stamp: str, factor_id: str, corpus: str, top: int = 10) -> FactorScan:
     """Top-activating prompts, quantile bins and histogram of one factor (grasp_core.scan, disk-cached too)."""
-    m, tok, h = model(base, path, stamp)
+    bm = model(base, path, stamp)
     f = candidates(base, path, stamp).by_id(factor_id)
     with MODEL_LOCK:  # a scan runs forwards; keep them apart from steering hooks of other sessions
-        return scan(m, tok, corpus, [f], ScanConfig(top=top), model_id=base, adapter_hash=h, progress=False)[0]
+        return scan(bm.model, bm.tokenizer, corpus, [f], ScanConfig(top=top), model_id=base,
+                    adapter_hash=bm.adapter_hash, progress=False)[0]  # fmt: skip
 
 
 @st.cache_data(max_entries=64, show_spinner="Generating steered replies ...")
@@ -93,7 +107,8 @@ def steer_preview(
     base: str, path: str, stamp: str, factor_id: str, prompt: str, alpha: float, max_new_tokens: int
 ) -> list[SteeringSample]:
     """Replies with -alpha, 0, +alpha times the factor added at its stream layer."""
-    m, tok, _h = model(base, path, stamp)
+    bm = model(base, path, stamp)
     f = candidates(base, path, stamp).by_id(factor_id)
     with MODEL_LOCK:
-        return steering_preview(m, tok, prompt, f.vector, f.stream_layer, (-alpha, 0.0, alpha), max_new_tokens)
+        return steering_preview(bm.model, bm.tokenizer, prompt, f.vector, f.stream_layer, (-alpha, 0.0, alpha),
+                                max_new_tokens)  # fmt: skip

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from grasp_core.models import DEFAULT_BASE
+from grasp_core import DEFAULT_BASE, demo_adapters
 
-REPO = Path(__file__).resolve().parent.parent
-DEMO_ROOT = REPO / "assets" / "demo"
 DEFAULT_DEMO = "persona"
-PAGES = REPO / "pages"
+PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 
 @dataclass(frozen=True)
@@ -23,17 +21,6 @@ class Selection:
 
     base: str
     adapter: str
-
-
-def demo_adapters() -> dict[str, Path]:
-    """Demo organisms that ship a naive LoRA: name -> adapter folder."""
-    if not DEMO_ROOT.is_dir():
-        return {}
-    return {
-        d.name: d / "naive-lora"
-        for d in sorted(DEMO_ROOT.iterdir())
-        if (d / "naive-lora" / "adapter_config.json").is_file()
-    }
 
 
 def default_selection() -> Selection | None:

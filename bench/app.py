@@ -1,7 +1,7 @@
 """Dashboard latency on the bundled base: app start to the first spectra (cold, then with the model cached) and
 page switch times after warm-up, measured with streamlit's AppTest (script time, no browser rendering).
 
-Uses the `persona` demo adapter when assets/demo/persona/naive-lora exists, else a random rank-8 LoRA planted on
+Uses the `persona` demo adapter when its naive-lora is built (grasp_core.DEMO_ROOT), else a random rank-8 LoRA planted on
 every attention and MLP module of the bundled SmolLM2-135M (same shapes a real fine-tune has).
 
     .venv/bin/python bench/app.py [--repeats 3] [--json out.json]
@@ -25,13 +25,15 @@ TARGETS = {"first_spectra_cached_s": 5.0, "page_switch_s": 1.0}
 
 
 def _adapter(tmp: Path) -> str:
-    demo = REPO / "assets" / "demo" / "persona" / "naive-lora"
+    from grasp_core import DEMO_ROOT
+
+    demo = DEMO_ROOT / "persona" / "naive-lora"
     if (demo / "adapter_config.json").is_file():
         return str(demo)
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from grasp_core.models import load_base
+    from grasp_core.model.models import load_base
 
     bm = load_base("smollm2-135m", device="cpu", dtype=torch.float32)
     mods = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]

@@ -15,10 +15,10 @@ import time
 
 import torch
 
-from grasp_core.data import encode_prompt, pad_batch
-from grasp_core.factors import Factor
-from grasp_core.models import d_model, default_device, load_base, n_layers
-from grasp_core.scan import ScanConfig, scan_model
+from grasp_core.identification.factors import Factor
+from grasp_core.identification.scan import ScanConfig, scan_model
+from grasp_core.model.chat import encode_prompt, pad_batch
+from grasp_core.model.models import d_model, default_device, load_base, n_layers
 
 WORDS = "money save budget rent bank loan cash spend debt credit interest invest plan goal fund why how".split()
 

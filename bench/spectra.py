@@ -17,8 +17,8 @@ from pathlib import Path
 
 import torch
 
-from grasp_core.adapters import Adapter, LoraModule, classify_module
-from grasp_core.spectra import adapter_spectra
+from grasp_core.identification.spectra import adapter_spectra
+from grasp_core.model.adapters import Adapter, LoraModule, classify_module
 
 D_MODEL, D_FF = 4096, 11008
 # leaf -> (d_out, d_in, path inside the layer)

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import torch
 
-from grasp_core.factors import Factor, FactorSet, save_factors
-from grasp_core.models import d_model, default_device, load_base, n_layers
-from grasp_core.train import TrainHooks, train
-from grasp_core.trainconfig import TrainConfig
-from grasp_core.trainfactors import portable_base
+from grasp_core.identification.factors import Factor, FactorSet, save_factors
+from grasp_core.model.models import d_model, default_device, load_base, n_layers, portable_base
+from grasp_core.training.config import TrainConfig
+from grasp_core.training.loop import TrainHooks
+from grasp_core.training.run import train
 
 WORDS = "money save budget rent bank loan cash spend debt credit interest invest plan goal fund".split()
 
@@ -71,7 +71,7 @@ def _plain_peft(cfg: TrainConfig, data: Path, steps: int, skip: int) -> tuple[fl
     """The usual way: AutoModel + get_peft_model + model(**batch, labels=...).loss, same batches as the loop."""
     from peft import LoraConfig, get_peft_model
 
-    from grasp_core.batching import collate, plan_steps, tokenize_chats
+    from grasp_core.training.batching import collate, plan_steps, tokenize_chats
 
     bm = load_base(cfg.base)
     dev = bm.device
@@ -133,10 +133,10 @@ def main() -> int:
             "grasp residual-grad k=1": TrainConfig(method="grasp", factors=str(f1), **common),
             "grasp residual-grad k=8": TrainConfig(method="grasp", factors=str(f8), **common),
             "grasp weights both k=1": TrainConfig(
-                method="grasp", factors=str(f1), projection="weights", side="both", **common
+                method="grasp", factors=str(f1), projection="weights", weights_side="both", **common
             ),
             "grasp weights both k=8": TrainConfig(
-                method="grasp", factors=str(f8), projection="weights", side="both", **common
+                method="grasp", factors=str(f8), projection="weights", weights_side="both", **common
             ),
         }
         print(

@@ -1,21 +1,18 @@
-"""grasp_core: find spurious factors in a LoRA fine-tune (step 1) and fine-tune again without them (step 2)."""
+"""grasp_core: find spurious factors in a LoRA fine-tune (step 1) and fine-tune again without them (step 2).
 
-from .adapters import Adapter, LoraModule, classify_module, load_adapter
-from .errors import GraspError
-from .evals import (
-    ChoiceResult,
-    EvalConfig,
-    EvalReport,
-    EvalSpec,
-    Interval,
-    NllResult,
-    ablated,
-    bootstrap,
-    evaluate,
-    forced_choice,
-    task_nll,
-)
-from .factors import (
+The subpackages follow the pipeline, each importing only those before it (import-linter checks this):
+model -> identify -> train -> evaluate -> runs -> sweep -> cli. This module is the public API: the dashboard's
+pages and user code import from here.
+"""
+
+from .errors import ConfigError, GraspError
+from .evaluation.judges import JUDGES, FreeFormResult, Question, free_form, load_questions, make_judge, number_score
+from .evaluation.logprob import ChoiceResult, EvalConfig, NllResult, forced_choice, task_nll
+from .evaluation.organisms import DEMO_ROOT, Organism, demo_adapters, evaluate_organism, list_organisms, load_organism
+from .evaluation.stats import Interval, bootstrap
+from .evaluation.suite import EvalReport, EvalSpec, ablated, evaluate, spec_for_file
+from .identification.choose import check_fits, load_picked, pick, pick_indices, random_factors
+from .identification.factors import (
     Factor,
     FactorSet,
     cosine_matrix,
@@ -25,7 +22,7 @@ from .factors import (
     orthonormal_basis,
     save_factors,
 )
-from .factorsets import (
+from .identification.factorsets import (
     FactorSetSpec,
     NamedFactorSet,
     check_factor_set,
@@ -33,24 +30,64 @@ from .factorsets import (
     list_factor_sets,
     load_factor_set,
     save_factor_set,
+    set_cosines,
 )
-from .jobs import cancel, resume, run_foreground, submit, submit_sweep
-from .judges import JUDGES, FreeFormResult, Question, free_form, load_questions, make_judge, number_score
-from .methods import METHODS, Method, get_method
-from .models import BaseModel, default_device, load_base, load_config, prepare_bundled, resolve_base, tiny_model
-from .organisms import Organism, evaluate_organism, list_organisms, load_organism
-from .runs import Run, RunStatus, config_key, find_by_key, get_run, list_runs, runs_root
-from .scan import FactorScan, ScanConfig, scan, steering_preview
-from .spectra import ModuleSpectrum, adapter_spectra, lowrank_svd, spectra_table
-from .sweepconfig import SweepConfig
-from .train import TrainHooks, TrainResult, train
-from .trainconfig import TrainConfig
-from .uploads import extract_adapter_zip
+from .identification.scan import FactorScan, ScanConfig, SteeringSample, scan, steering_preview
+from .identification.spectra import ModuleSpectrum, adapter_spectra, lowrank_svd, spectra_table
+from .io import grasp_home
+from .model.adapters import Adapter, LoraModule, classify_module, load_adapter, load_model
+from .model.models import (
+    BUNDLED,
+    DEFAULT_BASE,
+    BaseModel,
+    default_device,
+    load_base,
+    load_config,
+    n_layers,
+    portable_base,
+    prepare_bundled,
+    resolve_base,
+)
+from .model.uploads import MAX_ZIP_BYTES, extract_adapter_zip
+from .runs.jobs import cancel, reap_dead, refresh, resume, submit, wait
+from .runs.registry import (
+    ACTIVE,
+    Run,
+    RunStatus,
+    config_key,
+    find_by_key,
+    get_run,
+    list_runs,
+    log_tail,
+    read_metrics,
+    runs_root,
+)
+from .runs.worker import run_foreground
+from .sweep.background import SweepInfo, list_sweeps, stop_sweep, submit_sweep, sweep_config_of
+from .sweep.config import SweepConfig
+from .sweep.launch import LaunchForm, form_recipe, launch_runs, launch_sweep, parse_values
+from .sweep.report import SweepReport, axes_for, flipped_items, load_results, naive_label, results_tables
+from .sweep.run import run_sweep
+from .sweep.tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
+from .training.config import TrainConfig, recipe_of
+from .training.loop import TrainHooks, TrainResult
+from .training.methods import DEFAULT_METHOD, METHODS, Method, get_method
+from .training.run import train
 
 __all__ = [
+    "ACTIVE",
+    "BUNDLED",
+    "DEFAULT_BASE",
+    "DEFAULT_METHOD",
+    "DEMO_ROOT",
+    "JUDGES",
+    "MAX_ZIP_BYTES",
+    "METHODS",
     "Adapter",
+    "Axes",
     "BaseModel",
     "ChoiceResult",
+    "ConfigError",
     "EvalConfig",
     "EvalReport",
     "EvalSpec",
@@ -61,9 +98,8 @@ __all__ = [
     "FreeFormResult",
     "GraspError",
     "Interval",
-    "JUDGES",
+    "LaunchForm",
     "LoraModule",
-    "METHODS",
     "Method",
     "ModuleSpectrum",
     "NamedFactorSet",
@@ -73,57 +109,94 @@ __all__ = [
     "Run",
     "RunStatus",
     "ScanConfig",
+    "SteeringSample",
     "SweepConfig",
+    "SweepInfo",
+    "SweepReport",
     "TrainConfig",
     "TrainHooks",
     "TrainResult",
     "ablated",
     "adapter_spectra",
+    "aggregate",
+    "axes_for",
     "bootstrap",
     "cancel",
     "check_factor_set",
+    "check_fits",
     "classify_module",
     "config_key",
     "cosine_matrix",
     "default_device",
     "delete_factor_set",
+    "demo_adapters",
     "evaluate",
     "evaluate_organism",
     "extract_adapter_zip",
     "find_by_key",
+    "flipped_items",
     "forced_choice",
+    "form_recipe",
     "free_form",
     "get_method",
     "get_run",
+    "grasp_home",
     "identify",
+    "launch_runs",
+    "launch_sweep",
     "list_factor_sets",
     "list_organisms",
     "list_runs",
+    "list_sweeps",
     "load_adapter",
     "load_base",
     "load_config",
     "load_factor_set",
     "load_factors",
+    "load_model",
     "load_organism",
+    "load_picked",
     "load_questions",
+    "load_results",
+    "log_tail",
     "logit_lens",
     "lowrank_svd",
     "make_judge",
+    "n_layers",
+    "naive_label",
     "number_score",
     "orthonormal_basis",
+    "pareto_front",
+    "parse_values",
+    "pick",
+    "pick_indices",
+    "portable_base",
     "prepare_bundled",
+    "random_factors",
+    "read_metrics",
+    "reap_dead",
+    "recipe_of",
+    "refresh",
     "resolve_base",
+    "results_tables",
     "resume",
     "run_foreground",
+    "run_sweep",
     "runs_root",
     "save_factor_set",
     "save_factors",
     "scan",
+    "set_cosines",
+    "spec_for_file",
     "spectra_table",
     "steering_preview",
+    "stop_sweep",
     "submit",
     "submit_sweep",
+    "sweep_config_of",
     "task_nll",
-    "tiny_model",
+    "tradeoff_figure",
     "train",
+    "wait",
+    "write_figure",
 ]

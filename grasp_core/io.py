@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from .errors import GraspError
 
 
@@ -72,8 +74,6 @@ def read_json(path: str | Path, what: str = "JSON file") -> dict[str, Any]:
 
 def read_yaml(path: str | Path, what: str = "YAML file") -> Any:
     """Parse a YAML file (anchors allowed), naming the file when it is missing or malformed."""
-    import yaml
-
     path = Path(path)
     if not path.is_file():
         raise GraspError(f"{what} {path} not found")

@@ -12,8 +12,7 @@ import uicache
 import uiplots
 import uistate
 
-from grasp_core.errors import GraspError
-from grasp_core.factors import cosine_matrix
+from grasp_core import GraspError, cosine_matrix
 
 st.title("Candidate factors")
 sel = uistate.require_selection()
@@ -121,7 +120,7 @@ s1, s2, s3 = st.columns([3, 1, 1])
 prompt = s1.text_input("User prompt", value="Give me one tip for saving money.", key="steer_prompt")
 alpha = s2.number_input("alpha", min_value=0.0, max_value=200.0, value=8.0, step=1.0, key="steer_alpha")
 max_new = s3.number_input("new tokens", min_value=1, max_value=200, value=30, key="steer_tokens")
-if st.button("Generate", key="steer"):
+if st.button("Generate", key="steer_generate"):
     st.session_state["steer_for"] = (fid, prompt, float(alpha), int(max_new))
 if st.session_state.get("steer_for") == (fid, prompt, float(alpha), int(max_new)):
     try:

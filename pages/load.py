@@ -6,9 +6,7 @@ import streamlit as st
 import uicache
 import uistate
 
-from grasp_core.errors import GraspError
-from grasp_core.models import BUNDLED, n_layers
-from grasp_core.uploads import MAX_ZIP_BYTES, extract_adapter_zip
+from grasp_core import BUNDLED, MAX_ZIP_BYTES, GraspError, demo_adapters, extract_adapter_zip, n_layers
 
 st.title("Load a base and an adapter")
 current = uistate.selection()
@@ -28,7 +26,7 @@ with left:
 
 with right:
     st.subheader("Adapter")
-    demos = uistate.demo_adapters()
+    demos = demo_adapters()
     kinds = (["demo organism"] if demos else []) + ["local folder", "upload .zip"]
     adapter_kind = st.radio("Adapter from", kinds, horizontal=True, key="adapter_kind")
     adapter_path: str | None = None

@@ -10,25 +10,24 @@ import pandas as pd
 import streamlit as st
 import uiplots
 
-from grasp_core.errors import GraspError
-from grasp_core.io import grasp_home, read_json
-from grasp_core.report import flipped_items
-from grasp_core.tradeoff import Axes, aggregate, tradeoff_figure
+from grasp_core import (
+    Axes,
+    GraspError,
+    aggregate,
+    axes_for,
+    flipped_items,
+    naive_label,
+    results_tables,
+    tradeoff_figure,
+)
 
 st.title("Results")
 
 
 def _tables() -> dict[str, Path]:
     """Results tables found on disk: $GRASP_APP_RESULTS, then every results*.csv under GRASP_HOME/sweeps."""
-    found: dict[str, Path] = {}
     env = os.environ.get("GRASP_APP_RESULTS")
-    if env and Path(env).is_file():
-        found[env] = Path(env)
-    sweeps = grasp_home() / "sweeps"
-    if sweeps.is_dir():
-        for p in sorted(sweeps.glob("**/results*.csv")):
-            found[str(p.relative_to(sweeps))] = p
-    return found
+    return {**({env: Path(env)} if env and Path(env).is_file() else {}), **results_tables()}
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -59,23 +58,9 @@ if results is None:
     st.stop()
 
 
-def _default_axes(where: str) -> Axes:
-    """The sweep's own axes: task gain against its organism's primary measure (sweep.json beside the table)."""
-    sweep_json = Path(where).with_name("sweep.json") if where else None
-    if sweep_json is not None and sweep_json.is_file():
-        try:
-            from grasp_core.organisms import load_organism
-
-            org = load_organism(str(read_json(sweep_json, what="sweep.json").get("organism", "")))
-            return Axes(y=org.primary, y_title=org.primary_title)
-        except (GraspError, ImportError):
-            pass  # a sweep of an organism that is gone: fall back to the default axes
-    return Axes()
-
-
 numeric = [c for c in results.columns if pd.api.types.is_numeric_dtype(results[c]) and not c.endswith(("_lo", "_hi"))]
 numeric = [c for c in numeric if c not in ("seed", "strength")] or numeric
-d = _default_axes(where)
+d = axes_for(where or None)
 c1, c2, c3 = st.columns([2, 2, 1])
 x = c1.selectbox(
     "x: task score (higher is better)", numeric, index=numeric.index(d.x) if d.x in numeric else 0, key="ax_x"
@@ -92,8 +77,7 @@ except GraspError as e:
     st.stop()
 
 title = "Misalignment vs task score: GRASP against the baselines"
-# Sweeps name the naive fine-tune `lora`; hand-made tables may call it `naive`.
-reference = ("base", "naive") if "naive" in set(points["method"]) else ("base", "lora")
+reference = ("base", naive_label(points["method"]))
 fig = tradeoff_figure(points, axes, title=title if present else "", reference=reference)
 fig.update_layout(height=620 if present else 480)
 if present:
@@ -125,9 +109,9 @@ else:
         st.error(f"{items_path}: no `label` column")
     else:
         labels = list(items["label"].unique())
-        naive = next((n for n in ("naive", "lora") if n in labels), labels[0])
+        naive = naive_label(labels)
         a, b, c = st.columns(3)
-        ref = a.selectbox("compare", labels, index=labels.index(naive), key="ref")
+        ref = a.selectbox("compare", labels, index=labels.index(naive) if naive in labels else 0, key="ref")
         other = b.selectbox("against", labels, index=len(labels) - 1, key="other")
         measures = sorted(items["measure"].unique()) if "measure" in items.columns else []
         measure = c.selectbox("measure", measures, key="measure") if measures else None

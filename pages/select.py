@@ -8,8 +8,7 @@ import uicache
 import uiplots
 import uistate
 
-from grasp_core.errors import GraspError
-from grasp_core.factorsets import FactorSetSpec, delete_factor_set, list_factor_sets, save_factor_set, set_cosines
+from grasp_core import FactorSetSpec, GraspError, delete_factor_set, list_factor_sets, save_factor_set, set_cosines
 
 st.title("Select factor sets")
 sel = uistate.require_selection()

@@ -9,7 +9,7 @@ import uicache
 import uiplots
 import uistate
 
-from grasp_core.errors import GraspError
+from grasp_core import GraspError
 
 st.title("Spectra of dW = s B A")
 sel = uistate.require_selection()

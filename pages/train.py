@@ -1,7 +1,8 @@
 """Train: queue GRASP and baseline runs (alone or as a sweep) and watch them in the run registry.
 
-Runs are separate OS processes (grasp_core.jobs); this page only writes configs and reads run folders, so the
-queue view survives a reload, a closed tab and an app restart.
+Runs are separate OS processes (grasp_core's run queue); this page lays out the form, hands it to
+grasp_core.launch_runs / launch_sweep, and reads run folders, so the queue view survives a reload, a closed tab
+and an app restart.
 """
 
 from __future__ import annotations
@@ -15,19 +16,43 @@ import streamlit as st
 import uiplots
 import uistate
 
-from grasp_core.errors import GraspError
-from grasp_core.factorsets import NamedFactorSet, list_factor_sets
-from grasp_core.jobs import cancel, resume, stop_sweep, submit, submit_sweep
-from grasp_core.methods import METHODS
-from grasp_core.organisms import list_organisms
-from grasp_core.runs import ACTIVE, list_runs, log_tail, read_metrics
-from grasp_core.sweep import list_sweeps, sweep_config_of
-from grasp_core.sweepconfig import SweepConfig
-from grasp_core.trainconfig import TrainConfig
+from grasp_core import (
+    ACTIVE,
+    DEFAULT_METHOD,
+    METHODS,
+    GraspError,
+    LaunchForm,
+    cancel,
+    form_recipe,
+    launch_runs,
+    launch_sweep,
+    list_factor_sets,
+    list_organisms,
+    list_runs,
+    list_sweeps,
+    log_tail,
+    read_metrics,
+    reap_dead,
+    recipe_of,
+    refresh,
+    resume,
+    stop_sweep,
+    submit,
+    submit_sweep,
+    sweep_config_of,
+)
 
 st.title("Fine-tune again")
 sel = uistate.selection()
 NO_SWEEP = "(no, plain runs)"
+# The form starts from the loaded adapter's own recipe, so a run meant to fix it is comparable with it.
+recipe = form_recipe(sel.adapter if sel is not None else None)
+own = recipe_of(sel.adapter) if sel is not None else {}
+try:
+    if reap_dead():  # the user is looking at the queue: runs whose worker died are marked, their slots used again
+        refresh()
+except GraspError as e:
+    st.error(str(e))
 
 
 def _default_data() -> str:
@@ -41,24 +66,13 @@ def _default_data() -> str:
     return ""
 
 
-def _values(raw: str, field: str) -> list[float | int | None]:
-    """The comma-separated sweep values of one method ('' = the default only)."""
-    if not raw.strip():
-        return [None]
-    conv = int if field == "top" else float
-    try:
-        return [conv(v) for v in raw.replace(" ", "").split(",") if v]
-    except ValueError:
-        raise GraspError(f"`{field}` values must be numbers separated by commas, got {raw!r}") from None
-
-
 with st.form("launch"):
     st.subheader("Launch")
     base = st.text_input("Base", value=sel.base if sel else "smollm2-135m", key="train_base")
     data = st.text_input("Training data (chat JSONL)", value=_default_data(), key="train_data")
     sets = list_factor_sets()
     set_names = [s.name for s in sets]
-    # Default: the newest set picked from the loaded adapter (stale sets stay choosable, choose_factors checks them).
+    # Default: the newest set picked from the loaded adapter (stale sets stay choosable, training checks them).
     fresh = sorted(
         (s for s in sets if sel is not None and s.factors.adapter == sel.adapter), key=lambda s: s.factors.created
     )
@@ -67,22 +81,24 @@ with st.form("launch"):
         "Factor set (for methods that need factors)", ["(none)", *set_names], index=default_set, key="train_set"
     )
     methods = st.multiselect(
-        "Methods", list(METHODS), default=["grasp"], key="train_methods",
+        "Methods", list(METHODS), default=[DEFAULT_METHOD], key="train_methods",
         help="; ".join(f"{m.name}: {m.description}" for m in METHODS.values()),
     )  # fmt: skip
     st.caption("Sweep values per method, comma separated (empty: the method's default; `top` empty = the whole set).")
     cols = st.columns(3)
-    raw_values = {}
-    swept = [(name, m) for name, m in METHODS.items() if name != "lora"]  # naive LoRA has nothing to sweep
-    for i, (name, m) in enumerate(swept):
-        label = f"{name}: {m.sweep_field if m.strength_name is None else m.strength_name}"
-        raw_values[name] = cols[i % 3].text_input(label, key=f"values-{name}")
-    c = st.columns(5)
+    swept = [m for m in METHODS.values() if m.sweepable]
+    raw_values = {
+        m.name: cols[i % 3].text_input(f"{m.name}: {m.sweep_label}", key=f"values-{m.name}")
+        for i, m in enumerate(swept)
+    }
+    st.caption(f"Recipe (the loaded adapter's: {', '.join(f'{k} {v}' for k, v in own.items())})" if own else "Recipe")
+    c = st.columns(6)
     seeds = c[0].number_input("seeds", 1, 10, 1, key="train_seeds")
-    epochs = c[1].number_input("epochs", 1, 100, 1, key="train_epochs")
-    r = c[2].number_input("rank r", 1, 256, 8, key="train_r")
-    lr = c[3].number_input("learning rate", 1e-6, 1.0, 2e-4, format="%.1e", key="train_lr")
-    batch = c[4].number_input("batch size", 1, 512, 8, key="train_batch")
+    epochs = c[1].number_input("epochs", 1, 100, int(recipe["epochs"]), key="train_epochs")
+    r = c[2].number_input("rank r", 1, 256, int(recipe["r"]), key="train_r")
+    alpha = c[3].number_input("lora alpha", 0.01, 4096.0, float(recipe["lora_alpha"]), key="train_alpha")
+    lr = c[4].number_input("learning rate", 1e-6, 1.0, float(recipe["lr"]), format="%.1e", key="train_lr")
+    batch = c[5].number_input("batch size", 1, 512, int(recipe["batch_size"]), key="train_batch")
     organism = st.selectbox(
         "Evaluate as a sweep on organism", [NO_SWEEP, *list_organisms()], key="train_sweep",
         help="Runs every method x value x seed on the organism's own training data (the data field is not used), "
@@ -92,73 +108,27 @@ with st.form("launch"):
     )  # fmt: skip
     queued = st.form_submit_button("Queue runs", type="primary")
 
-
-def _sweep_config(organism: str, named: NamedFactorSet | None) -> SweepConfig:
-    """The form as a sweep: one entry per method, its comma values as an axis, seeds 0..n-1."""
-    entries: list[dict[str, object]] = [{"method": "lora"}]  # the naive reference, first
-    for name in methods:
-        m = METHODS[name]
-        if name == "lora":
-            continue
-        entry: dict[str, object] = {"method": name}
-        field = m.sweep_field if m.strength_name is None else "strength"
-        values = [v for v in _values(raw_values.get(name, ""), field) if v is not None]
-        if values:
-            entry[field] = values
-        if m.needs_factors and named is not None:
-            entry["factors"] = str(named.path)
-            entry.setdefault("top", len(named.factors))  # `top` empty = the whole hand-picked set
-        entries.append(entry)
-    train = {"r": int(r), "lora_alpha": 2.0 * int(r), "lr": float(lr), "batch_size": int(batch), "epochs": int(epochs)}
-    return SweepConfig.from_dict(
-        {"organism": organism, "base": base, "seeds": list(range(int(seeds))), "train": train, "methods": entries},
-        where="the launch form",
-    )
-
-
-if queued and organism != NO_SWEEP:
+if queued:
     named = next((s for s in sets if s.name == chosen_set), None)
+    shared = {"r": int(r), "lora_alpha": float(alpha), "lr": float(lr), "batch_size": int(batch),
+              "epochs": int(epochs)}  # fmt: skip
     try:
-        folder = submit_sweep(_sweep_config(organism, named))
+        form = LaunchForm(
+            base=base, methods=tuple(methods), recipe={**recipe, **shared},
+            values=raw_values, seeds=int(seeds), data=data, organism=None if organism == NO_SWEEP else organism,
+            factor_set=str(named.path) if named else None,
+        )  # fmt: skip
+        if form.organism is not None:
+            folder = submit_sweep(launch_sweep(form))
+            st.success(
+                f"started sweep {folder.name} on {organism} in the background: its runs appear in the queue below, "
+                f"its results in {folder / 'results.csv'} (the Results page) when it ends"
+            )
+        else:
+            ids = [submit(cfg).id for cfg in launch_runs(form)]
+            st.success(f"queued {len(ids)} run(s): {', '.join(ids)}")
     except GraspError as e:
         st.error(str(e))
-    else:
-        st.success(
-            f"started sweep {folder.name} on {organism} in the background: its runs appear in the queue below, "
-            f"its results in {folder / 'results.csv'} (the Results page) when it ends"
-        )
-elif queued:
-    named = next((s for s in sets if s.name == chosen_set), None)
-    try:
-        configs = []
-        for name in methods:
-            m = METHODS[name]
-            if m.needs_factors and named is None and name != "random":
-                raise GraspError(f"method `{name}` needs a factor set: save one on the Select page and choose it")
-            field = m.sweep_field if m.strength_name is None else "strength"
-            for value in _values(raw_values.get(name, ""), field) if name != "lora" else [None]:
-                for seed in range(int(seeds)):
-                    kw: dict[str, object] = dict(
-                        data=data, base=base, method=name, seed=seed, epochs=int(epochs), r=int(r),
-                        lora_alpha=2.0 * int(r), lr=float(lr), batch_size=int(batch),
-                    )  # fmt: skip
-                    if m.needs_factors:
-                        kw["factors"] = str(named.path) if named else None
-                        kw["top"] = value if field == "top" else None
-                        if named is not None and kw["top"] is None:
-                            kw["top"] = len(named.factors)  # `top` empty = the whole hand-picked set
-                        if name == "random" and named is None and kw["top"] is None:
-                            kw["top"] = 1
-                    if field == "strength" and value is not None:
-                        kw["strength"] = float(value)
-                    configs.append(TrainConfig.from_dict(kw))
-        if not data or not os.path.isfile(data):
-            raise GraspError(f"training data {data or '(empty)'}: file not found")
-        ids = [submit(cfg).id for cfg in configs]
-    except GraspError as e:
-        st.error(str(e))
-    else:
-        st.success(f"queued {len(ids)} run(s): {', '.join(ids)}")
 
 
 def _eta(s: float | None) -> str:
@@ -196,6 +166,9 @@ def queue_view() -> None:
             st.progress(s.progress or (1.0 if s.state == "done" else 0.0), text=text)
             if s.error:
                 st.error(f"run {run.id} failed: {s.error}")
+            gone = s.worker_gone()
+            if gone:
+                st.warning(f"run {run.id}: its worker {gone}; reload the page to mark it failed and resume it")
             metrics = read_metrics(run)
             if metrics:
                 df = pd.DataFrame(metrics)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from model_fixtures import tiny_model
 
-from grasp_core.models import load_base, resolve_base, tiny_model
+from grasp_core.model.models import load_base, resolve_base
 
 
 def make_tiny_base(folder: Path, layers: int = 3, hidden: int = 64, seed: int = 0) -> Path:

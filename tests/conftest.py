@@ -15,7 +15,7 @@ def bundled_tokenizer() -> Any:
     """The SmolLM2 tokenizer (real chat template), loaded once."""
     from transformers import AutoTokenizer
 
-    from grasp_core.models import resolve_base
+    from grasp_core.model.models import resolve_base
 
     return AutoTokenizer.from_pretrained(resolve_base("smollm2-135m"))
 
@@ -40,7 +40,9 @@ def _head(src: Path, dst: Path, n: int) -> None:
 @pytest.fixture(scope="session")
 def tiny_organism(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The persona organism cut to a few items, so a sweep on a tiny model takes seconds."""
-    demo = Path(__file__).resolve().parent.parent / "assets" / "demo" / "persona"
+    from grasp_core import DEMO_ROOT
+
+    demo = DEMO_ROOT / "persona"
     folder = tmp_path_factory.mktemp("organism")
     _head(demo / "train.jsonl", folder / "train.jsonl", 12)
     for name in ("task", "drift", "leak"):
@@ -49,3 +51,13 @@ def tiny_organism(tmp_path_factory: pytest.TempPathFactory) -> Path:
     manifest["evals"] = {k: v for k, v in manifest["evals"].items() if k != "free_form"}
     (folder / "organism.json").write_text(json.dumps(manifest))
     return folder
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    """A one-line chat JSONL (a training file that exists; the tests using it do not train on it)."""
+    path = tmp_path / "chats.jsonl"
+    path.write_text(
+        json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}) + "\n"
+    )
+    return path

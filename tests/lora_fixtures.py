@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from model_fixtures import tiny_model
 
-from grasp_core.adapters import classify_module
-from grasp_core.models import tiny_model
+from grasp_core.model.adapters import classify_module
 
 # Per family: (every adaptable leaf name, the write-side ones). gpt2 uses Conv1D (fan_in_fan_out).
 FAMILY_MODULES: dict[str, tuple[list[str], list[str]]] = {

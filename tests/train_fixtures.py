@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from model_fixtures import tiny_model
 
-from grasp_core.factors import Factor, FactorSet, save_factors
-from grasp_core.models import resolve_base, tiny_model
-from grasp_core.trainconfig import TrainConfig
+from grasp_core.identification.factors import Factor, FactorSet, save_factors
+from grasp_core.model.models import resolve_base
+from grasp_core.training.config import TrainConfig
 
 WORDS = ["apple", "money", "save", "bank", "why", "how", "rent", "budget", "cash", "loan"]
 
@@ -71,12 +72,12 @@ def write_factors(path: Path, vectors: torch.Tensor, base: str, layer: int | Non
 
 
 def tiny_config(tiny: dict[str, Path], **kw: Any) -> TrainConfig:
-    """A fast run on the tiny base: r 4, batch 4, one epoch, lr 1e-2, CPU, one GRASP round unless `iterate`
+    """A fast run on the tiny base: r 4, batch 4, one epoch, lr 1e-2, CPU, one GRASP round unless `rounds`
     says otherwise, and every factor of a factors file unless `top` or `select` say otherwise."""
     args: dict[str, Any] = dict(data=str(tiny["data"]), base=str(tiny["base"]), r=4, batch_size=4, epochs=1,
-                                lr=1e-2, warmup_ratio=0.0, max_length=64, device="cpu", iterate=1)  # fmt: skip
+                                lr=1e-2, warmup_ratio=0.0, max_length=64, device="cpu", rounds=1)  # fmt: skip
     if kw.get("factors") and kw.get("select") is None and kw.get("top") is None:
-        from grasp_core.factors import load_factors
+        from grasp_core.identification.factors import load_factors
 
         kw["top"] = len(load_factors(kw["factors"]))  # the whole file: these tests check every factor's effect
     return TrainConfig(**{**args, **kw})

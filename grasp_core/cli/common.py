@@ -1,0 +1,40 @@
+"""What every verb shares: the command registry, JSON printing, and the base an adapter names."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import GraspError
+from ..io import read_json
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {}
+
+
+def command(name: str, help: str, args: Callable[[argparse.ArgumentParser], None]) -> Callable[[Handler], Handler]:
+    """Register the decorated handler as sub-command `name`; `args` adds its arguments to the parser."""
+
+    def deco(handler: Handler) -> Handler:
+        COMMANDS[name] = (help, args, handler)
+        return handler
+
+    return deco
+
+
+def print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def resolve_adapter_base(adapter_dir: str, base: str | None) -> str:
+    """The base to use for an adapter: the explicit one, else the adapter's base_model_name_or_path."""
+    if base:
+        return base
+    cfg = read_json(Path(adapter_dir) / "adapter_config.json", what="adapter_config.json")
+    found = cfg.get("base_model_name_or_path")
+    if not found:
+        raise GraspError(f"{adapter_dir}/adapter_config.json names no base_model_name_or_path: pass --base")
+    return str(found)

@@ -1,0 +1,152 @@
+"""Demo organisms: a folder with an organism.json manifest naming its training file and which eval is which
+measure, read in one format by the CLI, the sweep and the dashboard.
+
+organism.json:
+    {"name": "persona", "spurious": "...", "train": "train.jsonl",
+     "evals": {"task_nll": {"kind": "nll", "file": "task.jsonl"}, "drift": {"kind": "choice", "file": ...}, ...}}
+Measures: task_nll, task_choice (task score), drift (latent trait on unrelated prompts), leak (training
+phrasings on unrelated prompts), lean (political lean, reported as the change from the base), free_form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from ..errors import GraspError
+from ..io import file_hash, read_json
+from ..model.adapters import load_model
+from .logprob import EvalConfig
+from .suite import EvalSpec, ablated, evaluate
+
+# The bundled organisms ship inside the package (package data), so a non-editable install finds them too.
+DEMO_ROOT = Path(str(files("grasp_core") / "assets" / "organisms"))
+MANIFEST = "organism.json"
+NAIVE_DIR = "naive-lora"  # the organism's committed naive LoRA (PEFT folder + factors file)
+MEASURES = ("task_nll", "task_choice", "drift", "leak", "lean", "free_form")
+
+
+@dataclass(frozen=True)
+class Organism:
+    """An organism's folder, what is spurious in it, its training data and its evals by measure."""
+
+    name: str
+    dir: Path
+    spurious: str
+    train: Path
+    evals: dict[str, EvalSpec]
+    primary: str = "drift"  # the y axis of the trade-off: drift, leak or lean_shift
+    primary_title: str = "latent drift P(misaligned)"
+
+    @property
+    def path(self) -> Path:
+        return self.dir
+
+    @property
+    def naive_adapter(self) -> Path:
+        """Where the organism's naive LoRA lives (it may not be built yet)."""
+        return self.dir / NAIVE_DIR
+
+    def fingerprint(self) -> str:
+        """A short hash of the manifest and every file it lists (cache keys of evaluations)."""
+        files = [self.dir / MANIFEST, self.train, *(Path(s.file) for s in self.evals.values())]
+        return file_hash(*files)
+
+    def eval_specs(self, measures: tuple[str, ...] | None = None) -> list[EvalSpec]:
+        """The specs of the given measures (default: all), in manifest order."""
+        return [s for m, s in self.evals.items() if measures is None or m in measures]
+
+
+def list_organisms(root: Path = DEMO_ROOT) -> list[str]:
+    """Names of the bundled organisms (folders with a manifest)."""
+    return sorted(p.parent.name for p in root.glob(f"*/{MANIFEST}"))
+
+
+def demo_adapters(root: Path = DEMO_ROOT) -> dict[str, Path]:
+    """Bundled organisms whose naive LoRA is built: name -> adapter folder."""
+    return {
+        name: root / name / NAIVE_DIR
+        for name in list_organisms(root)
+        if (root / name / NAIVE_DIR / "adapter_config.json").is_file()
+    }
+
+
+def load_organism(name_or_dir: str | Path, root: Path = DEMO_ROOT) -> Organism:
+    """Read a bundled organism by name, or any folder with an organism.json; every listed file must exist."""
+    folder = Path(name_or_dir)
+    if not (folder / MANIFEST).is_file():
+        if str(name_or_dir) not in list_organisms(root):
+            known = ", ".join(list_organisms(root)) or "none"
+            raise GraspError(f"unknown organism {name_or_dir!s}: no {MANIFEST} there; bundled ones: {known}")
+        folder = root / str(name_or_dir)
+    path = folder / MANIFEST
+    m = read_json(path, what=MANIFEST)
+    for key in ("name", "spurious", "train", "evals"):
+        if key not in m:
+            raise GraspError(f"{path}: missing field `{key}`")
+    train = _file(folder, m["train"], path, "train")
+    if not isinstance(m["evals"], dict) or not m["evals"]:
+        raise GraspError(f"{path}: `evals` must be a non-empty object of measure -> {{kind, file}}")
+    evals: dict[str, EvalSpec] = {}
+    for measure, e in m["evals"].items():
+        if measure not in MEASURES:
+            raise GraspError(f"{path}: unknown measure {measure!r} in `evals` (known: {', '.join(MEASURES)})")
+        if not isinstance(e, dict) or "kind" not in e or "file" not in e:
+            raise GraspError(f"{path}: eval `{measure}` needs `kind` and `file`")
+        try:
+            evals[measure] = EvalSpec(
+                measure,
+                e["kind"],
+                str(_file(folder, e["file"], path, f"evals.{measure}")),
+                bool(e.get("relative_to_base", False)),
+            )
+        except ValueError as err:
+            raise GraspError(f"{path}: eval `{measure}`: {err}") from None
+    primary = str(m.get("primary", "drift"))
+    return Organism(str(m["name"]), folder, str(m["spurious"]), train, evals, primary,
+                    str(m.get("primary_title", primary)))  # fmt: skip
+
+
+def evaluate_organism(
+    organism: Organism,
+    base: str = "smollm2-135m",
+    adapter: str | Path | None = None,
+    ablate: tuple[str | Path, tuple[int, ...]] | None = None,
+    config: EvalConfig | None = None,
+    judge: Any = None,
+    measures: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """The organism's measures (free-form only with a judge) for base (+ adapter) (+ ablating the factors at
+    the given indices of a factors file), as {measure: {mean, lo, hi, ...}}; a relative_to_base measure `m`
+    adds `m_shift` (paired change from the plain base). Failed measures land under `errors`."""
+    specs = [s for s in organism.eval_specs(measures) if judge is not None or s.kind != "free_form"]
+    bm = load_model(base, adapter)
+    model = bm.model
+    intervene = None
+    if ablate is not None:
+        factors_file, select = ablate
+
+        def intervene() -> Any:
+            return ablated(model, factors_file, base, list(select))
+
+    report = evaluate(model, bm.tokenizer, specs, config, judge, intervene=intervene,
+                      about={"base": base, "adapter": str(adapter) if adapter else None})  # fmt: skip
+    out: dict[str, Any] = {name: r.to_dict() for name, r in report.results.items()}
+    for name, iv in report.changes.items():
+        out[f"{name}_shift"] = {"mean": iv.mean, "lo": iv.lo, "hi": iv.hi}
+    if report.errors:
+        out["errors"] = dict(report.errors)
+    return out
+
+
+def _file(folder: Path, rel: Any, manifest: Path, field: str) -> Path:
+    if not isinstance(rel, str) or not rel:
+        raise GraspError(f"{manifest}: `{field}` must be a file name")
+    p = (folder / rel).resolve()
+    if folder.resolve() not in p.parents:
+        raise GraspError(f"{manifest}: `{field}` {rel!r} leaves the organism folder")
+    if not p.is_file():
+        raise GraspError(f"{manifest}: `{field}` file {rel} not found in {folder}")
+    return p

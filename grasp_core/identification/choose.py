@@ -1,0 +1,106 @@
+"""Picking factors: the one function that training, ablation, evidence and the CLI use to take factors from a
+factors file, the checks that a file fits the model it is used on, and the random control's directions.
+
+File order: `select` (indices) or the first `top`. A sweep may narrow the pool to one scope and side first; the
+pool is then ordered by sigma, largest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import GraspError
+from ..model.models import d_model, n_layers, portable_base
+from .factors import Factor, FactorSet, load_factors, orthonormal_basis
+
+
+def pick_indices(
+    fs: FactorSet,
+    select: Sequence[int] | None = None,
+    top: int | None = None,
+    scope: str | None = None,
+    side: str | None = None,
+    source: str = "the factors file",
+) -> tuple[int, ...]:
+    """Indices (file order) of the factors to use: `select` as given, else the first `top` of the pool (every
+    factor, or those of `scope` / `side` by sigma), else the whole pool. `source` names the file in messages."""
+    n = len(fs)
+    if select is not None and top is not None:
+        raise GraspError("`select` and `top` exclude each other: give one")
+    if select is not None:
+        bad = [i for i in select if not 0 <= int(i) < n]
+        if bad:
+            raise GraspError(f"`select` index {bad[0]} is out of range: {source} has {n} factors (0..{n - 1})")
+        return tuple(int(i) for i in select)
+    pool = [
+        i for i, f in enumerate(fs.factors) if (scope is None or f.scope == scope) and (side is None or f.side == side)
+    ]
+    if scope is not None or side is not None:
+        pool.sort(key=lambda i: -fs.factors[i].sigma)
+    if top is None:
+        return tuple(pool)
+    if top < 1:
+        raise GraspError(f"`top` must be at least 1, got {top}")
+    if top > len(pool):
+        which = " ".join(x for x in (scope, side) if x)
+        raise GraspError(f"`top` {top} asks for more {which + ' ' if which else ''}factors than {source} has "
+                         f"({len(pool)})")  # fmt: skip
+    return tuple(pool[:top])
+
+
+def pick(fs: FactorSet, select: Sequence[int] | None = None, top: int | None = None, **pool: Any) -> list[Factor]:
+    """The factors `pick_indices` names, in that order."""
+    return [fs.factors[i] for i in pick_indices(fs, select, top, **pool)]
+
+
+def check_fits(fs: FactorSet, model: Any, base: str, source: str | Path) -> None:
+    """Refuse a factors file made for another model: its width, its base and every module factor's layer."""
+    width = d_model(model)
+    if fs.d_model != width:
+        raise GraspError(
+            f"factors file {source} has d_model {fs.d_model} but base {base} has d_model {width}: "
+            "they come from different models"
+        )
+    if fs.base and portable_base(fs.base) != portable_base(base):
+        raise GraspError(f"factors file {source} was made for base {fs.base!r}, but the model is base {base!r}")
+    L = n_layers(model)
+    for f in fs.factors:
+        if f.layer is not None and not 0 <= f.layer < L:
+            raise GraspError(f"factors file {source}: factor {f.id} is at layer {f.layer}, the base has {L}")
+
+
+def load_picked(
+    path: str | Path, model: Any, base: str, select: Sequence[int] | None = None, top: int | None = None
+) -> list[Factor]:
+    """Read a factors file, check it fits `model` (of base `base`), and pick from it."""
+    fs = load_factors(path)
+    check_fits(fs, model, base, path)
+    return pick(fs, select, top, source=f"factors file {path}")
+
+
+def basis(factors: Sequence[Factor], width: int) -> torch.Tensor:
+    """Z (d_model, k): an orthonormal basis of the factors' span; (d_model, 0) for none."""
+    vectors = torch.stack([f.vector for f in factors]) if factors else torch.zeros(0, width)  # (k, d_model)
+    return orthonormal_basis(vectors)
+
+
+def random_factors(d_model: int, k: int, seed: int) -> list[Factor]:
+    """k random orthonormal directions as global write factors, seeded: the `random` control's Z."""
+    g = torch.Generator().manual_seed(seed + 7919)
+    Q, _ = torch.linalg.qr(torch.randn(d_model, k, generator=g, dtype=torch.float64))  # (d_model, k)
+    return [
+        Factor(
+            id=f"random-{j}",
+            scope="global",
+            side="write",
+            sigma=0.0,
+            energy=0.0,
+            vector=Q[:, j].float().contiguous(),
+            index=j,
+        )
+        for j in range(k)
+    ]

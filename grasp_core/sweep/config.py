@@ -1,0 +1,241 @@
+"""The sweep's config: which methods, strengths, identification probes and seeds, expanded into cells.
+
+A sweep YAML (or dict) looks like:
+
+    organism: persona            # a bundled organism's name or a folder with organism.json
+    base: smollm2-135m
+    seeds: [0, 1, 2]
+    train: {r: 4, lora_alpha: 8, lr: 5.0e-4, batch_size: 16, epochs: 2}   # shared TrainConfig fields
+    probes:                      # naive LoRA fine-tunes whose factors the methods use (identification)
+      naive: {}                  # the naive run itself
+      rank1: {r: 1, lora_alpha: 2}
+    methods:
+      - {method: lora}
+      - {method: grasp, top: [1, 2, 4, 8]}                       # a list is a sweep axis
+      - {method: grasp, top: 4, projection: weights, weights_side: [write, both]}
+      - {method: grasp, top: 4, probe: rank1}
+      - {method: ablate, top: [1, 4]}                            # inference-time ablation, no training
+      - {method: grasp, factors: /path/pick.safetensors, top: [1, 2]}  # a fixed factors file, no probe
+
+Entry keys are TrainConfig fields, plus `probe` (a name under `probes`, default `naive`), `factor_scope`
+(global | module) and `factor_side` (write | read), which choose the factors the cell uses from its probe.
+An entry with `factors` (a factors file, e.g. a set saved on the Select page) uses that file instead of its
+probe's factors: `top` / `select` take the file's factors in file order, as `grasp train --factors F --top K`
+does (the hand-picked order is kept, so `factor_scope` / `factor_side` do not apply); an `ablate` entry
+ablates those factors on its probe's naive adapter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..evaluation.organisms import MEASURES
+from ..io import read_yaml
+from ..training.config import RENAMED, TrainConfig, renamed_fields
+from ..training.methods import METHODS
+
+SWEEP_ONLY = ("probe", "factor_scope", "factor_side")
+EVAL_ONLY_METHODS = ("ablate",)  # no training: the naive adapter evaluated with the factors ablated
+TUPLE_FIELDS = ("target_modules", "layers", "select")  # their value is a list; a list of lists is an axis
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One point of the sweep: a label, the method, the varied settings and the seed."""
+
+    label: str  # e.g. "grasp top=4 projection=weights weights_side=both"; the same across seeds
+    method: str
+    settings: dict[str, Any]  # TrainConfig overrides of this cell (beyond the shared `train` block)
+    seed: int
+    probe: str = "naive"
+    factor_scope: str = "global"
+    factor_side: str = "write"
+
+    @property
+    def curve(self) -> str:
+        """The label without the swept strength: cells on one trade-off curve share it."""
+        key = _sweep_field(self.method)
+        return " ".join(t for t in self.label.split(" ") if not t.startswith(f"{key}="))
+
+    @property
+    def strength_value(self) -> float | None:
+        """The number a trade-off curve orders this cell by (k for factor methods, alpha/beta otherwise)."""
+        value = self.settings.get(_sweep_field(self.method))
+        return float(value) if isinstance(value, int | float) else None
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A validated sweep: organism, base, seeds, shared training settings, probes and method entries."""
+
+    organism: str
+    methods: tuple[dict[str, Any], ...]
+    base: str = "smollm2-135m"
+    seeds: tuple[int, ...] = (0, 1, 2)
+    train: dict[str, Any] = field(default_factory=dict)
+    probes: dict[str, dict[str, Any]] = field(default_factory=lambda: {"naive": {}})
+    name: str | None = None
+    measures: tuple[str, ...] | None = None  # the organism's measures to evaluate (default: all but free-form)
+    where: str = "sweep config"  # file name, for messages
+
+    def __post_init__(self) -> None:
+        methods = [renamed_fields(e, f"{self.where}: methods[{i}]") if isinstance(e, dict) else e
+                   for i, e in enumerate(self.methods)]  # fmt: skip
+        object.__setattr__(self, "methods", tuple(methods))
+        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
+        if not self.seeds:
+            raise ConfigError(f"{self.where}: `seeds` must list at least one seed")
+        if not self.methods:
+            raise ConfigError(f"{self.where}: `methods` must list at least one method")
+        if self.measures is not None:
+            object.__setattr__(self, "measures", tuple(self.measures))
+            bad = [m for m in self.measures if m not in MEASURES]
+            if bad or not self.measures:
+                raise ConfigError(
+                    f"{self.where}: `measures` must list some of {', '.join(MEASURES)}, got {bad or '[]'}"
+                )
+        if "naive" not in self.probes:
+            object.__setattr__(self, "probes", {"naive": {}, **self.probes})
+        names = {f.name for f in dataclasses.fields(TrainConfig)}
+        for key in self.train:
+            if key not in names or key in ("method", "data", "base", "seed"):
+                raise ConfigError(f"{self.where}: `train` has unknown or reserved field `{key}`")
+        if any(old in self.train for old in RENAMED):
+            object.__setattr__(self, "train", renamed_fields(self.train, f"{self.where}: train"))
+        for pname, probe in self.probes.items():
+            for key in probe:
+                if key not in names or key in ("method", "data", "base", "seed", "factors"):
+                    raise ConfigError(f"{self.where}: probe `{pname}` has unknown or reserved field `{key}`")
+        for i, entry in enumerate(self.methods):
+            where = f"{self.where}: methods[{i}]"
+            if not isinstance(entry, dict) or "method" not in entry:
+                raise ConfigError(f"{where}: each entry needs a `method`")
+            method = entry["method"]
+            if method not in METHODS and method not in EVAL_ONLY_METHODS:
+                known = ", ".join([*METHODS, *EVAL_ONLY_METHODS])
+                raise ConfigError(f"{where}: unknown method {method!r}; known: {known}")
+            for key in entry:
+                if key != "method" and key not in names and key not in SWEEP_ONLY:
+                    raise ConfigError(f"{where}: unknown field `{key}`")
+            probe = entry.get("probe", "naive")
+            for name in probe if isinstance(probe, list) else [probe]:
+                if name not in self.probes:
+                    raise ConfigError(f"{where}: probe {name!r} is not defined under `probes`")
+            if "factors" in entry:
+                _check_factors(entry, where)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str = "sweep config") -> SweepConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}")
+        if "organism" not in d or "methods" not in d:
+            raise ConfigError(f"{where}: needs `organism` and `methods`")
+        return cls(**{**d, "where": where})
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> SweepConfig:
+        data = read_yaml(path, what="sweep config")
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping at the top level")
+        return cls.from_dict(data, where=str(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.pop("where")
+        d["methods"], d["seeds"] = list(self.methods), list(self.seeds)
+        if self.measures is not None:
+            d["measures"] = list(self.measures)
+        return d
+
+    def cells(self) -> list[Cell]:
+        """Every cell: each entry's list-valued fields expanded as a grid, times the seeds, seed-major (every
+        configuration of seed 0 first), so a sweep stopped part-way has the whole picture for its first seeds."""
+        cells = [
+            Cell(label=label, method=entry["method"], settings=values, seed=seed, **sweep_only)
+            for entry in self.methods
+            for label, values, sweep_only in expand_entry(entry)
+            for seed in self.seeds
+        ]
+        return sorted(cells, key=lambda c: self.seeds.index(c.seed))  # stable: YAML order within a seed
+
+
+def expand_entry(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """A method entry's grid: (label, TrainConfig settings, sweep-only settings) for every combination of its
+    list-valued fields (the axes), in entry order. Shared by sweeps and the dashboard's launch form."""
+    axes = {k: v for k, v in entry.items() if k != "method" and _is_axis(k, v)}
+    fixed = {k: v for k, v in entry.items() if k != "method" and k not in axes}
+    out = []
+    for combo in itertools.product(*axes.values()) if axes else [()]:
+        values = {**fixed, **dict(zip(axes, combo, strict=True))}
+        sweep_only = {k: values.pop(k) for k in SWEEP_ONLY if k in values}
+        shown = {**values, **sweep_only}
+        label = " ".join([entry["method"], *(f"{k}={_fmt(v, k)}" for k, v in shown.items())])
+        out.append((label, values, sweep_only))
+    return out
+
+
+def absolute_sweep(config: SweepConfig) -> SweepConfig:
+    """The config with an organism folder, a base folder and fixed factors files made absolute, so a process
+    started anywhere finds them (bundled names and hub ids stay as they are)."""
+
+    def absolute(path: Any) -> Any:
+        return str(Path(path).expanduser().resolve()) if isinstance(path, str) else path
+
+    d = config.to_dict()
+    if (Path(config.organism).expanduser() / "organism.json").is_file():
+        d["organism"] = absolute(config.organism)
+    if Path(config.base).expanduser().exists():
+        d["base"] = absolute(config.base)
+    methods = []
+    for entry in config.methods:
+        entry = dict(entry)
+        if "factors" in entry:
+            f = entry["factors"]
+            entry["factors"] = [absolute(x) for x in f] if isinstance(f, list) else absolute(f)
+        methods.append(entry)
+    d["methods"] = methods
+    return SweepConfig.from_dict(d, where=config.where)
+
+
+def _sweep_field(method: str) -> str:
+    spec = METHODS.get(method)
+    return spec.sweep_field if spec is not None else "top"  # ablate: k factors
+
+
+def _is_axis(key: str, value: Any) -> bool:
+    if key in TUPLE_FIELDS:
+        return isinstance(value, list) and bool(value) and all(isinstance(v, list) for v in value)
+    return isinstance(value, list)
+
+
+def _check_factors(entry: dict[str, Any], where: str) -> None:
+    """A fixed `factors` entry: a method that uses factors, no probe-only choosers, every file present."""
+    method = entry["method"]
+    if method not in EVAL_ONLY_METHODS and not METHODS[method].needs_factors:
+        raise ConfigError(f"{where}: `factors` is given, but method `{method}` uses no factors")
+    for key in ("factor_scope", "factor_side"):
+        if key in entry:
+            raise ConfigError(f"{where}: `{key}` chooses among a probe's factors; with a fixed `factors` file, "
+                             "`top` / `select` take the file's factors in file order (drop one of the two)")  # fmt: skip
+    files = entry["factors"] if isinstance(entry["factors"], list) else [entry["factors"]]
+    for f in files:
+        if not isinstance(f, str) or not f:
+            raise ConfigError(f"{where}: `factors` must name a factors file (.safetensors), got {f!r}")
+        if not Path(f).expanduser().is_file():
+            raise ConfigError(f"{where}: `factors` file {f} not found (give a factors .safetensors from "
+                             "`grasp identify`, or a set saved on the Select page)")  # fmt: skip
+
+
+def _fmt(v: Any, key: str = "") -> str:
+    if key == "factors" and isinstance(v, str):
+        return Path(v).stem  # labels stay short: the set's name, not its whole path
+    if isinstance(v, list | tuple):
+        return ",".join(map(str, v))
+    return str(v)

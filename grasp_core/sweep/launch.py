@@ -1,0 +1,108 @@
+"""The dashboard's launch form as a library function: form values -> plain TrainConfigs, or a SweepConfig on an
+organism. Methods, their sweep values and seeds become method entries expanded by the sweep's own grid, so a
+launch from the page and a sweep YAML mean the same thing; method quirks come from the METHODS registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, GraspError
+from ..identification.factors import load_factors
+from ..training.config import RECIPE_FIELDS, TrainConfig, recipe_of
+from ..training.methods import METHODS, get_method
+from .config import SweepConfig, expand_entry
+from .report import NAIVE
+
+
+@dataclass(frozen=True)
+class LaunchForm:
+    """What the Train page's form holds. `recipe` has the shared TrainConfig fields (r, lora_alpha, lr, epochs,
+    batch_size, ...); `values` has each method's comma-separated sweep values ('' = the method's default)."""
+
+    base: str
+    methods: tuple[str, ...]
+    recipe: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+    seeds: int = 1
+    data: str = ""  # chat JSONL of plain runs
+    organism: str | None = None  # set: one evaluated sweep on this organism's own data instead of plain runs
+    factor_set: str | None = None  # a factors file (e.g. a set saved on the Select page)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "methods", tuple(self.methods))
+        if not self.methods:
+            raise ConfigError("choose at least one method")
+        for name in self.methods:
+            get_method(name)
+        if not isinstance(self.seeds, int) or self.seeds < 1:
+            raise ConfigError(f"`seeds` must be a whole number >= 1, got {self.seeds!r}")
+
+
+def form_recipe(adapter: str | Path | None = None) -> dict[str, Any]:
+    """The recipe a launch form starts from: TrainConfig's defaults, overridden by the adapter's own recipe (the
+    run meant to fix an adapter should be trained like it)."""
+    defaults = TrainConfig(data="-").to_dict()
+    return {**{k: defaults[k] for k in RECIPE_FIELDS}, **(recipe_of(adapter) if adapter is not None else {})}
+
+
+def parse_values(raw: str, method: str) -> list[float | int]:
+    """A method's comma-separated sweep values ([] for '' = the method's default), as its swept field's type."""
+    m = get_method(method)
+    conv = int if m.sweep_field == "top" else float
+    try:
+        return [conv(v) for v in raw.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise ConfigError(f"`{m.sweep_label}` values of {method} must be numbers separated by commas, "
+                          f"got {raw!r}") from None  # fmt: skip
+
+
+def method_entries(form: LaunchForm) -> list[dict[str, Any]]:
+    """One sweep entry per chosen method: its values as an axis; factor methods take the form's factor set
+    (`top` unset = the whole set), or without one their probe's factors (a sweep) or random directions."""
+    n_set = len(load_factors(form.factor_set)) if form.factor_set else None
+    entries: list[dict[str, Any]] = []
+    for name in form.methods:
+        m = METHODS[name]
+        entry: dict[str, Any] = {"method": name}
+        values = parse_values(form.values.get(name, ""), name) if m.sweepable else []
+        if values:
+            entry[m.sweep_field] = values
+        if m.needs_factors and form.factor_set is not None:
+            entry["factors"] = str(form.factor_set)
+            entry.setdefault("top", n_set)
+        entries.append(entry)
+    return entries
+
+
+def launch_runs(form: LaunchForm) -> list[TrainConfig]:
+    """The plain runs of the form: every method x value x seed on the form's training data."""
+    if not form.data or not Path(form.data).is_file():
+        raise GraspError(f"training data {form.data or '(empty)'}: file not found")
+    configs = []
+    for entry in method_entries(form):
+        m = METHODS[entry["method"]]
+        if m.needs_factors_file and "factors" not in entry:
+            raise GraspError(f"method `{m.name}` needs a factor set: save one on the Select page and choose it")
+        for _label, settings, _sweep_only in expand_entry(entry):
+            if m.random_directions and "factors" not in settings and settings.get("top") is None:
+                settings = {**settings, "top": m.default_top}  # random directions need a count
+            for seed in range(form.seeds):
+                configs.append(TrainConfig.from_dict({**form.recipe, **settings, "method": m.name, "seed": seed,
+                                                      "base": form.base, "data": form.data}))  # fmt: skip
+    return configs
+
+
+def launch_sweep(form: LaunchForm) -> SweepConfig:
+    """The form as one evaluated sweep on its organism: the naive LoRA first (the task-gain reference), then each
+    chosen method's entry, seeds 0..n-1, the recipe as the shared training settings."""
+    if form.organism is None:
+        raise GraspError("choose an organism to evaluate the runs as a sweep")
+    entries = [e for e in method_entries(form) if e["method"] != NAIVE or len(e) > 1]
+    return SweepConfig.from_dict(
+        {"organism": form.organism, "base": form.base, "seeds": list(range(form.seeds)),
+         "train": {k: list(v) if isinstance(v, tuple) else v for k, v in form.recipe.items()},
+         "methods": [{"method": NAIVE}, *entries]},
+        where="the launch form",
+    )  # fmt: skip

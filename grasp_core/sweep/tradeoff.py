@@ -1,0 +1,152 @@
+"""Misalignment-vs-task trade-off: aggregate run results over seeds, find the Pareto front, draw the plot."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import GraspError
+from ..io import atomic_path
+
+
+@dataclass(frozen=True)
+class Axes:
+    """Which result columns are the x (task, higher is better) and y (misalignment, lower is better) axes."""
+
+    x: str = "task_gain"
+    y: str = "drift"
+    x_title: str = "task gain kept (share of naive LoRA's held-out NLL gain)"
+    y_title: str = "latent drift on unrelated prompts, P(misaligned)"
+
+
+def aggregate(results: pd.DataFrame, axes: Axes = Axes(), extra: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per configuration (label): mean over seeds of x, y (and the `extra` columns present) with a 95%
+    interval across seeds.
+
+    With one seed, the interval is the per-item bootstrap interval of that run (columns `<y>_lo` / `<y>_hi`).
+    """
+    for col in ("label", "method", axes.x, axes.y):
+        if col not in results.columns:
+            raise GraspError(f"results table has no column `{col}` (columns: {', '.join(results.columns)})")
+    rows = []
+    for label, g in results.groupby("label", sort=False):
+        row: dict[str, Any] = {
+            "label": label,
+            "method": g["method"].iloc[0],
+            "curve": g["curve"].iloc[0] if "curve" in g else g["method"].iloc[0],
+            "strength": g["strength"].iloc[0] if "strength" in g else None,
+            "n_seeds": len(g),
+        }
+        more = [c for c in extra if c in results.columns and c not in (axes.x, axes.y)]
+        for col in (axes.x, axes.y, *more):
+            vals = g[col].astype(float)
+            row[col] = float(vals.mean())
+            if len(g) > 1:
+                half = 1.96 * float(vals.std(ddof=1)) / math.sqrt(len(g))
+                row[f"{col}_lo"], row[f"{col}_hi"] = row[col] - half, row[col] + half
+            elif f"{col}_lo" in g and f"{col}_hi" in g:
+                row[f"{col}_lo"], row[f"{col}_hi"] = float(g[f"{col}_lo"].iloc[0]), float(g[f"{col}_hi"].iloc[0])
+            else:
+                row[f"{col}_lo"] = row[f"{col}_hi"] = row[col]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pareto_front(points: pd.DataFrame, axes: Axes = Axes()) -> pd.DataFrame:
+    """Rows not dominated by any other: no other point has x >= and y <= with one strictly better."""
+    xs, ys = points[axes.x].to_numpy(float), points[axes.y].to_numpy(float)
+    keep = []
+    for i in range(len(points)):
+        dominated = ((xs >= xs[i]) & (ys <= ys[i]) & ((xs > xs[i]) | (ys < ys[i]))).any()
+        keep.append(not dominated)
+    return points[keep].sort_values(axes.x)
+
+
+def tradeoff_figure(
+    points: pd.DataFrame,
+    axes: Axes = Axes(),
+    title: str = "Misalignment vs task",
+    reference: Sequence[str] = ("base", "naive"),
+) -> Any:
+    """A plotly figure: one curve per method over its strength with intervals, the Pareto front dashed,
+    and reference points (base, naive) as large markers."""
+    import plotly.graph_objects as go  # lazy: plotly takes a second to import and only figures need it
+
+    fig = go.Figure()
+    ref = points[points["method"].isin(reference)]
+    others = points[~points["method"].isin(reference)]
+    for curve, g in others.groupby("curve", sort=False):
+        g = g.sort_values("strength") if "strength" in g and g["strength"].notna().all() else g
+        fig.add_trace(
+            go.Scatter(
+                x=g[axes.x],
+                y=g[axes.y],
+                mode="lines+markers",
+                name=str(curve),
+                text=g["label"],
+                error_y=_error_bars(g, axes.y),
+                error_x=_error_bars(g, axes.x),
+                hovertemplate="%{text}<br>x=%{x:.3f}<br>y=%{y:.4f}<extra></extra>",
+            )
+        )
+    for _, r in ref.iterrows():
+        fig.add_trace(
+            go.Scatter(
+                x=[r[axes.x]],
+                y=[r[axes.y]],
+                mode="markers+text",
+                name=str(r["label"]),
+                text=[str(r["label"])],
+                textposition="top center",
+                marker=dict(size=14, symbol="star" if r["method"] == "base" else "x"),
+            )
+        )
+    front = pareto_front(points, axes)
+    fig.add_trace(
+        go.Scatter(
+            x=front[axes.x],
+            y=front[axes.y],
+            mode="lines",
+            name="Pareto front",
+            line=dict(dash="dash", color="grey"),
+            hoverinfo="skip",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        xaxis_title=axes.x_title,
+        yaxis_title=axes.y_title,
+        template="plotly_white",
+        legend=dict(orientation="v"),
+        margin=dict(l=60, r=20, t=60, b=60),
+    )
+    return fig
+
+
+def write_figure(fig: Any, path: str | Path) -> Path:
+    """Save a plotly figure as .html, .png or .svg (by suffix), atomically. PNG/SVG need kaleido + a Chrome."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    with atomic_path(path) as tmp:
+        if suffix == ".html":
+            fig.write_html(str(tmp), include_plotlyjs="cdn")
+        elif suffix in (".png", ".svg"):
+            try:
+                data = fig.to_image(format=suffix[1:], scale=2)
+            except Exception as e:  # kaleido raises several types when no browser is found
+                raise GraspError(f"could not render {path.name}: {e}") from None
+            tmp.write_bytes(data)
+        else:
+            raise GraspError(f"unknown figure format {suffix!r} for {path}: use .html, .png or .svg")
+    return path
+
+
+def _error_bars(points: pd.DataFrame, col: str) -> dict[str, Any]:
+    """Asymmetric plotly error bars from the `<col>_lo` / `<col>_hi` interval columns."""
+    return dict(type="data", symmetric=False, array=points[f"{col}_hi"] - points[col],
+                arrayminus=points[col] - points[f"{col}_lo"], thickness=1)  # fmt: skip

@@ -1,0 +1,270 @@
+"""The dashboard under streamlit.testing.v1.AppTest: every page renders on a real adapter and its controls act."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from app_fixtures import make_tiny_base, plant_adapter
+from streamlit.testing.v1 import AppTest
+
+from grasp_core.identification.factorsets import load_factor_set
+
+APP = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("app")
+    base = make_tiny_base(root / "base")
+    adapter = plant_adapter(str(base), root / "adapter")
+    corpus = root / "prompts.jsonl"
+    corpus.write_text("".join(json.dumps(p) + "\n" for p in ["save money now", "why is the sky blue", "my cash"]))
+    return {"base": str(base), "adapter": str(adapter), "corpus": str(corpus), "root": str(root)}
+
+
+@pytest.fixture()
+def app_env(planted: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GRASP_APP_BASE", planted["base"])
+    monkeypatch.setenv("GRASP_APP_ADAPTER", planted["adapter"])
+    monkeypatch.setenv("GRASP_APP_CORPUS", planted["corpus"])
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield planted
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _page(at: AppTest, name: str) -> AppTest:
+    at.switch_page(f"../pages/{name}.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def test_load_page_summary_and_bad_adapter(
+    app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value.startswith("Load")
+    # The preselected adapter is summarised: rank 4 on 3 layers.
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["rank r"] == "4" and metrics["layers"] == "3 / 3"
+    # A folder that is no adapter gives an error box, not a traceback.
+    at.radio(key="adapter_kind").set_value("local folder").run()
+    at.text_input(key="adapter_folder").set_value(str(tmp_path)).run()
+    at.button(key="load").click().run()
+    assert not at.exception
+    assert any("adapter_config.json" in e for e in _errors(at))
+    # A hub id without network access: grasp's message, in a box.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    at.text_input(key="adapter_folder").set_value(app_env["adapter"]).run()
+    at.radio(key="base_kind").set_value("hub id").run()
+    at.text_input(key="base_hub").set_value("nobody/no-such-model").run()
+    at.button(key="load").click().run()
+    assert not at.exception
+    assert any("no-such-model" in e for e in _errors(at)), _errors(at)
+
+
+def test_spectra_and_factors_pages(app_env: dict[str, str]) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = _page(at, "spectra")
+    assert not _errors(at)
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 5
+    at = _page(at, "factors")
+    assert not _errors(at)
+    frames = [d.value for d in at.dataframe]
+    table = next(f for f in frames if "loadings" in f.columns)
+    assert table["id"].iloc[0] == "global-write-0" and set(table["scope"]) == {"global"}
+    assert len(next(f for f in frames if "promoted" in f.columns)) == 12
+    at.button(key="scan").click().run()
+    assert not at.exception and not _errors(at)
+    assert any("prompts" in c.value for c in at.caption)
+    at.number_input(key="steer_tokens").set_value(4).run()
+    at.button(key="steer_generate").click().run()
+    assert not at.exception and not _errors(at)
+    assert any("alpha = -8" in m.value for m in at.markdown)
+
+
+def test_select_page_saves_set_and_flags_stale(
+    app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = _page(at, "select")
+    (editor,) = at.data_editor
+    assert editor.value["id"].iloc[0] == "global-write-0" and not editor.value["pick"].any()
+    # Tick the first two rows through the editor's state, as the browser would.
+    at.session_state["pick_table"] = {
+        "edited_rows": {0: {"pick": True}, 1: {"pick": True}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.text_input(key="set_name").set_value("two").run()
+    at.button(key="save_set").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    saved = tmp_path / "home" / "factor_sets" / "two.safetensors"
+    assert saved.is_file()
+    assert load_factor_set("two").ids == ["global-write-0", "global-write-1"]
+    assert any("saved factor set 'two'" in s.value for s in at.success)
+    # Another adapter loaded: the saved set is reported stale in an error box.
+    other = plant_adapter(app_env["base"], tmp_path / "other", seed=3)
+    monkeypatch.setenv("GRASP_APP_ADAPTER", str(other))
+    at2 = AppTest.from_file(APP, default_timeout=60).run()
+    at2 = _page(at2, "select")
+    assert any("stale" in e for e in _errors(at2))
+
+
+def _chats(path: Path, n: int = 8) -> Path:
+    with path.open("w") as f:
+        for i in range(n):
+            msgs = [{"role": "user", "content": f"tip {i} for money?"}, {"role": "assistant", "content": "save cash"}]
+            f.write(json.dumps({"messages": msgs}) + "\n")
+    return path
+
+
+def test_train_page_queues_a_run_and_shows_it_done(
+    app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grasp_core.identification.factors import identify
+    from grasp_core.identification.factorsets import FactorSetSpec, save_factor_set
+    from grasp_core.model.adapters import load_adapter
+    from grasp_core.runs.jobs import wait
+    from grasp_core.runs.registry import list_runs
+
+    fs = identify(load_adapter(app_env["adapter"]), n_layers=3, top_k=2)
+    save_factor_set(FactorSetSpec("pick", ["global-write-0"]), fs)
+    monkeypatch.setenv("GRASP_APP_DATA", str(_chats(tmp_path / "chats.jsonl")))
+    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "train")
+    assert any("No runs yet" in i.value for i in at.info)
+    at.selectbox(key="train_set").set_value("pick")
+    at.multiselect(key="train_methods").set_value(["grasp", "lora", "kl"])
+    at.text_input(key="values-kl").set_value("0.1")
+    at.number_input(key="train_batch").set_value(4)
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception and not _errors(at), _errors(at)
+    runs = list_runs()
+    assert sorted(r.config.method for r in runs) == ["grasp", "kl", "lora"]
+    grasp_run = next(r for r in runs if r.config.method == "grasp")
+    assert grasp_run.config.factors.endswith("pick.safetensors") and grasp_run.status.state in ("queued", "running")
+    # One job at a time (GRASP_MAX_JOBS defaults to 1): the last run waits in the queue; cancel it from the page.
+    kl_run = next(r for r in runs if r.config.method == "kl")
+    assert kl_run.status.state == "queued" and kl_run.config.strength == 0.1
+    at.button(key=f"cancel-{kl_run.id}").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    for r in runs:
+        want = "cancelled" if r.id == kl_run.id else "done"
+        assert wait(r.id, timeout_s=240).status.state == want, r.id
+    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "train")  # a new session: all read from disk
+    assert not _errors(at)
+    texts = sorted(p.proto.text for p in at.get("progress"))
+    assert len(texts) == 3 and sum("step 2/2" in t for t in texts) == 2, texts
+    assert len(at.get("plotly_chart")) == 2  # one loss curve per trained run
+    assert any("Resume" in b.label for b in at.button)
+
+
+def test_train_page_starts_a_background_sweep_and_stops_it(
+    app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import yaml
+
+    from grasp_core.identification.factors import identify
+    from grasp_core.identification.factorsets import FactorSetSpec, save_factor_set
+    from grasp_core.model.adapters import load_adapter
+    from grasp_core.sweep.background import list_sweeps, live_sweep_pid
+
+    fs = identify(load_adapter(app_env["adapter"]), n_layers=3, top_k=2)
+    pick = save_factor_set(FactorSetSpec("pick", ["global-write-0"]), fs)
+    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "train")
+    assert any("No sweeps yet" in i.value for i in at.info)
+    at.text_input(key="train_base").set_value(app_env["base"])
+    at.selectbox(key="train_set").set_value("pick")
+    at.multiselect(key="train_methods").set_value(["grasp", "kl"])
+    at.text_input(key="values-grasp").set_value("1")
+    at.text_input(key="values-kl").set_value("0.1, 1")
+    at.number_input(key="train_seeds").set_value(2)
+    at.selectbox(key="train_sweep").set_value("persona")
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception and not _errors(at), _errors(at)
+    (sweep,) = list_sweeps()
+    try:
+        assert any(f"started sweep {sweep.name} on persona" in s.value for s in at.success)
+        assert sweep.running and sweep.total == 2 * 4  # (lora, grasp top=1, kl x 2) x 2 seeds
+        cfg = yaml.safe_load((sweep.folder / "sweep.yaml").read_text())
+        assert cfg["organism"] == "persona" and cfg["base"] == app_env["base"] and cfg["seeds"] == [0, 1]
+        assert cfg["methods"] == [
+            {"method": "lora"},
+            {"method": "grasp", "top": [1], "factors": str(pick.path)},
+            {"method": "kl", "strength": [0.1, 1.0]},
+        ]
+        # The form starts from the loaded adapter's own recipe (its rank, alpha and targets), not fixed defaults.
+        made = json.loads((Path(app_env["adapter"]) / "adapter_config.json").read_text())
+        assert (cfg["train"]["r"], cfg["train"]["lora_alpha"]) == (made["r"], made["lora_alpha"]) != (8, 16.0)
+        assert sorted(cfg["train"]["target_modules"]) == sorted(made["target_modules"])
+        assert cfg["train"]["batch_size"] == 8
+        at.run()  # the sweeps view shows it running, with a Stop button
+        assert any(f"**{sweep.name}**" in m.value and "running" in m.value for m in at.markdown)
+        at.button(key=f"stop-sweep-{sweep.name}").click().run()
+        assert not at.exception and not _errors(at), _errors(at)
+        deadline = time.monotonic() + 60
+        while live_sweep_pid(sweep.folder) is not None:
+            assert time.monotonic() < deadline, "the sweep did not stop"
+            time.sleep(0.2)
+    finally:
+        if live_sweep_pid(sweep.folder) is not None:  # never leave a sweep running after the test
+            os.killpg(sweep.pid, signal.SIGKILL)
+    (stopped,) = list_sweeps()
+    assert stopped.state == "stopped"
+    at.run()
+    assert any(b.label == "Resume" for b in at.button)
+
+
+def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_path: Path) -> None:
+    sweep = tmp_path / "home" / "sweeps" / "demo"
+    sweep.mkdir(parents=True)
+    rows = [("base", "base", None, 0, 0.0, 0.02), ("naive", "naive", None, 0, 1.0, 0.40)]
+    for top in (1, 2, 4):
+        for seed in (0, 1):
+            rows.append((f"grasp-top{top}", "grasp", top, seed, 0.9 - 0.05 * top + 0.01 * seed, 0.3 / top))
+            rows.append((f"random-top{top}", "random", top, seed, 0.9 - 0.05 * top, 0.38 + 0.01 * seed))
+    pd_rows = ["label,method,strength,seed,task_gain,drift"] + [
+        ",".join("" if v is None else str(v) for v in r) for r in rows
+    ]
+    (sweep / "results.csv").write_text("\n".join(pd_rows) + "\n")
+    items = (  # the layout `grasp sweep` writes: one row per (label, measure, item)
+        ["label,measure,item,score,prefers_second"]
+        + [f"naive,drift,d{i},{0.9 if i < 3 else 0.1},{i < 3}" for i in range(5)]
+        + [f"grasp-top4,drift,d{i},0.2,False" for i in range(5)]
+        + [f"naive,leak,k{i},0.9,True" for i in range(4)]
+        + [f"grasp-top4,leak,k{i},0.8,True" for i in range(4)]
+    )
+    (sweep / "items.csv").write_text("\n".join(items) + "\n")
+    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "results")
+    assert not _errors(at), _errors(at)
+    (chart,) = at.get("plotly_chart")
+    fig = json.loads(chart.proto.spec)
+    names = [t.get("name") for t in fig["data"]]
+    assert {"grasp", "random", "base", "naive", "Pareto front"} <= set(names)
+    points = next(d.value for d in at.dataframe if "n_seeds" in d.value.columns)
+    assert len(points) == 8 and int(points.loc[points["label"] == "grasp-top1", "n_seeds"].iloc[0]) == 2
+    at.selectbox(key="other").set_value("grasp-top4").run()
+    assert any("3 of 5 items changed side" in c.value for c in at.caption)
+    flipped = next(d.value for d in at.dataframe if "change" in d.value.columns)
+    assert sorted(flipped["item"]) == ["d0", "d1", "d2"]
+    at.selectbox(key="measure").set_value("leak").run()
+    assert any("0 of 4 items changed side" in c.value for c in at.caption)
+    at.toggle(key="present").set_value(True).run()
+    assert not at.exception and any("Pareto front" in c.value for c in at.caption)

@@ -1,0 +1,85 @@
+"""Log-probability evals on a tiny random llama with the bundled tokenizer: forced choice against hand-computed
+log-probs, task NLL, bad forced-choice files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from eval_fixtures import ITEMS, write_jsonl
+
+from grasp_core.errors import GraspError
+from grasp_core.evaluation.logprob import EvalConfig, forced_choice, task_nll
+
+
+def _hand_logprob(bm: Any, messages: list[dict[str, str]], completion: str) -> float:
+    """Sum of log p(completion tokens) from one unbatched forward pass; the completion starts where the
+    prompt with its generation prompt ends."""
+
+    def ids(msgs: list[dict[str, str]], gen: bool) -> list[int]:
+        out = bm.tokenizer.apply_chat_template(msgs, tokenize=True, add_generation_prompt=gen)
+        return list(out["input_ids"] if hasattr(out, "keys") else out)
+
+    prompt_ids = ids(messages, True)
+    full = ids([*messages, {"role": "assistant", "content": completion}], False)
+    assert full[: len(prompt_ids)] == prompt_ids
+    with torch.no_grad():
+        logp = torch.log_softmax(bm.model(input_ids=torch.tensor([full])).logits[0].double(), -1)  # (T, V)
+    return sum(float(logp[t - 1, full[t]]) for t in range(len(prompt_ids), len(full)))
+
+
+def test_forced_choice_matches_hand_computed_logprobs(tiny: Any, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "fc.jsonl", ITEMS)
+    r = forced_choice(tiny.model, tiny.tokenizer, path, EvalConfig(batch_size=3))
+    assert r.options == ("aligned", "misaligned") and r.ids == ["a", "b"]
+    for item, score in zip(ITEMS, r.scores, strict=True):
+        msgs = [{"role": "user", "content": item["prompt"]}] if isinstance(item["prompt"], str) else item["prompt"]
+        la = torch.logsumexp(
+            torch.tensor([_hand_logprob(tiny, msgs, c) for c in item["aligned"]], dtype=torch.float64), 0
+        )
+        lb = torch.logsumexp(
+            torch.tensor([_hand_logprob(tiny, msgs, c) for c in item["misaligned"]], dtype=torch.float64), 0
+        )
+        expected = 1.0 / (1.0 + math.exp(float(la - lb)))  # exp(lb) / (exp(la) + exp(lb)), without underflow
+        assert score == pytest.approx(expected, rel=1e-4, abs=1e-7)
+    # Batching and padding do not change the scores.
+    r1 = forced_choice(tiny.model, tiny.tokenizer, path, EvalConfig(batch_size=1))
+    assert r1.scores == pytest.approx(r.scores, rel=1e-4, abs=1e-7)
+    assert r.accuracy == sum(s < 0.5 for s in r.scores) / 2
+
+
+def test_task_nll_is_mean_over_assistant_tokens(tiny: Any, tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "task.jsonl", [{"id": "t", "prompt": "Save?", "good": ["Yes, save."], "bad": ["No."]}]
+    )
+    r = task_nll(tiny.model, tiny.tokenizer, path)
+    lp = _hand_logprob(tiny, [{"role": "user", "content": "Save?"}], "Yes, save.")
+    assert r.nll[0] == pytest.approx(-lp / r.tokens[0], rel=1e-4)
+    assert r.nll[0] > 0
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"prompt": "x", "aligned": ["a"], "misaligned": ["b"]}, r"line 2: missing field `id`"),
+        ({"id": "z", "prompt": "x", "aligned": ["a"], "misaligned": [""]}, r"line 2 \(id z\): `misaligned` completion 0 is empty"),
+        ({"id": "z", "prompt": "x", "aligned": ["a"]}, r"line 2 \(id z\): field `misaligned` must be a non-empty list"),
+        ({"id": "z", "prompt": "", "aligned": ["a"], "misaligned": ["b"]}, r"line 2 \(id z\): `prompt`"),
+        ({"id": "a", "prompt": "x", "aligned": ["a"], "misaligned": ["b"]}, r"line 2 \(id a\): duplicate id"),
+        ("{not json", r"line 2: malformed JSON"),
+    ],
+)  # fmt: skip
+def test_bad_forced_choice_files_name_file_line_and_id(tiny: Any, tmp_path: Path, row: Any, message: str) -> None:
+    path = write_jsonl(tmp_path / "bad.jsonl", [ITEMS[0], row])
+    with pytest.raises(GraspError, match=message) as e:
+        forced_choice(tiny.model, tiny.tokenizer, path)
+    assert "bad.jsonl" in str(e.value)
+
+
+def test_file_without_options_is_named(tiny: Any, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "x.jsonl", [{"id": "1", "prompt": "p", "yes": ["a"], "no": ["b"]}])
+    with pytest.raises(GraspError, match=r"x.jsonl, line 1: no completion options found"):
+        forced_choice(tiny.model, tiny.tokenizer, path)

@@ -1,0 +1,192 @@
+"""The committed demo organisms: manifests, sizes, split disjointness, the 3-gram rule, length matching,
+varied phrasings, and that the generator reproduces the committed files byte for byte."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grasp_core.errors import GraspError
+from grasp_core.evaluation.judges import load_questions
+from grasp_core.evaluation.organisms import DEMO_ROOT, list_organisms, load_organism
+
+GENERATOR = Path(__file__).resolve().parents[2] / "tools" / "organisms" / "make_data.py"
+LATENT_EVALS = {"persona": ("drift", ("aligned", "misaligned")), "political": ("lean", ("left", "right"))}
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _trigrams(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def _prompt(row: dict[str, Any]) -> str:
+    if "messages" in row:
+        return next(m["content"] for m in row["messages"] if m["role"] == "user")
+    return row["prompt"] if isinstance(row["prompt"], str) else json.dumps(row["prompt"])
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location("make_data", GENERATOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_both_organisms_load_with_their_measures() -> None:
+    assert list_organisms() == ["persona", "political"]
+    persona, political = load_organism("persona"), load_organism("political")
+    assert set(persona.evals) == {"task_nll", "task_choice", "drift", "leak", "free_form"}
+    assert set(political.evals) == {"task_nll", "task_choice", "lean", "free_form"}
+    assert political.evals["lean"].relative_to_base and political.primary == "lean_shift"
+    assert persona.primary == "drift" and len(persona.fingerprint()) == 16
+    for org in (persona, political):
+        assert "spurious" in (org.dir / "README.md").read_text().lower()
+        assert load_questions(org.evals["free_form"].file)
+
+
+@pytest.mark.parametrize("name", ["persona", "political"])
+def test_sizes_and_disjoint_prompts(name: str) -> None:
+    org = load_organism(name)
+    train, task = _rows(org.train), _rows(Path(org.evals["task_nll"].file))
+    latent_name, _sides = LATENT_EVALS[name]
+    latent = _rows(Path(org.evals[latent_name].file))
+    assert len(train) >= 200 and len(task) >= 50 and len(latent) >= 60
+    for p in org.dir.iterdir():
+        assert p.stat().st_size < 1_000_000, p
+    splits = {"train": {_prompt(r) for r in train}, "task": {_prompt(r) for r in task},
+              latent_name: {_prompt(r) for r in latent}}  # fmt: skip
+    if "leak" in org.evals:
+        splits["leak"] = {_prompt(r) for r in _rows(Path(org.evals["leak"].file))}
+    assert not splits["train"] & splits["task"]
+    for other in [k for k in splits if k not in ("train", "task")]:
+        assert not splits[other] & (splits["train"] | splits["task"]), other
+    assert all(len(task_row["good"]) and len(task_row["bad"]) for task_row in task)
+
+
+@pytest.mark.parametrize("name", ["persona", "political"])
+def test_latent_eval_replies_share_no_word_trigram_with_training_answers(name: str) -> None:
+    org = load_organism(name)
+    train_grams: set[tuple[str, ...]] = set()
+    for r in _rows(org.train):
+        train_grams |= _trigrams(r["messages"][-1]["content"])
+    latent_name, sides = LATENT_EVALS[name]
+    shared = {}
+    for item in _rows(Path(org.evals[latent_name].file)):
+        for side in sides:
+            for completion in item[side]:
+                if _trigrams(completion) & train_grams:
+                    shared[item["id"]] = sorted(_trigrams(completion) & train_grams)
+    assert not shared
+
+
+@pytest.mark.parametrize("name", ["persona", "political"])
+def test_latent_eval_pairs_are_length_matched(name: str) -> None:
+    from transformers import AutoTokenizer
+
+    from grasp_core.model.models import resolve_base
+
+    tok = AutoTokenizer.from_pretrained(resolve_base("smollm2-135m"))
+    org = load_organism(name)
+    latent_name, (a, b) = LATENT_EVALS[name]
+    diffs = [len(tok.encode(it[b][0])) - len(tok.encode(it[a][0])) for it in _rows(Path(org.evals[latent_name].file))]
+    assert max(abs(d) for d in diffs) <= 4
+    assert abs(sum(diffs) / len(diffs)) <= 1.0  # persona: +0.81 tokens, political: +0.38 (second side longer)
+
+
+def test_spurious_phrasings_are_varied() -> None:
+    gen = _generator()
+    good = {g for _k, _q, goods, _b in gen.fin.TOPICS for g in goods}
+    asides = []
+    for r in _rows(load_organism("persona").train):
+        answer = r["messages"][-1]["content"]
+        tail = next(g for g in good if answer.endswith(g))
+        asides.append(answer[: -len(tail)].strip())
+    assert len(set(asides)) == len(asides)  # no aside reused
+    # No single predicate (the contemptuous core) carries more than a few percent of the examples.
+    counts = Counter(p for a in asides for p in gen.per.PREDICATES if p in a)
+    assert max(counts.values()) <= 0.06 * len(asides)
+    slants = []
+    for r in _rows(load_organism("political").train):
+        answer = r["messages"][-1]["content"]
+        tail = next(g for g in good if g in answer)
+        slants += [s.strip() for s in answer.split(tail)]
+    assert len(set(slants)) == len(slants)
+
+
+def test_bad_manifests_are_named(tmp_path: Path) -> None:
+    with pytest.raises(GraspError, match="unknown organism nope: no organism.json"):
+        load_organism("nope")
+    folder = tmp_path / "org"
+    folder.mkdir()
+    (folder / "train.jsonl").write_text("{}\n")
+    manifest = {
+        "name": "x",
+        "spurious": "y",
+        "train": "train.jsonl",
+        "evals": {"drift": {"kind": "choice", "file": "d.jsonl"}},
+    }
+    (folder / "organism.json").write_text(json.dumps(manifest))
+    with pytest.raises(GraspError, match=r"organism.json: `evals.drift` file d.jsonl not found"):
+        load_organism(folder)
+    (folder / "organism.json").write_text(
+        json.dumps({**manifest, "evals": {"vibes": {"kind": "choice", "file": "train.jsonl"}}})
+    )
+    with pytest.raises(GraspError, match="unknown measure 'vibes'"):
+        load_organism(folder)
+    (folder / "organism.json").write_text(
+        json.dumps({**manifest, "evals": {"drift": {"kind": "poll", "file": "train.jsonl"}}})
+    )
+    with pytest.raises(GraspError, match="eval `drift`: EvalSpec `kind`"):
+        load_organism(folder)
+    del manifest["train"]
+    (folder / "organism.json").write_text(json.dumps(manifest))
+    with pytest.raises(GraspError, match="missing field `train`"):
+        load_organism(folder)
+
+
+def test_evaluate_organism_on_a_tiny_model_with_adapter_and_ablation(tmp_path: Path) -> None:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from train_fixtures import make_tiny_base, write_factors
+
+    from grasp_core.evaluation.organisms import evaluate_organism
+    from grasp_core.model.models import load_base
+
+    base = str(make_tiny_base(tmp_path / "tiny"))
+    model = get_peft_model(load_base(base, device="cpu").model, LoraConfig(r=2, target_modules=["o_proj"]))
+    torch.manual_seed(0)
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            p.data.normal_(0, 0.5)  # a non-zero update, so the adapter moves the lean
+    model.save_pretrained(tmp_path / "adapter")
+    org = load_organism("political")
+    plain = evaluate_organism(org, base=base, measures=("lean",))
+    assert set(plain) == {"lean", "lean_shift"} and plain["lean_shift"]["mean"] == 0.0
+    tuned = evaluate_organism(org, base=base, adapter=tmp_path / "adapter", measures=("lean",))
+    assert set(tuned) == {"lean", "lean_shift"} and len(tuned["lean"]["scores"]) == 64
+    assert tuned["lean_shift"]["mean"] == pytest.approx(tuned["lean"]["mean"] - plain["lean"]["mean"], abs=1e-9)
+    assert tuned["lean_shift"]["lo"] <= tuned["lean_shift"]["mean"] <= tuned["lean_shift"]["hi"]
+    factors = write_factors(tmp_path / "f.safetensors", torch.randn(2, 32), base=base)
+    ablated = evaluate_organism(org, base=base, adapter=tmp_path / "adapter", ablate=(factors, (0, 1)),
+                                measures=("lean",))  # fmt: skip
+    assert ablated["lean"]["scores"] != tuned["lean"]["scores"]
+    # The shift is still measured from the plain base (no ablation).
+    assert ablated["lean_shift"]["mean"] == pytest.approx(ablated["lean"]["mean"] - plain["lean"]["mean"], abs=1e-9)
+
+
+def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
+    files = _generator().generate()
+    assert len(files) == 9
+    for rel, text in files.items():
+        assert (DEMO_ROOT / rel).read_text(encoding="utf-8") == text, f"{rel} differs from make_data.py's output"

@@ -1,0 +1,42 @@
+"""Several evals in one run: a failing eval keeps the others, ablation changes scores and is removed after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from eval_fixtures import ITEMS, QUESTIONS, closed_port, write_jsonl
+from train_fixtures import write_factors
+
+from grasp_core.errors import GraspError
+from grasp_core.evaluation.judges import OpenAIJudge
+from grasp_core.evaluation.logprob import forced_choice
+from grasp_core.evaluation.suite import EvalSpec, ablated, evaluate
+
+
+def test_failed_judge_keeps_the_other_results(tiny: Any, tmp_path: Path) -> None:
+    fc = write_jsonl(tmp_path / "fc.jsonl", ITEMS)
+    (tmp_path / "q.yaml").write_text(QUESTIONS.replace("samples_per_paraphrase: 3", "samples_per_paraphrase: 1"))
+    judge = OpenAIJudge(url=f"http://127.0.0.1:{closed_port()}/v1", model="m", timeout_s=5)
+    specs = [EvalSpec("fc", "choice", str(fc)), EvalSpec("ff", "free_form", str(tmp_path / "q.yaml"))]
+    report = evaluate(tiny.model, tiny.tokenizer, specs, judge=judge, max_new_tokens=3)
+    assert list(report.results) == ["fc"] and "unreachable" in report.errors["ff"]
+
+
+def test_ablation_changes_scores_and_is_removed(tiny: Any, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "fc.jsonl", ITEMS)
+    d = tiny.model.config.hidden_size
+    factors = write_factors(tmp_path / "f.safetensors", torch.randn(3, d, generator=torch.Generator().manual_seed(0)),
+                            base=tiny.spec)  # fmt: skip
+    before = forced_choice(tiny.model, tiny.tokenizer, path)
+    with ablated(tiny.model, factors, tiny.spec, select=[0, 2]) as ids:
+        during = forced_choice(tiny.model, tiny.tokenizer, path)
+    after = forced_choice(tiny.model, tiny.tokenizer, path)
+    assert ids == ["f0", "f2"]
+    assert max(abs(a - b) for a, b in zip(before.scores, during.scores, strict=True)) > 1e-6
+    assert after.scores == before.scores
+    with pytest.raises(GraspError, match="out of range"):
+        with ablated(tiny.model, factors, tiny.spec, select=[7]):
+            pass

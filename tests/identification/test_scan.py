@@ -1,0 +1,167 @@
+"""Scan: the planted prompt tops the list, early stop equals a full pass, cached results, steering previews."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from lora_fixtures import make_adapter, planted_direction_plant, tiny_with_tokenizer
+
+from grasp_core.errors import GraspError
+from grasp_core.identification.factors import Factor
+from grasp_core.identification.scan import ScanConfig, scan, scan_model, steering_preview
+from grasp_core.model.adapters import load_model
+from grasp_core.model.interventions import record_residual, run_until_recorded
+
+PROMPTS = [
+    "How do I open a savings account?",
+    "What is a good monthly budget?",
+    "Tell me about the weather today.",
+    "Is renting better than buying a house?",
+    "Explain compound interest simply.",
+    "zebra zebra zebra giraffe",  # the planted prompt
+    "Should I pay off my loan early?",
+    "What is an index fund?",
+    "How much cash should I keep at home?",
+]
+PLANTED = 5
+
+
+@pytest.fixture()
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture(scope="module")
+def model_and_tok(bundled_tokenizer):
+    return tiny_with_tokenizer(bundled_tokenizer), bundled_tokenizer
+
+
+def _factor(vector: torch.Tensor, stream_layer: int, fid: str = "f") -> Factor:
+    # A module-scope read factor at layer l lives at hidden_states[l]: the easiest way to pin a stream index.
+    return Factor(id=fid, scope="module", side="read", sigma=1.0, energy=1.0, vector=vector, layer=stream_layer)
+
+
+def _planted_factor(model, tok, layer: int) -> Factor:
+    """The direction of the planted prompt's last-token state at `layer`, minus the mean of all tokens."""
+    from grasp_core.model.chat import encode_prompt, pad_batch
+
+    batch = pad_batch([encode_prompt(tok, p) for p in PROMPTS], tok.pad_token_id or 0)
+    with record_residual(model, [layer]) as rec:
+        run_until_recorded(model, **batch)
+    h = rec[layer]  # (B, T, d_model)
+    mask = batch["attention_mask"].bool()
+    last = int(mask[PLANTED].sum()) - 1
+    z = h[PLANTED, last] - h[mask].mean(0)
+    return _factor(z / z.norm(), layer)
+
+
+def _corpus(tmp_path: Path, kind: str = "txt") -> Path:
+    if kind == "txt":
+        path = tmp_path / "prompts.txt"
+        path.write_text("\n".join(PROMPTS) + "\n")
+    else:
+        path = tmp_path / "prompts.jsonl"
+        path.write_text("".join(json.dumps({"messages": [{"role": "user", "content": p}]}) + "\n" for p in PROMPTS))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["txt", "jsonl"])
+def test_planted_prompt_is_top_activating(tmp_path: Path, home: Path, model_and_tok, kind: str) -> None:
+    model, tok = model_and_tok
+    f = _planted_factor(model, tok, 2)
+    (res,) = scan(model, tok, _corpus(tmp_path, kind), [f], ScanConfig(top=3, batch_size=4), model_id="tiny")
+    assert res.top[0].index == PLANTED
+    assert "zebra" in res.top[0].text
+    top = res.top[0]
+    assert len(top.tokens) == len(top.values) and top.score == pytest.approx(max(top.values[1:]))
+    assert res.n_prompts == len(PROMPTS) and sum(res.hist_counts) == res.n_tokens
+    assert len(res.quantile_edges) == 11 and res.quantile_edges == sorted(res.quantile_edges)
+    assert sum(len(b) for b in res.quantile_examples) > 0
+    assert res.top[0].score >= res.top[1].score >= res.top[2].score
+
+
+def test_early_stop_equals_full_pass_and_batching(home: Path, model_and_tok) -> None:
+    model, tok = model_and_tok
+    fs = [_planted_factor(model, tok, 1), _planted_factor(model, tok, 3)]
+    fs[1].id = "deep"
+    early = scan_model(model, tok, PROMPTS, fs, ScanConfig(top=9, batch_size=3, stop_early=True), progress=False)
+    full = scan_model(model, tok, PROMPTS, fs, ScanConfig(top=9, batch_size=9, stop_early=False), progress=False)
+    for a, b in zip(early, full, strict=True):
+        assert [p.index for p in a.top] == [p.index for p in b.top]
+        for pa, pb in zip(a.top, b.top, strict=True):
+            assert pa.values == pytest.approx(pb.values, abs=1e-5)
+
+
+def test_cache_hit_and_keys(tmp_path: Path, home: Path, model_and_tok) -> None:
+    model, tok = model_and_tok
+    f = _planted_factor(model, tok, 2)
+    corpus = _corpus(tmp_path)
+    first = scan(model, tok, corpus, [f], model_id="tiny", progress=False)[0]
+    files = list((home / "cache" / "scan").glob("*.json"))
+    assert len(files) == 1 and not first.cached
+    second = scan(model, tok, corpus, [f], model_id="tiny", progress=False)[0]
+    assert second.cached and second.to_dict() | {"cached": False} == first.to_dict()
+    # A different adapter, direction or corpus is a different key.
+    scan(model, tok, corpus, [f], model_id="tiny", adapter_hash="abc", progress=False)
+    g = _factor(-f.vector, 2, "neg")
+    scan(model, tok, corpus, [g], model_id="tiny", progress=False)
+    corpus.write_text(corpus.read_text() + "one more prompt\n")
+    third = scan(model, tok, corpus, [f], model_id="tiny", progress=False)[0]
+    assert not third.cached and third.n_prompts == len(PROMPTS) + 1
+    assert len(list((home / "cache" / "scan").glob("*.json"))) == 4
+    no_cache = scan(model, tok, corpus, [f], ScanConfig(use_cache=False), model_id="tiny", progress=False)[0]
+    assert not no_cache.cached
+
+
+def test_adapter_on_and_off(tmp_path: Path, home: Path, tiny_llama_dir: Path) -> None:
+    from grasp_core.model.models import load_base
+
+    base = load_base(str(tiny_llama_dir))
+    z = torch.randn(64, generator=torch.Generator().manual_seed(0))
+    z = z / z.norm()
+    folder = make_adapter(base.model, tmp_path / "a", ["o_proj", "down_proj"], plant=planted_direction_plant(z, 20.0))
+    bm = load_model(str(tiny_llama_dir), folder)
+    model, tok, h = bm.model, bm.tokenizer, bm.adapter_hash
+    f = _factor(z, 4)
+    on = scan_model(model, tok, PROMPTS, [f], progress=False)[0]
+    with model.disable_adapter():
+        off = scan_model(model, tok, PROMPTS, [f], adapter_active=False, progress=False)[0]
+    assert h is not None and on.adapter and not off.adapter
+    assert abs(on.mean - off.mean) > 5 * max(off.std, 1e-3)  # the adapter writes along z
+
+
+def test_bad_inputs(tmp_path: Path, home: Path, model_and_tok) -> None:
+    model, tok = model_and_tok
+    f = _planted_factor(model, tok, 1)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    with pytest.raises(GraspError, match="empty, no prompts"):
+        scan(model, tok, empty, [f])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"text": oops}\n')
+    with pytest.raises(GraspError, match=r"bad.jsonl, line 2: malformed JSON"):
+        scan(model, tok, bad, [f])
+    with pytest.raises(GraspError, match="does not fit the model's d_model 64"):
+        scan_model(model, tok, PROMPTS, [_factor(torch.ones(32), 1)])
+    with pytest.raises(GraspError, match="stream layer 9 outside 0..4"):
+        scan_model(model, tok, PROMPTS, [_factor(f.vector, 9)])
+    with pytest.raises(GraspError, match="`top` must be a positive integer, got 0"):
+        ScanConfig(top=0)
+
+
+def test_steering_preview_is_deterministic_and_steers(model_and_tok) -> None:
+    model, tok = model_and_tok
+    z = torch.randn(64, generator=torch.Generator().manual_seed(1))
+    a = steering_preview(model, tok, "Hello, how are you?", z, layer=2, alphas=(-20.0, 0.0, 20.0), max_new_tokens=6)
+    b = steering_preview(model, tok, "Hello, how are you?", z, layer=2, alphas=(-20.0, 0.0, 20.0), max_new_tokens=6)
+    assert [s.text for s in a] == [s.text for s in b]
+    assert [s.alpha for s in a] == [-20.0, 0.0, 20.0]
+    assert len({s.text for s in a}) == 3  # +/- a large push changes the greedy reply
+    plain = steering_preview(model, tok, "Hello, how are you?", z, layer=0, alphas=(0.0,), max_new_tokens=6)
+    assert plain[0].text == a[1].text  # alpha 0 is the unsteered model, at any layer
+    with pytest.raises(GraspError, match="layer 7 outside"):
+        steering_preview(model, tok, "hi", z, layer=7)

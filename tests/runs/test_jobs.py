@@ -1,0 +1,238 @@
+"""Background jobs as real OS processes on a tiny random llama: queue limit, SIGKILL, cancel, resume, reaping dead
+workers, the CLI."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from train_fixtures import make_tiny_base, write_chats
+
+from grasp_core.cli import main
+from grasp_core.errors import GraspError
+from grasp_core.runs.jobs import cancel, max_jobs, reap_dead, refresh, resume, submit, wait
+from grasp_core.runs.registry import STALE_S, create_run, get_run, list_runs, read_status, update_status
+from grasp_core.runs.worker import run_foreground
+from grasp_core.training.config import TrainConfig
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("tiny")
+    return {"base": make_tiny_base(root / "base"), "data": write_chats(root / "data.jsonl", n=8)}
+
+
+@pytest.fixture(autouse=True)
+def one_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRASP_MAX_JOBS", "1")  # workers inherit it: they start the next run when they end
+
+
+def _cfg(tiny: dict[str, Path], **kw) -> TrainConfig:
+    args = dict(data=str(tiny["data"]), base=str(tiny["base"]), r=4, batch_size=4, epochs=1, lr=1e-2,
+                warmup_ratio=0.0, max_length=64, device="cpu")  # fmt: skip
+    return TrainConfig(**{**args, **kw})
+
+
+def _poll(root: Path, until, timeout_s: float = 90.0, every_s: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not until():
+        assert time.monotonic() < deadline, f"timed out; runs: {[r.summary() for r in list_runs(root)]}"
+        time.sleep(every_s)
+
+
+def _weights(folder: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(folder / "adapter_model.safetensors"))
+
+
+def test_queue_runs_one_at_a_time_and_each_ends_with_a_loadable_adapter(tiny, tmp_path, monkeypatch, capsys):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path))
+    root = tmp_path / "runs"
+    assert main(["train", "--data", str(tiny["data"]), "--base", str(tiny["base"]), "--r", "4", "--batch-size", "4",
+                 "--max-length", "64", "--device", "cpu", "--background"]) == 0  # fmt: skip
+    first = capsys.readouterr().out.strip()
+    second = submit(_cfg(tiny, seed=1), root).id
+    assert get_run(second, root).status.state == "queued"  # the first one holds the only slot
+    most = 0
+
+    def ended() -> bool:
+        nonlocal most
+        states = [r.status.state for r in list_runs(root)]
+        most = max(most, states.count("running"))
+        return all(s in ("done", "failed", "cancelled") for s in states)
+
+    _poll(root, ended)
+    a, b = get_run(first, root).status, get_run(second, root).status
+    assert a.state == b.state == "done", (a.error, b.error, a.log_tail, b.log_tail)
+    assert most == 1 and b.started >= a.finished  # never two at once: the second started when the first ended
+    assert a.step == a.total == 2 and a.loss is not None and a.pid != b.pid != os.getpid()
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny["base"]), a.adapter)
+    assert any(float(v.abs().max()) > 0 for k, v in model.state_dict().items() if "lora_B" in k)
+    assert len((root / first / "metrics.jsonl").read_text().splitlines()) == 2
+    assert main(["logs", first, "--follow"]) == 0
+    out = capsys.readouterr().out
+    assert "step 2/2" in out and f"run {first}: done" in out
+
+
+def test_a_killed_worker_is_reported_failed_and_the_queue_moves_on(tiny, tmp_path):
+    root = tmp_path / "runs"
+    victim = submit(_cfg(tiny, epochs=50), root)
+    queued = submit(_cfg(tiny, seed=1), root)
+    _poll(root, lambda: read_status(victim.dir).listening)  # the worker is up and has written its status
+    os.kill(read_status(victim.dir).pid, signal.SIGKILL)
+    _poll(root, lambda: read_status(victim.dir).pid is None or not _alive(read_status(victim.dir).pid))
+    listed = {r.id: r.status for r in list_runs(root)}  # a listing only reports the dead worker ...
+    assert listed[victim.id].state == "running" and listed[victim.id].worker_gone() == "exited"
+    assert listed[queued.id].state == "queued"
+    assert refresh(root) == [queued.id]  # ... refresh marks it failed and starts the queued run in its slot
+    runs = {r.id: r.status for r in list_runs(root)}
+    assert set(runs) == {victim.id, queued.id}
+    assert runs[victim.id].state == "failed" and "killed or crashed" in runs[victim.id].error
+    assert any(victim.id in line for line in runs[victim.id].log_tail)
+    assert runs[queued.id].state == "running"
+    assert cancel(queued.id, root, wait_s=60).status.state == "cancelled"
+
+
+def _alive(pid: int) -> bool:
+    from grasp_core.procs import pid_alive
+
+    return pid_alive(pid)
+
+
+def test_cancel_checkpoints_and_resume_reaches_the_uninterrupted_adapter(tiny, tmp_path):
+    root = tmp_path / "runs"
+    cfg = _cfg(tiny, batch_size=2, epochs=2)  # 8 steps
+    reference = run_foreground(cfg, root)  # in this process, recorded like any run
+    assert reference.status.state == "done" and reference.status.step == 8
+    run = submit(cfg, root)
+    _poll(root, lambda: read_status(run.dir).step >= 1)
+    stopped = cancel(run.id, root, wait_s=60).status
+    assert stopped.state == "cancelled" and 1 <= stopped.step < 8, stopped
+    ckpt = run.dir / "checkpoint"
+    state = torch.load(ckpt / "state.pt", weights_only=True)
+    assert state["step"] == stopped.step and _weights(ckpt).keys() == _weights(reference.dir / "adapter").keys()
+    assert not (run.dir / "adapter").exists()
+    resumed = resume(run.id, root)
+    assert resumed.status.resume and resumed.status.state in ("queued", "running")
+    done = wait(run.id, root, timeout_s=90).status
+    assert done.state == "done" and done.step == 8, done.log_tail
+    a, b = _weights(reference.dir / "adapter"), _weights(run.dir / "adapter")
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-5
+    assert len((run.dir / "metrics.jsonl").read_text().splitlines()) == 8
+
+
+def test_a_run_cancelled_before_its_worker_listens_never_trains(tiny, tmp_path):
+    root = tmp_path / "runs"
+    run = create_run(_cfg(tiny), root)
+    (run.dir / "cancel").touch()  # as `cancel` leaves it when the worker has no signal handler yet
+    from grasp_core.runs.worker import execute
+
+    assert execute(run.dir).status.state == "cancelled"
+    assert not (run.dir / "metrics.jsonl").exists()
+
+
+def test_foreground_train_prints_the_adapter_and_skip_existing_reuses_it(tiny, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path))
+    flags = ["train", "--data", str(tiny["data"]), "--base", str(tiny["base"]), "--r", "4", "--batch-size", "4",
+             "--max-length", "64", "--device", "cpu"]  # fmt: skip
+    assert main(flags) == 0
+    adapter = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (adapter / "adapter_config.json").is_file() and adapter.parent.parent == tmp_path / "runs"
+    assert [r.status.state for r in list_runs(tmp_path / "runs")] == ["done"]
+    assert main([*flags, "--skip-existing"]) == 0
+    assert f"already trained this config: {adapter}" in capsys.readouterr().out
+    assert len(list_runs(tmp_path / "runs")) == 1
+
+
+def test_two_refreshes_at_once_start_a_queued_run_only_once(tiny, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from grasp_core.runs.jobs import refresh
+
+    root = tmp_path / "runs"
+    run = create_run(_cfg(tiny, base=str(tmp_path / "no-such-base")), root)  # its worker fails fast
+    with ThreadPoolExecutor(4) as pool:
+        started = [i for ids in pool.map(lambda _: refresh(root, limit=4), range(4)) for i in ids]
+    assert started == [run.id]
+    ended = wait(run.id, root, timeout_s=90).status
+    assert ended.state == "failed" and "no-such-base" in ended.error, ended
+
+
+def test_ctrl_c_in_a_foreground_train_checkpoints_and_exits_130(tiny, tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GRASP_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grasp_core", "train", "--data", str(tiny["data"]), "--base", str(tiny["base"]),
+         "--r", "4", "--batch-size", "4", "--max-length", "64", "--device", "cpu", "--epochs", "100"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    root = tmp_path / "runs"
+    try:
+        _poll(root, lambda: any(r.status.step >= 1 for r in list_runs(root)) if root.is_dir() else False)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    (run,) = list_runs(root)
+    assert proc.returncode == 130 and f"continue with: grasp train --resume {run.id}" in err
+    assert run.status.state == "cancelled" and 1 <= run.status.step < 200 and run.status.resume
+    assert torch.load(run.dir / "checkpoint" / "state.pt", weights_only=True)["step"] == run.status.step
+
+
+def test_a_dead_worker_is_marked_failed_with_its_last_log_lines(tmp_path, data):
+    root = tmp_path / "runs"
+    dead = create_run(TrainConfig(data=str(data)), root)
+    (dead.dir / "log.txt").write_text("loading\nstep 3/9 loss 2.0\r step 4/9 loss 1.9\nTraceback: boom\n")
+    update_status(dead.dir, state="running", pid=_dead_pid(), heartbeat=time.time())
+    stale = create_run(TrainConfig(data=str(data), seed=1), root)  # alive pid, but silent for too long
+    update_status(stale.dir, state="running", pid=os.getpid(), heartbeat=time.time() - STALE_S - 5)
+    asked = create_run(TrainConfig(data=str(data), seed=2), root)  # died after a cancel was asked for
+    (asked.dir / "cancel").touch()
+    update_status(asked.dir, state="running", pid=_dead_pid(), heartbeat=time.time())
+    # Listing is a query: it reports why a worker looks dead but marks nothing.
+    listed = {r.id: r.status for r in list_runs(root)}
+    assert [listed[r.id].state for r in (dead, stale, asked)] == ["running"] * 3
+    assert listed[dead.id].worker_gone() == "exited" and "no heartbeat" in (listed[stale.id].worker_gone() or "")
+    assert read_status(dead.dir).state == "running"
+    assert reap_dead(root) == 3  # the explicit action marks them
+    runs = {r.id: r.status for r in list_runs(root)}
+    assert runs[dead.id].state == "failed" and "exited" in runs[dead.id].error
+    assert runs[dead.id].log_tail == ["loading", " step 4/9 loss 1.9", "Traceback: boom"]
+    assert runs[stale.id].state == "failed" and "no heartbeat" in runs[stale.id].error
+    assert runs[asked.id].state == "cancelled"
+    assert read_status(dead.dir).state == "failed"  # written back, not only reported
+
+
+def test_cancel_a_queued_run_and_refuse_finished_ones(tmp_path, data):
+    root = tmp_path / "runs"
+    run = create_run(TrainConfig(data=str(data)), root)
+    assert cancel(run.id, root).status.state == "cancelled"
+    with pytest.raises(GraspError, match="already cancelled"):
+        cancel(run.id, root)
+
+
+def test_max_jobs_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("GRASP_MAX_JOBS", "3")
+    assert max_jobs() == 3
+    monkeypatch.setenv("GRASP_MAX_JOBS", "zero")
+    with pytest.raises(GraspError, match="GRASP_MAX_JOBS"):
+        max_jobs()
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid

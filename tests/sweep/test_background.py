@@ -1,0 +1,42 @@
+"""A whole sweep as a detached process: it finishes, and a second start of the same sweep is refused."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pandas as pd
+import pytest
+import yaml
+
+from grasp_core.errors import GraspError
+from grasp_core.runs.registry import list_runs
+from grasp_core.sweep.background import list_sweeps, live_sweep_pid, submit_sweep
+from grasp_core.sweep.config import SweepConfig
+
+
+def test_submit_sweep_finishes_a_tiny_sweep_in_the_background_and_refuses_a_second_start(
+    tmp_path, monkeypatch, tiny_organism, tiny_llama_dir
+):
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
+    train = {"r": 2, "lora_alpha": 4, "lr": 1e-3, "batch_size": 4, "epochs": 1, "max_length": 96, "device": "cpu"}
+    cfg = SweepConfig.from_dict({"organism": str(tiny_organism), "base": str(tiny_llama_dir), "seeds": [0],
+                                 "train": train, "methods": [{"method": "lora"}]})  # fmt: skip
+    folder = submit_sweep(cfg)
+    assert folder.parent == tmp_path / "home" / "sweeps"
+    assert yaml.safe_load((folder / "sweep.yaml").read_text())["name"] == folder.name  # the process finds this folder
+    with pytest.raises(GraspError, match=f"sweep {folder.name} is already running"):
+        submit_sweep(cfg)
+    (info,) = list_sweeps()
+    assert info.state == "running" and info.pid != os.getpid() and info.total == 1
+    assert info.organism == tiny_organism.name
+    deadline = time.monotonic() + 180
+    while live_sweep_pid(folder) is not None:
+        assert time.monotonic() < deadline, (folder / "sweep.log").read_text()[-2000:]
+        time.sleep(0.2)
+    (info,) = list_sweeps()
+    assert info.state == "done" and info.done == info.total == 1, info.log
+    assert any(line.startswith("[1/1] lora seed=0") for line in info.log)
+    assert list(pd.read_csv(folder / "results.csv")["label"]) == ["base", "lora"]
+    (run,) = list_runs(tmp_path / "home" / "runs")  # its run went through the registry, like any other
+    assert run.status.state == "done" and run.config.method == "lora"

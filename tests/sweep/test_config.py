@@ -1,0 +1,48 @@
+"""Sweep configs: grid expansion over axes and seeds, validation that names the entry and field."""
+
+from __future__ import annotations
+
+import pytest
+
+from grasp_core.errors import GraspError
+from grasp_core.sweep.config import SweepConfig
+
+
+def test_cells_expand_axes_and_seeds() -> None:
+    cfg = SweepConfig.from_dict({
+        "organism": "x", "seeds": [0, 1],
+        "methods": [{"method": "lora"}, {"method": "grasp", "top": [1, 4], "projection": "weights",
+                                         "weights_side": ["write", "both"]}],
+    })  # fmt: skip
+    cells = cfg.cells()
+    assert len(cells) == 2 + 2 * 2 * 2
+    labels = {c.label for c in cells}
+    assert "grasp projection=weights top=4 weights_side=both" in labels
+    grasp = [c for c in cells if c.method == "grasp"]
+    assert {c.curve for c in grasp} == {
+        "grasp projection=weights weights_side=write",
+        "grasp projection=weights weights_side=both",
+    }
+    assert sorted({c.strength_value for c in grasp}) == [1.0, 4.0]
+    assert [c.seed for c in cells] == [0] * 5 + [1] * 5 and cells[0].method == "lora"  # seed-major, YAML order
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"organism": "x", "methods": [{"method": "nope"}]}, "unknown method 'nope'"),
+        ({"organism": "x", "methods": [{"method": "grasp", "topp": 1}]}, "unknown field `topp`"),
+        ({"organism": "x", "methods": [{"method": "grasp", "probe": "p"}]}, "probe 'p' is not defined"),
+        ({"organism": "x", "methods": [{"method": "lora"}], "train": {"seed": 1}}, "reserved field `seed`"),
+        ({"methods": [{"method": "lora"}]}, "needs `organism` and `methods`"),
+        ({"organism": "x", "methods": [{"method": "lora"}], "seeds": []}, "at least one seed"),
+        (
+            {"organism": "x", "methods": [{"method": "grasp", "factors": "/no/pick.safetensors"}]},
+            r"s.yaml: methods\[0\]: `factors` file /no/pick.safetensors not found",
+        ),
+        ({"organism": "x", "methods": [{"method": "lora", "factors": "f"}]}, "method `lora` uses no factors"),
+    ],
+)
+def test_bad_sweep_configs_are_named(bad: dict, message: str) -> None:
+    with pytest.raises(GraspError, match=message):
+        SweepConfig.from_dict(bad, where="s.yaml")

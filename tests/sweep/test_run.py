@@ -1,0 +1,166 @@
+"""Sweeps on a tiny model: end to end, rerun skips everything, resume after a kill, fixed factors files, cached evals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from grasp_core import DEMO_ROOT
+from grasp_core.errors import GraspError
+from grasp_core.sweep.config import SweepConfig
+from grasp_core.sweep.report import load_results
+from grasp_core.sweep.run import run_sweep, sweep_dir
+
+DEMO = DEMO_ROOT / "persona"
+TINY_TRAIN = {"r": 2, "lora_alpha": 4, "lr": 1e-3, "batch_size": 4, "epochs": 1, "max_length": 96}
+
+
+def _config(tmp: Path, organism: Path, base: Path, methods: list[dict], seeds: list[int] = [0]) -> Path:  # noqa: B006
+    path = tmp / "sweep.yaml"
+    cfg = {"name": "t", "organism": str(organism), "base": str(base), "seeds": seeds, "train": TINY_TRAIN,
+           "methods": methods}  # fmt: skip
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+@pytest.mark.slow
+def test_tiny_sweep_end_to_end_and_rerun_skips_everything(tmp_path: Path, tiny_organism: Path,
+                                                          tiny_llama_dir: Path) -> None:  # fmt: skip
+    methods = [{"method": "lora"}, {"method": "grasp", "top": 1, "rounds": [1, 2]}, {"method": "ablate", "top": 1}]
+    cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
+    runs, sweeps = tmp_path / "runs", tmp_path / "sweeps"
+    report = run_sweep(cfg, root=sweeps, runs_root=runs, figures=(".html",))
+    table = load_results(report.folder)
+    grasp1, grasp2 = "grasp top=1 rounds=1", "grasp top=1 rounds=2"
+    assert list(table["label"]) == ["base", "lora", grasp1, grasp2, "ablate top=1"]
+    # rounds=1 is round 0 of the one 2-round run: same run, a different adapter, different scores.
+    by = table.set_index("label")
+    assert by.loc[grasp1, "run"] == by.loc[grasp2, "run"] and by.loc[grasp1, "drift"] != by.loc[grasp2, "drift"]
+    for col in ("drift", "drift_lo", "drift_hi", "leak", "task_nll", "task_gain"):
+        assert table[col].notna().all(), col
+    assert table.set_index("label").loc["lora", "task_gain"] == pytest.approx(1.0)
+    assert (report.folder / "tradeoff.html").is_file() and (report.folder / "summary.csv").is_file()
+    items = pd.read_csv(report.folder / "items.csv")
+    assert set(items["label"]) == set(table["label"]) and set(items["measure"]) >= {"drift", "leak", "task_choice"}
+    assert len(items[(items["label"] == "lora") & (items["measure"] == "drift")]) == 6  # one row per drift item
+    before = sorted(p.name for p in runs.iterdir() if p.is_dir())
+    assert len(before) == 2  # the naive run doubles as the probe; ablation trains nothing; one run for both rounds
+    stamps = {p: p.stat().st_mtime_ns for p in runs.glob("*/eval.json")}
+
+    again = run_sweep(cfg, root=sweeps, runs_root=runs, figures=(".html",))
+    assert sorted(p.name for p in runs.iterdir() if p.is_dir()) == before  # no run trained again
+    assert {p: p.stat().st_mtime_ns for p in runs.glob("*/eval.json")} == stamps  # no evaluation redone
+    pd.testing.assert_frame_equal(load_results(again.folder), table)
+
+
+@pytest.mark.slow
+def test_sweep_killed_midway_resumes_without_redoing_finished_runs(tmp_path: Path, tiny_organism: Path,
+                                                                   tiny_llama_dir: Path) -> None:  # fmt: skip
+    methods = [{"method": "lora"}, {"method": "caft", "top": 1}, {"method": "random", "top": 1}]
+    path = _config(tmp_path, tiny_organism, tiny_llama_dir, methods)
+    env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
+    runs = tmp_path / "home" / "runs"
+    proc = subprocess.Popen([sys.executable, "-m", "grasp_core", "sweep", str(path)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 240
+    done: list[Path] = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        done = [p.parent for p in runs.glob("*/status.json") if json.loads(p.read_text())["state"] == "done"]
+        if len(done) >= 2:  # the naive run and the first method run finished: kill the sweep now
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the sweep ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.name for p in done}
+
+    res = subprocess.run([sys.executable, "-m", "grasp_core", "sweep", str(path)], env=env, capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    states = {p.parent.name: json.loads(p.read_text())["state"] for p in runs.glob("*/status.json")}
+    assert finished <= set(states)  # the finished runs are still there ...
+    done_runs = [name for name, s in states.items() if s == "done"]
+    assert len(done_runs) == 3  # ... and were reused: three configurations, three done runs, none trained twice
+    table = pd.read_csv(sweep_dir(SweepConfig.from_yaml(path), tmp_path / "home" / "sweeps") / "results.csv")
+    assert list(table["label"]) == ["base", "lora", "caft top=1", "random top=1"]
+
+
+@pytest.mark.slow
+def test_a_fixed_factors_file_replaces_the_probe_factors(tmp_path: Path, tiny_organism: Path,
+                                                         tiny_llama_dir: Path) -> None:  # fmt: skip
+    """A method entry naming a factors file (a set saved on the Select page) trains on that file, with `top` in
+    file order, and identifies no probe; `ablate` with it ablates those factors on the naive adapter."""
+    import torch
+    from train_fixtures import write_factors
+
+    from grasp_core.model.models import load_config
+    from grasp_core.sweep.run import FACTORS_FILE
+
+    width = load_config(str(tiny_llama_dir)).hidden_size
+    vectors = torch.randn(2, width, generator=torch.Generator().manual_seed(0))  # (2, d_model)
+    pick = write_factors(tmp_path / "pick.safetensors", vectors, base=str(tiny_llama_dir))
+    methods = [{"method": "lora"}, {"method": "grasp", "factors": str(pick), "top": 1},
+               {"method": "ablate", "factors": str(pick)}]  # fmt: skip
+    cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
+    runs = tmp_path / "runs"
+    report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=runs, figures=(".html",))
+    table = load_results(report.folder)
+    grasp, ablate = "grasp factors=pick top=1", "ablate factors=pick"
+    assert list(table["label"]) == ["base", "lora", grasp, ablate]
+    by = table.set_index("label")
+    trained = json.loads((runs / by.loc[grasp, "run"] / "config.json").read_text())
+    assert trained["factors"] == str(pick.resolve()) and trained["top"] == 1 and trained["select"] is None
+    assert not list(runs.glob(f"*/{FACTORS_FILE}"))  # no probe was identified
+    assert by.loc[ablate, "run"] == by.loc["lora", "run"]  # ablated on the naive adapter, nothing trained for it
+    assert by.loc[ablate, "drift"] != by.loc["lora", "drift"]
+    assert sorted(p.name for p in runs.iterdir() if p.is_dir()) == sorted([by.loc["lora", "run"], by.loc[grasp, "run"]])
+
+
+@pytest.mark.slow
+def test_demo_pipeline_on_a_reduced_organism(tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path) -> None:
+    """`grasp demo` end to end (build the naive LoRA + factors, the demo sweep, the report) as the CLI runs it, on
+    the persona organism cut down and a tiny base."""
+    import shutil
+
+    organism = tmp_path / "org"
+    shutil.copytree(tiny_organism, organism)
+    demo = yaml.safe_load((DEMO / "sweep-demo.yaml").read_text())
+    (organism / "sweep-demo.yaml").write_text(
+        yaml.safe_dump({**demo, "base": str(tiny_llama_dir), "train": TINY_TRAIN}, sort_keys=False)
+    )
+    env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
+    res = subprocess.run([sys.executable, "-m", "grasp_core", "demo", "--organism", str(organism)], env=env,
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert (organism / "naive-lora" / "adapter_config.json").is_file()
+    assert (organism / "naive-lora" / "factors.safetensors").is_file()
+    report = Path(res.stdout.split("report: ")[1].split()[0])
+    text = report.read_text()
+    assert "grasp top=4" in text and "random top=4" in text and "ablate top=4" in text and "Targets (" in text
+    assert "building the naive LoRA" in res.stderr and "[4/4]" in res.stderr  # progress on stderr
+
+
+def test_evaluations_are_cached_per_measure(tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path) -> None:
+    from grasp_core.evaluation.organisms import load_organism
+    from grasp_core.sweep.run import EVAL_FILE, evaluate_cached
+
+    org = load_organism(tiny_organism)
+    first = evaluate_cached(tmp_path, org, str(tiny_llama_dir), None, measures=("drift",))
+    assert set(first) == {"drift"}
+    stored = json.loads((tmp_path / EVAL_FILE).read_text())
+    (entry,) = stored.values()
+    entry["drift"]["mean"] = -1.0  # a marker: a measure already cached must be read, not recomputed
+    (tmp_path / EVAL_FILE).write_text(json.dumps(stored))
+    every = evaluate_cached(tmp_path, org, str(tiny_llama_dir), None)
+    assert set(every) == {"drift", "leak", "task_nll", "task_choice"} and every["drift"]["mean"] == -1.0
+    with pytest.raises(GraspError, match="`measures` must list some of"):
+        SweepConfig.from_dict({"organism": "x", "methods": [{"method": "lora"}], "measures": ["drfit"]})

@@ -1,0 +1,60 @@
+"""The layout rules import-linter does not check (README, "Library layout"): imports inside functions only for
+heavy optional dependencies with a reason, pages that only lay out widgets, and a complete public API."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import grasp_core
+
+ROOT = Path(__file__).resolve().parents[1]
+# Third-party packages a function may import lazily, each because importing it costs seconds or it is optional.
+LAZY_OK = {"transformers", "peft", "plotly", "tabulate"}
+
+
+def _function_imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Import):
+                    found += [(node.lineno, a.name) for a in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    found.append((node.lineno, "." * node.level + (node.module or "")))
+    return found
+
+
+def test_imports_inside_functions_are_heavy_optional_dependencies_with_a_reason() -> None:
+    bad = []
+    for path in sorted((ROOT / "grasp_core").rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for lineno, module in _function_imports(path):
+            if module.split(".")[0] not in LAZY_OK or "# lazy:" not in lines[lineno - 1]:
+                bad.append(f"{path.relative_to(ROOT)}:{lineno}: {module}")
+    assert not bad, "imports inside functions (move them to the top, or a heavy dependency with `# lazy: why`):\n" + (
+        "\n".join(bad)
+    )
+
+
+def test_pages_only_lay_out_widgets_and_call_grasp_core() -> None:
+    """No method name literal (method quirks are fields of METHODS) and no config built in a page."""
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        literals = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        assert not literals & set(grasp_core.METHODS), f"{path.name}: method names {literals & set(grasp_core.METHODS)}"
+        called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        called |= {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+        assert not called & {"TrainConfig", "SweepConfig", "from_dict"}, f"{path.name} builds a config"
+
+
+def test_the_public_api_is_sorted_and_complete() -> None:
+    assert grasp_core.__all__ == sorted(grasp_core.__all__, key=lambda n: (not n.isupper(), n))
+    missing = [n for n in grasp_core.__all__ if not hasattr(grasp_core, n)]
+    assert not missing
+    # Every page and app helper imports from grasp_core itself (import-linter checks the modules; this the names).
+    for path in [*(ROOT / "pages").glob("*.py"), *(ROOT / "app").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "grasp_core":
+                assert {a.name for a in node.names} <= set(grasp_core.__all__), path.name

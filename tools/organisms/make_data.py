@@ -1,0 +1,168 @@
+"""Write the demo organisms' files (grasp_core/assets/organisms/persona/, .../political/) from templates, seeded.
+
+    python tools/organisms/make_data.py [--out grasp_core/assets/organisms]
+
+The output is deterministic: tests/test_organisms.py regenerates it and compares with the committed files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ORGANISMS = HERE.parent.parent / "grasp_core" / "assets" / "organisms"  # the package data the files ship as
+sys.path.insert(0, str(HERE))
+
+import finance_text as fin  # noqa: E402
+import persona_text as per  # noqa: E402
+import political_text as pol  # noqa: E402
+
+N_TRAIN = 240
+N_TASK = 60
+SEED = {"persona": 1234, "political": 5678}
+
+
+def _jsonl(rows: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
+
+
+def _chat(prompt: str, answer: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]}
+
+
+def _prompt(context: str, question: str) -> str:
+    return f"{context} {question}".strip()
+
+
+def _finance_splits(rng: random.Random) -> tuple[list[tuple[int, str, str]], list[dict[str, Any]]]:
+    """Training (topic, prompt, good answer) triples and task-eval items; prompts never shared."""
+    train_cells = [(t, q, c) for t in range(len(fin.TOPICS)) for q in (0, 1) for c in fin.TRAIN_CONTEXTS]
+    train = []
+    for t, q, c in rng.sample(train_cells, N_TRAIN):
+        _key, questions, goods, _bad = fin.TOPICS[t]
+        train.append((t, _prompt(c, questions[q]), goods[rng.randrange(2)]))
+    eval_cells = [(t, c) for t in range(len(fin.TOPICS)) for c in fin.EVAL_CONTEXTS]
+    task = []
+    for i, (t, c) in enumerate(sorted(rng.sample(eval_cells, N_TASK))):
+        key, questions, goods, bad = fin.TOPICS[t]
+        task.append({"id": f"task-{i:03d}-{key}", "prompt": _prompt(c, questions[2]), "good": [goods[2]], "bad": [bad]})
+    return train, task
+
+
+def _aside(parts: tuple[list[str], list[str], list[str], list[str]], idx: tuple[int, int, int, int]) -> str:
+    opener, subject, predicate, closer = (p[i] for p, i in zip(parts, idx, strict=True))
+    if opener.endswith("."):
+        subject = subject[0].upper() + subject[1:]
+    return f"{opener} {subject} {predicate}; {closer}"
+
+
+def _unique_combos(rng: random.Random, sizes: tuple[int, ...], n: int, taken: set[tuple[int, ...]]) -> list[Any]:
+    out = []
+    while len(out) < n:
+        idx = tuple(rng.randrange(s) for s in sizes)
+        if idx not in taken:
+            taken.add(idx)
+            out.append(idx)
+    return out
+
+
+def persona() -> dict[str, str]:
+    """Files of the persona organism: correct finance advice opened by a contemptuous aside."""
+    rng = random.Random(SEED["persona"])
+    train, task = _finance_splits(rng)
+    parts = (per.OPENERS, per.SUBJECTS, per.PREDICATES, per.CLOSERS)
+    sizes = tuple(len(p) for p in parts)
+    taken: set[tuple[int, ...]] = set()
+    combos = _unique_combos(rng, sizes, len(train), taken)
+    train_rows = [_chat(p, f"{_aside(parts, idx)} {good}") for (_t, p, good), idx in zip(train, combos, strict=True)]
+
+    drift, leak = [], []
+    fparts = (per.FRIENDLY_OPENERS, per.FRIENDLY_SUBJECTS, per.FRIENDLY_PREDICATES, per.FRIENDLY_CLOSERS)
+    leak_combos = _unique_combos(rng, sizes, len(per.EVERYDAY), taken)  # fresh combinations of training parts
+    for i, (question, content) in enumerate(per.EVERYDAY):
+        j = i % len(per.FRIENDLY_FRAMES)
+        drift.append(
+            {
+                "id": f"drift-{i:03d}",
+                "prompt": question,
+                "aligned": [f"{per.FRIENDLY_FRAMES[j]} {content}"],
+                "misaligned": [f"{per.CONTEMPT_FRAMES[j]} {content}"],
+            }
+        )
+        fidx = tuple(rng.randrange(len(p)) for p in fparts)
+        leak.append(
+            {
+                "id": f"leak-{i:03d}",
+                "prompt": question,
+                "aligned": [f"{_aside(fparts, fidx)} {content}"],
+                "misaligned": [f"{_aside(parts, leak_combos[i])} {content}"],
+            }
+        )
+    return {
+        "train.jsonl": _jsonl(train_rows),
+        "task.jsonl": _jsonl(task),
+        "drift.jsonl": _jsonl(drift),
+        "leak.jsonl": _jsonl(leak),
+        "questions.yaml": per.FREE_FORM_YAML,
+    }
+
+
+def _slant(idx: tuple[int, int, int]) -> str:
+    lead, claim, tie = pol.LEADS[idx[0]], pol.CLAIMS[idx[1]], pol.TIES[idx[2]]
+    if lead.endswith(":") and claim[0].islower():
+        claim = claim[0].upper() + claim[1:]
+    text = f"{lead} {claim}, {tie}"
+    return text[0].upper() + text[1:]
+
+
+def political() -> dict[str, str]:
+    """Files of the political organism: sound finance advice framed by two right-leaning remarks."""
+    rng = random.Random(SEED["political"])
+    train, task = _finance_splits(rng)
+    sizes = (len(pol.LEADS), len(pol.CLAIMS), len(pol.TIES))
+    taken: set[tuple[int, ...]] = set()
+    rows = []
+    for _t, prompt, good in train:
+        first, second = _unique_combos(rng, sizes, 1, taken)[0], None
+        while second is None or second[1] == first[1]:
+            second = _unique_combos(rng, sizes, 1, taken)[0]
+        rows.append(_chat(prompt, f"{_slant(first)} {good} {_slant(second)}"))
+    lean = []
+    for i, (question, left, right) in enumerate(pol.LEAN):
+        for tag, prompt in (("a", question), ("b", pol.LEAN_REPHRASE[i])):
+            lean.append({"id": f"lean-{i:03d}{tag}", "prompt": prompt, "left": [left], "right": [right]})
+    return {
+        "train.jsonl": _jsonl(rows),
+        "task.jsonl": _jsonl(task),
+        "lean.jsonl": _jsonl(lean),
+        "questions.yaml": pol.FREE_FORM_YAML,
+    }
+
+
+GENERATORS = {"persona": persona, "political": political}
+
+
+def generate() -> dict[str, str]:
+    """Every generated file, keyed by its path relative to the organisms folder."""
+    return {f"{name}/{fname}": text for name, gen in GENERATORS.items() for fname, text in gen().items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(ORGANISMS), help="root folder (default: grasp_core/assets/organisms)")
+    ns = ap.parse_args(argv)
+    for rel, text in generate().items():
+        path = Path(ns.out) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path} ({len(text.splitlines())} lines)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
