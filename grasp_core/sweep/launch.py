@@ -34,8 +34,9 @@ class LaunchForm:
         object.__setattr__(self, "methods", tuple(self.methods))
         if not self.methods:
             raise ConfigError("choose at least one method")
-        for name in self.methods:
-            get_method(name)
+        unknown = [name for name in self.methods if name not in METHODS]
+        if unknown:
+            raise ConfigError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}")
         if not isinstance(self.seeds, int) or self.seeds < 1:
             raise ConfigError(f"`seeds` must be a whole number >= 1, got {self.seeds!r}")
 
