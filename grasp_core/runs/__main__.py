@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             refresh(Path(args[0]).resolve().parent)  # this run's slot is free: start the next queued one
         except GraspError as e:
-            print(f"error: dispatching the next run: {e}", file=sys.stderr)
+            print(f"error: starting the next queued run: {e}", file=sys.stderr)
     return 0 if run.status.state in ("done", "cancelled") else 1
 
 

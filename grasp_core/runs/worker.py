@@ -1,8 +1,8 @@
 """The process that trains one registry run: status.json with progress, ETA and heartbeat, then done/failed/cancelled.
 
-`python -m grasp_core.runs RUN_DIR` (runs/__main__.py) is what jobs.py starts in the background; `grasp train` without
---background trains in its own process (`run_foreground`). SIGTERM (and Ctrl-C in the foreground) asks training to stop:
-it checkpoints after the current step and the run ends cancelled, ready for `resume`.
+`python -m grasp_core.runs RUN_DIR` (runs/__main__.py) is what jobs.py starts in the background; `grasp train`
+without --background trains in its own process (`run_foreground`). SIGTERM (and Ctrl-C in the foreground) asks
+training to stop: it checkpoints after the current step and the run ends cancelled, ready for `resume`.
 """
 
 from __future__ import annotations
