@@ -209,18 +209,24 @@ def unwrap(model: Any) -> Any:
     return get_base() if callable(get_base) else model
 
 
+def _first_at(model: Any, paths: tuple[str, ...], kind: type) -> Any:
+    """The first submodule of type `kind` at one of the dotted attribute paths, else None."""
+    for path in paths:
+        obj = model
+        for part in path.split("."):
+            obj = getattr(obj, part, None)
+        if isinstance(obj, kind):
+            return obj
+    return None
+
+
 def decoder_layers(model: Any) -> nn.ModuleList:
     """The ModuleList of decoder blocks (llama/qwen2/mistral/gemma: model.layers, gpt2: transformer.h, ...)."""
     m = unwrap(model)
     n = getattr(m.config, "num_hidden_layers", None)
-    for path in ("model.layers", "transformer.h", "gpt_neox.layers", "model.decoder.layers"):
-        obj = m
-        for part in path.split("."):
-            obj = getattr(obj, part, None)
-            if obj is None:
-                break
-        if isinstance(obj, nn.ModuleList):
-            return obj
+    found = _first_at(m, ("model.layers", "transformer.h", "gpt_neox.layers", "model.decoder.layers"), nn.ModuleList)
+    if found is not None:
+        return found
     for module in m.modules():
         if isinstance(module, nn.ModuleList) and len(module) == n:
             return module
@@ -230,14 +236,10 @@ def decoder_layers(model: Any) -> nn.ModuleList:
 def final_norm(model: Any) -> nn.Module:
     """The norm applied to the residual stream before the unembedding."""
     m = unwrap(model)
-    for path in ("model.norm", "transformer.ln_f", "gpt_neox.final_layer_norm", "model.decoder.final_layer_norm"):
-        obj = m
-        for part in path.split("."):
-            obj = getattr(obj, part, None)
-            if obj is None:
-                break
-        if isinstance(obj, nn.Module):
-            return obj
+    paths = ("model.norm", "transformer.ln_f", "gpt_neox.final_layer_norm", "model.decoder.final_layer_norm")
+    found = _first_at(m, paths, nn.Module)
+    if found is not None:
+        return found
     raise GraspError(f"cannot find the final norm of {type(m).__name__}")
 
 
