@@ -34,7 +34,6 @@ from grasp_core import (
     read_metrics,
     reap_dead,
     recipe_of,
-    refresh,
     resume,
     stop_sweep,
     submit,
@@ -49,8 +48,7 @@ NO_SWEEP = "(no, plain runs)"
 recipe = form_recipe(sel.adapter if sel is not None else None)
 own = recipe_of(sel.adapter) if sel is not None else {}
 try:
-    if reap_dead():  # the user is looking at the queue: runs whose worker died are marked, their slots used again
-        refresh()
+    reap_dead()  # the user is looking at the queue: runs whose worker died are marked, their slots used again
 except GraspError as e:
     st.error(str(e))
 

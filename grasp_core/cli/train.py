@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from ..errors import GraspError
-from ..runs.jobs import cancel, reap, reap_dead, refresh, resume, submit
+from ..runs.jobs import cancel, reap, reap_dead, resume, submit
 from ..runs.registry import ACTIVE, LOG_FILE, find_by_key, get_run, list_runs, registry_lock
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
@@ -78,8 +78,7 @@ def _runs_args(p: argparse.ArgumentParser) -> None:
 
 @command("runs", "List the runs of the registry: id, method, state, progress, ETA, loss.", _runs_args)
 def run_runs(ns: argparse.Namespace) -> int:
-    if reap_dead():  # a user looking at the queue: runs whose worker died are marked, their slots used again
-        refresh()
+    reap_dead()  # a user looking at the queue: runs whose worker died are marked, their slots used again
     runs = list_runs()
     if ns.json:
         print_json([r.summary() for r in runs])

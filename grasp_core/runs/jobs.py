@@ -68,7 +68,9 @@ def reap(run: Run, now: float | None = None) -> bool:
 
 
 def reap_dead(root: str | Path | None = None) -> int:
-    """Mark every `running` run whose worker is gone failed (or cancelled); return how many were marked."""
+    """Mark every `running` run whose worker is gone failed (or cancelled), then give the slots it freed to queued
+    runs (refresh); return how many were marked. What a user looking at the queue, or a sweep about to train,
+    calls: it starts nothing unless a dead worker freed a slot."""
     with registry_lock(root) as base:
         marked = 0
         for d in iter_run_dirs(base):
@@ -76,6 +78,8 @@ def reap_dead(root: str | Path | None = None) -> int:
                 marked += reap(load_run(d))
             except GraspError:
                 continue
+    if marked:
+        refresh(base)
     return marked
 
 

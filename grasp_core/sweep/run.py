@@ -24,7 +24,7 @@ from ..identification.factors import identify, load_factors, save_factors
 from ..io import grasp_home, inside, read_json, text_hash, write_json
 from ..model.adapters import load_adapter
 from ..model.models import load_config, n_layers
-from ..runs.jobs import refresh, wait
+from ..runs.jobs import reap_dead, wait
 from ..runs.registry import absolute_config, config_key, list_runs
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
@@ -61,7 +61,7 @@ def _train_config(
 
 def ensure_run(config: TrainConfig, runs_root: Path | None, log: Callable[[str], None]) -> Path:
     """The run folder of a finished run for `config`: found done, resumed if stopped part-way, else trained now."""
-    refresh(runs_root)  # a run whose worker died is marked failed first, so it is resumed below, not waited for
+    reap_dead(runs_root)  # a run whose worker died is marked failed first, so it is resumed below, not waited for
     key = config_key(absolute_config(config))
     same = [r for r in list_runs(runs_root) if r.key == key]
     for r in reversed(same):
