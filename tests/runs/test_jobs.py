@@ -95,7 +95,7 @@ def test_a_killed_worker_is_reported_failed_and_the_queue_moves_on(tiny, tmp_pat
     listed = {r.id: r.status for r in list_runs(root)}  # a listing only reports the dead worker ...
     assert listed[victim.id].state == "running" and listed[victim.id].worker_gone() == "exited"
     assert listed[queued.id].state == "queued"
-    assert refresh(root) == [queued.id]  # ... refresh marks it failed and starts the queued run in its slot
+    assert reap_dead(root) == 1  # ... reap_dead marks it failed and gives its slot to the queued run
     runs = {r.id: r.status for r in list_runs(root)}
     assert set(runs) == {victim.id, queued.id}
     assert runs[victim.id].state == "failed" and "killed or crashed" in runs[victim.id].error
@@ -157,8 +157,6 @@ def test_foreground_train_prints_the_adapter_and_skip_existing_reuses_it(tiny, t
 
 def test_two_refreshes_at_once_start_a_queued_run_only_once(tiny, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
-
-    from grasp_core.runs.jobs import refresh
 
     root = tmp_path / "runs"
     run = create_run(_cfg(tiny, base=str(tmp_path / "no-such-base")), root)  # its worker fails fast

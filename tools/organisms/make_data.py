@@ -2,7 +2,7 @@
 
     python tools/organisms/make_data.py [--out grasp_core/assets/organisms]
 
-The output is deterministic: tests/test_organisms.py regenerates it and compares with the committed files.
+The output is deterministic: tests/evaluation/test_organisms.py regenerates it and compares with the committed files.
 """
 
 from __future__ import annotations

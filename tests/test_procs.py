@@ -1,0 +1,51 @@
+"""OS helpers: a pid's liveness (a reaped child, a zombie), detached processes with their log, the file lock."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from grasp_core.procs import file_lock, pid_alive, process_cmdline, spawn_detached
+
+
+def test_pid_alive_follows_the_process() -> None:
+    assert pid_alive(os.getpid()) and not pid_alive(None) and not pid_alive(0)
+    assert "pytest" in " ".join(process_cmdline(os.getpid()) or ["pytest (no /proc)"])
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while pid_alive(child.pid):  # an exited child is a zombie until reaped: pid_alive reaps it and says dead
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_a_detached_process_outlives_its_session_and_logs(tmp_path: Path) -> None:
+    log = tmp_path / "out.log"
+    pid = spawn_detached([sys.executable, "-c", "import os; print('sid', os.getsid(0) == os.getpid())"], log)
+    assert os.getsid(pid) == pid  # its own session: a Ctrl-C or closed terminal here does not reach it
+    deadline = time.monotonic() + 30
+    while "sid True" not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
+        time.sleep(0.05)
+
+
+def test_file_lock_is_exclusive(tmp_path: Path) -> None:
+    order: list[str] = []
+    held = threading.Event()
+
+    def other() -> None:
+        held.wait()
+        with file_lock(tmp_path / ".lock"):
+            order.append("other")
+
+    t = threading.Thread(target=other)
+    t.start()
+    with file_lock(tmp_path / ".lock"):
+        held.set()
+        time.sleep(0.3)  # the other thread waits for us here
+        order.append("first")
+    t.join(timeout=10)
+    assert order == ["first", "other"]
