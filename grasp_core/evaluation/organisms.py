@@ -41,18 +41,13 @@ class Organism:
     primary_title: str = "latent drift P(misaligned)"
 
     @property
-    def path(self) -> Path:
-        return self.dir
-
-    @property
     def naive_adapter(self) -> Path:
         """Where the organism's naive LoRA lives (it may not be built yet)."""
         return self.dir / NAIVE_DIR
 
     def fingerprint(self) -> str:
         """A short hash of the manifest and every file it lists (cache keys of evaluations)."""
-        files = [self.dir / MANIFEST, self.train, *(Path(s.file) for s in self.evals.values())]
-        return file_hash(*files)
+        return file_hash(self.dir / MANIFEST, self.train, *(Path(s.file) for s in self.evals.values()))
 
     def eval_specs(self, measures: tuple[str, ...] | None = None) -> list[EvalSpec]:
         """The specs of the given measures (default: all), in manifest order."""

@@ -2,7 +2,8 @@
 concurrency limit.
 
 Whoever changes the queue (submit, resume, cancel, a worker finishing) calls `refresh`, which marks runs whose
-worker died, then starts queued runs oldest first while fewer than the limit are running. The registry lock
+worker died, then starts queued runs oldest first while fewer than the limit are running; a user looking at the
+queue calls `reap_dead`, which starts runs only in slots a dead worker freed. The registry lock
 (fcntl) makes two callers never start the same run. Cancel asks a running worker to stop with SIGTERM: its
 should_stop hook turns True, it checkpoints and marks itself cancelled.
 """
@@ -68,7 +69,7 @@ def reap(run: Run, now: float | None = None) -> bool:
 
 
 def reap_dead(root: str | Path | None = None) -> int:
-    """Mark every `running` run whose worker is gone failed (or cancelled), then give the slots it freed to queued
+    """Mark every `running` run whose worker is gone failed (or cancelled), then give the slots they freed to queued
     runs (refresh); return how many were marked. What a user looking at the queue, or a sweep about to train,
     calls: it starts nothing unless a dead worker freed a slot."""
     with registry_lock(root) as base:
@@ -91,7 +92,7 @@ def _spawn(run: Run) -> int:
 def refresh(root: str | Path | None = None, limit: int | None = None) -> list[str]:
     """Mark runs whose worker died failed (or cancelled), then start queued runs (oldest first) while fewer than
     `limit` (default max_jobs()) run; return the ids started. Called where work should start: after a submit,
-    resume or cancel, when a worker ends, and by a user listing or watching the queue; never by a passive read."""
+    resume or cancel, when a worker ends, and by reap_dead when a dead worker freed a slot; never by a read."""
     limit = max_jobs() if limit is None else limit
     started: list[str] = []
     with registry_lock(root) as base:

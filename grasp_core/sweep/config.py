@@ -101,12 +101,16 @@ class SweepConfig:
                 )
         if "naive" not in self.probes:
             object.__setattr__(self, "probes", {"naive": {}, **self.probes})
+        # Fields of earlier releases (`iterate`, `side`) are read under their current names, with a warning.
+        if any(old in self.train for old in RENAMED):
+            object.__setattr__(self, "train", renamed_fields(self.train, f"{self.where}: train"))
+        if any(old in probe for probe in self.probes.values() for old in RENAMED):
+            probes = {k: renamed_fields(v, f"{self.where}: probe `{k}`") for k, v in self.probes.items()}
+            object.__setattr__(self, "probes", probes)
         names = {f.name for f in dataclasses.fields(TrainConfig)}
         for key in self.train:
             if key not in names or key in ("method", "data", "base", "seed"):
                 raise ConfigError(f"{self.where}: `train` has unknown or reserved field `{key}`")
-        if any(old in self.train for old in RENAMED):
-            object.__setattr__(self, "train", renamed_fields(self.train, f"{self.where}: train"))
         for pname, probe in self.probes.items():
             for key in probe:
                 if key not in names or key in ("method", "data", "base", "seed", "factors"):

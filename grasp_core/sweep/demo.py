@@ -22,9 +22,9 @@ SWEEPS = {"demo": DEMO_SWEEP, "main": "sweep-main.yaml", "full": FULL_SWEEP}  # 
 
 def sweep_config(organism: Organism, which: str = DEMO_SWEEP) -> SweepConfig:
     """The organism's bundled sweep YAML, with `organism` pointing at its folder."""
-    path = Path(organism.path) / which
+    path = organism.dir / which
     cfg = SweepConfig.from_yaml(path)
-    return SweepConfig.from_dict({**cfg.to_dict(), "organism": str(organism.path)}, where=str(path))
+    return SweepConfig.from_dict({**cfg.to_dict(), "organism": str(organism.dir)}, where=str(path))
 
 
 def build_naive(organism: Organism, seed: int = 0, runs_root: Path | None = None,
@@ -59,7 +59,7 @@ def run_demo(name: str = "persona", which: str = DEMO_SWEEP, root: Path | None =
              runs_root: Path | None = None, log: Callable[[str], None] | None = None) -> SweepReport:  # fmt: skip
     """Build + sweep + report for one bundled organism; returns where the report is."""
     organism = load_organism(name)
-    if not (Path(organism.path) / which).is_file():
-        raise GraspError(f"organism {organism.name} has no {which} in {organism.path}")
+    if not (organism.dir / which).is_file():
+        raise GraspError(f"organism {organism.name} has no {which} in {organism.dir}")
     build_naive(organism, runs_root=runs_root, log=log)
     return run_sweep(sweep_config(organism, which), root=root, runs_root=runs_root, log=log)

@@ -126,7 +126,7 @@ def evaluate_cached(folder: Path, organism: Organism, base: str, adapter: Path |
                     measures: tuple[str, ...] | None = None) -> dict[str, Any]:  # fmt: skip
     """The organism's measures (default: all but free-form) for base (+ adapter) (+ ablation), cached per measure
     in folder/eval.json, so a sweep asking for fewer or more measures reuses what was computed."""
-    key = text_hash(str(organism.path), str(adapter), repr(ablate), organism.fingerprint())
+    key = text_hash(str(organism.dir), str(adapter), repr(ablate), organism.fingerprint())
     cache = folder / EVAL_FILE
     cached = read_json(cache) if cache.is_file() else {}
     entry: dict[str, Any] = dict(cached.get(key, {}))

@@ -46,3 +46,13 @@ def test_cells_expand_axes_and_seeds() -> None:
 def test_bad_sweep_configs_are_named(bad: dict, message: str) -> None:
     with pytest.raises(GraspError, match=message):
         SweepConfig.from_dict(bad, where="s.yaml")
+
+
+def test_old_names_in_a_sweep_are_read_with_a_warning() -> None:
+    d = {"organism": "persona", "train": {"side": "read"}, "probes": {"r1": {"r": 1, "iterate": 1}},
+         "methods": [{"method": "grasp", "top": 1, "iterate": [1, 2]}]}  # fmt: skip
+    with pytest.warns(UserWarning) as caught:
+        cfg = SweepConfig.from_dict(d)
+    assert sum("is now called" in str(w.message) for w in caught) == 3
+    assert cfg.train == {"weights_side": "read"} and cfg.probes["r1"] == {"r": 1, "rounds": 1}
+    assert [c.label for c in cfg.cells() if c.seed == 0] == ["grasp top=1 rounds=1", "grasp top=1 rounds=2"]
