@@ -58,4 +58,4 @@ bench: model
 	$(BIN)/python bench/app.py
 
 clean:
-	rm -rf $(VENV) .stamp-install .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .stamp-install .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
