@@ -63,10 +63,10 @@ from .runs.registry import (
     runs_root,
 )
 from .runs.worker import run_foreground
-from .sweep.background import SweepInfo, list_sweeps, stop_sweep, submit_sweep, sweep_config_of
+from .sweep.background import SweepInfo, list_sweeps, results_tables, stop_sweep, submit_sweep, sweep_config_of
 from .sweep.config import SweepConfig
 from .sweep.launch import LaunchForm, form_recipe, launch_runs, launch_sweep, parse_values
-from .sweep.report import SweepReport, axes_for, flipped_items, load_results, naive_label, results_tables
+from .sweep.report import SweepReport, axes_for, flipped_items, load_results, naive_label
 from .sweep.run import run_sweep
 from .sweep.tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
 from .training.config import TrainConfig, recipe_of

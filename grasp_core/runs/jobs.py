@@ -26,7 +26,7 @@ from .registry import (
     Run,
     create_run,
     get_run,
-    iter_run_dirs,
+    list_runs,
     load_run,
     log_tail,
     registry_lock,
@@ -73,12 +73,7 @@ def reap_dead(root: str | Path | None = None) -> int:
     runs (refresh); return how many were marked. What a user looking at the queue, or a sweep about to train,
     calls: it starts nothing unless a dead worker freed a slot."""
     with registry_lock(root) as base:
-        marked = 0
-        for d in iter_run_dirs(base):
-            try:
-                marked += reap(load_run(d))
-            except GraspError:
-                continue
+        marked = sum(reap(run) for run in list_runs(base))
     if marked:
         refresh(base)
     return marked
@@ -96,14 +91,9 @@ def refresh(root: str | Path | None = None, limit: int | None = None) -> list[st
     limit = max_jobs() if limit is None else limit
     started: list[str] = []
     with registry_lock(root) as base:
-        runs = []
-        for d in iter_run_dirs(base):
-            try:
-                run = load_run(d)
-            except GraspError:
-                continue
-            reap(run)
-            runs.append(run)
+        runs = list_runs(base)
+        for run in runs:
+            reap(run)  # updates run.status in place when it marks the run
         running = sum(r.status.state == "running" for r in runs)
         for run in sorted((r for r in runs if r.status.state == "queued"), key=lambda r: (r.status.created, r.id)):
             if running >= limit:

@@ -96,6 +96,14 @@ class SweepInfo:
         return "stopped" if (self.folder / SWEEP_PID).is_file() else "incomplete"
 
 
+def results_tables(root: str | Path | None = None) -> dict[str, Path]:
+    """Every results*.csv under the sweeps root (default GRASP_HOME/sweeps), by its path below that root."""
+    base = sweeps_root(root)
+    if not base.is_dir():
+        return {}
+    return {str(p.relative_to(base)): p for p in sorted(base.glob("**/results*.csv"))}
+
+
 def live_sweep_pid(folder: Path) -> int | None:
     """The pid in folder/sweep.pid while that process lives and runs this folder's sweep.yaml (not a reused pid)."""
     try:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import GraspError
 from ..evaluation.organisms import Organism, load_organism
-from ..io import grasp_home, read_json, write_text
+from ..io import read_json, write_text
 from .tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
 
 REPORTED = ("drift", "leak", "lean", "lean_shift", "task_nll", "task_choice")  # measures averaged in summary.csv
@@ -160,14 +160,6 @@ def _has_tabulate() -> bool:
     except ImportError:
         return False
     return True
-
-
-def results_tables(root: str | Path | None = None) -> dict[str, Path]:
-    """Every results*.csv under the sweeps root (default GRASP_HOME/sweeps), by its path below that root."""
-    base = Path(root) if root is not None else grasp_home() / "sweeps"
-    if not base.is_dir():
-        return {}
-    return {str(p.relative_to(base)): p for p in sorted(base.glob("**/results*.csv"))}
 
 
 def axes_for(results_csv: str | Path | None) -> Axes:
