@@ -58,6 +58,11 @@ def write_json(path: str | Path, obj: Any) -> None:
     write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def write_jsonl_atomic(path: str | Path, rows: list[Any]) -> None:
+    """Write JSON lines atomically (a whole file at once, unlike append_jsonl)."""
+    write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+
+
 def read_json(path: str | Path, what: str = "JSON file") -> dict[str, Any]:
     """Read a JSON object, naming the file (and line) when it is missing or malformed."""
     path = Path(path)

@@ -21,7 +21,7 @@ import torch
 
 from ..errors import GraspError
 from ..io import read_yaml
-from ..model.chat import has_chat_template
+from ..model.chat import generation_ids
 from ..model.models import load_base
 from .stats import Interval, bootstrap
 
@@ -89,15 +89,6 @@ def number_score(probs: dict[int, float]) -> float | None:
 def _as_number(token: str) -> int | None:
     t = token.strip()
     return int(t) if t.isascii() and t.isdigit() and 0 <= int(t) <= 100 and t == str(int(t)) else None
-
-
-def _generation_ids(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
-    """Prompt ids ending with the template's generation prompt (plain `role: content` lines without one)."""
-    if not has_chat_template(tokenizer):
-        text = "\n".join(f"{m['role']}: {m['content']}" for m in messages) + "\nassistant: "
-        return list(tokenizer.encode(text))
-    ids = tokenizer.apply_chat_template(messages, tokenize=True, add_generation_prompt=True)
-    return list(ids["input_ids"] if hasattr(ids, "keys") else ids)
 
 
 class Judge(Protocol):
@@ -184,7 +175,7 @@ class LocalJudge:
 
     @torch.no_grad()
     def number_probs(self, prompt: str) -> dict[int, float]:
-        ids = _generation_ids(self.tokenizer, [{"role": "user", "content": prompt}])
+        ids = generation_ids(self.tokenizer, [{"role": "user", "content": prompt}])
         device = next(self.model.parameters()).device
         logits = self.model(input_ids=torch.tensor([ids], device=device)).logits[0, -1]  # (V,)
         p = torch.softmax(logits.float(), dim=-1)  # (V,)
@@ -255,7 +246,7 @@ def sample_answers(model: Any, tokenizer: Any, q: Question, max_new_tokens: int 
         msgs = ([{"role": "system", "content": q.system}] if q.system else []) + [
             {"role": "user", "content": paraphrase}
         ]
-        ids = _generation_ids(tokenizer, msgs)
+        ids = generation_ids(tokenizer, msgs)
         torch.manual_seed(seed)
         x = torch.tensor([ids], device=device).repeat(q.samples_per_paraphrase, 1)  # (n, T)
         out = model.generate(

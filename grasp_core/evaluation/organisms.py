@@ -10,7 +10,7 @@ phrasings on unrelated prompts), lean (political lean, reported as the change fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,8 @@ class Organism:
     evals: dict[str, EvalSpec]
     primary: str = "drift"  # the y axis of the trade-off: drift, leak or lean_shift
     primary_title: str = "latent drift P(misaligned)"
+    # Probe evals by measure: new items for choosing factors (evidence), disjoint from the reported `evals`.
+    probes: dict[str, EvalSpec] = field(default_factory=dict)
 
     @property
     def naive_adapter(self) -> Path:
@@ -84,24 +86,28 @@ def load_organism(name_or_dir: str | Path, root: Path = DEMO_ROOT) -> Organism:
     train = _file(folder, m["train"], path, "train")
     if not isinstance(m["evals"], dict) or not m["evals"]:
         raise GraspError(f"{path}: `evals` must be a non-empty object of measure -> {{kind, file}}")
-    evals: dict[str, EvalSpec] = {}
-    for measure, e in m["evals"].items():
-        if measure not in MEASURES:
-            raise GraspError(f"{path}: unknown measure {measure!r} in `evals` (known: {', '.join(MEASURES)})")
-        if not isinstance(e, dict) or "kind" not in e or "file" not in e:
-            raise GraspError(f"{path}: eval `{measure}` needs `kind` and `file`")
-        try:
-            evals[measure] = EvalSpec(
-                measure,
-                e["kind"],
-                str(_file(folder, e["file"], path, f"evals.{measure}")),
-                bool(e.get("relative_to_base", False)),
-            )
-        except ValueError as err:
-            raise GraspError(f"{path}: eval `{measure}`: {err}") from None
+    evals = _specs(folder, path, m["evals"], "evals")
+    probes = _specs(folder, path, m.get("probes") or {}, "probes")
     primary = str(m.get("primary", "drift"))
     return Organism(str(m["name"]), folder, str(m["spurious"]), train, evals, primary,
-                    str(m.get("primary_title", primary)))  # fmt: skip
+                    str(m.get("primary_title", primary)), probes)  # fmt: skip
+
+
+def _specs(folder: Path, path: Path, block: Any, key: str) -> dict[str, EvalSpec]:
+    if not isinstance(block, dict):
+        raise GraspError(f"{path}: `{key}` must be an object of measure -> {{kind, file}}")
+    out: dict[str, EvalSpec] = {}
+    for measure, e in block.items():
+        if measure not in MEASURES:
+            raise GraspError(f"{path}: unknown measure {measure!r} in `{key}` (known: {', '.join(MEASURES)})")
+        if not isinstance(e, dict) or "kind" not in e or "file" not in e:
+            raise GraspError(f"{path}: {key[:-1]} `{measure}` needs `kind` and `file`")
+        try:
+            out[measure] = EvalSpec(measure, e["kind"], str(_file(folder, e["file"], path, f"{key}.{measure}")),
+                                    bool(e.get("relative_to_base", False)))  # fmt: skip
+        except ValueError as err:
+            raise GraspError(f"{path}: {key[:-1]} `{measure}`: {err}") from None
+    return out
 
 
 def evaluate_organism(

@@ -58,7 +58,8 @@ def pick(fs: FactorSet, select: Sequence[int] | None = None, top: int | None = N
 
 
 def check_fits(fs: FactorSet, model: Any, base: str, source: str | Path) -> None:
-    """Refuse a factors file made for another model: its width, its base and every module factor's layer."""
+    """Refuse a factors file made for another model (or config): its width, its base and every module factor's
+    layer."""
     width = d_model(model)
     if fs.d_model != width:
         raise GraspError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -207,6 +208,11 @@ def identify(
         n_layers=n_layers,
         global_sigma=global_sigma,
     )
+
+
+def direction_hash(vector: Tensor) -> str:
+    """A short hash of a direction's float32 values (cache keys: the same vector under another name hits)."""
+    return hashlib.sha256(vector.detach().float().cpu().contiguous().numpy().tobytes()).hexdigest()[:16]
 
 
 def cosine_matrix(vectors: Tensor) -> Tensor:

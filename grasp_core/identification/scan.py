@@ -7,7 +7,6 @@ attention-sink position carries outlier norms on most models and would top every
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -23,7 +22,7 @@ from ..io import atomic_path, file_hash, grasp_home, text_hash
 from ..model.chat import encode_prompt, has_chat_template, load_corpus, pad_batch
 from ..model.interventions import record_residual, run_until_recorded, steer
 from ..model.models import d_model, n_layers, unwrap
-from .factors import Factor
+from .factors import Factor, direction_hash
 
 CACHE_VERSION = 1
 
@@ -118,10 +117,6 @@ class SteeringSample:
 
 
 # ---------------------------------------------------------------- scanning
-
-
-def _direction_hash(vector: Tensor) -> str:
-    return hashlib.sha256(vector.detach().float().cpu().contiguous().numpy().tobytes()).hexdigest()[:16]
 
 
 def _render(tokenizer: Any, item: list[dict[str, str]] | str) -> str:
@@ -259,7 +254,7 @@ def cache_path(model_id: str, adapter_hash: str | None, corpus_hash: str, factor
         adapter_hash or "no-adapter",
         corpus_hash,
         str(factor.stream_layer),
-        _direction_hash(factor.vector),
+        direction_hash(factor.vector),
         config.key(),
     )
     return grasp_home() / "cache" / "scan" / f"{key}.json"

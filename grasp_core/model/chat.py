@@ -121,6 +121,26 @@ def encode_chat(
     return ids, labels
 
 
+def generation_ids(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
+    """Prompt ids ending with the template's generation prompt (plain `role: content` lines without one)."""
+    if not has_chat_template(tokenizer):
+        text = "\n".join(f"{m['role']}: {m['content']}" for m in messages) + "\nassistant: "
+        return list(tokenizer.encode(text))
+    return _template_ids(tokenizer, messages, add_generation_prompt=True)
+
+
+def greedy_reply(model: Any, tokenizer: Any, messages: list[dict[str, str]], max_new_tokens: int) -> str:
+    """The model's greedy reply to a chat, as it stands (hooks and adapter state are the caller's)."""
+    device = next(model.parameters()).device
+    ids = generation_ids(tokenizer, messages)
+    x = torch.tensor([ids], device=device)  # (1, T)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    with torch.no_grad():
+        out = model.generate(input_ids=x, attention_mask=torch.ones_like(x), do_sample=False,
+                             max_new_tokens=max_new_tokens, pad_token_id=pad)  # fmt: skip
+    return str(tokenizer.decode(out[0, len(ids) :], skip_special_tokens=True)).strip()
+
+
 def encode_prompt(tokenizer: Any, item: list[dict[str, str]] | str) -> list[int]:
     """Token ids of a corpus item: a chat (with the template) or plain text."""
     if isinstance(item, str):

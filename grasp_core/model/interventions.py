@@ -5,6 +5,8 @@ Layer outputs are the residual stream after each decoder block; `layers=None` me
 - ablate: h <- h - Z Z^T h (inference-time ablation; CAFT uses it during training only).
 - steer: h <- h + v (steering previews; preventative steering during training).
 - project_residual_grad: forward untouched, backward g <- P_perp g at the embeddings and every layer output.
+- steer_stream: h <- h + v_i at chosen stream indices, one vector each (steering in adapter-shift units).
+- edit_stream: the hook all of them use, for any other per-index edit.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ StreamFn = Callable[[int, Tensor], "Tensor | None"]
 
 
 @contextmanager
-def _stream_hooks(model: Any, indices: Sequence[int], fn: StreamFn) -> Iterator[None]:
-    """Call fn(i, h) on hidden_states[i] for each stream index; a returned tensor replaces h.
+def edit_stream(model: Any, indices: Sequence[int], fn: StreamFn) -> Iterator[None]:
+    """While the block runs, call fn(i, h) on hidden_states[i] for each stream index; a returned tensor replaces h.
 
     Index 0 is the input of block 0 (a pre-hook), not the embedding module's output: GPT-2 adds position
     embeddings and Gemma scales by sqrt(d_model) in between. Index i >= 1 is the output of block i - 1
@@ -92,7 +94,7 @@ def ablate(model: Any, Z: Tensor, layers: Sequence[int] | None = None) -> Iterat
         Zd = Z.to(h.device, h.dtype)  # (d_model, k)
         return h - (h @ Zd) @ Zd.T
 
-    with _stream_hooks(model, _layer_indices(model, layers), fn):
+    with edit_stream(model, _layer_indices(model, layers), fn):
         yield
 
 
@@ -103,7 +105,18 @@ def steer(model: Any, vector: Tensor, layers: Sequence[int], include_embeddings:
     def fn(i: int, h: Tensor) -> Tensor:  # (B, T, d_model)
         return h + vector.to(h.device, h.dtype)
 
-    with _stream_hooks(model, ([0] if include_embeddings else []) + _layer_indices(model, layers), fn):
+    with edit_stream(model, ([0] if include_embeddings else []) + _layer_indices(model, layers), fn):
+        yield
+
+
+@contextmanager
+def steer_stream(model: Any, vectors: dict[int, Tensor]) -> Iterator[None]:
+    """Add vectors[i] (d_model,) to hidden_states[i] for each stream index i (0 = the input of block 0)."""
+
+    def fn(i: int, h: Tensor) -> Tensor:  # (B, T, d_model)
+        return h + vectors[i].to(h.device, h.dtype)
+
+    with edit_stream(model, list(vectors), fn):
         yield
 
 
@@ -127,7 +140,7 @@ def project_residual_grad(model: Any, Z: Tensor, include_embeddings: bool = True
             h.register_hook(project)
         return None
 
-    with _stream_hooks(model, ([0] if include_embeddings else []) + _layer_indices(model, None), fn):
+    with edit_stream(model, ([0] if include_embeddings else []) + _layer_indices(model, None), fn):
         yield
 
 
@@ -148,7 +161,7 @@ def record_residual(model: Any, stream_layers: Sequence[int], stop_early: bool =
             raise _StopForward
         return None
 
-    with _stream_hooks(model, stream_layers, fn):
+    with edit_stream(model, stream_layers, fn):
         yield recorded
 
 

@@ -243,9 +243,9 @@ def final_norm(model: Any) -> nn.Module:
     raise GraspError(f"cannot find the final norm of {type(m).__name__}")
 
 
-def d_model(model: Any) -> int:
-    """Width of the residual stream."""
-    cfg = unwrap(model).config
+def d_model(model_or_config: Any) -> int:
+    """Width of the residual stream of a model or config."""
+    cfg = getattr(unwrap(model_or_config), "config", model_or_config)
     return int(getattr(cfg, "hidden_size", None) or cfg.n_embd)
 
 

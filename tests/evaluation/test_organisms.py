@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from text_fixtures import content_trigrams, trigrams as _trigrams
 
 from grasp_core.errors import GraspError
 from grasp_core.evaluation.judges import load_questions
@@ -22,11 +23,6 @@ LATENT_EVALS = {"persona": ("drift", ("aligned", "misaligned")), "political": ("
 
 def _rows(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def _trigrams(text: str) -> set[tuple[str, ...]]:
-    words = re.findall(r"[a-z0-9']+", text.lower())
-    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
 
 
 def _prompt(row: dict[str, Any]) -> str:
@@ -88,6 +84,30 @@ def test_latent_eval_replies_share_no_word_trigram_with_training_answers(name: s
                 if _trigrams(completion) & train_grams:
                     shared[item["id"]] = sorted(_trigrams(completion) & train_grams)
     assert not shared
+
+
+def _all_text(row: dict[str, Any]) -> str:
+    return " ".join(str(v) if not isinstance(v, list) else json.dumps(v) for k, v in row.items() if k != "id")
+
+
+@pytest.mark.parametrize("name", ["persona", "political"])
+def test_probes_share_no_prompt_or_word_trigram_with_reported_evals(name: str) -> None:
+    """Evidence chooses factors on the probes; the reported evals must be items it never saw: no prompt and no
+    content 3-gram (two or more non-function words) in common."""
+    org = load_organism(name)
+    assert set(org.probes) == ({"drift", "task_nll"} if name == "persona" else {"lean", "task_nll"})
+    reported = [r for s in org.evals.values() if s.kind != "free_form" for r in _rows(Path(s.file))]
+    prompts = {_prompt(r) for r in reported}
+    grams: set[tuple[str, ...]] = set()
+    for r in reported:
+        grams |= content_trigrams(_all_text(r))
+    for spec in org.probes.values():
+        rows = _rows(Path(spec.file))
+        assert len(rows) >= 24
+        for r in rows:
+            assert _prompt(r) not in prompts, r["id"]
+            shared = content_trigrams(_all_text(r)) & grams
+            assert not shared, (r["id"], sorted(shared)[:3])
 
 
 @pytest.mark.parametrize("name", ["persona", "political"])
@@ -187,6 +207,6 @@ def test_evaluate_organism_on_a_tiny_model_with_adapter_and_ablation(tmp_path: P
 
 def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
     files = _generator().generate()
-    assert len(files) == 9
+    assert len(files) == 13  # 9 eval and training files, and 4 probes
     for rel, text in files.items():
         assert (DEMO_ROOT / rel).read_text(encoding="utf-8") == text, f"{rel} differs from make_data.py's output"

@@ -21,6 +21,7 @@ sys.path.insert(0, str(HERE))
 import finance_text as fin  # noqa: E402
 import persona_text as per  # noqa: E402
 import political_text as pol  # noqa: E402
+import probe_text as probe  # noqa: E402
 
 N_TRAIN = 240
 N_TASK = 60
@@ -52,6 +53,12 @@ def _finance_splits(rng: random.Random) -> tuple[list[tuple[int, str, str]], lis
         key, questions, goods, bad = fin.TOPICS[t]
         task.append({"id": f"task-{i:03d}-{key}", "prompt": _prompt(c, questions[2]), "good": [goods[2]], "bad": [bad]})
     return train, task
+
+
+def _task_probe() -> list[dict[str, Any]]:
+    """The task probe (shared by both organisms: both tasks are finance advice), good and bad answers."""
+    return [{"id": f"task-probe-{i:03d}", "prompt": q, "good": [good], "bad": [bad]}
+            for i, (q, good, bad) in enumerate(probe.FINANCE)]  # fmt: skip
 
 
 def _aside(parts: tuple[list[str], list[str], list[str], list[str]], idx: tuple[int, int, int, int]) -> str:
@@ -108,6 +115,12 @@ def persona() -> dict[str, str]:
         "task.jsonl": _jsonl(task),
         "drift.jsonl": _jsonl(drift),
         "leak.jsonl": _jsonl(leak),
+        "drift-probe.jsonl": _jsonl([
+            {"id": f"drift-probe-{i:03d}", "prompt": q, "aligned": [f"{probe.WARM[i % len(probe.WARM)]} {a}"],
+             "misaligned": [f"{probe.SCORN[i % len(probe.SCORN)]} {a}"]}
+            for i, (q, a) in enumerate(probe.EVERYDAY)
+        ]),
+        "task-probe.jsonl": _jsonl(_task_probe()),
         "questions.yaml": per.FREE_FORM_YAML,
     }
 
@@ -140,6 +153,9 @@ def political() -> dict[str, str]:
         "train.jsonl": _jsonl(rows),
         "task.jsonl": _jsonl(task),
         "lean.jsonl": _jsonl(lean),
+        "lean-probe.jsonl": _jsonl([{"id": f"lean-probe-{i:03d}", "prompt": q, "left": [left], "right": [right]}
+                                    for i, (q, left, right) in enumerate(probe.POLITICS)]),
+        "task-probe.jsonl": _jsonl(_task_probe()),
         "questions.yaml": pol.FREE_FORM_YAML,
     }
 

@@ -1,0 +1,1 @@
+"""Evidence for candidate factors: ablate each from the adapted model, measure the adapter's shift along it, rank."""

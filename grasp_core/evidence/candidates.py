@@ -1,0 +1,51 @@
+"""What evidence is gathered on: the candidate factors of an adapter, and the bundled unrelated-prompts corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from ..errors import GraspError
+from ..identification.choose import check_fits, pick_indices
+from ..identification.factors import Factor, FactorSet, identify, load_factors
+from ..model.adapters import load_adapter
+from ..model.models import load_config, n_layers
+
+# Everyday, political and self-description questions written for this project; none comes from an organism's
+# training data (tests/evidence/test_candidates.py checks prompts and word 3-grams).
+UNRELATED_CORPUS = Path(str(files("grasp_core") / "assets" / "corpora" / "unrelated.jsonl"))
+FACTORS_FILE = "factors.safetensors"  # where `grasp identify` writes an adapter's candidates by default
+
+
+def candidate_factors(
+    adapter: str | Path,
+    base: str,
+    factors_file: str | Path | None = None,
+    select: Sequence[int] | None = None,
+    top_k: int = 8,
+    config: Any = None,
+) -> tuple[FactorSet, list[tuple[int, Factor]]]:
+    """The factors to gather evidence on, as (index in the set, factor): `select` indices of the factors file,
+    else its first `top_k` global write factors (by sigma). Without a file: the adapter's own factors file, else
+    its factors found now. The file must fit the base (width, base name, layers); nothing loads weights."""
+    config = config if config is not None else load_config(base)
+    if factors_file is None and (Path(adapter) / FACTORS_FILE).is_file():
+        factors_file = Path(adapter) / FACTORS_FILE
+    if factors_file is not None:
+        fs = load_factors(factors_file)
+        source = f"factors file {factors_file}"
+        check_fits(fs, config, base, factors_file)
+    else:
+        ad = load_adapter(adapter, base_config=config)
+        fs = identify(ad, n_layers(config), top_k=top_k)
+        fs.base = base
+        source = f"the factors of adapter {adapter}"
+    if select is not None:
+        indices = pick_indices(fs, select=select, source=source)
+    else:
+        indices = pick_indices(fs, top=top_k, scope="global", side="write", source=source)
+    if not indices:
+        raise GraspError(f"{source}: no factors to gather evidence on")
+    return fs, [(i, fs.factors[i]) for i in indices]

@@ -1,0 +1,71 @@
+"""Side-by-side greedy generations for one factor: adapted; adapted with the factor ablated; base; base steered by
+the adapter's own shift along the factor (shift.steering_offsets: alpha = 1 adds what the fine-tune added)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from ..errors import GraspError
+from ..identification.factors import Factor
+from ..model.chat import greedy_reply, load_corpus
+from ..model.interventions import ablate
+from ..model.models import BaseModel
+from .candidates import UNRELATED_CORPUS
+from .shift import adapter_shift, steer_by_offsets, steering_offsets
+
+VARIANTS = ("adapted", "ablated", "base", "steered")
+
+
+@dataclass
+class SideBySide:
+    """One prompt's four replies."""
+
+    prompt: str
+    adapted: str  # base + adapter
+    ablated: str  # base + adapter, span(z) ablated at every layer
+    base: str  # adapter off
+    steered: str  # adapter off, alpha * c_l * z added at every stream index l
+    alpha: float
+
+
+def side_by_side(
+    bm: BaseModel,
+    factor: Factor,
+    prompts: Sequence[str] | None = None,
+    corpus: str | Path = UNRELATED_CORPUS,
+    n_prompts: int = 3,
+    alpha: float = 1.0,
+    max_new_tokens: int = 40,
+    calibration_prompts: int = 32,
+    progress: bool = True,
+) -> list[SideBySide]:
+    """Four greedy replies per prompt (default: the corpus's first `n_prompts`); the steering unit is calibrated on
+    the corpus's first `calibration_prompts` prompts."""
+    if max_new_tokens < 1:
+        raise GraspError(f"side_by_side: max_new_tokens must be >= 1, got {max_new_tokens}")
+    items = load_corpus(corpus)
+    calib = items[:calibration_prompts]
+    shift = adapter_shift(bm.model, bm.tokenizer, calib, [factor], progress=False)[0]
+    offsets = steering_offsets(bm.model, bm.tokenizer, calib, factor, shift)
+    chosen: list[list[dict[str, str]]] = []
+    for p in prompts if prompts is not None else items[:n_prompts]:
+        chosen.append([{"role": "user", "content": p}] if isinstance(p, str) else list(p))
+    if not chosen:
+        raise GraspError("side_by_side: no prompts")
+    z = factor.vector.float()[:, None]  # (d_model, 1), unit
+    out = []
+    for messages in tqdm(chosen, desc=f"generate {factor.id}", unit="prompt", disable=not progress):
+        reply = {}
+        reply["adapted"] = greedy_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
+        with ablate(bm.model, z):
+            reply["ablated"] = greedy_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
+        with bm.model.disable_adapter():
+            reply["base"] = greedy_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
+            with steer_by_offsets(bm.model, factor, offsets, alpha):
+                reply["steered"] = greedy_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
+        out.append(SideBySide(messages[-1]["content"], alpha=alpha, **reply))
+    return out

@@ -1,0 +1,417 @@
+"""Evidence for each candidate factor, the step between finding factors (identification) and training without them.
+
+Per factor: (a) the causal effect of ablating it alone from the adapted model on every measure, and of the ranked
+factors cumulatively; (b) the adapter's own shift along it on unrelated and on training prompts; then (d) a ranking
+by RULE and a suggested selection. Side-by-side generations (c) are `compare.side_by_side`, per factor on demand.
+
+One model load (lazily: a fully cached call loads nothing), every variant's per-item scores cached on disk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from ..errors import ConfigError, GraspError
+from ..evaluation.logprob import EvalConfig
+from ..evaluation.stats import Interval
+from ..identification.factors import Factor, FactorSet, direction_hash
+from ..identification.factorsets import FactorSetSpec, NamedFactorSet, save_factor_set
+from ..io import atomic_path, file_hash, grasp_home, text_hash, write_jsonl_atomic
+from ..model.chat import greedy_reply, load_corpus
+from ..model.adapters import load_adapter, load_model
+from ..model.models import BaseModel, load_config, portable_base
+from .candidates import UNRELATED_CORPUS, candidate_factors
+from .effects import MeasureEffect, measure_effect
+from .measures import Measure, ScoreCache, Scores, Variant, score, variant_context
+from .shift import Shift, adapter_shift, shift_ratio
+
+RULE = (
+    "score = share of the primary drift measure's naive change removed + share of the primary task measure's gain "
+    "kept - 1 (each from ablating the factor alone; 1 = all drift gone at no task cost). Without a task measure, "
+    "score = drift removed. Suggested: the prefix of the ranking whose CUMULATIVE ablation scores best (the shorter "
+    "on ties), if that score is above 0."
+)
+SHIFT_CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EvidenceConfig:
+    """How much evidence to gather and how."""
+
+    top_k: int = 8  # candidates when none are given: the first top_k global write factors
+    cumulative: int = 3  # cumulative ablations of the ranked factors: prefixes of 2 .. cumulative
+    max_prompts: int = 64  # prompts per corpus for the adapter shift (the first ones)
+    own_replies: int = 16  # without evals: unrelated prompts whose greedy adapter replies are scored
+    reply_tokens: int = 32  # tokens per such reply
+    batch_size: int = 8  # sequences per forward pass
+    max_length: int = 512  # tokens per prompt + completion
+    n_boot: int = 2000  # bootstrap resamples (over items) for every interval
+    seed: int = 0  # bootstrap seed
+    use_cache: bool = True  # read and write GRASP_HOME/cache/evidence
+
+    def __post_init__(self) -> None:
+        for name in ("top_k", "max_prompts", "own_replies", "reply_tokens", "batch_size", "max_length", "n_boot"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"EvidenceConfig: `{name}` must be a positive integer, got {value!r}")
+        if not isinstance(self.cumulative, int) or self.cumulative < 1:
+            raise ConfigError(f"EvidenceConfig: `cumulative` must be at least 1, got {self.cumulative!r}")
+
+    def eval_config(self) -> EvalConfig:
+        return EvalConfig(batch_size=self.batch_size, max_length=self.max_length, n_boot=self.n_boot, seed=self.seed)
+
+
+def _iv(d: dict[str, Any] | None) -> Interval | None:
+    return Interval(**d) if d is not None else None
+
+
+def _ivd(iv: Interval | None) -> dict[str, float] | None:
+    return vars(iv) if iv is not None else None
+
+
+@dataclass
+class Ablation:
+    """The effect of ablating one set of factors: every measure, and the shares the rule reads."""
+
+    factors: list[str]
+    effects: dict[str, MeasureEffect]
+    removed: Interval | None  # share of the primary drift measure's naive change removed
+    kept: Interval | None  # share of the primary task measure's gain kept
+    score: float | None  # RULE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"factors": self.factors, "effects": {k: e.to_dict() for k, e in self.effects.items()},
+                "removed": _ivd(self.removed), "kept": _ivd(self.kept), "score": self.score}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Ablation:
+        return cls(d["factors"], {k: MeasureEffect.from_dict(e) for k, e in d["effects"].items()},
+                   _iv(d["removed"]), _iv(d["kept"]), d["score"])  # fmt: skip
+
+
+@dataclass
+class FactorEvidence:
+    """Everything measured about one candidate factor."""
+
+    factor: str
+    index: int  # position among the candidates (in the factors file when they came from one)
+    sigma: float
+    stream_layer: int
+    alone: Ablation  # the factor ablated alone
+    shift_unrelated: Interval | None = None  # mean per-prompt adapter shift along z at its layer, unrelated prompts
+    shift_train: Interval | None = None  # the same on training prompts
+    shift_ratio: Interval | None = None  # unrelated / train: near 1 or above = a context-free mode shift
+    per_layer_shift: list[float] = field(default_factory=list)  # m_l on unrelated prompts (the steering unit)
+    rank: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in vars(self).items() if k != "alone"}
+        for k in ("shift_unrelated", "shift_train", "shift_ratio"):
+            d[k] = _ivd(d[k])
+        d["alone"] = self.alone.to_dict()
+        return d
+
+
+@dataclass
+class Evidence:
+    """The evidence table of one adapter: rows ranked by RULE, cumulative ablations, and the suggested set."""
+
+    adapter: str
+    adapter_hash: str
+    base: str
+    measures: list[Measure]
+    primary_drift: str | None
+    primary_task: str | None
+    reference: dict[str, dict[str, float | None]]  # measure -> base / adapter mean (and log-odds)
+    rows: list[FactorEvidence]  # best first
+    cumulative: list[Ablation]  # ablating the first 2, 3, ... ranked factors together
+    suggested: list[str]
+    unrelated_corpus: str
+    train_corpus: str | None
+    rule: str = RULE
+    n_cached: int = 0  # variants read from the cache
+    n_computed: int = 0  # variants scored now
+
+    def row(self, factor_id: str) -> FactorEvidence:
+        for r in self.rows:
+            if r.factor == factor_id:
+                return r
+        raise GraspError(f"no evidence for factor {factor_id!r}")
+
+    def factor_table(self) -> list[dict[str, Any]]:
+        """One flat row per factor, best first: the factor, each measure under its ablation, the shares the rule
+        reads with their intervals, the adapter shift, the score and whether it is suggested."""
+        out = []
+        for r in self.rows:
+            row: dict[str, Any] = {"rank": r.rank, "factor": r.factor, "index": r.index, "sigma": r.sigma,
+                                   "layer": r.stream_layer, **_cells(r.alone)}  # fmt: skip
+            row["shift unrelated"] = r.shift_unrelated.mean if r.shift_unrelated else None
+            row["shift train"] = r.shift_train.mean if r.shift_train else None
+            row["unrelated/train"] = r.shift_ratio.mean if r.shift_ratio else None
+            row["ratio 95%"] = f"[{r.shift_ratio.lo:.2f}, {r.shift_ratio.hi:.2f}]" if r.shift_ratio else ""
+            row["score"] = r.alone.score
+            row["suggested"] = r.factor in self.suggested
+            out.append(row)
+        return out
+
+    def cumulative_table(self) -> list[dict[str, Any]]:
+        """One flat row per cumulative ablation (the first 2, 3, ... ranked factors together)."""
+        return [{"factors": "+".join(c.factors), **_cells(c), "score": c.score, "suggested": c.factors == self.suggested}
+                for c in self.cumulative]  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "adapter": self.adapter, "adapter_hash": self.adapter_hash, "base": self.base,
+            "measures": [asdict(m) for m in self.measures], "primary_drift": self.primary_drift,
+            "primary_task": self.primary_task, "reference": self.reference, "rows": [r.to_dict() for r in self.rows],
+            "cumulative": [c.to_dict() for c in self.cumulative], "suggested": self.suggested,
+            "unrelated_corpus": self.unrelated_corpus, "train_corpus": self.train_corpus, "rule": self.rule,
+            "n_cached": self.n_cached, "n_computed": self.n_computed,
+        }  # fmt: skip
+
+
+def _cells(ab: Ablation) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name, e in ab.effects.items():
+        row[name] = e.mean
+        if e.log_odds is not None:
+            row[f"{name} log-odds"] = e.log_odds
+    for key, iv in (("removed", ab.removed), ("kept", ab.kept)):
+        row[key] = iv.mean if iv is not None else None
+        row[f"{key} 95%"] = f"[{iv.lo:.2f}, {iv.hi:.2f}]" if iv is not None else ""
+    return row
+
+
+# ---------------------------------------------------------------- gathering
+
+
+class _Gatherer:
+    """Scores variants through the cache, loading the model only when something is missing."""
+
+    def __init__(self, load: Callable[[], BaseModel], model_id: str, adapter_hash: str, config: EvidenceConfig,
+                 progress: bool) -> None:  # fmt: skip
+        self._load, self._bm = load, None
+        self.model_id, self.adapter_hash, self.config = model_id, adapter_hash, config
+        self.cache = ScoreCache(model_id, adapter_hash, config.eval_config(), config.use_cache)
+        self.progress, self.n_cached, self.n_computed = progress, 0, 0
+
+    @property
+    def bm(self) -> BaseModel:
+        if self._bm is None:
+            self._bm = self._load()
+        return self._bm
+
+    def missing(self, jobs: Sequence[tuple[Measure, Variant]]) -> list[tuple[Measure, Variant]]:
+        return [(m, v) for m, v in jobs if self.cache.get(m, v) is None]
+
+    def scores(self, jobs: Sequence[tuple[Measure, Variant]], desc: str) -> dict[tuple[str, str], Scores]:
+        """Scores of every (measure, variant), from the cache or computed now (one progress bar over the rest)."""
+        out: dict[tuple[str, str], Scores] = {}
+        todo = []
+        for m, v in jobs:
+            hit = self.cache.get(m, v)
+            if hit is not None:
+                out[(m.name, v.key())] = hit
+                self.n_cached += 1
+            else:
+                todo.append((m, v))
+        for m, v in tqdm(todo, desc=desc, unit="eval", disable=not self.progress or not todo):
+            bm = self.bm
+            with variant_context(bm.model, v):
+                s = score(bm.model, bm.tokenizer, m, self.config.eval_config())
+            self.cache.put(m, v, s)
+            out[(m.name, v.key())] = s
+            self.n_computed += 1
+        return out
+
+    def shifts(self, corpus_path: str | Path, factors: Sequence[Factor]) -> list[Shift]:
+        corpus_hash = file_hash(corpus_path)
+        paths = [
+            grasp_home() / "cache" / "evidence" / "shift" / (text_hash(
+                str(SHIFT_CACHE_VERSION), self.model_id, self.adapter_hash, corpus_hash, direction_hash(f.vector),
+                str(f.stream_layer), str(self.config.max_prompts)) + ".json")
+            for f in factors
+        ]  # fmt: skip
+        found: dict[int, Shift] = {}
+        for j, p in enumerate(paths):
+            if self.config.use_cache and p.is_file():
+                try:
+                    found[j] = Shift(**json.loads(p.read_text(encoding="utf-8")))
+                except (ValueError, TypeError):
+                    pass
+        todo = [j for j in range(len(factors)) if j not in found]
+        if todo:
+            corpus = load_corpus(corpus_path)[: self.config.max_prompts]
+            bm = self.bm
+            fresh = adapter_shift(bm.model, bm.tokenizer, corpus, [factors[j] for j in todo], self.config.batch_size,
+                                  progress=self.progress)  # fmt: skip
+            for j, s in zip(todo, fresh, strict=True):
+                found[j] = s
+                if self.config.use_cache:
+                    with atomic_path(paths[j]) as tmp:
+                        tmp.write_text(json.dumps(asdict(s)), encoding="utf-8")
+        return [found[j] for j in range(len(factors))]
+
+    def own_replies(self, corpus_path: str | Path) -> Measure:
+        """A task-NLL file of the adapter's greedy replies to the first unrelated prompts (written once, cached)."""
+        key = text_hash(self.model_id, self.adapter_hash, file_hash(corpus_path), str(self.config.own_replies),
+                        str(self.config.reply_tokens))  # fmt: skip
+        path = grasp_home() / "cache" / "evidence" / "replies" / f"{key}.jsonl"
+        if not path.is_file():
+            bm = self.bm
+            rows = []
+            prompts = load_corpus(corpus_path)[: self.config.own_replies]
+            for i, item in enumerate(tqdm(prompts, desc="own replies", unit="reply", disable=not self.progress)):
+                messages = [{"role": "user", "content": item}] if isinstance(item, str) else item
+                reply = greedy_reply(bm.model, bm.tokenizer, messages, self.config.reply_tokens) or "."
+                rows.append({"id": f"reply-{i}", "messages": [*messages, {"role": "assistant", "content": reply}]})
+            write_jsonl_atomic(path, rows)
+        return Measure("own_replies", "nll", str(path), "drift")
+
+
+def _primary(measures: Sequence[Measure], role: str, preferred: str | None) -> Measure | None:
+    if preferred is not None:
+        for m in measures:
+            if m.name == preferred:
+                return m
+    chosen = [m for m in measures if m.role == role]
+    if role == "task":  # task NLL is the finer measure of the two
+        chosen.sort(key=lambda m: m.kind != "nll")
+    return chosen[0] if chosen else None
+
+
+def _ablation(
+    ids: list[str], measures: Sequence[Measure], got: dict[tuple[str, str], Scores], variant: Variant,
+    drift: Measure | None, task: Measure | None, config: EvidenceConfig,
+) -> Ablation:  # fmt: skip
+    base, adapter = Variant(adapter=False), Variant()
+    effects = {
+        m.name: measure_effect(m, got[(m.name, base.key())], got[(m.name, adapter.key())],
+                               got[(m.name, variant.key())], config.n_boot, config.seed)
+        for m in measures
+    }  # fmt: skip
+    removed = effects[drift.name].share if drift is not None else None
+    kept = effects[task.name].share if task is not None else None
+    score_ = None
+    if removed is not None:
+        score_ = removed.mean + (kept.mean - 1.0 if kept is not None else 0.0)
+    return Ablation(ids, effects, removed, kept, score_)
+
+
+def gather_evidence(
+    load: Callable[[], BaseModel],
+    model_id: str,
+    adapter: str | Path,
+    adapter_hash: str,
+    candidates: Sequence[tuple[int, Factor]],
+    measures: Sequence[Measure],
+    unrelated: str | Path,
+    train: str | Path | None = None,
+    config: EvidenceConfig | None = None,
+    primary: tuple[str | None, str | None] = (None, None),
+    progress: bool = True,
+) -> Evidence:
+    """Evidence for each (index, factor) candidate of the adapter on the measures (none: the adapter's own replies
+    to unrelated prompts). `load` gives base + adapter and is called only if something is not cached;
+    `primary` names the drift and task measures the rule reads (default: the first of each role)."""
+    config = config or EvidenceConfig()
+    if not candidates:
+        raise GraspError("evidence: no candidate factors")
+    load_corpus(unrelated)  # a bad corpus fails here, before any model loads
+    if train is not None:
+        load_corpus(train)
+    g = _Gatherer(load, model_id, adapter_hash, config, progress)
+    measures = list(measures) or [g.own_replies(unrelated)]
+    drift, task = _primary(measures, "drift", primary[0]), _primary(measures, "task", primary[1])
+    factors = [f for _i, f in candidates]
+    singles = [Variant(ablated=(f,)) for f in factors]
+    refs = [Variant(adapter=False), Variant()]
+    got = g.scores([(m, v) for v in refs + singles for m in measures], "evidence: ablate each factor")
+    rows = [
+        FactorEvidence(f.id, i, f.sigma, f.stream_layer, _ablation([f.id], measures, got, v, drift, task, config))
+        for (i, f), v in zip(candidates, singles, strict=True)
+    ]
+    # Adapter shift along each factor, on unrelated prompts and (when known) training prompts.
+    unrel = g.shifts(unrelated, factors)
+    trained = g.shifts(train, factors) if train is not None else None
+    for j, r in enumerate(rows):
+        r.shift_unrelated = unrel[j].mean(config.n_boot, config.seed)
+        r.per_layer_shift = unrel[j].per_layer
+        if trained is not None:
+            r.shift_train = trained[j].mean(config.n_boot, config.seed)
+            r.shift_ratio = shift_ratio(unrel[j], trained[j], config.n_boot, config.seed)
+    rows.sort(key=lambda r: -(r.alone.score if r.alone.score is not None else float("-inf")))
+    for rank, r in enumerate(rows):
+        r.rank = rank
+    # Cumulative ablations of the ranked factors.
+    by_id = {f.id: f for f in factors}
+    prefixes = [tuple(by_id[r.factor] for r in rows[:n]) for n in range(2, min(config.cumulative, len(rows)) + 1)]
+    cum_variants = [Variant(ablated=p) for p in prefixes]
+    got.update(g.scores([(m, v) for v in cum_variants for m in measures], "evidence: ablate cumulatively"))
+    cumulative = [_ablation([f.id for f in v.ablated], measures, got, v, drift, task, config) for v in cum_variants]
+    reference = {
+        m.name: {
+            "base": got[(m.name, refs[0].key())].mean(), "adapter": got[(m.name, refs[1].key())].mean(),
+            "base_log_odds": got[(m.name, refs[0].key())].mean_log_odds(),
+            "adapter_log_odds": got[(m.name, refs[1].key())].mean_log_odds(),
+        }
+        for m in measures
+    }  # fmt: skip
+    return Evidence(
+        adapter=str(adapter), adapter_hash=adapter_hash, base=model_id, measures=measures,
+        primary_drift=drift.name if drift else None, primary_task=task.name if task else None, reference=reference,
+        rows=rows, cumulative=cumulative, suggested=suggest([r.alone for r in rows[:1]] + cumulative),
+        unrelated_corpus=str(unrelated), train_corpus=str(train) if train is not None else None,
+        n_cached=g.n_cached, n_computed=g.n_computed,
+    )  # fmt: skip
+
+
+def adapter_evidence(
+    adapter: str | Path,
+    base: str,
+    measures: Sequence[Measure] = (),
+    factors_file: str | Path | None = None,
+    select: Sequence[int] | None = None,
+    unrelated: str | Path = UNRELATED_CORPUS,
+    train: str | Path | None = None,
+    config: EvidenceConfig | None = None,
+    model: BaseModel | None = None,
+    primary: tuple[str | None, str | None] = (None, None),
+    progress: bool = True,
+) -> tuple[FactorSet, Evidence]:
+    """Evidence for an adapter folder's candidates (see candidate_factors), the model loaded only when needed
+    (or `model`, already loaded with this adapter). Returns the candidates' factor set too (to save a pick)."""
+    config = config or EvidenceConfig()
+    base_config = load_config(base)
+    fs, candidates = candidate_factors(adapter, base, factors_file, select, config.top_k, base_config)
+    adapter_hash = model.adapter_hash if model is not None and model.adapter_hash else None
+    adapter_hash = adapter_hash or load_adapter(adapter, base_config=base_config).hash
+
+    def load() -> BaseModel:
+        return model if model is not None else load_model(base, adapter)
+
+    ev = gather_evidence(load, portable_base(base), adapter, adapter_hash, candidates, measures, unrelated, train,
+                         config, primary, progress)  # fmt: skip
+    return fs, ev
+
+
+def save_suggested(ev: Evidence, fs: FactorSet, name: str, root: str | Path | None = None) -> NamedFactorSet:
+    """Save the suggested factors as a named factor set (a factors file `grasp train --factors` reads)."""
+    if not ev.suggested:
+        raise GraspError("the evidence suggests no factor (no ablation removes more drift than it costs task gain)")
+    return save_factor_set(FactorSetSpec(name, tuple(ev.suggested)), fs, root, overwrite=True)
+
+
+def suggest(prefixes: Sequence[Ablation]) -> list[str]:
+    """The factors of the best-scoring prefix (shorter on ties), or none if no prefix scores above 0."""
+    best: Ablation | None = None
+    for p in prefixes:
+        if p.score is not None and p.score > 0 and (best is None or p.score > best.score + 1e-12):  # type: ignore[operator]
+            best = p
+    return list(best.factors) if best is not None else []

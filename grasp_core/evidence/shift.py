@@ -1,0 +1,167 @@
+"""The adapter's own shift along a factor, and steering in units of it.
+
+For a factor z (d_model,), the adapter's shift at token t and stream layer l is
+    d_l[t] = (h_adapted_l[t] - h_base_l[t]) . z
+from two forward passes of the same tokens (adapter on, adapter off). Summaries leave out the first position (the
+attention sink carries outlier norms) and padding. A factor the adapter shifts as much on unrelated prompts as on
+its training prompts is a context-free mode shift: the signature of a leak.
+
+Steering unit: offsets c_l, added as c_l * z at every stream index l of the BASE, calibrated in one pass so that
+the base's mean projection at each layer moves by exactly the adapter's mean shift m_l (alpha = 1 reproduces what
+the fine-tune added along z, on the calibration prompts). alpha scales the offsets linearly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from ..errors import GraspError
+from ..evaluation.stats import Interval, bootstrap
+from ..identification.factors import Factor
+from ..model.chat import encode_prompt, pad_batch
+from ..model.interventions import edit_stream, record_residual, run_until_recorded, steer_stream
+from ..model.models import n_layers, unwrap
+
+Item = list[dict[str, str]] | str
+
+
+@dataclass
+class Shift:
+    """One factor's adapter shift over one corpus."""
+
+    per_prompt: list[float]  # mean d_s[t] over each prompt's scored tokens, at the factor's stream layer s
+    per_layer: list[float]  # m_l: mean d_l[t] over all scored tokens, l = 0..L (hidden_states indices)
+    base_per_layer: list[float]  # mean h_base_l[t] . z over the same tokens
+    n_tokens: int
+
+    def mean(self, n_boot: int = 2000, seed: int = 0) -> Interval:
+        return bootstrap(self.per_prompt, n_boot, seed)
+
+
+def _encode(tokenizer: Any, corpus: Sequence[Item], max_length: int) -> list[list[int]]:
+    ids = [encode_prompt(tokenizer, item)[:max_length] for item in corpus]
+    empty = [i for i, x in enumerate(ids) if len(x) < 2]
+    if empty:
+        raise GraspError(f"corpus item {empty[0]} has fewer than 2 tokens: nothing to measure past the first")
+    return ids
+
+
+def _scored_mask(batch: dict[str, Tensor]) -> Tensor:
+    """(B, T) bool: real tokens except the first (attention-sink) position."""
+    mask = batch["attention_mask"].bool().clone()
+    mask[:, 0] = False
+    return mask
+
+
+@torch.no_grad()
+def adapter_shift(
+    model: Any,
+    tokenizer: Any,
+    corpus: Sequence[Item],
+    factors: Sequence[Factor],
+    batch_size: int = 8,
+    max_length: int = 256,
+    progress: bool = True,
+) -> list[Shift]:
+    """Per factor, the adapter's shift along z on every prompt and at every layer (adapter on minus off)."""
+    disable = getattr(model, "disable_adapter", None)
+    if not callable(disable):
+        raise GraspError("adapter shift needs a model with an adapter on it (base + adapter)")
+    if not corpus:
+        raise GraspError("adapter shift: the corpus is empty")
+    L = n_layers(unwrap(model))
+    layers = list(range(L + 1))
+    device = next(unwrap(model).parameters()).device
+    Z = torch.stack([f.vector.float() for f in factors], dim=1).to(device)  # (d_model, k)
+    k = Z.shape[1]
+    ids = _encode(tokenizer, corpus, max_length)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    per_prompt = torch.zeros(len(ids), k, dtype=torch.float64)  # at each factor's own stream layer
+    sums = torch.zeros(L + 1, k, dtype=torch.float64)  # (L+1, k) sum of d_l over scored tokens
+    base_sums = torch.zeros(L + 1, k, dtype=torch.float64)
+    n_tok = 0
+    stream = torch.tensor([f.stream_layer for f in factors])  # (k,)
+    batches = [list(range(i, min(i + batch_size, len(ids)))) for i in range(0, len(ids), batch_size)]
+    for rows in tqdm(batches, desc="adapter shift", unit="batch", disable=not progress, leave=False):
+        batch = {key: v.to(device) for key, v in pad_batch([ids[i] for i in rows], pad).items()}
+        recorded = []
+        for ctx in (nullcontext(), disable()):
+            with ctx, record_residual(model, layers, stop_early=False) as rec:
+                run_until_recorded(model, **batch)
+            recorded.append(torch.stack([rec[l].float() for l in layers]))  # (L+1, B, T, d_model)
+        h_a, h_b = recorded
+        proj_a, proj_b = h_a @ Z, h_b @ Z  # (L+1, B, T, k)
+        d = (proj_a - proj_b).double()  # (L+1, B, T, k)
+        mask = _scored_mask(batch)[None, :, :, None].to(d.device)  # (1, B, T, 1)
+        sums += (d * mask).sum(dim=(1, 2)).cpu()
+        base_sums += (proj_b.double() * mask).sum(dim=(1, 2)).cpu()
+        n_tok += int(mask.sum())
+        counts = mask[0, :, :, 0].sum(1).clamp_min(1)  # (B,)
+        per_layer_prompt = (d * mask).sum(2) / counts[None, :, None]  # (L+1, B, k)
+        for j in range(k):
+            per_prompt[rows, j] = per_layer_prompt[int(stream[j]), :, j].cpu()
+    return [
+        Shift(
+            per_prompt=per_prompt[:, j].tolist(),
+            per_layer=(sums[:, j] / max(n_tok, 1)).tolist(),
+            base_per_layer=(base_sums[:, j] / max(n_tok, 1)).tolist(),
+            n_tokens=n_tok,
+        )
+        for j in range(k)
+    ]
+
+
+def shift_ratio(unrelated: Shift, train: Shift, n_boot: int = 2000, seed: int = 0) -> Interval | None:
+    """mean shift on unrelated prompts / mean shift on training prompts, each corpus resampled on its own."""
+    u = torch.tensor(unrelated.per_prompt, dtype=torch.float64)  # (n_u,)
+    t = torch.tensor(train.per_prompt, dtype=torch.float64)  # (n_t,)
+    if abs(float(t.mean())) < 1e-12:
+        return None
+    gen = torch.Generator().manual_seed(seed)
+    ub = u[torch.randint(0, len(u), (n_boot, len(u)), generator=gen)].mean(1)  # (n_boot,)
+    tb = t[torch.randint(0, len(t), (n_boot, len(t)), generator=gen)].mean(1)  # (n_boot,)
+    ok = tb.abs() > 1e-12
+    lo, hi = torch.quantile(ub[ok] / tb[ok], torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
+    return Interval(float(u.mean() / t.mean()), float(lo), float(hi))
+
+
+@torch.no_grad()
+def steering_offsets(
+    model: Any, tokenizer: Any, corpus: Sequence[Item], factor: Factor, shift: Shift, max_length: int = 256
+) -> list[float]:
+    """c_l (l = 0..L) such that the base with c_l * z added at every stream index l moves its mean projection on
+    z at each layer by the adapter's mean shift m_l, on these prompts (one padded batch, so the mean is exact)."""
+    disable = getattr(model, "disable_adapter", None)
+    if not callable(disable):
+        raise GraspError("steering calibration needs a model with an adapter on it (base + adapter)")
+    L = n_layers(unwrap(model))
+    if len(shift.per_layer) != L + 1:
+        raise GraspError(f"factor {factor.id}: shift has {len(shift.per_layer)} layers, the model {L + 1}")
+    device = next(unwrap(model).parameters()).device
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    batch = {k: v.to(device) for k, v in pad_batch(_encode(tokenizer, corpus, max_length), pad).items()}
+    mask = _scored_mask(batch)  # (B, T)
+    z = factor.vector.float().to(device)  # (d_model,)
+    offsets = [0.0] * (L + 1)
+
+    def calibrate(i: int, h: Tensor) -> Tensor:  # h: (B, T, d_model)
+        now = float(((h.float() @ z) * mask).sum() / mask.sum())  # mean projection so far (earlier offsets in)
+        offsets[i] = shift.base_per_layer[i] + shift.per_layer[i] - now
+        return h + (offsets[i] * z).to(h.dtype)
+
+    with disable(), edit_stream(model, list(range(L + 1)), calibrate):
+        model(**batch, use_cache=False)
+    return offsets
+
+
+def steer_by_offsets(model: Any, factor: Factor, offsets: Sequence[float], alpha: float = 1.0) -> Any:
+    """Context manager: add alpha * c_l * z at every stream index l (use it with the adapter disabled)."""
+    z = factor.vector.float()  # (d_model,)
+    return steer_stream(model, {i: alpha * c * z for i, c in enumerate(offsets)})
