@@ -13,21 +13,29 @@ from typing import Any
 import streamlit as st
 
 from grasp_core import (
+    DEMO_ROOT,
     Adapter,
     BaseModel,
+    Evidence,
+    EvidenceRequest,
     FactorScan,
     FactorSet,
     ModuleSpectrum,
     ScanConfig,
+    SideBySide,
     SteeringSample,
     adapter_spectra,
+    evidence_for,
     identify,
+    list_organisms,
     load_adapter,
     load_config,
     load_model,
+    load_organism,
     logit_lens,
     n_layers,
     scan,
+    side_by_side,
     spectra_table,
     steering_preview,
 )
@@ -112,3 +120,31 @@ def steer_preview(
     with MODEL_LOCK:
         return steering_preview(bm.model, bm.tokenizer, prompt, f.vector, f.stream_layer, (-alpha, 0.0, alpha),
                                 max_new_tokens)  # fmt: skip
+
+
+def evidence_request(base: str, path: str, evals: tuple[str, ...] = ()) -> EvidenceRequest:
+    """What the Factors page gathers evidence on: the eval files given, else the probes of the demo organism the
+    adapter belongs to (its naive-lora/ folder sits in the organism's folder), else the adapter's own replies."""
+    folder = Path(path).resolve().parent
+    organism = None
+    if not evals and (folder / "organism.json").is_file() and folder.parent == DEMO_ROOT.resolve():
+        if folder.name in list_organisms() and load_organism(folder.name).probes:
+            organism = folder.name
+    return EvidenceRequest(path, base, organism, tuple(evals))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the evidence ...")
+def evidence(base: str, path: str, stamp: str, request: EvidenceRequest, finished: float) -> Evidence:
+    """The evidence of a finished background job (`finished`: its result's mtime), read from the evidence cache."""
+    return evidence_for(request, progress=False)[1]
+
+
+@st.cache_data(max_entries=64, show_spinner="Generating side-by-side replies ...")
+def side_by_side_replies(
+    base: str, path: str, stamp: str, factor_id: str, alpha: float, n_prompts: int, max_new_tokens: int
+) -> list[SideBySide]:
+    """Adapted, ablated, base and base-steered replies to the first unrelated prompts, for one factor."""
+    bm = model(base, path, stamp)
+    f = candidates(base, path, stamp).by_id(factor_id)
+    with MODEL_LOCK:
+        return side_by_side(bm, f, n_prompts=n_prompts, alpha=alpha, max_new_tokens=max_new_tokens, progress=False)

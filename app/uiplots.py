@@ -27,11 +27,12 @@ def heatmap(z: Any, x: list[Any], y: list[Any], title: str, colorscale: str = HE
     return style(fig, title)
 
 
-def token_html(tokens: list[str], values: list[float], scale: float) -> str:
-    """Tokens as inline spans, red for positive and blue for negative activation along the factor."""
+def token_html(tokens: list[str], values: list[float], scale: float, skip: int = 0) -> str:
+    """Tokens as inline spans on a diverging scale centred at 0: red for positive, blue for negative values along the
+    factor; the first `skip` tokens (the attention sink) are shown uncoloured."""
     spans = []
-    for tok, v in zip(tokens, values, strict=False):
-        a = min(1.0, abs(v) / scale) if scale > 0 else 0.0
+    for t, (tok, v) in enumerate(zip(tokens, values, strict=False)):
+        a = min(1.0, abs(v) / scale) if scale > 0 and t >= skip else 0.0
         rgb = "220,50,47" if v >= 0 else "38,139,210"
         text = html.escape(tok).replace("\n", "⏎")
         spans.append(f'<span title="{v:.3f}" style="background: rgba({rgb},{a:.2f}); padding:1px 0">{text}</span>')

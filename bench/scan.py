@@ -64,13 +64,13 @@ def main() -> int:
     variants = {
         "plain forward (all layers + lm_head)": plain,
         f"scan, factor at layer {depth} (last)": lambda: scan_model(
-            model, tok, corpus, [deep], ScanConfig(**cfg), progress=False
+            model, tok, corpus, [deep], ScanConfig(mode="model", **cfg), progress=False
         ),
         f"scan, factor at layer {args.layer}, full pass": lambda: scan_model(
-            model, tok, corpus, [shallow], ScanConfig(stop_early=False, **cfg), progress=False
+            model, tok, corpus, [shallow], ScanConfig(stop_early=False, mode="model", **cfg), progress=False
         ),
         f"scan, factor at layer {args.layer}, early stop": lambda: scan_model(
-            model, tok, corpus, [shallow], ScanConfig(stop_early=True, **cfg), progress=False
+            model, tok, corpus, [shallow], ScanConfig(stop_early=True, mode="model", **cfg), progress=False
         ),
     }
     print(

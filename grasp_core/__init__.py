@@ -1,8 +1,8 @@
 """grasp_core: find spurious factors in a LoRA fine-tune (step 1) and fine-tune again without them (step 2).
 
 The subpackages follow the pipeline, each importing only those before it (import-linter checks this):
-model -> identify -> train -> evaluate -> runs -> sweep -> cli. This module is the public API: the dashboard's
-pages and user code import from here.
+model -> identify -> train -> evaluate -> evidence | runs -> sweep -> cli. This module is the public API: the
+dashboard's pages and user code import from here.
 """
 
 from .errors import ConfigError, GraspError
@@ -11,6 +11,29 @@ from .evaluation.logprob import ChoiceResult, EvalConfig, NllResult, forced_choi
 from .evaluation.organisms import DEMO_ROOT, Organism, demo_adapters, evaluate_organism, list_organisms, load_organism
 from .evaluation.stats import Interval, bootstrap
 from .evaluation.suite import EvalReport, EvalSpec, ablated, evaluate, spec_for_file
+from .evidence.background import (
+    EvidenceJob,
+    EvidenceRequest,
+    evidence_for,
+    evidence_job,
+    request_inputs,
+    start_evidence,
+)
+from .evidence.candidates import UNRELATED_CORPUS, candidate_factors
+from .evidence.compare import SideBySide, side_by_side
+from .evidence.effects import MeasureEffect
+from .evidence.evidence import (
+    RULE,
+    Ablation,
+    Evidence,
+    EvidenceConfig,
+    FactorEvidence,
+    adapter_evidence,
+    gather_evidence,
+    save_suggested,
+)
+from .evidence.measures import Measure, measures_from_files, measures_from_specs
+from .evidence.shift import Shift, adapter_shift, steer_by_offsets, steering_offsets
 from .identification.choose import check_fits, load_picked, pick, pick_indices, random_factors
 from .identification.factors import (
     Factor,
@@ -32,7 +55,7 @@ from .identification.factorsets import (
     save_factor_set,
     set_cosines,
 )
-from .identification.scan import FactorScan, ScanConfig, SteeringSample, scan, steering_preview
+from .identification.scan import SCAN_MODES, FactorScan, ScanConfig, SteeringSample, scan, steering_preview
 from .identification.spectra import ModuleSpectrum, adapter_spectra, lowrank_svd, spectra_table
 from .io import grasp_home
 from .model.adapters import Adapter, LoraModule, classify_module, load_adapter, load_model
@@ -83,6 +106,10 @@ __all__ = [
     "JUDGES",
     "MAX_ZIP_BYTES",
     "METHODS",
+    "RULE",
+    "SCAN_MODES",
+    "UNRELATED_CORPUS",
+    "Ablation",
     "Adapter",
     "Axes",
     "BaseModel",
@@ -91,7 +118,12 @@ __all__ = [
     "EvalConfig",
     "EvalReport",
     "EvalSpec",
+    "Evidence",
+    "EvidenceConfig",
+    "EvidenceJob",
+    "EvidenceRequest",
     "Factor",
+    "FactorEvidence",
     "FactorScan",
     "FactorSet",
     "FactorSetSpec",
@@ -100,6 +132,8 @@ __all__ = [
     "Interval",
     "LaunchForm",
     "LoraModule",
+    "Measure",
+    "MeasureEffect",
     "Method",
     "ModuleSpectrum",
     "NamedFactorSet",
@@ -109,6 +143,8 @@ __all__ = [
     "Run",
     "RunStatus",
     "ScanConfig",
+    "Shift",
+    "SideBySide",
     "SteeringSample",
     "SweepConfig",
     "SweepInfo",
@@ -117,11 +153,14 @@ __all__ = [
     "TrainHooks",
     "TrainResult",
     "ablated",
+    "adapter_evidence",
+    "adapter_shift",
     "adapter_spectra",
     "aggregate",
     "axes_for",
     "bootstrap",
     "cancel",
+    "candidate_factors",
     "check_factor_set",
     "check_fits",
     "classify_module",
@@ -132,12 +171,15 @@ __all__ = [
     "demo_adapters",
     "evaluate",
     "evaluate_organism",
+    "evidence_for",
+    "evidence_job",
     "extract_adapter_zip",
     "find_by_key",
     "flipped_items",
     "forced_choice",
     "form_recipe",
     "free_form",
+    "gather_evidence",
     "get_method",
     "get_run",
     "grasp_home",
@@ -162,6 +204,8 @@ __all__ = [
     "logit_lens",
     "lowrank_svd",
     "make_judge",
+    "measures_from_files",
+    "measures_from_specs",
     "n_layers",
     "naive_label",
     "number_score",
@@ -177,6 +221,7 @@ __all__ = [
     "reap_dead",
     "recipe_of",
     "refresh",
+    "request_inputs",
     "resolve_base",
     "results_tables",
     "resume",
@@ -185,10 +230,15 @@ __all__ = [
     "runs_root",
     "save_factor_set",
     "save_factors",
+    "save_suggested",
     "scan",
     "set_cosines",
+    "side_by_side",
     "spec_for_file",
     "spectra_table",
+    "start_evidence",
+    "steer_by_offsets",
+    "steering_offsets",
     "steering_preview",
     "stop_sweep",
     "submit",

@@ -1,4 +1,5 @@
-"""Factors: the candidate directions, their overlaps, and what one of them does (prompts, tokens, steering)."""
+"""Factors: the evidence for each candidate direction first (what removing it does to drift and task), then for one
+factor its side-by-side replies, where the adapter writes it (diff-mode top prompts) and its spectrum view."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import uicache
 import uiplots
 import uistate
 
-from grasp_core import GraspError, cosine_matrix
+from grasp_core import RULE, GraspError, cosine_matrix, evidence_job, start_evidence
 
 st.title("Candidate factors")
 sel = uistate.require_selection()
@@ -23,59 +24,108 @@ except GraspError as e:
     st.error(str(e))
     st.stop()
 
-scopes = st.multiselect("Show", ["global", "module"], default=["global"], key="factor_scopes")
-shown = [f for f in fs.factors if f.scope in scopes]
-if not shown:
-    st.info("Choose at least one scope.")
-    st.stop()
-table = pd.DataFrame(
-    [
-        {
-            "id": f.id, "scope": f.scope, "side": f.side, "layer": f.layer if f.layer is not None else f.stream_layer,
-            "sigma": f.sigma, "energy": f.energy, "loadings": f.loadings or None,
-        }
-        for f in shown
-    ]
+# ---------------------------------------------------------------- evidence table
+st.subheader("Evidence")
+evals_text = st.text_input(
+    "Eval files for the evidence (space-separated; empty: the demo organism's probe files, else the adapter's own "
+    "replies to unrelated prompts)", value=os.environ.get("GRASP_APP_EVALS", ""), key="evidence_evals",
 )  # fmt: skip
-left, right = st.columns([3, 2])
-with left:
-    st.dataframe(
-        table,
-        hide_index=True,
-        column_config={
-            "loadings": st.column_config.LineChartColumn("per-layer loadings", width="medium"),
-            "sigma": st.column_config.NumberColumn(format="%.4f"),
-            "energy": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.3f"),
-        },
-        key="factor_table",
-    )
-with right:
-    cos = cosine_matrix(fs.matrix([fs.factors.index(f) for f in shown])).numpy()
-    ids = [f.id for f in shown]
-    fig = uiplots.heatmap(cos, ids, ids, "Cosine similarity", colorscale=uiplots.DIVERGING, zmin=-1, zmax=1)
-    fig.update_yaxes(autorange="reversed")
-    st.plotly_chart(fig, key="heat-cos")
+try:
+    request = uicache.evidence_request(sel.base, sel.adapter, tuple(evals_text.split()))
+except GraspError as e:
+    st.error(str(e))
+    st.stop()
+what = (f"organism {request.organism}'s probe files" if request.organism else
+        ", ".join(Path(f).name for f in request.evals) or "the adapter's own replies to unrelated prompts")  # fmt: skip
+st.caption(f"Each of the first {request.top_k} global write factors is ablated from the adapted model, alone and "
+           f"then cumulatively, and measured on {what}.")  # fmt: skip
 
+
+@st.fragment(run_every="2s")
+def evidence_progress() -> None:
+    job = evidence_job(request)
+    if job.state == "running":
+        st.info("Gathering evidence in the background (other pages stay usable) ...")
+        st.code("\n".join(job.log[-3:]) or "starting ...")
+    elif job.state == "done" and st.session_state.get("evidence_seen") != str(job.result):
+        st.session_state["evidence_seen"] = str(job.result)
+        st.rerun()
+
+
+job = evidence_job(request)
+c1, c2 = st.columns([1, 3])
+if c1.button("Gather evidence" if job.state != "done" else "Gather again", key="evidence_start",
+             disabled=job.state == "running"):  # fmt: skip
+    try:
+        job = start_evidence(request, rerun=job.state in ("done", "failed"))
+    except GraspError as e:
+        st.error(str(e))
+if job.state == "running":
+    evidence_progress()
+elif job.state == "failed":
+    st.error("Gathering evidence failed:\n\n" + "\n".join(job.log[-4:]))
+
+ev = None
+if job.state == "done":
+    try:
+        ev = uicache.evidence(sel.base, sel.adapter, stamp, request, job.result.stat().st_mtime)
+    except GraspError as e:
+        st.error(str(e))
+if ev is not None:
+    for name, ref in ev.reference.items():
+        c2.caption(f"**{name}**: base {ref['base']:.4f} · adapter {ref['adapter']:.4f}")
+    table = pd.DataFrame(ev.factor_table())
+    st.dataframe(
+        table, hide_index=True, key="evidence_table",
+        column_config={
+            "removed": st.column_config.ProgressColumn("drift removed", min_value=0.0, max_value=1.0, format="%.2f"),
+            "kept": st.column_config.ProgressColumn("task kept", min_value=0.0, max_value=1.0, format="%.2f"),
+            "suggested": st.column_config.CheckboxColumn("suggested"),
+            "sigma": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )  # fmt: skip
+    st.caption(f"Suggested: **{', '.join(ev.suggested) or 'none'}**. Rule: {RULE} Intervals: 95% bootstrap over "
+               "items of this one adapter.")  # fmt: skip
+    if ev.cumulative:
+        with st.expander("The ranked factors ablated together"):
+            st.dataframe(pd.DataFrame(ev.cumulative_table()), hide_index=True, key="evidence_cumulative")
+
+# ---------------------------------------------------------------- one factor
 st.divider()
-fid = st.selectbox("Inspect factor", ids, key="inspect_factor")
+ids = [f.id for f in fs.factors if f.scope == "global"]
+ranked = [r.factor for r in ev.rows] if ev is not None else []
+order = ranked + [i for i in ids if i not in ranked]
+fid = st.selectbox("Inspect factor", order, key="inspect_factor")
 f = fs.by_id(fid)
 st.caption(f"{f.scope} {f.side} factor · sigma {f.sigma:.4f} · energy {f.energy:.3f} · stream layer {f.stream_layer}")
 
-c1, c2 = st.columns(2)
-with c1:
-    if f.loadings:
-        fig = go.Figure(go.Bar(x=list(range(len(f.loadings))), y=f.loadings))
-        fig.update_xaxes(title="layer", tickformat="d")
-        fig.update_yaxes(title="||Z_j^T M_l||")
-        st.plotly_chart(uiplots.style(fig, "Per-layer loadings", height=300), key="bar-loadings")
-    lens = uicache.lens(sel.base, sel.adapter, stamp, fid)
-with c2:
-    st.markdown("**Logit lens**")
-    lc = st.columns(2)
-    lc[0].dataframe(pd.DataFrame(lens["promoted"], columns=["promoted", "logit"]), hide_index=True, key="lens-up")
-    lc[1].dataframe(pd.DataFrame(lens["suppressed"], columns=["suppressed", "logit"]), hide_index=True, key="lens-dn")
+st.markdown("**Side by side** (greedy replies to unrelated prompts; steering adds alpha times the adapter's own "
+            "shift along the factor at every layer, so alpha = 1 is what the fine-tune added)")  # fmt: skip
+s1, s2, s3 = st.columns(3)
+alpha = s1.number_input("alpha", min_value=-10.0, max_value=10.0, value=1.0, step=0.5, key="steer_alpha")
+n_prompts = s2.number_input("prompts", min_value=1, max_value=8, value=2, key="side_prompts")
+max_new = s3.number_input("new tokens", min_value=1, max_value=200, value=32, key="steer_tokens")
+if st.button("Generate side by side", key="steer_generate"):
+    st.session_state["side_for"] = (fid, float(alpha), int(n_prompts), int(max_new))
+if st.session_state.get("side_for") == (fid, float(alpha), int(n_prompts), int(max_new)):
+    try:
+        rows = uicache.side_by_side_replies(sel.base, sel.adapter, stamp, fid, float(alpha), int(n_prompts),
+                                            int(max_new))  # fmt: skip
+    except GraspError as e:
+        st.error(str(e))
+    else:
+        for r in rows:
+            st.markdown(f"*{r.prompt}*")
+            cols = st.columns(4)
+            for col, (title, text) in zip(cols, [("adapted", r.adapted), ("adapted, factor ablated", r.ablated),
+                                                 ("base", r.base), (f"base + {r.alpha:g} x shift", r.steered)],
+                                          strict=True):  # fmt: skip
+                with col.container(border=True):
+                    st.markdown(f"**{title}**")
+                    st.write(text or "(empty)")
 
-st.subheader("Top-activating prompts")
+st.markdown("**Where the adapter writes it**: per token, what the adapter adds along the factor (adapter minus "
+            "base); red is more, blue less; the first (attention-sink) token is left out")  # fmt: skip
 corpus_default = os.environ.get("GRASP_APP_CORPUS", "")
 if not corpus_default:
     # A demo organism's training chats (beside its naive-lora/) show where the spurious trait lights up.
@@ -94,17 +144,17 @@ if st.session_state.get("scan_for") == (fid, corpus):
             f"{res.n_prompts} prompts, {res.n_tokens} tokens · mean {res.mean:.3f} · std {res.std:.3f}"
             + (" · from cache" if res.cached else "")
         )
-        scale = max((abs(v) for p in res.top for v in p.values), default=1.0)
+        scale = max((abs(v) for p in res.top for v in p.values[p.first_scored :]), default=1.0)
         for p in res.top:
             st.markdown(f"score **{p.score:.3f}** · prompt {p.index}")
-            st.html(uiplots.token_html(p.tokens, p.values, scale))
+            st.html(uiplots.token_html(p.tokens, p.values, scale, skip=p.first_scored))
         h1, h2 = st.columns(2)
         with h1:
             centers = [(a + b) / 2 for a, b in zip(res.hist_edges[:-1], res.hist_edges[1:], strict=True)]
             fig = go.Figure(go.Bar(x=centers, y=res.hist_counts))
-            fig.update_xaxes(title="h . z")
+            fig.update_xaxes(title="adapter - base along z" if res.mode == "diff" else "h . z")
             fig.update_yaxes(title="tokens", type="log")
-            st.plotly_chart(uiplots.style(fig, "Activation histogram", height=300), key="hist-act")
+            st.plotly_chart(uiplots.style(fig, "Per-token values", height=300), key="hist-act")
         with h2:
             bins = [
                 {
@@ -115,21 +165,45 @@ if st.session_state.get("scan_for") == (fid, corpus):
             ]
             st.dataframe(pd.DataFrame(bins), hide_index=True, key="quantiles")
 
-st.subheader("Steering preview")
-s1, s2, s3 = st.columns([3, 1, 1])
-prompt = s1.text_input("User prompt", value="Give me one tip for saving money.", key="steer_prompt")
-alpha = s2.number_input("alpha", min_value=0.0, max_value=200.0, value=8.0, step=1.0, key="steer_alpha")
-max_new = s3.number_input("new tokens", min_value=1, max_value=200, value=30, key="steer_tokens")
-if st.button("Generate", key="steer_generate"):
-    st.session_state["steer_for"] = (fid, prompt, float(alpha), int(max_new))
-if st.session_state.get("steer_for") == (fid, prompt, float(alpha), int(max_new)):
-    try:
-        samples = uicache.steer_preview(sel.base, sel.adapter, stamp, fid, prompt, float(alpha), int(max_new))
-    except GraspError as e:
-        st.error(str(e))
-    else:
-        cols = st.columns(len(samples))
-        for col, smp in zip(cols, samples, strict=True):
-            with col.container(border=True):
-                st.markdown(f"**alpha = {smp.alpha:+g}**")
-                st.write(smp.text)
+# ---------------------------------------------------------------- spectrum view
+with st.expander("Spectrum view: sigma, loadings, overlaps, logit lens (what the fine-tune wrote most, which is not "
+                 "what makes a factor spurious)"):  # fmt: skip
+    scopes = st.multiselect("Show", ["global", "module"], default=["global"], key="factor_scopes")
+    shown = [g for g in fs.factors if g.scope in scopes]
+    if shown:
+        table = pd.DataFrame(
+            [
+                {
+                    "id": g.id, "scope": g.scope, "side": g.side,
+                    "layer": g.layer if g.layer is not None else g.stream_layer, "sigma": g.sigma, "energy": g.energy,
+                    "loadings": g.loadings or None,
+                }
+                for g in shown
+            ]
+        )  # fmt: skip
+        st.dataframe(
+            table,
+            hide_index=True,
+            column_config={
+                "loadings": st.column_config.LineChartColumn("per-layer loadings", width="medium"),
+                "sigma": st.column_config.NumberColumn(format="%.4f"),
+                "energy": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.3f"),
+            },
+            key="factor_table",
+        )
+        cos = cosine_matrix(fs.matrix([fs.factors.index(g) for g in shown])).numpy()
+        shown_ids = [g.id for g in shown]
+        fig = uiplots.heatmap(cos, shown_ids, shown_ids, "Cosine similarity", colorscale=uiplots.DIVERGING, zmin=-1,
+                              zmax=1)  # fmt: skip
+        fig.update_yaxes(autorange="reversed")
+        st.plotly_chart(fig, key="heat-cos")
+    if f.loadings:
+        fig = go.Figure(go.Bar(x=list(range(len(f.loadings))), y=f.loadings))
+        fig.update_xaxes(title="layer", tickformat="d")
+        fig.update_yaxes(title="||Z_j^T M_l||")
+        st.plotly_chart(uiplots.style(fig, f"Per-layer loadings of {fid}", height=300), key="bar-loadings")
+    lens = uicache.lens(sel.base, sel.adapter, stamp, fid)
+    st.markdown("**Logit lens** (on small models mostly noise)")
+    lc = st.columns(2)
+    lc[0].dataframe(pd.DataFrame(lens["promoted"], columns=["promoted", "logit"]), hide_index=True, key="lens-up")
+    lc[1].dataframe(pd.DataFrame(lens["suppressed"], columns=["suppressed", "logit"]), hide_index=True, key="lens-dn")

@@ -8,7 +8,15 @@ import uicache
 import uiplots
 import uistate
 
-from grasp_core import FactorSetSpec, GraspError, delete_factor_set, list_factor_sets, save_factor_set, set_cosines
+from grasp_core import (
+    FactorSetSpec,
+    GraspError,
+    delete_factor_set,
+    evidence_job,
+    list_factor_sets,
+    save_factor_set,
+    set_cosines,
+)
 
 st.title("Select factor sets")
 sel = uistate.require_selection()
@@ -20,19 +28,37 @@ except GraspError as e:
     st.error(str(e))
     st.stop()
 
+# "Pick by evidence" pre-ticks what the Factors page's evidence suggests; the ticks stay editable.
+request = uicache.evidence_request(sel.base, sel.adapter, tuple(st.session_state.get("evidence_evals", "").split()))
+job = evidence_job(request)
+ev = None
+if job.state == "done":
+    try:
+        ev = uicache.evidence(sel.base, sel.adapter, stamp, request, job.result.stat().st_mtime)
+    except GraspError as e:
+        st.error(str(e))
+e1, e2 = st.columns([1, 3])
+if e1.button("Pick by evidence", key="pick_evidence", disabled=ev is None or not ev.suggested):
+    st.session_state["evidence_pick"] = list(ev.suggested) if ev is not None else []
+if ev is None:
+    e2.caption("No evidence yet for this adapter: gather it on the **Factors** page to pick by it.")
+else:
+    e2.caption(f"Evidence suggests: **{', '.join(ev.suggested) or 'none'}**")
+pre = st.session_state.get("evidence_pick")
+rank = {r.factor: r for r in ev.rows} if ev is not None else {}
 table = pd.DataFrame(
     [
-        {"pick": False, "id": f.id, "scope": f.scope, "side": f.side, "layer": f.layer, "sigma": f.sigma,
-         "energy": f.energy}
+        {"pick": f.id in (pre or []), "id": f.id, "scope": f.scope, "side": f.side, "layer": f.layer,
+         "sigma": f.sigma, "energy": f.energy, "evidence score": rank[f.id].alone.score if f.id in rank else None}
         for f in fs.factors
     ]
 )  # fmt: skip
 edited = st.data_editor(
     table,
     hide_index=True,
-    disabled=["id", "scope", "side", "layer", "sigma", "energy"],
+    disabled=["id", "scope", "side", "layer", "sigma", "energy", "evidence score"],
     column_config={"pick": st.column_config.CheckboxColumn("pick", help="include this factor in the set")},
-    key="pick_table",
+    key="pick_table_evidence" if pre is not None else "pick_table",
 )
 picked = edited.loc[edited["pick"], "id"].tolist()
 st.caption(f"{len(picked)} picked: {', '.join(picked) or '-'}")

@@ -45,7 +45,7 @@ def tiny_organism(tmp_path_factory: pytest.TempPathFactory) -> Path:
     demo = DEMO_ROOT / "persona"
     folder = tmp_path_factory.mktemp("organism")
     _head(demo / "train.jsonl", folder / "train.jsonl", 12)
-    for name in ("task", "drift", "leak"):
+    for name in ("task", "drift", "leak", "drift-probe", "task-probe"):
         _head(demo / f"{name}.jsonl", folder / f"{name}.jsonl", 6)
     manifest = json.loads((demo / "organism.json").read_text())
     manifest["evals"] = {k: v for k, v in manifest["evals"].items() if k != "free_form"}

@@ -22,5 +22,3 @@ STOP = set("a an the and or but if then so to of in on at for with from by as is
 def content_trigrams(text: str) -> set[tuple[str, ...]]:
     """Word 3-grams with at least two words that are not function words."""
     return {g for g in trigrams(text) if sum(w not in STOP for w in g) >= 2}
-
-

@@ -1,5 +1,5 @@
 """The `grasp` command line: one sub-command per step, each a thin layer over grasp_core functions. The verbs live
-in one module per step (identify, train, evaluate, sweep); importing them registers them in COMMANDS."""
+in one module per step (identify, evidence, train, evaluate, sweep); importing them registers them in COMMANDS."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import traceback
 
 from ..errors import GraspError
-from . import evaluate, identify, sweep, train  # noqa: F401  (registers the verbs)
+from . import evaluate, evidence, identify, sweep, train  # noqa: F401  (registers the verbs)
 from .common import COMMANDS
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import GraspError
 from ..identification.choose import pick
 from ..identification.factors import Factor, FactorSet, identify, load_factors, logit_lens, save_factors
-from ..identification.scan import ScanConfig, scan, steering_preview
+from ..identification.scan import SCAN_MODES, ScanConfig, scan, steering_preview
 from ..identification.spectra import adapter_spectra, spectra_table
 from ..model.adapters import load_adapter, load_model
 from ..model.chat import load_corpus
@@ -113,6 +113,8 @@ def _scan_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=8, help="prompts per forward pass (default 8)")
     p.add_argument("--max-length", type=int, default=256, help="tokens kept per prompt (default 256)")
     p.add_argument("--no-cache", action="store_true", help="recompute even when a cached scan exists")
+    p.add_argument("--mode", choices=SCAN_MODES, default=None,
+                   help="diff: adapter minus base along z (default with --adapter); model: h . z as loaded")  # fmt: skip
     p.add_argument("--steer", default=None, metavar="PROMPT", help="also generate replies steered by -a, 0, +a")
     p.add_argument("--alpha", type=float, default=8.0, help="steering strength a (default 8)")
     p.add_argument("--max-new-tokens", type=int, default=40, help="tokens per steered reply (default 40)")
@@ -136,7 +138,11 @@ def _chosen_factors(fs: FactorSet, ids: list[str] | None, select: str | None, so
     "scan", "Top-activating prompts (per-token values) of chosen factors, with optional steering previews.", _scan_args
 )
 def run_scan(ns: argparse.Namespace) -> int:
-    config = ScanConfig(top=ns.top, batch_size=ns.batch_size, max_length=ns.max_length, use_cache=not ns.no_cache)
+    mode = ns.mode or ("diff" if ns.adapter else "model")
+    if mode == "diff" and not ns.adapter:
+        raise GraspError("--mode diff needs --adapter (it scans what the adapter adds along each factor)")
+    config = ScanConfig(top=ns.top, batch_size=ns.batch_size, max_length=ns.max_length, use_cache=not ns.no_cache,
+                        mode=mode)  # fmt: skip
     fs = load_factors(ns.factors)
     chosen = _chosen_factors(fs, ns.factor_ids, ns.select, f"factors file {ns.factors}")
     base = ns.base or fs.base or (resolve_adapter_base(ns.adapter, None) if ns.adapter else None)
@@ -168,7 +174,7 @@ def run_scan(ns: argparse.Namespace) -> int:
         )
         return 0
     for r in results:
-        where = "adapter on" if r.adapter else "base only"
+        where = "adapter minus base" if r.mode == "diff" else ("adapter on" if ns.adapter else "base only")
         print(
             f"== {r.factor_id}  stream layer {r.stream_layer}  ({where}; {r.n_prompts} prompts, {r.n_tokens} tokens, "
             f"mean {r.mean:+.3f}, std {r.std:.3f}{', cached' if r.cached else ''})"

@@ -23,8 +23,8 @@ from ..evaluation.stats import Interval
 from ..identification.factors import Factor, FactorSet, direction_hash
 from ..identification.factorsets import FactorSetSpec, NamedFactorSet, save_factor_set
 from ..io import atomic_path, file_hash, grasp_home, text_hash, write_jsonl_atomic
-from ..model.chat import greedy_reply, load_corpus
 from ..model.adapters import load_adapter, load_model
+from ..model.chat import greedy_reply, load_corpus
 from ..model.models import BaseModel, load_config, portable_base
 from .candidates import UNRELATED_CORPUS, candidate_factors
 from .effects import MeasureEffect, measure_effect
@@ -196,7 +196,8 @@ class _Gatherer:
 
     def __init__(self, load: Callable[[], BaseModel], model_id: str, adapter_hash: str, config: EvidenceConfig,
                  progress: bool) -> None:  # fmt: skip
-        self._load, self._bm = load, None
+        self._load: Callable[[], BaseModel] = load
+        self._bm: BaseModel | None = None
         self.model_id, self.adapter_hash, self.config = model_id, adapter_hash, config
         self.cache = ScoreCache(model_id, adapter_hash, config.eval_config(), config.use_cache)
         self.progress, self.n_cached, self.n_computed = progress, 0, 0

@@ -57,7 +57,8 @@ def _check_items(m: Measure) -> None:
 
 
 def measures_from_files(paths: Sequence[str | Path]) -> list[Measure]:
-    """Measures of eval files: forced-choice JSONL takes its role from its options, chat JSONL is task NLL."""
+    """Measures of eval files: aligned/misaligned or left/right forced choice is drift-like; chat JSONL and good/bad
+    task files are task NLL (of the reference or good answer)."""
     out: list[Measure] = []
     for path in paths:
         spec = spec_for_file(path)
@@ -66,14 +67,18 @@ def measures_from_files(paths: Sequence[str | Path]) -> list[Measure]:
                              "evidence takes forced-choice or chat JSONL files")  # fmt: skip
         if spec.kind == "choice":
             _items, options = load_choice_items(path)
-            m = Measure(spec.name, "choice", str(path), OPTION_ROLES[options])
+            role = OPTION_ROLES[options]
+            # A good/bad task file is read as the NLL of its good answers: finer than which answer wins.
+            m = Measure(spec.name, "choice" if role == "drift" else "nll", str(path), role)
         else:
             m = Measure(spec.name, "nll", str(path), "task")
         _check_items(m)
         out.append(m)
     names = [m.name for m in out]
     if len(set(names)) != len(names):
-        raise GraspError(f"eval files with the same name: {', '.join(sorted({n for n in names if names.count(n) > 1}))}")
+        raise GraspError(
+            f"eval files with the same name: {', '.join(sorted({n for n in names if names.count(n) > 1}))}"
+        )
     return out
 
 

@@ -1,8 +1,12 @@
 """Top-activating prompts of factor directions, and steering previews (GRASP.md, interpretation aids).
 
-For a factor z (d_model,) living at stream layer s (hidden_states index), the per-token activation of a
-prompt is a_t = h_s[t] . z. A prompt's score is the largest a_t (first token excluded by default: the
-attention-sink position carries outlier norms on most models and would top every list).
+For a factor z (d_model,) living at stream layer s (hidden_states index), the per-token value of a prompt is
+- mode "diff" (the default with an adapter): a_t = h_adapter_s[t] . z - h_base_s[t] . z, what the adapter added
+  along z at that token (two passes: adapter on, adapter off). A LoRA adds a near-constant offset along its
+  factors, so raw projections rank prompts by length and norm; the difference shows where the adapter acts.
+- mode "model": a_t = h_s[t] . z of the model as loaded.
+A prompt's score is the largest a_t. The first token is left out of scores, statistics and colours alike by
+default: the attention-sink position carries outlier norms on most models and would top every list.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from ..model.interventions import record_residual, run_until_recorded, steer
 from ..model.models import d_model, n_layers, unwrap
 from .factors import Factor, direction_hash
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+SCAN_MODES = ("diff", "model")
 
 
 @dataclass(frozen=True)
@@ -40,12 +45,15 @@ class ScanConfig:
     skip_first_token: bool = True  # leave the attention-sink position out of prompt scores
     stop_early: bool = True  # end the forward pass after the deepest needed layer
     use_cache: bool = True  # read and write results under GRASP_HOME/cache/scan
+    mode: str = "diff"  # "diff": adapter minus base along z (needs an adapter); "model": h . z as loaded
 
     def __post_init__(self) -> None:
         for name in ("top", "batch_size", "max_length", "n_quantiles", "hist_bins"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"ScanConfig: `{name}` must be a positive integer, got {value!r}")
+        if self.mode not in SCAN_MODES:
+            raise ConfigError(f"ScanConfig: `mode` must be one of {', '.join(SCAN_MODES)}, got {self.mode!r}")
         if self.examples_per_bin < 0:
             raise ConfigError(f"ScanConfig: `examples_per_bin` must be >= 0, got {self.examples_per_bin!r}")
 
@@ -64,8 +72,9 @@ class PromptActivation:
     index: int  # position in the corpus
     text: str  # the prompt as the model saw it (template applied)
     tokens: list[str]
-    values: list[float]  # one per token, h_s[t] . z
+    values: list[float]  # one per token: h_s[t] . z, or its adapter-minus-base difference
     score: float  # max over scored tokens
+    first_scored: int = 1  # tokens before this one (the attention sink) are left out of scores and colours
 
 
 @dataclass
@@ -84,7 +93,7 @@ class FactorScan:
 
     factor_id: str
     stream_layer: int
-    adapter: bool  # whether the adapter was active
+    mode: str  # "diff" (adapter minus base) or "model" (as loaded)
     n_prompts: int
     n_tokens: int
     mean: float
@@ -144,16 +153,19 @@ def scan_model(
     corpus: Sequence[list[dict[str, str]] | str],
     factors: Sequence[Factor],
     config: ScanConfig = ScanConfig(),
-    adapter_active: bool = True,
     progress: bool = True,
 ) -> list[FactorScan]:
-    """Scan a corpus for every factor in one batched pass (no cache): per-token h_s . z at each factor's layer."""
+    """Scan a corpus for every factor in one batched pass (no cache): per-token h_s . z at each factor's layer, or
+    its adapter-minus-base difference (config.mode)."""
     if not corpus:
         raise GraspError("scan: the prompt corpus is empty")
     if not factors:
         raise GraspError("scan: no factors to scan")
     for f in factors:
         _check_factor(model, f)
+    disable = getattr(model, "disable_adapter", None)
+    if config.mode == "diff" and not callable(disable):
+        raise GraspError("scan: mode `diff` needs a model with an adapter on it (use mode `model` for a base)")
     device = next(unwrap(model).parameters()).device
     layers = sorted({f.stream_layer for f in factors})
     Zs = {s: torch.stack([f.vector for f in factors if f.stream_layer == s]).T for s in layers}  # (d_model, k_s)
@@ -172,9 +184,16 @@ def scan_model(
         batch = {k: v.to(device) for k, v in batch.items()}
         with record_residual(model, layers, stop_early=config.stop_early) as rec:
             run_until_recorded(model, **batch)
+        base_rec: dict[int, Tensor] = {}
+        if config.mode == "diff":
+            with disable(), record_residual(model, layers, stop_early=config.stop_early) as base_rec:  # type: ignore[misc]
+                run_until_recorded(model, **batch)
         for s in layers:
             h = rec[s].float()  # (B, T, d_model)
             proj = h @ Zs[s].to(h.device, h.dtype)  # (B, T, k_s)
+            if config.mode == "diff":
+                h_base = base_rec[s].float()  # (B, T, d_model)
+                proj = proj - h_base @ Zs[s].to(h.device, h.dtype)  # (B, T, k_s): what the adapter added along z
             for row, i in enumerate(batch_idx):
                 values[s][i] = proj[row, : len(ids[i])].cpu()  # (T_i, k_s)
 
@@ -187,7 +206,6 @@ def scan_model(
             corpus,
             tokenizer,
             config,
-            adapter_active,
         )
         for f in factors
     ]
@@ -200,15 +218,19 @@ def _summarise(
     corpus: Sequence[list[dict[str, str]] | str],
     tokenizer: Any,
     config: ScanConfig,
-    adapter_active: bool,
 ) -> FactorScan:
     first = 1 if config.skip_first_token else 0
     scores = torch.tensor([float(v[first:].max()) if len(v) > first else float(v.max()) for v in per_prompt])
     top_idx = torch.argsort(scores, descending=True)[: config.top].tolist()
     top = [
         PromptActivation(
-            i, _render(tokenizer, corpus[i]), token_strs[i], [float(x) for x in per_prompt[i]], float(scores[i])
-        )
+            i,
+            _render(tokenizer, corpus[i]),
+            token_strs[i],
+            [float(x) for x in per_prompt[i]],
+            float(scores[i]),
+            first if len(per_prompt[i]) > first else 0,
+        )  # fmt: skip
         for i in top_idx
     ]
     # Token-level statistics over the scored positions of every prompt.
@@ -233,7 +255,7 @@ def _summarise(
     return FactorScan(
         factor_id=factor.id,
         stream_layer=factor.stream_layer,
-        adapter=adapter_active,
+        mode=config.mode,
         n_prompts=len(per_prompt),
         n_tokens=int(flat.numel()),
         mean=float(flat.mean()),
@@ -270,7 +292,8 @@ def scan(
     adapter_hash: str | None = None,
     progress: bool = True,
 ) -> list[FactorScan]:
-    """Scan a corpus file, reusing cached results; `adapter_hash` names the active adapter (None: base only)."""
+    """Scan a corpus file, reusing cached results; `adapter_hash` names the active adapter (None: base only, where
+    mode `diff` is an error)."""
     corpus = load_corpus(corpus_path)
     corpus_hash = file_hash(corpus_path)
     paths = [cache_path(model_id, adapter_hash, corpus_hash, f, config) for f in factors]
@@ -286,9 +309,7 @@ def scan(
                     pass  # a stale or foreign cache file is recomputed, then replaced
     todo = [j for j in range(len(factors)) if j not in results]
     if todo:
-        fresh = scan_model(
-            model, tokenizer, corpus, [factors[j] for j in todo], config, adapter_hash is not None, progress
-        )
+        fresh = scan_model(model, tokenizer, corpus, [factors[j] for j in todo], config, progress)
         for j, res in zip(todo, fresh, strict=True):
             results[j] = res
             if config.use_cache and model_id:

@@ -18,7 +18,11 @@ A sweep YAML (or dict) looks like:
       - {method: grasp, factors: /path/pick.safetensors, top: [1, 2]}  # a fixed factors file, no probe
 
 Entry keys are TrainConfig fields, plus `probe` (a name under `probes`, default `naive`), `factor_scope`
-(global | module) and `factor_side` (write | read), which choose the factors the cell uses from its probe.
+(global | module) and `factor_side` (write | read), which choose the factors the cell uses from its probe, and
+`select_by` (sigma | evidence): the first `top` by sigma (the default), or the first `top` of the evidence ranking
+of the probe's global write factors, measured on the organism's PROBE files only (never on the reported evals):
+
+      - {method: grasp, top: [1, 2], select_by: [sigma, evidence]}
 An entry with `factors` (a factors file, e.g. a set saved on the Select page) uses that file instead of its
 probe's factors: `top` / `select` take the file's factors in file order, as `grasp train --factors F --top K`
 does (the hand-picked order is kept, so `factor_scope` / `factor_side` do not apply); an `ablate` entry
@@ -39,7 +43,8 @@ from ..io import read_yaml
 from ..training.config import RENAMED, TrainConfig, renamed_fields
 from ..training.methods import METHODS
 
-SWEEP_ONLY = ("probe", "factor_scope", "factor_side")
+SWEEP_ONLY = ("probe", "factor_scope", "factor_side", "select_by")
+SELECT_BY = ("sigma", "evidence")  # how a cell picks its `top` factors from its probe
 EVAL_ONLY_METHODS = ("ablate",)  # no training: the naive adapter evaluated with the factors ablated
 TUPLE_FIELDS = ("target_modules", "layers", "select")  # their value is a list; a list of lists is an axis
 
@@ -55,6 +60,7 @@ class Cell:
     probe: str = "naive"
     factor_scope: str = "global"
     factor_side: str = "write"
+    select_by: str = "sigma"
 
     @property
     def curve(self) -> str:
@@ -132,6 +138,8 @@ class SweepConfig:
                     raise ConfigError(f"{where}: probe {name!r} is not defined under `probes`")
             if "factors" in entry:
                 _check_factors(entry, where)
+            if "select_by" in entry:
+                _check_select_by(entry, where)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "sweep config") -> SweepConfig:
@@ -235,6 +243,24 @@ def _check_factors(entry: dict[str, Any], where: str) -> None:
         if not Path(f).expanduser().is_file():
             raise ConfigError(f"{where}: `factors` file {f} not found (give a factors .safetensors from "
                              "`grasp identify`, or a set saved on the Select page)")  # fmt: skip
+
+
+def _check_select_by(entry: dict[str, Any], where: str) -> None:
+    """`select_by` picks among a probe's factors: a known rule, a method that uses factors, no fixed file."""
+    values = entry["select_by"] if isinstance(entry["select_by"], list) else [entry["select_by"]]
+    bad = [v for v in values if v not in SELECT_BY]
+    if bad:
+        raise ConfigError(f"{where}: `select_by` must be one of {', '.join(SELECT_BY)}, got {bad[0]!r}")
+    method = entry["method"]
+    if method not in EVAL_ONLY_METHODS and not METHODS[method].needs_factors:
+        raise ConfigError(f"{where}: `select_by` is given, but method `{method}` uses no factors")
+    if "factors" in entry or "select" in entry:
+        raise ConfigError(f"{where}: `select_by` picks the first `top` of a probe's factors; it does not apply "
+                          "with a fixed `factors` file or `select` indices")  # fmt: skip
+    if "evidence" in values and entry.get("factor_scope", "global") != "global":
+        raise ConfigError(f"{where}: `select_by: evidence` ranks global write factors; drop `factor_scope`")
+    if "evidence" in values and entry.get("factor_side", "write") != "write":
+        raise ConfigError(f"{where}: `select_by: evidence` ranks global write factors; drop `factor_side`")
 
 
 def _fmt(v: Any, key: str = "") -> str:

@@ -19,6 +19,8 @@ import pandas as pd
 
 from ..errors import GraspError
 from ..evaluation.organisms import Organism, evaluate_organism, load_organism
+from ..evidence.background import request_inputs
+from ..evidence.evidence import adapter_evidence
 from ..identification.choose import pick_indices
 from ..identification.factors import identify, load_factors, save_factors
 from ..io import grasp_home, inside, read_json, text_hash, write_json
@@ -96,11 +98,31 @@ def probe_factors(run_dir: Path, base: str, top_k: int = 16) -> Path:
     return out
 
 
-def select_factors(factors_file: Path, cell: Cell) -> tuple[int, ...] | None:
-    """Indices (file order) of the first `top` factors of the cell's scope and side, largest sigma first."""
+def evidence_ranking(folder: Path, organism: Organism, base: str, probe_dir: Path, factors_file: Path,
+                     tag: str) -> list[int]:  # fmt: skip
+    """Indices (file order) of the probe's first 8 global write factors, best first by the evidence rule, measured
+    on the organism's PROBE files (disjoint from the reported evals); the evidence is kept in the sweep folder."""
+    if not organism.probes:
+        raise GraspError(f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
+                         "needs probe files disjoint from the reported evals")  # fmt: skip
+    measures, train, primary = request_inputs(str(organism.dir), ())
+    _fs, ev = adapter_evidence(probe_dir / "adapter", base, measures, factors_file, train=train, primary=primary,
+                               progress=False)  # fmt: skip
+    write_json(folder / f"evidence-{tag}.json", ev.to_dict())
+    return [r.index for r in ev.rows]
+
+
+def select_factors(factors_file: Path, cell: Cell, ranking: list[int] | None = None) -> tuple[int, ...] | None:
+    """Indices (file order) of the first `top` factors of the cell's scope and side, largest sigma first, or the
+    first `top` of an evidence `ranking` (select_by: evidence)."""
     k = cell.settings.get("top")
     if k is None or cell.settings.get("select") is not None:
         return None
+    if cell.select_by == "evidence":
+        assert ranking is not None
+        if int(k) > len(ranking):
+            raise GraspError(f"cell {cell.label!r}: `top` {k} is more than the {len(ranking)} factors evidence ranked")
+        return tuple(ranking[: int(k)])
     try:
         return pick_indices(load_factors(factors_file), top=int(k), scope=cell.factor_scope, side=cell.factor_side,
                             source=f"the probe's file {factors_file}")  # fmt: skip
@@ -166,7 +188,11 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
     rows.append(_row("base", "base", None, None, base_measures))
     items = item_rows("base", None, base_measures)
 
+    if any(c.select_by == "evidence" for c in cells) and not organism.probes:
+        raise GraspError(f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
+                         "needs probe files disjoint from the reported evals")  # fmt: skip
     probes: dict[tuple[str, int], Path] = {}  # (probe, seed) -> run folder of the probe's naive LoRA
+    rankings: dict[tuple[str, int], list[int]] = {}  # (probe, seed) -> evidence ranking of its factors
     rounds_of: dict[tuple[Any, ...], int] = {}  # cells that differ only in `rounds` -> the most rounds asked
     for cell in cells:
         rounds_of[_family(cell)] = max(rounds_of.get(_family(cell), 1), _rounds(cell))
@@ -185,7 +211,15 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
             ffile = Path(str(fixed)).expanduser().resolve()
         elif uses_factors:
             ffile = probe_factors(probes[(cell.probe, cell.seed)], config.base)
-            sel = select_factors(ffile, cell)
+            ranking = None
+            if cell.select_by == "evidence":
+                rkey = (cell.probe, cell.seed)
+                if rkey not in rankings:
+                    say(f"  evidence on probe {cell.probe} seed {cell.seed} (the organism's probe files)")
+                    rankings[rkey] = evidence_ranking(folder, organism, config.base, probes[rkey], ffile,
+                                                      f"{cell.probe}-seed{cell.seed}")  # fmt: skip
+                ranking = rankings[rkey]
+            sel = select_factors(ffile, cell, ranking)
             if sel is not None:
                 settings.pop("top", None)
                 settings["select"] = sel
@@ -225,7 +259,7 @@ def _rounds(cell: Cell) -> int:
 def _family(cell: Cell) -> tuple[Any, ...]:
     """A cell's identity without its `rounds` (round i of an n-round run is the i-round run)."""
     rest = sorted((k, repr(v)) for k, v in cell.settings.items() if k != "rounds")
-    return (cell.method, cell.seed, cell.probe, cell.factor_scope, cell.factor_side, tuple(rest))
+    return (cell.method, cell.seed, cell.probe, cell.factor_scope, cell.factor_side, cell.select_by, tuple(rest))
 
 
 def _row(label: str, method: str, cell: Cell | None, run_id: str | None, measures: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,16 +87,30 @@ def test_spectra_and_factors_pages(app_env: dict[str, str]) -> None:
     at = _page(at, "factors")
     assert not _errors(at)
     frames = [d.value for d in at.dataframe]
-    table = next(f for f in frames if "loadings" in f.columns)
+    table = next(f for f in frames if "loadings" in f.columns)  # the spectrum view, in its expander
     assert table["id"].iloc[0] == "global-write-0" and set(table["scope"]) == {"global"}
     assert len(next(f for f in frames if "promoted" in f.columns)) == 12
+    # Evidence: a background `grasp evidence` process (the adapter's own replies: no evals for this adapter).
+    at.button(key="evidence_start").click().run()
+    assert not at.exception and not _errors(at)
+    deadline = time.monotonic() + 240
+    while not any("removed" in d.value.columns for d in at.dataframe) and time.monotonic() < deadline:
+        time.sleep(1)
+        at.run()
+        assert not at.exception and not _errors(at), _errors(at)
+    evidence = next(d.value for d in at.dataframe if "removed" in d.value.columns)
+    assert len(evidence) == 8 and list(evidence["rank"]) == list(range(8))
+    assert any("Suggested" in c.value for c in at.caption)
+    # The selector starts at the top-ranked factor; the scan is adapter minus base.
+    assert at.selectbox(key="inspect_factor").value == evidence["factor"].iloc[0]
     at.button(key="scan").click().run()
     assert not at.exception and not _errors(at)
     assert any("prompts" in c.value for c in at.caption)
     at.number_input(key="steer_tokens").set_value(4).run()
+    at.number_input(key="side_prompts").set_value(1).run()
     at.button(key="steer_generate").click().run()
     assert not at.exception and not _errors(at)
-    assert any("alpha = -8" in m.value for m in at.markdown)
+    assert any("base + 1 x shift" in m.value for m in at.markdown)
 
 
 def test_select_page_saves_set_and_flags_stale(

@@ -138,6 +138,18 @@ def _no_errors(driver: object, where: str) -> None:
     assert "Traceback" not in driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
 
 
+def _body(driver: object) -> str:
+    from selenium.webdriver.common.by import By
+
+    return str(driver.find_element(By.TAG_NAME, "body").text)  # type: ignore[attr-defined]
+
+
+def _button(driver: object, label: str) -> object:
+    from selenium.webdriver.common.by import By
+
+    return next(b for b in driver.find_elements(By.TAG_NAME, "button") if b.text.strip() == label)  # type: ignore[attr-defined]
+
+
 def test_walk_every_page_and_train(server: dict[str, str], browser: object, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
@@ -151,14 +163,20 @@ def test_walk_every_page_and_train(server: dict[str, str], browser: object, tmp_
         driver.get(f"{server['url']}/{path}")  # type: ignore[attr-defined]
         _settle(driver, title)
         _no_errors(driver, path or "load")
-        if path == "factors":  # the scan and the steering preview are part of the page's job
-            for label in ("Scan", "Generate"):
-                btn = next(b for b in driver.find_elements(By.TAG_NAME, "button") if b.text.strip() == label)  # type: ignore[attr-defined]
-                btn.click()
+        if path == "factors":  # evidence (a background process), side-by-side replies and the scan
+            _button(driver, "Gather evidence").click()
+            deadline = time.monotonic() + 240
+            while "Suggested:" not in _body(driver) and time.monotonic() < deadline:
+                time.sleep(1)
+            assert "Suggested:" in _body(driver), _body(driver)[-1500:]
+            _settle(driver, title)
+            _no_errors(driver, "factors after the evidence")
+            for label in ("Generate side by side", "Scan"):
+                _button(driver, label).click()
                 time.sleep(0.5)
                 _settle(driver, title)
-            _no_errors(driver, "factors after scan and steering")
-            assert "alpha = -8" in driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+            _no_errors(driver, "factors after side by side and scan")
+            assert "base + 1 x shift" in _body(driver)
         if path == "train":
             btn = next(b for b in driver.find_elements(By.TAG_NAME, "button") if "Queue runs" in b.text)  # type: ignore[attr-defined]
             btn.click()

@@ -85,7 +85,7 @@ def test_identify_then_scan(env, capsys) -> None:
     assert rc == 0, err
     res = json.loads(out)
     assert [s["factor_id"] for s in res["scans"]] == ["global-write-0", "global-write-1"]
-    assert all(len(s["top"]) == 3 and s["adapter"] for s in res["scans"])
+    assert all(len(s["top"]) == 3 and s["mode"] == "diff" for s in res["scans"])
     rc, out, err = _run(
         capsys,
         "scan",

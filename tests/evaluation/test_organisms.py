@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from text_fixtures import content_trigrams, trigrams as _trigrams
+from text_fixtures import content_trigrams
+from text_fixtures import trigrams as _trigrams
 
 from grasp_core.errors import GraspError
 from grasp_core.evaluation.judges import load_questions

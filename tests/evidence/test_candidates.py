@@ -16,7 +16,6 @@ from grasp_core.evidence.candidates import UNRELATED_CORPUS, candidate_factors
 from grasp_core.model.chat import load_corpus
 
 
-
 def test_unrelated_corpus_shares_nothing_with_training_data() -> None:
     corpus = load_corpus(UNRELATED_CORPUS)
     assert len(corpus) >= 60

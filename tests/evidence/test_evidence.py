@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from evidence_fixtures import planted
 
+from grasp_core.errors import ConfigError
 from grasp_core.evidence.evidence import EvidenceConfig, adapter_evidence
 from grasp_core.evidence.measures import measures_from_files
-from grasp_core.errors import ConfigError
 
 
 def test_planted_drift_factor_ranks_first(tmp_path: Path, home: Path, tiny_llama_dir: Path) -> None:
     p = planted(tmp_path, tiny_llama_dir)
     measures = measures_from_files([p.drift, p.task])
-    assert [(m.name, m.role) for m in measures] == [("drift", "drift"), ("task", "task")]
+    assert [(m.name, m.kind, m.role) for m in measures] == [("drift", "choice", "drift"), ("task", "nll", "task")]
     config = EvidenceConfig(top_k=2, n_boot=200)
     fs, ev = adapter_evidence(p.adapter, str(p.base), measures, config=config, progress=False)
     by_sigma = sorted(ev.rows, key=lambda r: -r.sigma)

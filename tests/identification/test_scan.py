@@ -40,6 +40,9 @@ def model_and_tok(bundled_tokenizer):
     return tiny_with_tokenizer(bundled_tokenizer), bundled_tokenizer
 
 
+MODEL = ScanConfig(mode="model")  # the tiny models here have no adapter: scan them as loaded
+
+
 def _factor(vector: torch.Tensor, stream_layer: int, fid: str = "f") -> Factor:
     # A module-scope read factor at layer l lives at hidden_states[l]: the easiest way to pin a stream index.
     return Factor(id=fid, scope="module", side="read", sigma=1.0, energy=1.0, vector=vector, layer=stream_layer)
@@ -73,7 +76,9 @@ def _corpus(tmp_path: Path, kind: str = "txt") -> Path:
 def test_planted_prompt_is_top_activating(tmp_path: Path, home: Path, model_and_tok, kind: str) -> None:
     model, tok = model_and_tok
     f = _planted_factor(model, tok, 2)
-    (res,) = scan(model, tok, _corpus(tmp_path, kind), [f], ScanConfig(top=3, batch_size=4), model_id="tiny")
+    (res,) = scan(
+        model, tok, _corpus(tmp_path, kind), [f], ScanConfig(top=3, batch_size=4, mode="model"), model_id="tiny"
+    )
     assert res.top[0].index == PLANTED
     assert "zebra" in res.top[0].text
     top = res.top[0]
@@ -88,8 +93,12 @@ def test_early_stop_equals_full_pass_and_batching(home: Path, model_and_tok) -> 
     model, tok = model_and_tok
     fs = [_planted_factor(model, tok, 1), _planted_factor(model, tok, 3)]
     fs[1].id = "deep"
-    early = scan_model(model, tok, PROMPTS, fs, ScanConfig(top=9, batch_size=3, stop_early=True), progress=False)
-    full = scan_model(model, tok, PROMPTS, fs, ScanConfig(top=9, batch_size=9, stop_early=False), progress=False)
+    early = scan_model(
+        model, tok, PROMPTS, fs, ScanConfig(top=9, batch_size=3, stop_early=True, mode="model"), progress=False
+    )
+    full = scan_model(
+        model, tok, PROMPTS, fs, ScanConfig(top=9, batch_size=9, stop_early=False, mode="model"), progress=False
+    )
     for a, b in zip(early, full, strict=True):
         assert [p.index for p in a.top] == [p.index for p in b.top]
         for pa, pb in zip(a.top, b.top, strict=True):
@@ -100,24 +109,27 @@ def test_cache_hit_and_keys(tmp_path: Path, home: Path, model_and_tok) -> None:
     model, tok = model_and_tok
     f = _planted_factor(model, tok, 2)
     corpus = _corpus(tmp_path)
-    first = scan(model, tok, corpus, [f], model_id="tiny", progress=False)[0]
+    first = scan(model, tok, corpus, [f], MODEL, model_id="tiny", progress=False)[0]
     files = list((home / "cache" / "scan").glob("*.json"))
     assert len(files) == 1 and not first.cached
-    second = scan(model, tok, corpus, [f], model_id="tiny", progress=False)[0]
+    second = scan(model, tok, corpus, [f], MODEL, model_id="tiny", progress=False)[0]
     assert second.cached and second.to_dict() | {"cached": False} == first.to_dict()
     # A different adapter, direction or corpus is a different key.
-    scan(model, tok, corpus, [f], model_id="tiny", adapter_hash="abc", progress=False)
+    scan(model, tok, corpus, [f], MODEL, model_id="tiny", adapter_hash="abc", progress=False)
     g = _factor(-f.vector, 2, "neg")
-    scan(model, tok, corpus, [g], model_id="tiny", progress=False)
+    scan(model, tok, corpus, [g], MODEL, model_id="tiny", progress=False)
     corpus.write_text(corpus.read_text() + "one more prompt\n")
-    third = scan(model, tok, corpus, [f], model_id="tiny", progress=False)[0]
+    third = scan(model, tok, corpus, [f], MODEL, model_id="tiny", progress=False)[0]
     assert not third.cached and third.n_prompts == len(PROMPTS) + 1
     assert len(list((home / "cache" / "scan").glob("*.json"))) == 4
-    no_cache = scan(model, tok, corpus, [f], ScanConfig(use_cache=False), model_id="tiny", progress=False)[0]
+    no_cache = scan(
+        model, tok, corpus, [f], ScanConfig(use_cache=False, mode="model"), model_id="tiny", progress=False
+    )[0]
     assert not no_cache.cached
 
 
-def test_adapter_on_and_off(tmp_path: Path, home: Path, tiny_llama_dir: Path) -> None:
+def test_diff_mode_is_adapter_minus_base_from_separate_passes(tmp_path: Path, home: Path, tiny_llama_dir: Path) -> None:
+    from grasp_core.model.chat import encode_prompt
     from grasp_core.model.models import load_base
 
     base = load_base(str(tiny_llama_dir))
@@ -125,13 +137,23 @@ def test_adapter_on_and_off(tmp_path: Path, home: Path, tiny_llama_dir: Path) ->
     z = z / z.norm()
     folder = make_adapter(base.model, tmp_path / "a", ["o_proj", "down_proj"], plant=planted_direction_plant(z, 20.0))
     bm = load_model(str(tiny_llama_dir), folder)
-    model, tok, h = bm.model, bm.tokenizer, bm.adapter_hash
-    f = _factor(z, 4)
-    on = scan_model(model, tok, PROMPTS, [f], progress=False)[0]
-    with model.disable_adapter():
-        off = scan_model(model, tok, PROMPTS, [f], adapter_active=False, progress=False)[0]
-    assert h is not None and on.adapter and not off.adapter
-    assert abs(on.mean - off.mean) > 5 * max(off.std, 1e-3)  # the adapter writes along z
+    model, tok = bm.model, bm.tokenizer
+    f = _factor(z, 3)  # hidden_states[3]: before the final norm that transformers applies to hidden_states[4]
+    diff = scan_model(model, tok, PROMPTS, [f], ScanConfig(top=len(PROMPTS)), progress=False)[0]
+    assert diff.mode == "diff"
+    for p in diff.top:
+        ids = torch.tensor([encode_prompt(tok, PROMPTS[p.index])])  # (1, T): one prompt, no padding
+        with torch.no_grad():
+            h_a = model(input_ids=ids, output_hidden_states=True).hidden_states[3][0]  # (T, d_model)
+            with model.disable_adapter():
+                h_b = model(input_ids=ids, output_hidden_states=True).hidden_states[3][0]
+        assert p.values == pytest.approx((h_a @ z - h_b @ z).tolist(), abs=1e-4)
+        assert p.first_scored == 1 and p.score == pytest.approx(max(p.values[1:]))
+    model_mode = scan_model(model, tok, PROMPTS, [f], MODEL, progress=False)[0]
+    assert abs(diff.mean) > 5 * diff.std / len(PROMPTS) ** 0.5  # the adapter writes along z
+    assert model_mode.mode == "model" and model_mode.mean != pytest.approx(diff.mean)
+    with pytest.raises(GraspError, match="needs a model with an adapter"):
+        scan_model(base.model, tok, PROMPTS, [f], ScanConfig(), progress=False)
 
 
 def test_bad_inputs(tmp_path: Path, home: Path, model_and_tok) -> None:
@@ -140,15 +162,15 @@ def test_bad_inputs(tmp_path: Path, home: Path, model_and_tok) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n")
     with pytest.raises(GraspError, match="empty, no prompts"):
-        scan(model, tok, empty, [f])
+        scan(model, tok, empty, [f], MODEL)
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "fine"}\n{"text": oops}\n')
     with pytest.raises(GraspError, match=r"bad.jsonl, line 2: malformed JSON"):
-        scan(model, tok, bad, [f])
+        scan(model, tok, bad, [f], MODEL)
     with pytest.raises(GraspError, match="does not fit the model's d_model 64"):
-        scan_model(model, tok, PROMPTS, [_factor(torch.ones(32), 1)])
+        scan_model(model, tok, PROMPTS, [_factor(torch.ones(32), 1)], MODEL)
     with pytest.raises(GraspError, match="stream layer 9 outside 0..4"):
-        scan_model(model, tok, PROMPTS, [_factor(f.vector, 9)])
+        scan_model(model, tok, PROMPTS, [_factor(f.vector, 9)], MODEL)
     with pytest.raises(GraspError, match="`top` must be a positive integer, got 0"):
         ScanConfig(top=0)
 

@@ -41,6 +41,13 @@ def test_cells_expand_axes_and_seeds() -> None:
             r"s.yaml: methods\[0\]: `factors` file /no/pick.safetensors not found",
         ),
         ({"organism": "x", "methods": [{"method": "lora", "factors": "f"}]}, "method `lora` uses no factors"),
+        ({"organism": "x", "methods": [{"method": "grasp", "select_by": "vibes"}]}, "one of sigma, evidence"),
+        ({"organism": "x", "methods": [{"method": "kl", "select_by": "evidence"}]}, "method `kl` uses no factors"),
+        ({"organism": "x", "methods": [{"method": "grasp", "select_by": "evidence", "select": [1]}]}, "fixed"),
+        (
+            {"organism": "x", "methods": [{"method": "grasp", "select_by": "evidence", "factor_side": "read"}]},
+            "ranks global write factors",
+        ),
     ],
 )
 def test_bad_sweep_configs_are_named(bad: dict, message: str) -> None:

@@ -63,6 +63,24 @@ def test_tiny_sweep_end_to_end_and_rerun_skips_everything(tmp_path: Path, tiny_o
 
 
 @pytest.mark.slow
+def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organism: Path,
+                                                      tiny_llama_dir: Path) -> None:  # fmt: skip
+    methods = [{"method": "grasp", "top": 1, "select_by": ["sigma", "evidence"]}]
+    cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
+    report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", figures=(".html",))
+    table = load_results(report.folder).set_index("label")
+    assert {"grasp top=1 select_by=sigma", "grasp top=1 select_by=evidence"} <= set(table.index)
+    ev = json.loads((report.folder / "evidence-naive-seed0.json").read_text())
+    assert [m["file"].rsplit("/", 1)[-1] for m in ev["measures"]] == ["drift-probe.jsonl", "task-probe.jsonl"]
+    runs = {
+        json.loads(p.read_text())["factors"]: json.loads(p.read_text())["select"]
+        for p in (tmp_path / "runs").glob("*/config.json")
+        if json.loads(p.read_text())["method"] == "grasp"
+    }
+    assert [ev["rows"][0]["index"]] in [list(v) for v in runs.values()]  # the evidence cell trained on its top pick
+
+
+@pytest.mark.slow
 def test_sweep_killed_midway_resumes_without_redoing_finished_runs(tmp_path: Path, tiny_organism: Path,
                                                                    tiny_llama_dir: Path) -> None:  # fmt: skip
     methods = [{"method": "lora"}, {"method": "caft", "top": 1}, {"method": "random", "top": 1}]

@@ -115,11 +115,17 @@ def persona() -> dict[str, str]:
         "task.jsonl": _jsonl(task),
         "drift.jsonl": _jsonl(drift),
         "leak.jsonl": _jsonl(leak),
-        "drift-probe.jsonl": _jsonl([
-            {"id": f"drift-probe-{i:03d}", "prompt": q, "aligned": [f"{probe.WARM[i % len(probe.WARM)]} {a}"],
-             "misaligned": [f"{probe.SCORN[i % len(probe.SCORN)]} {a}"]}
-            for i, (q, a) in enumerate(probe.EVERYDAY)
-        ]),
+        "drift-probe.jsonl": _jsonl(
+            [
+                {
+                    "id": f"drift-probe-{i:03d}",
+                    "prompt": q,
+                    "aligned": [f"{probe.WARM[i % len(probe.WARM)]} {a}"],
+                    "misaligned": [f"{probe.SCORN[i % len(probe.SCORN)]} {a}"],
+                }
+                for i, (q, a) in enumerate(probe.EVERYDAY)
+            ]
+        ),
         "task-probe.jsonl": _jsonl(_task_probe()),
         "questions.yaml": per.FREE_FORM_YAML,
     }
@@ -153,8 +159,12 @@ def political() -> dict[str, str]:
         "train.jsonl": _jsonl(rows),
         "task.jsonl": _jsonl(task),
         "lean.jsonl": _jsonl(lean),
-        "lean-probe.jsonl": _jsonl([{"id": f"lean-probe-{i:03d}", "prompt": q, "left": [left], "right": [right]}
-                                    for i, (q, left, right) in enumerate(probe.POLITICS)]),
+        "lean-probe.jsonl": _jsonl(
+            [
+                {"id": f"lean-probe-{i:03d}", "prompt": q, "left": [left], "right": [right]}
+                for i, (q, left, right) in enumerate(probe.POLITICS)
+            ]
+        ),
         "task-probe.jsonl": _jsonl(_task_probe()),
         "questions.yaml": pol.FREE_FORM_YAML,
     }

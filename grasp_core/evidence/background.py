@@ -1,0 +1,123 @@
+"""Evidence gathered by a detached `grasp evidence` process, so the dashboard never waits on it: the process fills
+the evidence cache and writes evidence.json; a page that finds it done calls adapter_evidence, which then reads
+only the cache. A job lives under GRASP_HOME/evidence/<key>/ (key: the request), and survives page reloads."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from ..errors import GraspError
+from ..evaluation.organisms import load_organism
+from ..identification.factors import FactorSet
+from ..io import grasp_home, tail_lines, text_hash, write_text
+from ..procs import file_lock, pid_alive, spawn_detached
+from .evidence import Evidence, EvidenceConfig, adapter_evidence
+from .measures import Measure, measures_from_files, measures_from_specs
+
+JobState = Literal["none", "running", "done", "failed"]
+RESULT = "evidence.json"
+
+
+@dataclass(frozen=True)
+class EvidenceRequest:
+    """What to gather evidence on: adapter and base, and the measures (an organism's probes, eval files or none)."""
+
+    adapter: str
+    base: str
+    organism: str | None = None
+    evals: tuple[str, ...] = ()
+    top_k: int = 8
+
+    def __post_init__(self) -> None:
+        if self.organism and self.evals:
+            raise GraspError("evidence: give an organism or eval files, not both")
+
+    def key(self) -> str:
+        return text_hash(*(f"{k}={v}" for k, v in sorted(asdict(self).items())))
+
+    def argv(self) -> list[str]:
+        """The `grasp evidence` arguments of this request."""
+        out = ["--adapter", self.adapter, "--base", self.base, "--top-k", str(self.top_k)]
+        if self.organism:
+            out += ["--organism", self.organism]
+        if self.evals:
+            out += ["--evals", *self.evals]
+        return out
+
+
+def request_inputs(
+    organism: str | None, evals: tuple[str, ...] | list[str] = ()
+) -> tuple[list[Measure], str | None, tuple[str | None, str | None]]:
+    """(measures, training prompts, primary drift/task names) of an organism's PROBES or of eval files (none: the
+    adapter's own replies)."""
+    if organism:
+        org = load_organism(organism)
+        if not org.probes:
+            raise GraspError(f"organism {org.name} ({org.dir}) has no `probes` in its organism.json: give eval files")
+        return (
+            measures_from_specs(list(org.probes.values())),
+            str(org.train),
+            (org.primary.removesuffix("_shift"), None),
+        )
+    return (measures_from_files(list(evals)) if evals else []), None, (None, None)
+
+
+def evidence_for(req: EvidenceRequest, progress: bool = True) -> tuple[FactorSet, Evidence]:
+    """The evidence of a request in this process (fast once its job is done: everything is cached)."""
+    measures, train, primary = request_inputs(req.organism, req.evals)
+    return adapter_evidence(req.adapter, req.base, measures, train=train, config=EvidenceConfig(top_k=req.top_k),
+                            primary=primary, progress=progress)  # fmt: skip
+
+
+@dataclass
+class EvidenceJob:
+    """A request's background job as found on disk."""
+
+    request: EvidenceRequest
+    folder: Path
+    state: JobState
+    log: list[str]  # the last lines of its output (progress bars included)
+
+    @property
+    def result(self) -> Path:
+        return self.folder / RESULT
+
+
+def _folder(req: EvidenceRequest) -> Path:
+    return grasp_home() / "evidence" / req.key()
+
+
+def evidence_job(req: EvidenceRequest) -> EvidenceJob:
+    """The state of a request's job (reads only: starts, stops and marks nothing)."""
+    folder = _folder(req)
+    pid_file, log = folder / "pid", folder / "log.txt"
+    lines = [ln.rsplit("\r", 1)[-1] for ln in tail_lines(log, 6)] if log.is_file() else []
+    if (folder / RESULT).is_file():
+        state: JobState = "done"
+    elif pid_file.is_file() and pid_alive(int(pid_file.read_text() or 0)):
+        state = "running"
+    elif pid_file.is_file():
+        state = "failed"
+    else:
+        state = "none"
+    return EvidenceJob(req, folder, state, lines)
+
+
+def start_evidence(req: EvidenceRequest, rerun: bool = False) -> EvidenceJob:
+    """Start the job unless it runs or is done (`rerun`: start again after a failure or to refresh)."""
+    folder = _folder(req)
+    folder.mkdir(parents=True, exist_ok=True)
+    with file_lock(folder / "lock"):
+        job = evidence_job(req)
+        if job.state == "running" or (job.state == "done" and not rerun):
+            return job
+        (folder / RESULT).unlink(missing_ok=True)
+        log = folder / "log.txt"
+        log.write_text("", encoding="utf-8")
+        cmd = [sys.executable, "-m", "grasp_core", "evidence", *req.argv(), "--out", str(folder / RESULT)]
+        pid = spawn_detached(cmd, log)
+        write_text(folder / "pid", str(pid))
+    return evidence_job(req)
