@@ -95,6 +95,9 @@ st.divider()
 ids = [f.id for f in fs.factors if f.scope == "global"]
 ranked = [r.factor for r in ev.rows] if ev is not None else []
 order = ranked + [i for i in ids if i not in ranked]
+if ranked and st.session_state.get("inspect_ranked_for") != ranked:  # new evidence: start at its top factor
+    st.session_state["inspect_ranked_for"] = ranked
+    st.session_state["inspect_factor"] = ranked[0]
 fid = st.selectbox("Inspect factor", order, key="inspect_factor")
 f = fs.by_id(fid)
 st.caption(f"{f.scope} {f.side} factor · sigma {f.sigma:.4f} · energy {f.energy:.3f} · stream layer {f.stream_layer}")

@@ -273,4 +273,4 @@ def test_bundled_model_identify_and_scan_end_to_end(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     scanned = json.loads(res.stdout)["scans"][0]
     assert scanned["factor_id"] == "global-write-0" and len(scanned["top"]) == 2
-    assert scanned["n_prompts"] == 4 and scanned["adapter"]
+    assert scanned["n_prompts"] == 4 and scanned["mode"] == "diff"

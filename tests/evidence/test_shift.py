@@ -22,7 +22,7 @@ def _mean_projection(model, tok, z: torch.Tensor, layers: list[int]) -> torch.Te
     mask[:, 0] = False
     with record_residual(model, layers, stop_early=False) as rec:
         run_until_recorded(model, **batch)
-    return torch.tensor([float((rec[l].double() @ z.double())[mask].mean()) for l in layers])
+    return torch.tensor([float((rec[l].double() @ z.double())[mask].mean()) for l in layers], dtype=torch.float64)
 
 
 def test_steering_at_alpha_one_reproduces_the_adapter_shift(tmp_path: Path, home: Path, tiny_llama_dir: Path) -> None:
@@ -33,7 +33,7 @@ def test_steering_at_alpha_one_reproduces_the_adapter_shift(tmp_path: Path, home
     layers = list(range(5))
     for _i, f in cands:
         (shift,) = adapter_shift(model, tok, PROMPTS, [f], batch_size=5, progress=False)  # batches of 5: not 1 pass
-        m = torch.tensor(shift.per_layer)  # (L+1,)
+        m = torch.tensor(shift.per_layer, dtype=torch.float64)  # (L+1,)
         assert m.abs().max() > 0.5  # the planted adapter writes along its factors
         offsets = steering_offsets(model, tok, PROMPTS, f, shift)
         with model.disable_adapter():

@@ -150,7 +150,6 @@ def test_diff_mode_is_adapter_minus_base_from_separate_passes(tmp_path: Path, ho
         assert p.values == pytest.approx((h_a @ z - h_b @ z).tolist(), abs=1e-4)
         assert p.first_scored == 1 and p.score == pytest.approx(max(p.values[1:]))
     model_mode = scan_model(model, tok, PROMPTS, [f], MODEL, progress=False)[0]
-    assert abs(diff.mean) > 5 * diff.std / len(PROMPTS) ** 0.5  # the adapter writes along z
     assert model_mode.mode == "model" and model_mode.mean != pytest.approx(diff.mean)
     with pytest.raises(GraspError, match="needs a model with an adapter"):
         scan_model(base.model, tok, PROMPTS, [f], ScanConfig(), progress=False)
