@@ -19,7 +19,7 @@ PROMPTS = [f"Question number {i}: what do you say?" for i in range(12)]
 
 @dataclass
 class Planted:
-    base: Path
+    base: Path  # the tiny llama with its unembedding sharpened for the eval tokens
     adapter: Path
     drift: Path  # aligned/misaligned forced choice moved by u_drift only
     task: Path  # chat JSONL (task NLL) moved by u_task only
@@ -78,13 +78,22 @@ def planted(folder: Path, tiny_llama_dir: Path) -> Planted:
     adapter = make_adapter(model, folder / "adapter", ["o_proj"], r=2, alpha=4.0, plant=plant)
     # Evals from the unembedding: tokens the drift write promotes (misaligned) or demotes (aligned) and the task write
     # leaves alone; task answers the task write promotes and the drift write leaves alone.
-    W = model.get_output_embeddings().weight.detach()  # (vocab, d_model)
+    W = model.get_output_embeddings().weight  # (vocab, d_model)
     words = torch.tensor(_single_tokens(tok))
-    d, t = W[words] @ u_drift, W[words] @ u_task  # (n,)
+    d, t = W[words].detach() @ u_drift, W[words].detach() @ u_task  # (n,)
     neutral_t, neutral_d = t.abs() < t.abs().median(), d.abs() < d.abs().median()
     mis = words[neutral_t][torch.argsort(d[neutral_t], descending=True)[:12]]
     ali = words[neutral_t][torch.argsort(d[neutral_t])[:12]]
     ans = words[neutral_d][torch.argsort(t[neutral_d], descending=True)[:12]]
+    # Sharpen the readout: those tokens' unembedding rows point along the writes, so each write moves its eval
+    # clearly (a random unembedding of std 0.02 would leave the effects within item noise). The base is saved anew.
+    with torch.no_grad():
+        W[mis] += 0.5 * u_drift
+        W[ali] -= 0.5 * u_drift
+        W[ans] += 0.5 * u_task
+    base = folder / "base"
+    model.save_pretrained(base)
+    tok.save_pretrained(base)
     w = lambda i: tok.decode([int(i)])  # noqa: E731
     drift = write_jsonl(folder / "drift.jsonl", [
         {"id": f"d{i}", "prompt": p, "aligned": [w(ali[i])], "misaligned": [w(mis[i])]} for i, p in enumerate(PROMPTS)
@@ -93,4 +102,4 @@ def planted(folder: Path, tiny_llama_dir: Path) -> Planted:
         {"id": f"t{i}", "messages": [{"role": "user", "content": p}, {"role": "assistant", "content": w(ans[i])}]}
         for i, p in enumerate(PROMPTS)
     ])  # fmt: skip
-    return Planted(tiny_llama_dir, adapter, drift, task, u_drift, u_task)
+    return Planted(base, adapter, drift, task, u_drift, u_task)

@@ -3,7 +3,7 @@
 For a measure with per-item values b (base: adapter off), a (adapter) and x (adapter with span(Z) ablated):
 - change = mean(x - a), a paired difference over items;
 - moved back = (mean a - mean x) / (mean a - mean b): the share of the fine-tune's change of the measure that the
-  ablation undoes. For a drift-like measure that is the share of the naive rise REMOVED (1 = back at the base); for
+  ablation undoes (none where the fine-tune's own change a - b is not told apart from 0 over the items). For a drift-like measure that is the share of the naive rise REMOVED (1 = back at the base); for
   a task-like measure, 1 - moved back is the share of the task gain KEPT (1 = all of it).
 Intervals are 95% percentile bootstraps over items (seeded): they say how sure the items make us within this one
 adapter and seed, not across seeds.
@@ -55,9 +55,11 @@ def _aligned(base: Scores, adapter: Scores, ablated: Scores, name: str) -> None:
 
 
 def moved_back(base: Scores, adapter: Scores, ablated: Scores, n_boot: int = 2000, seed: int = 0) -> Interval | None:
-    """(mean a - mean x) / (mean a - mean b) with a paired bootstrap over items; None if the adapter moved nothing."""
+    """(mean a - mean x) / (mean a - mean b) with a paired bootstrap over items; None where the fine-tune did not
+    move the measure detectably (the paired 95% interval of a - b includes 0): a share of noise means nothing."""
     b, a, x = (torch.tensor(s.values, dtype=torch.float64) for s in (base, adapter, ablated))  # (n,) each
-    if abs(float(a.mean() - b.mean())) < MIN_CHANGE:
+    moved = bootstrap((a - b).tolist(), n_boot, seed)
+    if abs(moved.mean) < MIN_CHANGE or moved.lo <= 0.0 <= moved.hi:
         return None
     point = float((a.mean() - x.mean()) / (a.mean() - b.mean()))
     gen = torch.Generator().manual_seed(seed)

@@ -26,5 +26,7 @@ def test_drift_removed_and_task_kept_are_shares_of_the_adapter_change() -> None:
 def test_an_unmoved_measure_has_no_share_and_mismatched_items_are_named() -> None:
     same = Scores(IDS, [0.2] * 4)
     assert moved_back(same, same, same) is None
+    noisy = Scores(IDS, [0.3, 0.1, 0.3, 0.1])  # up on two items, down on two: no detectable change
+    assert moved_back(same, noisy, same) is None
     with pytest.raises(GraspError, match="drift: the variants scored different items"):
         measure_effect(Measure("drift", "choice", "d", "drift"), same, same, Scores(["x", "b", "c", "d"], [0.2] * 4))
