@@ -23,9 +23,9 @@ from grasp_core import (
     ModuleSpectrum,
     ScanConfig,
     SideBySide,
-    SteeringSample,
     adapter_spectra,
     evidence_for,
+    evidence_job,
     identify,
     list_organisms,
     load_adapter,
@@ -37,10 +37,9 @@ from grasp_core import (
     scan,
     side_by_side,
     spectra_table,
-    steering_preview,
 )
 
-MODEL_LOCK = threading.Lock()  # guards hooks on the shared model (steering previews)
+MODEL_LOCK = threading.Lock()  # guards hooks on the shared model (ablations and steering in side-by-side replies)
 
 
 def adapter_stamp(path: str) -> str:
@@ -110,18 +109,6 @@ def factor_scan(base: str, path: str, stamp: str, factor_id: str, corpus: str, t
                     adapter_hash=bm.adapter_hash, progress=False)[0]  # fmt: skip
 
 
-@st.cache_data(max_entries=64, show_spinner="Generating steered replies ...")
-def steer_preview(
-    base: str, path: str, stamp: str, factor_id: str, prompt: str, alpha: float, max_new_tokens: int
-) -> list[SteeringSample]:
-    """Replies with -alpha, 0, +alpha times the factor added at its stream layer."""
-    bm = model(base, path, stamp)
-    f = candidates(base, path, stamp).by_id(factor_id)
-    with MODEL_LOCK:
-        return steering_preview(bm.model, bm.tokenizer, prompt, f.vector, f.stream_layer, (-alpha, 0.0, alpha),
-                                max_new_tokens)  # fmt: skip
-
-
 def evidence_request(base: str, path: str, evals: tuple[str, ...] = ()) -> EvidenceRequest:
     """What the Factors page gathers evidence on: the eval files given, else the probes of the demo organism the
     adapter belongs to (its naive-lora/ folder sits in the organism's folder), else the adapter's own replies."""
@@ -134,9 +121,15 @@ def evidence_request(base: str, path: str, evals: tuple[str, ...] = ()) -> Evide
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the evidence ...")
-def evidence(base: str, path: str, stamp: str, request: EvidenceRequest, finished: float) -> Evidence:
+def _evidence(base: str, path: str, stamp: str, request: EvidenceRequest, finished: float) -> Evidence:
     """The evidence of a finished background job (`finished`: its result's mtime), read from the evidence cache."""
     return evidence_for(request, progress=False)[1]
+
+
+def finished_evidence(base: str, path: str, stamp: str, request: EvidenceRequest) -> Evidence | None:
+    """The evidence of the request once its background job is done (None before); GraspError if it cannot be read."""
+    job = evidence_job(request)
+    return _evidence(base, path, stamp, request, job.result.stat().st_mtime) if job.state == "done" else None
 
 
 @st.cache_data(max_entries=64, show_spinner="Generating side-by-side replies ...")

@@ -66,11 +66,10 @@ elif job.state == "failed":
     st.error("Gathering evidence failed:\n\n" + "\n".join(job.log[-4:]))
 
 ev = None
-if job.state == "done":
-    try:
-        ev = uicache.evidence(sel.base, sel.adapter, stamp, request, job.result.stat().st_mtime)
-    except GraspError as e:
-        st.error(str(e))
+try:
+    ev = uicache.finished_evidence(sel.base, sel.adapter, stamp, request)
+except GraspError as e:
+    st.error(str(e))
 if ev is not None:
     for name, ref in ev.reference.items():
         c2.caption(f"**{name}**: base {ref['base']:.4f} · adapter {ref['adapter']:.4f}")

@@ -12,7 +12,6 @@ from grasp_core import (
     FactorSetSpec,
     GraspError,
     delete_factor_set,
-    evidence_job,
     list_factor_sets,
     save_factor_set,
     set_cosines,
@@ -30,13 +29,11 @@ except GraspError as e:
 
 # "Pick by evidence" pre-ticks what the Factors page's evidence suggests; the ticks stay editable.
 request = uicache.evidence_request(sel.base, sel.adapter, tuple(st.session_state.get("evidence_evals", "").split()))
-job = evidence_job(request)
 ev = None
-if job.state == "done":
-    try:
-        ev = uicache.evidence(sel.base, sel.adapter, stamp, request, job.result.stat().st_mtime)
-    except GraspError as e:
-        st.error(str(e))
+try:
+    ev = uicache.finished_evidence(sel.base, sel.adapter, stamp, request)
+except GraspError as e:
+    st.error(str(e))
 e1, e2 = st.columns([1, 3])
 if e1.button("Pick by evidence", key="pick_evidence", disabled=ev is None or not ev.suggested):
     st.session_state["evidence_pick"] = list(ev.suggested) if ev is not None else []

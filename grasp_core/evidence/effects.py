@@ -5,8 +5,10 @@ For a measure with per-item values b (base: adapter off), a (adapter) and x (ada
 - moved back = (mean a - mean x) / (mean a - mean b): the share of the fine-tune's change of the measure that the
   ablation undoes (none where the fine-tune's own change a - b is not told apart from 0 over the items). For a drift-like measure that is the share of the naive rise REMOVED (1 = back at the base); for
   a task-like measure, 1 - moved back is the share of the task gain KEPT (1 = all of it).
-Intervals are 95% percentile bootstraps over items (seeded): they say how sure the items make us within this one
-adapter and seed, not across seeds.
+For forced choice the share is taken on the mean log-odds (log P(second) - log P(first), summed log-probs), which
+every item moves in proportion, and also reported on the mean P, which a few items carry (GRASP.md, statistics):
+the ranking rule reads the log-odds share. Intervals are 95% percentile bootstraps over items (seeded): they say
+how sure the items make us within this one adapter and seed, not across seeds.
 """
 
 from __future__ import annotations
@@ -34,19 +36,13 @@ class MeasureEffect:
     log_odds: float | None = None  # choice: mean log-odds under the ablation
     log_odds_change: Interval | None = None
     share: Interval | None = None  # drift: share of the naive change removed; task: share of the gain kept
+    share_p: Interval | None = None  # choice: the same share on mean P (the rule reads `share`: log-odds)
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(vars(self))
-        for k in ("change", "log_odds_change", "share"):
+        for k in ("change", "log_odds_change", "share", "share_p"):
             d[k] = vars(d[k]) if d[k] is not None else None
         return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MeasureEffect:
-        d = dict(d)
-        for k in ("change", "log_odds_change", "share"):
-            d[k] = Interval(**d[k]) if d.get(k) is not None else None
-        return cls(**d)
 
 
 def _aligned(base: Scores, adapter: Scores, ablated: Scores, name: str) -> None:
@@ -54,10 +50,12 @@ def _aligned(base: Scores, adapter: Scores, ablated: Scores, name: str) -> None:
         raise GraspError(f"{name}: the variants scored different items; clear the evidence cache and rerun")
 
 
-def moved_back(base: Scores, adapter: Scores, ablated: Scores, n_boot: int = 2000, seed: int = 0) -> Interval | None:
-    """(mean a - mean x) / (mean a - mean b) with a paired bootstrap over items; None where the fine-tune did not
-    move the measure detectably (the paired 95% interval of a - b includes 0): a share of noise means nothing."""
-    b, a, x = (torch.tensor(s.values, dtype=torch.float64) for s in (base, adapter, ablated))  # (n,) each
+def moved_back(base: list[float], adapter: list[float], ablated: list[float], n_boot: int = 2000,
+               seed: int = 0) -> Interval | None:  # fmt: skip
+    """(mean a - mean x) / (mean a - mean b) of per-item values, with a paired bootstrap over items; None where the
+    fine-tune did not move them detectably (the paired 95% interval of a - b includes 0): a share of noise means
+    nothing."""
+    b, a, x = (torch.tensor(v, dtype=torch.float64) for v in (base, adapter, ablated))  # (n,) each
     moved = bootstrap((a - b).tolist(), n_boot, seed)
     if abs(moved.mean) < MIN_CHANGE or moved.lo <= 0.0 <= moved.hi:
         return None
@@ -74,6 +72,10 @@ def moved_back(base: Scores, adapter: Scores, ablated: Scores, n_boot: int = 200
     return Interval(point, float(lo), float(hi))
 
 
+def _kept(back: Interval | None) -> Interval | None:
+    return Interval(1.0 - back.mean, 1.0 - back.hi, 1.0 - back.lo) if back is not None else None
+
+
 def measure_effect(
     measure: Measure, base: Scores, adapter: Scores, ablated: Scores, n_boot: int = 2000, seed: int = 0
 ) -> MeasureEffect:
@@ -83,8 +85,10 @@ def measure_effect(
     lo_change = None
     if ablated.log_odds:
         lo_change = bootstrap([x - a for x, a in zip(ablated.log_odds, adapter.log_odds, strict=True)], n_boot, seed)
-    back = moved_back(base, adapter, ablated, n_boot, seed)
-    share = back
-    if back is not None and measure.role == "task":
-        share = Interval(1.0 - back.mean, 1.0 - back.hi, 1.0 - back.lo)
-    return MeasureEffect(measure.name, measure.role, ablated.mean(), change, ablated.mean_log_odds(), lo_change, share)
+    on_p = moved_back(base.values, adapter.values, ablated.values, n_boot, seed)
+    on_lo = moved_back(base.log_odds, adapter.log_odds, ablated.log_odds, n_boot, seed) if ablated.log_odds else None
+    back = on_lo if ablated.log_odds else on_p  # the rule's scale: log-odds for forced choice, NLL for task NLL
+    if measure.role == "task":
+        back, on_p = _kept(back), _kept(on_p)
+    return MeasureEffect(measure.name, measure.role, ablated.mean(), change, ablated.mean_log_odds(), lo_change, back,
+                         on_p if ablated.log_odds else None)  # fmt: skip

@@ -32,10 +32,12 @@ from .measures import Measure, ScoreCache, Scores, Variant, score, variant_conte
 from .shift import Shift, adapter_shift, shift_ratio
 
 RULE = (
-    "score = share of the primary drift measure's naive change removed + share of the primary task measure's gain "
-    "kept - 1 (each from ablating the factor alone; 1 = all drift gone at no task cost). Without a task measure, "
-    "score = drift removed. Suggested: the prefix of the ranking whose CUMULATIVE ablation scores best (the shorter "
-    "on ties), if that score is above 0."
+    "score = share of the primary drift measure's naive change removed (on the mean log-odds for forced choice) + "
+    "share of the primary task measure's gain kept - 1, each share capped at 1 and each from ablating the factor "
+    "alone (1 = all drift gone at no task cost; a share is missing where the fine-tune did not move the measure "
+    "detectably, and a factor without a score ranks after those with one, in file order). Without a task "
+    "measure, score = drift removed. Suggested: the prefix of the ranking whose CUMULATIVE ablation scores best "
+    "(the shorter on ties), if that score is above 0."
 )
 SHIFT_CACHE_VERSION = 1
 
@@ -67,10 +69,6 @@ class EvidenceConfig:
         return EvalConfig(batch_size=self.batch_size, max_length=self.max_length, n_boot=self.n_boot, seed=self.seed)
 
 
-def _iv(d: dict[str, Any] | None) -> Interval | None:
-    return Interval(**d) if d is not None else None
-
-
 def _ivd(iv: Interval | None) -> dict[str, float] | None:
     return vars(iv) if iv is not None else None
 
@@ -81,18 +79,19 @@ class Ablation:
 
     factors: list[str]
     effects: dict[str, MeasureEffect]
-    removed: Interval | None  # share of the primary drift measure's naive change removed
+    removed: Interval | None  # share of the primary drift measure's naive change removed (log-odds for choice)
     kept: Interval | None  # share of the primary task measure's gain kept
     score: float | None  # RULE
+
+    @property
+    def removed_p(self) -> Interval | None:
+        """The drift share on mean P (forced choice), beside the log-odds share the rule reads."""
+        return next((e.share_p for e in self.effects.values() if e.role == "drift" and e.share is self.removed),
+                    None)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {"factors": self.factors, "effects": {k: e.to_dict() for k, e in self.effects.items()},
                 "removed": _ivd(self.removed), "kept": _ivd(self.kept), "score": self.score}  # fmt: skip
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Ablation:
-        return cls(d["factors"], {k: MeasureEffect.from_dict(e) for k, e in d["effects"].items()},
-                   _iv(d["removed"]), _iv(d["kept"]), d["score"])  # fmt: skip
 
 
 @dataclass
@@ -185,6 +184,7 @@ def _cells(ab: Ablation) -> dict[str, Any]:
     for key, iv in (("removed", ab.removed), ("kept", ab.kept)):
         row[key] = iv.mean if iv is not None else None
         row[f"{key} 95%"] = f"[{iv.lo:.2f}, {iv.hi:.2f}]" if iv is not None else ""
+    row["removed (P)"] = ab.removed_p.mean if ab.removed_p is not None else None
     return row
 
 
@@ -300,8 +300,8 @@ def _ablation(
     removed = effects[drift.name].share if drift is not None else None
     kept = effects[task.name].share if task is not None else None
     score_ = None
-    if removed is not None:
-        score_ = removed.mean + (kept.mean - 1.0 if kept is not None else 0.0)
+    if removed is not None:  # capped at 1: going past the base is not more removal, nor beating naive more gain
+        score_ = min(removed.mean, 1.0) + (min(kept.mean, 1.0) - 1.0 if kept is not None else 0.0)
     return Ablation(ids, effects, removed, kept, score_)
 
 

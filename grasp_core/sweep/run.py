@@ -98,8 +98,8 @@ def probe_factors(run_dir: Path, base: str, top_k: int = 16) -> Path:
     return out
 
 
-def evidence_ranking(folder: Path, organism: Organism, base: str, probe_dir: Path, factors_file: Path,
-                     tag: str) -> list[int]:  # fmt: skip
+def evidence_ranking(folder: Path, organism: Organism, base: str, probe_dir: Path, factors_file: Path, tag: str,
+                     log: Callable[[str], None]) -> list[int]:  # fmt: skip
     """Indices (file order) of the probe's first 8 global write factors, best first by the evidence rule, measured
     on the organism's PROBE files (disjoint from the reported evals); the evidence is kept in the sweep folder."""
     if not organism.probes:
@@ -109,6 +109,9 @@ def evidence_ranking(folder: Path, organism: Organism, base: str, probe_dir: Pat
     _fs, ev = adapter_evidence(probe_dir / "adapter", base, measures, factors_file, train=train, primary=primary,
                                progress=False)  # fmt: skip
     write_json(folder / f"evidence-{tag}.json", ev.to_dict())
+    if all(r.alone.score is None for r in ev.rows):
+        log(f"  evidence could not rank probe {tag}: the naive LoRA did not move {ev.primary_drift} on the probe "
+            "files detectably, so the ranking is the file's (sigma) order")  # fmt: skip
     return [r.index for r in ev.rows]
 
 
@@ -217,7 +220,7 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
                 if rkey not in rankings:
                     say(f"  evidence on probe {cell.probe} seed {cell.seed} (the organism's probe files)")
                     rankings[rkey] = evidence_ranking(folder, organism, config.base, probes[rkey], ffile,
-                                                      f"{cell.probe}-seed{cell.seed}")  # fmt: skip
+                                                      f"{cell.probe}-seed{cell.seed}", say)  # fmt: skip
                 ranking = rankings[rkey]
             sel = select_factors(ffile, cell, ranking)
             if sel is not None:

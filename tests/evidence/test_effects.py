@@ -12,11 +12,14 @@ IDS = ["a", "b", "c", "d"]
 
 
 def test_drift_removed_and_task_kept_are_shares_of_the_adapter_change() -> None:
-    base, adapter = Scores(IDS, [0.0, 0.1, 0.0, 0.1]), Scores(IDS, [0.8, 0.9, 0.8, 0.9])
-    half = Scores(IDS, [0.4, 0.5, 0.4, 0.5])
+    # P moved half-way back on every item; the log-odds a quarter of the way.
+    base = Scores(IDS, [0.0, 0.1, 0.0, 0.1], [-4.0, -3.0, -4.0, -3.0])
+    adapter = Scores(IDS, [0.8, 0.9, 0.8, 0.9], [4.0, 5.0, 4.0, 5.0])
+    half = Scores(IDS, [0.4, 0.5, 0.4, 0.5], [2.0, 3.0, 2.0, 3.0])
     drift = measure_effect(Measure("drift", "choice", "d.jsonl", "drift"), base, adapter, half, n_boot=200)
-    assert drift.share is not None and drift.share.mean == pytest.approx(0.5)
-    assert drift.change.mean == pytest.approx(-0.4) and drift.share.lo <= 0.5 <= drift.share.hi
+    assert drift.share_p is not None and drift.share_p.mean == pytest.approx(0.5)
+    assert drift.share is not None and drift.share.mean == pytest.approx(0.25)  # the rule reads the log-odds
+    assert drift.change.mean == pytest.approx(-0.4) and drift.share_p.lo <= 0.5 <= drift.share_p.hi
     # Task NLL: the adapter lowered it from 3 to 2; an ablation back at 2.25 keeps 75% of the gain.
     t_base, t_adapter, t_abl = (Scores(IDS, [v] * 4) for v in (3.0, 2.0, 2.25))
     task = measure_effect(Measure("task", "nll", "t.jsonl", "task"), t_base, t_adapter, t_abl, n_boot=200)
@@ -24,9 +27,11 @@ def test_drift_removed_and_task_kept_are_shares_of_the_adapter_change() -> None:
 
 
 def test_an_unmoved_measure_has_no_share_and_mismatched_items_are_named() -> None:
-    same = Scores(IDS, [0.2] * 4)
+    same = [0.2] * 4
     assert moved_back(same, same, same) is None
-    noisy = Scores(IDS, [0.3, 0.1, 0.3, 0.1])  # up on two items, down on two: no detectable change
-    assert moved_back(same, noisy, same) is None
+    assert moved_back(same, [0.3, 0.1, 0.3, 0.1], same) is None  # up on two items, down on two: no change told
+    same_scores = Scores(IDS, same)
     with pytest.raises(GraspError, match="drift: the variants scored different items"):
-        measure_effect(Measure("drift", "choice", "d", "drift"), same, same, Scores(["x", "b", "c", "d"], [0.2] * 4))
+        measure_effect(
+            Measure("drift", "nll", "d", "drift"), same_scores, same_scores, Scores(["x", "b", "c", "d"], same)
+        )
