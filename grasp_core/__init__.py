@@ -22,17 +22,9 @@ from .evidence.background import (
 from .evidence.candidates import UNRELATED_CORPUS, candidate_factors
 from .evidence.compare import SideBySide, side_by_side
 from .evidence.effects import MeasureEffect
-from .evidence.evidence import (
-    RULE,
-    Ablation,
-    Evidence,
-    EvidenceConfig,
-    FactorEvidence,
-    adapter_evidence,
-    gather_evidence,
-    save_suggested,
-)
+from .evidence.evidence import RULE, EvidenceConfig, adapter_evidence, gather_evidence, save_suggested
 from .evidence.measures import Measure, measures_from_files, measures_from_specs
+from .evidence.results import Ablation, Evidence, FactorEvidence
 from .evidence.shift import Shift, adapter_shift, steer_by_offsets, steering_offsets
 from .identification.choose import check_fits, load_picked, pick, pick_indices, random_factors
 from .identification.factors import (

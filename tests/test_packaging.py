@@ -1,5 +1,6 @@
 """A non-editable install (a built wheel, installed into a folder of its own) runs the CLI and the app and finds
-the bundled organisms: they ship as package data, not as files beside a source checkout."""
+the bundled organisms, their probe files and the unrelated corpus: they ship as package data, not as files beside
+a source checkout."""
 
 from __future__ import annotations
 
@@ -30,9 +31,12 @@ def test_a_built_wheel_finds_the_organisms_from_cli_and_app(tmp_path: Path) -> N
     assert installed.returncode == 0, installed.stderr
     env = {**os.environ, "PYTHONPATH": str(site)}  # ahead of the checkout's editable install
     where = _run([sys.executable, "-c", "import json, grasp_core as g; print(json.dumps([g.__file__, "
-                  "g.list_organisms(), {k: str(v) for k, v in g.demo_adapters().items()}]))"], tmp_path, env)  # fmt: skip
+                  "g.list_organisms(), {k: str(v) for k, v in g.demo_adapters().items()}, str(g.UNRELATED_CORPUS), "
+                  "[str(s.file) for s in g.load_organism('persona').probes.values()]]))"], tmp_path, env)  # fmt: skip
     assert where.returncode == 0, where.stderr
-    module, organisms, adapters = json.loads(where.stdout)
+    module, organisms, adapters, corpus, probes = json.loads(where.stdout)
+    for data in (corpus, *probes):  # the evidence step's corpus and probe files ship too
+        assert Path(data).is_relative_to(site) and Path(data).is_file(), data
     assert Path(module).is_relative_to(site) and organisms == ["persona", "political"]
     assert set(adapters) == {"persona", "political"} and all(Path(a).is_relative_to(site) for a in adapters.values())
 

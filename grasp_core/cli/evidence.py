@@ -10,7 +10,8 @@ from ..errors import GraspError
 from ..evidence.background import request_inputs
 from ..evidence.candidates import UNRELATED_CORPUS
 from ..evidence.compare import side_by_side
-from ..evidence.evidence import Evidence, EvidenceConfig, adapter_evidence, save_suggested
+from ..evidence.evidence import EvidenceConfig, adapter_evidence, save_suggested
+from ..evidence.results import Evidence
 from ..io import write_json
 from ..model.adapters import load_model
 from .common import command, resolve_adapter_base

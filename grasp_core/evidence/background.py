@@ -14,8 +14,9 @@ from ..evaluation.organisms import load_organism
 from ..identification.factors import FactorSet
 from ..io import grasp_home, tail_lines, text_hash, write_text
 from ..procs import file_lock, pid_alive, spawn_detached
-from .evidence import Evidence, EvidenceConfig, adapter_evidence
+from .evidence import EvidenceConfig, adapter_evidence
 from .measures import Measure, measures_from_files, measures_from_specs
+from .results import Evidence
 
 JobState = Literal["none", "running", "done", "failed"]
 RESULT = "evidence.json"

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError, GraspError
 from ..evaluation.logprob import EvalConfig
-from ..evaluation.stats import Interval
 from ..identification.factors import Factor, FactorSet, direction_hash
 from ..identification.factorsets import FactorSetSpec, NamedFactorSet, save_factor_set
 from ..io import atomic_path, file_hash, grasp_home, text_hash, write_jsonl_atomic
@@ -27,8 +25,9 @@ from ..model.adapters import load_adapter, load_model
 from ..model.chat import greedy_reply, load_corpus
 from ..model.models import BaseModel, load_config, portable_base
 from .candidates import UNRELATED_CORPUS, candidate_factors
-from .effects import MeasureEffect, measure_effect
+from .effects import measure_effect
 from .measures import Measure, ScoreCache, Scores, Variant, score, variant_context
+from .results import Ablation, Evidence, FactorEvidence
 from .shift import Shift, adapter_shift, shift_ratio
 
 RULE = (
@@ -69,125 +68,6 @@ class EvidenceConfig:
         return EvalConfig(batch_size=self.batch_size, max_length=self.max_length, n_boot=self.n_boot, seed=self.seed)
 
 
-def _ivd(iv: Interval | None) -> dict[str, float] | None:
-    return vars(iv) if iv is not None else None
-
-
-@dataclass
-class Ablation:
-    """The effect of ablating one set of factors: every measure, and the shares the rule reads."""
-
-    factors: list[str]
-    effects: dict[str, MeasureEffect]
-    removed: Interval | None  # share of the primary drift measure's naive change removed (log-odds for choice)
-    kept: Interval | None  # share of the primary task measure's gain kept
-    score: float | None  # RULE
-
-    @property
-    def removed_p(self) -> Interval | None:
-        """The drift share on mean P (forced choice), beside the log-odds share the rule reads."""
-        return next((e.share_p for e in self.effects.values() if e.role == "drift" and e.share is self.removed),
-                    None)  # fmt: skip
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"factors": self.factors, "effects": {k: e.to_dict() for k, e in self.effects.items()},
-                "removed": _ivd(self.removed), "kept": _ivd(self.kept), "score": self.score}  # fmt: skip
-
-
-@dataclass
-class FactorEvidence:
-    """Everything measured about one candidate factor."""
-
-    factor: str
-    index: int  # position among the candidates (in the factors file when they came from one)
-    sigma: float
-    stream_layer: int
-    alone: Ablation  # the factor ablated alone
-    shift_unrelated: Interval | None = None  # mean per-prompt adapter shift along z at its layer, unrelated prompts
-    shift_train: Interval | None = None  # the same on training prompts
-    shift_ratio: Interval | None = None  # unrelated / train: near 1 or above = a context-free mode shift
-    per_layer_shift: list[float] = field(default_factory=list)  # m_l on unrelated prompts (the steering unit)
-    rank: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in vars(self).items() if k != "alone"}
-        for k in ("shift_unrelated", "shift_train", "shift_ratio"):
-            d[k] = _ivd(d[k])
-        d["alone"] = self.alone.to_dict()
-        return d
-
-
-@dataclass
-class Evidence:
-    """The evidence table of one adapter: rows ranked by RULE, cumulative ablations, and the suggested set."""
-
-    adapter: str
-    adapter_hash: str
-    base: str
-    measures: list[Measure]
-    primary_drift: str | None
-    primary_task: str | None
-    reference: dict[str, dict[str, float | None]]  # measure -> base / adapter mean (and log-odds)
-    rows: list[FactorEvidence]  # best first
-    cumulative: list[Ablation]  # ablating the first 2, 3, ... ranked factors together
-    suggested: list[str]
-    unrelated_corpus: str
-    train_corpus: str | None
-    rule: str = RULE
-    n_cached: int = 0  # variants read from the cache
-    n_computed: int = 0  # variants scored now
-
-    def row(self, factor_id: str) -> FactorEvidence:
-        for r in self.rows:
-            if r.factor == factor_id:
-                return r
-        raise GraspError(f"no evidence for factor {factor_id!r}")
-
-    def factor_table(self) -> list[dict[str, Any]]:
-        """One flat row per factor, best first: the factor, each measure under its ablation, the shares the rule
-        reads with their intervals, the adapter shift, the score and whether it is suggested."""
-        out = []
-        for r in self.rows:
-            row: dict[str, Any] = {"rank": r.rank, "factor": r.factor, "index": r.index, "sigma": r.sigma,
-                                   "layer": r.stream_layer, **_cells(r.alone)}  # fmt: skip
-            row["shift unrelated"] = r.shift_unrelated.mean if r.shift_unrelated else None
-            row["shift train"] = r.shift_train.mean if r.shift_train else None
-            row["unrelated/train"] = r.shift_ratio.mean if r.shift_ratio else None
-            row["ratio 95%"] = f"[{r.shift_ratio.lo:.2f}, {r.shift_ratio.hi:.2f}]" if r.shift_ratio else ""
-            row["score"] = r.alone.score
-            row["suggested"] = r.factor in self.suggested
-            out.append(row)
-        return out
-
-    def cumulative_table(self) -> list[dict[str, Any]]:
-        """One flat row per cumulative ablation (the first 2, 3, ... ranked factors together)."""
-        return [{"factors": "+".join(c.factors), **_cells(c), "score": c.score, "suggested": c.factors == self.suggested}
-                for c in self.cumulative]  # fmt: skip
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "adapter": self.adapter, "adapter_hash": self.adapter_hash, "base": self.base,
-            "measures": [asdict(m) for m in self.measures], "primary_drift": self.primary_drift,
-            "primary_task": self.primary_task, "reference": self.reference, "rows": [r.to_dict() for r in self.rows],
-            "cumulative": [c.to_dict() for c in self.cumulative], "suggested": self.suggested,
-            "unrelated_corpus": self.unrelated_corpus, "train_corpus": self.train_corpus, "rule": self.rule,
-            "n_cached": self.n_cached, "n_computed": self.n_computed,
-        }  # fmt: skip
-
-
-def _cells(ab: Ablation) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for name, e in ab.effects.items():
-        row[name] = e.mean
-        if e.log_odds is not None:
-            row[f"{name} log-odds"] = e.log_odds
-    for key, iv in (("removed", ab.removed), ("kept", ab.kept)):
-        row[key] = iv.mean if iv is not None else None
-        row[f"{key} 95%"] = f"[{iv.lo:.2f}, {iv.hi:.2f}]" if iv is not None else ""
-    row["removed (P)"] = ab.removed_p.mean if ab.removed_p is not None else None
-    return row
-
-
 # ---------------------------------------------------------------- gathering
 
 
@@ -207,9 +87,6 @@ class _Gatherer:
         if self._bm is None:
             self._bm = self._load()
         return self._bm
-
-    def missing(self, jobs: Sequence[tuple[Measure, Variant]]) -> list[tuple[Measure, Variant]]:
-        return [(m, v) for m, v in jobs if self.cache.get(m, v) is None]
 
     def scores(self, jobs: Sequence[tuple[Measure, Variant]], desc: str) -> dict[tuple[str, str], Scores]:
         """Scores of every (measure, variant), from the cache or computed now (one progress bar over the rest)."""
@@ -368,7 +245,7 @@ def gather_evidence(
         adapter=str(adapter), adapter_hash=adapter_hash, base=model_id, measures=measures,
         primary_drift=drift.name if drift else None, primary_task=task.name if task else None, reference=reference,
         rows=rows, cumulative=cumulative, suggested=suggest([r.alone for r in rows[:1]] + cumulative),
-        unrelated_corpus=str(unrelated), train_corpus=str(train) if train is not None else None,
+        unrelated_corpus=str(unrelated), train_corpus=str(train) if train is not None else None, rule=RULE,
         n_cached=g.n_cached, n_computed=g.n_computed,
     )  # fmt: skip
 
