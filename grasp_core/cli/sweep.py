@@ -17,9 +17,10 @@ from .common import command
 
 def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", nargs="?", help="sweep YAML (methods, strengths, probes, seeds)")
-    p.add_argument("--organism", help="run a bundled organism's sweep (assets/demo/<name>/sweep-<size>.yaml)")
-    p.add_argument("--size", choices=("demo", "main", "full"), default="full",
-                   help="with --organism: demo (minutes), main (k = 4 with rounds, ~45 min a seed), full (hours)")  # fmt: skip
+    p.add_argument("--organism", help="run a bundled organism's sweep (its folder's sweep-<size>.yaml)")
+    p.add_argument("--size", choices=tuple(SWEEPS), default="full",
+                   help="with --organism: demo (minutes), main (~60 min a seed), evidence (factors picked by sigma "
+                        "vs by evidence, ~35 min a seed), full (hours)")  # fmt: skip
     p.add_argument("--seeds", type=int, nargs="+", help="override the config's seeds")
     p.add_argument("--out", help="sweeps folder (default: GRASP_HOME/sweeps)")
     p.add_argument("--dry-run", action="store_true", help="list the cells and stop")
