@@ -2,6 +2,7 @@
 separate `grasp eval --ablate ... --select i` runs of the same files, the variants alternated (A B A B ...).
 
     .venv/bin/python bench/evidence.py [--rounds 1] [--organism persona]
+    .venv/bin/python bench/evidence.py --cached-only   # only the cached timings, on $GRASP_HOME's cache
 
 Every variant is a real OS process of the installed CLI (model load included), timed wall-clock; each cold run
 gets a fresh GRASP_HOME (the bundled model is linked in, its cache left behind). Evidence computes more than the
@@ -42,11 +43,14 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--organism", default="persona")
     p.add_argument("--rounds", type=int, default=1, help="A B rounds (each: evidence cold + cached, 8 separate runs)")
+    p.add_argument("--cached-only", action="store_true", help="time cached calls on the current GRASP_HOME's cache")
     args = p.parse_args()
     org = DEMO_ROOT / args.organism
     adapter = org / "naive-lora"
     files = [str(org / f) for f in ("drift.jsonl", "leak.jsonl", "task.jsonl")]
     evidence = ["evidence", "--adapter", str(adapter), "--evals", *files, "--json"]
+    if args.cached_only:
+        return _cached_only(adapter, files, evidence)
     times: dict[str, list[float]] = {"evidence, cold": [], "evidence, cached": [], "evidence, cached, in-process": [],
                                      "8 separate eval --ablate": []}  # fmt: skip
     for r in range(args.rounds):
@@ -70,6 +74,21 @@ def main() -> int:
         print(f"{k:>28}: {v:8.1f} s (best of {args.rounds})")
     print(f"separate / evidence cold: {best['8 separate eval --ablate'] / best['evidence, cold']:.2f}x")
     print("(the CLI's cached time includes starting Python and importing torch and transformers)")
+    return 0
+
+
+def _cached_only(adapter: Path, files: list[str], evidence: list[str]) -> int:
+    """The CLI and the API on an already filled cache: a process start, the first call in a process, warm calls."""
+    cli = _run(evidence, grasp_home())
+    calls = []
+    for _ in range(4):
+        t0 = time.perf_counter()
+        _fs, ev = adapter_evidence(adapter, "smollm2-135m", measures_from_files(files), progress=False)
+        calls.append(time.perf_counter() - t0)
+        if ev.n_computed:
+            raise SystemExit("something was not cached: run `grasp evidence` with these files first")
+    print(f"CLI, cached: {cli:.2f} s; in-process first call {calls[0]:.2f} s (imports included), "
+          f"warm calls {min(calls[1:]):.2f}-{max(calls[1:]):.2f} s")
     return 0
 
 
