@@ -87,8 +87,10 @@ def _cached_only(adapter: Path, files: list[str], evidence: list[str]) -> int:
         calls.append(time.perf_counter() - t0)
         if ev.n_computed:
             raise SystemExit("something was not cached: run `grasp evidence` with these files first")
-    print(f"CLI, cached: {cli:.2f} s; in-process first call {calls[0]:.2f} s (imports included), "
-          f"warm calls {min(calls[1:]):.2f}-{max(calls[1:]):.2f} s")
+    print(
+        f"CLI, cached: {cli:.2f} s; in-process first call {calls[0]:.2f} s (imports included), "
+        f"warm calls {min(calls[1:]):.2f}-{max(calls[1:]):.2f} s"
+    )
     return 0
 
 

@@ -17,7 +17,12 @@ from .run import FACTORS_FILE, ensure_run, probe_factors, run_sweep
 
 DEMO_SWEEP = "sweep-demo.yaml"  # the reduced sweep `grasp demo` runs (fits ~20 minutes on a 2-core CPU)
 FULL_SWEEP = "sweep.yaml"  # the full comparison (hours on a CPU; resumable across sessions)
-SWEEPS = {"demo": DEMO_SWEEP, "main": "sweep-main.yaml", "evidence": "sweep-evidence.yaml", "full": FULL_SWEEP}  # `grasp sweep --organism X --size`
+SWEEPS = {
+    "demo": DEMO_SWEEP,
+    "main": "sweep-main.yaml",
+    "evidence": "sweep-evidence.yaml",
+    "full": FULL_SWEEP,
+}  # `grasp sweep --organism X --size`
 
 
 def sweep_config(organism: Organism, which: str = DEMO_SWEEP) -> SweepConfig:
