@@ -111,13 +111,16 @@ def factor_scan(base: str, path: str, stamp: str, factor_id: str, corpus: str, t
 
 def evidence_request(base: str, path: str, evals: tuple[str, ...] = ()) -> EvidenceRequest:
     """What the Factors page gathers evidence on: the eval files given, else the probes of the demo organism the
-    adapter belongs to (its naive-lora/ folder sits in the organism's folder), else the adapter's own replies."""
+    adapter belongs to (its naive-lora/ folder sits in the organism's folder), else the adapter's own replies; the
+    candidates are the first 8 global write factors (fewer when the adapter has fewer)."""
     folder = Path(path).resolve().parent
     organism = None
     if not evals and (folder / "organism.json").is_file() and folder.parent == DEMO_ROOT.resolve():
         if folder.name in list_organisms() and load_organism(folder.name).probes:
             organism = folder.name
-    return EvidenceRequest(path, base, organism, tuple(evals))
+    stamp = adapter_stamp(path)
+    n_write = sum(f.scope == "global" and f.side == "write" for f in candidates(base, path, stamp).factors)
+    return EvidenceRequest(path, base, organism, tuple(evals), top_k=max(1, min(8, n_write)))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the evidence ...")

@@ -91,7 +91,7 @@ if ev is not None:
 
 # ---------------------------------------------------------------- one factor
 st.divider()
-ids = [f.id for f in fs.factors if f.scope == "global"]
+ids = [f.id for f in fs.factors if f.scope == "global"] or [f.id for f in fs.factors]
 ranked = [r.factor for r in ev.rows] if ev is not None else []
 order = ranked + [i for i in ids if i not in ranked]
 if ranked and st.session_state.get("inspect_ranked_for") != ranked:  # new evidence: start at its top factor
