@@ -6,6 +6,7 @@ read it, and temporary edits (steering hooks) happen under MODEL_LOCK. Tables ar
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,15 @@ def factor_scan(base: str, path: str, stamp: str, factor_id: str, corpus: str, t
     with MODEL_LOCK:  # a scan runs forwards; keep them apart from steering hooks of other sessions
         return scan(bm.model, bm.tokenizer, corpus, [f], ScanConfig(top=top), model_id=base,
                     adapter_hash=bm.adapter_hash, progress=False)[0]  # fmt: skip
+
+
+def evidence_evals(typed: str | None = None) -> tuple[str, ...]:
+    """The eval files evidence is gathered on: what the Factors page's box holds (remembered under a plain key, as
+    Streamlit drops a widget's state on pages that do not show it), else $GRASP_APP_EVALS."""
+    if typed is not None:
+        st.session_state["evidence_evals_used"] = tuple(typed.split())
+    found = st.session_state.get("evidence_evals_used")
+    return tuple(found) if found is not None else tuple(os.environ.get("GRASP_APP_EVALS", "").split())
 
 
 def evidence_request(base: str, path: str, evals: tuple[str, ...] = ()) -> EvidenceRequest:

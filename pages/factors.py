@@ -28,10 +28,10 @@ except GraspError as e:
 st.subheader("Evidence")
 evals_text = st.text_input(
     "Eval files for the evidence (space-separated; empty: the demo organism's probe files, else the adapter's own "
-    "replies to unrelated prompts)", value=os.environ.get("GRASP_APP_EVALS", ""), key="evidence_evals",
+    "replies to unrelated prompts)", value=" ".join(uicache.evidence_evals()), key="evidence_evals",
 )  # fmt: skip
 try:
-    request = uicache.evidence_request(sel.base, sel.adapter, tuple(evals_text.split()))
+    request = uicache.evidence_request(sel.base, sel.adapter, uicache.evidence_evals(evals_text))
 except GraspError as e:
     st.error(str(e))
     st.stop()

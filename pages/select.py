@@ -28,7 +28,7 @@ except GraspError as e:
     st.stop()
 
 # "Pick by evidence" pre-ticks what the Factors page's evidence suggests; the ticks stay editable.
-request = uicache.evidence_request(sel.base, sel.adapter, tuple(st.session_state.get("evidence_evals", "").split()))
+request = uicache.evidence_request(sel.base, sel.adapter, uicache.evidence_evals())
 ev = None
 try:
     ev = uicache.finished_evidence(sel.base, sel.adapter, stamp, request)

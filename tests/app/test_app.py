@@ -141,6 +141,37 @@ def test_select_page_saves_set_and_flags_stale(
     assert any("stale" in e for e in _errors(at2))
 
 
+def test_select_page_picks_by_evidence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_llama_dir: Path) -> None:
+    """Planted adapter + its eval files: the evidence job runs from the Factors page, then "Pick by evidence" on the
+    Select page pre-ticks its suggestion (the drift factor alone) and the ticks stay editable."""
+    from evidence_fixtures import planted
+
+    p = planted(tmp_path, tiny_llama_dir)
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GRASP_APP_BASE", str(p.base))
+    monkeypatch.setenv("GRASP_APP_ADAPTER", str(p.adapter))
+    monkeypatch.setenv("GRASP_APP_EVALS", f"{p.drift} {p.task}")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "factors")
+    at.button(key="evidence_start").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    deadline = time.monotonic() + 240
+    while not any("removed" in d.value.columns for d in at.dataframe) and time.monotonic() < deadline:
+        time.sleep(1)
+        at.run()
+    assert any("removed" in d.value.columns for d in at.dataframe), [e for e in _errors(at)]
+    at = _page(at, "select")
+    assert any("Evidence suggests: **global-write-1**" in c.value for c in at.caption)
+    at.button(key="pick_evidence").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    (editor,) = at.data_editor
+    picked = editor.value.loc[editor.value["pick"], "id"].tolist()
+    assert picked == ["global-write-1"]
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
 def _chats(path: Path, n: int = 8) -> Path:
     with path.open("w") as f:
         for i in range(n):
