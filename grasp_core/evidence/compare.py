@@ -11,13 +11,12 @@ from tqdm.auto import tqdm
 
 from ..errors import GraspError
 from ..identification.factors import Factor
+from ..model.adapters import adapter_off
 from ..model.chat import greedy_reply, load_corpus
 from ..model.interventions import ablate
 from ..model.models import BaseModel
 from .candidates import UNRELATED_CORPUS
 from .shift import adapter_shift, steer_by_offsets, steering_offsets
-
-VARIANTS = ("adapted", "ablated", "base", "steered")
 
 
 @dataclass
@@ -63,7 +62,7 @@ def side_by_side(
         reply["adapted"] = greedy_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
         with ablate(bm.model, z):
             reply["ablated"] = greedy_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
-        with bm.model.disable_adapter():
+        with adapter_off(bm.model, "side by side"):
             reply["base"] = greedy_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
             with steer_by_offsets(bm.model, factor, offsets, alpha):
                 reply["steered"] = greedy_reply(bm.model, bm.tokenizer, messages, max_new_tokens)

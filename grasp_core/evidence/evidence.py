@@ -179,7 +179,8 @@ def _ablation(
     score_ = None
     if removed is not None:  # capped at 1: going past the base is not more removal, nor beating naive more gain
         score_ = min(removed.mean, 1.0) + (min(kept.mean, 1.0) - 1.0 if kept is not None else 0.0)
-    return Ablation(ids, effects, removed, kept, score_)
+    removed_p = effects[drift.name].share_p if drift is not None else None
+    return Ablation(ids, effects, removed, kept, score_, removed_p)
 
 
 def gather_evidence(

@@ -21,6 +21,7 @@ from ..evaluation.suite import EvalSpec, spec_for_file
 from ..identification.choose import basis
 from ..identification.factors import Factor, direction_hash
 from ..io import atomic_path, file_hash, grasp_home, text_hash
+from ..model.adapters import adapter_off
 from ..model.interventions import ablate
 from ..model.models import d_model
 
@@ -66,13 +67,15 @@ def measures_from_files(paths: Sequence[str | Path]) -> list[Measure]:
             raise GraspError(f"{path}: free-form questions are judged, not scored by log-probability; "
                              "evidence takes forced-choice or chat JSONL files")  # fmt: skip
         if spec.kind == "choice":
-            _items, options = load_choice_items(path)
+            _items, options = load_choice_items(path)  # parsed: a bad file fails here, naming file and line
             role = OPTION_ROLES[options]
             # A good/bad task file is read as the NLL of its good answers: finer than which answer wins.
             m = Measure(spec.name, "choice" if role == "drift" else "nll", str(path), role)
+            if m.kind == "nll":
+                load_nll_items(path)
         else:
             m = Measure(spec.name, "nll", str(path), "task")
-        _check_items(m)
+            _check_items(m)
         out.append(m)
     names = [m.name for m in out]
     if len(set(names)) != len(names):
@@ -129,19 +132,12 @@ class Variant:
     def key(self) -> str:
         return ("adapter" if self.adapter else "base") + ":" + ",".join(direction_hash(f.vector) for f in self.ablated)
 
-    def label(self) -> str:
-        head = "adapter" if self.adapter else "base"
-        return head + (f" - {'+'.join(f.id for f in self.ablated)}" if self.ablated else "")
-
 
 def variant_context(model: Any, variant: Variant) -> Any:
     """The context manager that puts the model in this variant for the duration of a block."""
     stack = ExitStack()
     if not variant.adapter:
-        disable = getattr(model, "disable_adapter", None)
-        if not callable(disable):
-            raise GraspError("the model has no adapter to disable: evidence needs base + adapter")
-        stack.enter_context(disable())
+        stack.enter_context(adapter_off(model, "evidence"))
     if variant.ablated:
         stack.enter_context(ablate(model, basis(list(variant.ablated), d_model(model))))
     return stack

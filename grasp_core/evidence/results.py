@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..errors import GraspError
 from ..evaluation.stats import Interval
 from .effects import MeasureEffect
 from .measures import Measure
@@ -24,17 +23,13 @@ class Ablation:
     effects: dict[str, MeasureEffect]
     removed: Interval | None  # share of the primary drift measure's naive change removed (log-odds for choice)
     kept: Interval | None  # share of the primary task measure's gain kept
-    score: float | None  # RULE
-
-    @property
-    def removed_p(self) -> Interval | None:
-        """The drift share on mean P (forced choice), beside the log-odds share the rule reads."""
-        return next((e.share_p for e in self.effects.values() if e.role == "drift" and e.share is self.removed),
-                    None)  # fmt: skip
+    score: float | None  # the evidence rule's score
+    removed_p: Interval | None = None  # the drift share on mean P (forced choice), beside the log-odds share
 
     def to_dict(self) -> dict[str, Any]:
         return {"factors": self.factors, "effects": {k: e.to_dict() for k, e in self.effects.items()},
-                "removed": _ivd(self.removed), "kept": _ivd(self.kept), "score": self.score}  # fmt: skip
+                "removed": _ivd(self.removed), "kept": _ivd(self.kept), "score": self.score,
+                "removed_p": _ivd(self.removed_p)}  # fmt: skip
 
 
 @dataclass
@@ -79,12 +74,6 @@ class Evidence:
     rule: str  # the ranking rule, as text (evidence.RULE)
     n_cached: int = 0  # variants read from the cache
     n_computed: int = 0  # variants scored now
-
-    def row(self, factor_id: str) -> FactorEvidence:
-        for r in self.rows:
-            if r.factor == factor_id:
-                return r
-        raise GraspError(f"no evidence for factor {factor_id!r}")
 
     def factor_table(self) -> list[dict[str, Any]]:
         """One flat row per factor, best first: the factor, each measure under its ablation, the shares the rule

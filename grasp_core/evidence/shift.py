@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from ..errors import GraspError
 from ..evaluation.stats import Interval, bootstrap
 from ..identification.factors import Factor
+from ..model.adapters import adapter_off
 from ..model.chat import encode_prompt, pad_batch
 from ..model.interventions import edit_stream, record_residual, run_until_recorded, steer_stream
 from ..model.models import n_layers, unwrap
@@ -71,9 +72,7 @@ def adapter_shift(
     progress: bool = True,
 ) -> list[Shift]:
     """Per factor, the adapter's shift along z on every prompt and at every layer (adapter on minus off)."""
-    disable = getattr(model, "disable_adapter", None)
-    if not callable(disable):
-        raise GraspError("adapter shift needs a model with an adapter on it (base + adapter)")
+    adapter_off(model, "adapter shift")  # fail before the first forward pass
     if not corpus:
         raise GraspError("adapter shift: the corpus is empty")
     L = n_layers(unwrap(model))
@@ -92,7 +91,7 @@ def adapter_shift(
     for rows in tqdm(batches, desc="adapter shift", unit="batch", disable=not progress, leave=False):
         batch = {key: v.to(device) for key, v in pad_batch([ids[i] for i in rows], pad).items()}
         recorded = []
-        for ctx in (nullcontext(), disable()):
+        for ctx in (nullcontext(), adapter_off(model, "adapter shift")):
             with ctx, record_residual(model, layers, stop_early=False) as rec:
                 run_until_recorded(model, **batch)
             recorded.append(torch.stack([rec[l].float() for l in layers]))  # (L+1, B, T, d_model)
@@ -138,9 +137,7 @@ def steering_offsets(
 ) -> list[float]:
     """c_l (l = 0..L) such that the base with c_l * z added at every stream index l moves its mean projection on
     z at each layer by the adapter's mean shift m_l, on these prompts (one padded batch, so the mean is exact)."""
-    disable = getattr(model, "disable_adapter", None)
-    if not callable(disable):
-        raise GraspError("steering calibration needs a model with an adapter on it (base + adapter)")
+    off = adapter_off(model, "steering calibration")
     L = n_layers(unwrap(model))
     if len(shift.per_layer) != L + 1:
         raise GraspError(f"factor {factor.id}: shift has {len(shift.per_layer)} layers, the model {L + 1}")
@@ -156,7 +153,7 @@ def steering_offsets(
         offsets[i] = shift.base_per_layer[i] + shift.per_layer[i] - now
         return h + (offsets[i] * z).to(h.dtype)
 
-    with disable(), edit_stream(model, list(range(L + 1)), calibrate):
+    with off, edit_stream(model, list(range(L + 1)), calibrate):
         model(**batch, use_cache=False)
     return offsets
 

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from ..errors import ConfigError, GraspError
 from ..io import atomic_path, file_hash, grasp_home, text_hash
+from ..model.adapters import adapter_off
 from ..model.chat import encode_prompt, has_chat_template, load_corpus, pad_batch
 from ..model.interventions import record_residual, run_until_recorded, steer
 from ..model.models import d_model, n_layers, unwrap
@@ -163,9 +164,8 @@ def scan_model(
         raise GraspError("scan: no factors to scan")
     for f in factors:
         _check_factor(model, f)
-    disable = getattr(model, "disable_adapter", None)
-    if config.mode == "diff" and not callable(disable):
-        raise GraspError("scan: mode `diff` needs a model with an adapter on it (use mode `model` for a base)")
+    if config.mode == "diff":  # fail before the first forward pass, not inside it
+        adapter_off(model, "scan: mode `diff`", " (use mode `model` for a base)")
     device = next(unwrap(model).parameters()).device
     layers = sorted({f.stream_layer for f in factors})
     Zs = {s: torch.stack([f.vector for f in factors if f.stream_layer == s]).T for s in layers}  # (d_model, k_s)
@@ -186,7 +186,7 @@ def scan_model(
             run_until_recorded(model, **batch)
         base_rec: dict[int, Tensor] = {}
         if config.mode == "diff":
-            with disable(), record_residual(model, layers, stop_early=config.stop_early) as base_rec:  # type: ignore[misc]
+            with adapter_off(model, "scan"), record_residual(model, layers, stop_early=config.stop_early) as base_rec:
                 run_until_recorded(model, **batch)
         for s in layers:
             h = rec[s].float()  # (B, T, d_model)

@@ -277,6 +277,15 @@ def base_weight(model: Any, module: LoraModule) -> Tensor:
     return w.T if module.fan_in_fan_out or type(sub).__name__ == "Conv1D" else w
 
 
+def adapter_off(model: Any, who: str, hint: str = "") -> Any:
+    """The model's `disable_adapter()` context (the base alone for the block); GraspError naming `who` when the
+    model carries no adapter to switch off."""
+    disable = getattr(model, "disable_adapter", None)
+    if not callable(disable):
+        raise GraspError(f"{who} needs a model with an adapter on it{hint or ' (base + adapter)'}")
+    return disable()
+
+
 def load_model(base: str, adapter: str | Path | None = None, device: str | torch.device | None = None) -> BaseModel:
     """The base model with the PEFT adapter on it (eval mode), or the base alone: the one loader of the CLI,
     evaluation, scans and the dashboard. The adapter folder is checked against the base first, so a bad adapter
