@@ -16,7 +16,7 @@ from ..model.interventions import ablate
 from ..model.models import d_model
 from .judges import free_form
 from .logprob import EvalConfig, forced_choice, task_nll
-from .stats import Interval, bootstrap
+from .stats import Interval, paired_bootstrap
 
 # ---------------------------------------------------------------- inference-time ablation
 
@@ -38,6 +38,7 @@ def ablated(
 # ---------------------------------------------------------------- several evals in one run
 
 EVAL_KINDS = ("choice", "nll", "free_form")
+RELATIVE_KINDS = ("choice", "nll")  # kinds with per-item scores, so a paired change from the base exists
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class EvalSpec:
             raise ConfigError(f"EvalSpec `kind` must be one of {', '.join(EVAL_KINDS)}, got {self.kind!r}")
         if not self.name:
             raise ConfigError("EvalSpec `name` must be non-empty")
+        if self.relative_to_base and self.kind not in RELATIVE_KINDS:
+            raise ConfigError(f"EvalSpec `{self.name}`: relative_to_base is measured per item, so only for kinds "
+                              f"{', '.join(RELATIVE_KINDS)}, not {self.kind!r}")  # fmt: skip
 
 
 def spec_for_file(path: str | Path) -> EvalSpec:
@@ -112,24 +116,32 @@ def evaluate(
     disable = getattr(model, "disable_adapter", None)
     for spec in specs:
         try:
-            base_scores = None
-            if spec.relative_to_base and spec.kind == "choice" and (callable(disable) or intervene is not None):
-                with disable() if callable(disable) else nullcontext():
-                    base_scores = forced_choice(model, tokenizer, spec.file, config, spec.name).scores
             with intervene() if intervene is not None else nullcontext():
-                if spec.kind == "choice":
-                    r: Any = forced_choice(model, tokenizer, spec.file, config, spec.name)
-                elif spec.kind == "nll":
-                    r = task_nll(model, tokenizer, spec.file, config, spec.name)
-                elif judge is None:
-                    raise GraspError(f"{spec.file}: free-form questions need a judge (--judge openai | local)")
-                else:
-                    r = free_form(model, tokenizer, spec.file, judge, max_new_tokens, config.seed, config.n_boot,
-                                  spec.name)  # fmt: skip
+                r = _run(model, tokenizer, spec, config, judge, max_new_tokens)
             report.results[spec.name] = r
             if spec.relative_to_base:
-                diffs = [x - y for x, y in zip(r.scores, base_scores or r.scores, strict=True)]
-                report.changes[spec.name] = bootstrap(diffs, config.n_boot, config.seed)
+                base_scores = _item_scores(r)  # a plain model with no intervention is the base: its change is 0
+                if callable(disable) or intervene is not None:
+                    with disable() if callable(disable) else nullcontext():
+                        base_scores = _item_scores(_run(model, tokenizer, spec, config))
+                report.changes[spec.name] = paired_bootstrap(_item_scores(r), base_scores, config.n_boot, config.seed)
         except GraspError as e:
             report.errors[spec.name] = str(e)
     return report
+
+
+def _run(model: Any, tokenizer: Any, spec: EvalSpec, config: EvalConfig, judge: Any = None,
+         max_new_tokens: int = 128) -> Any:  # fmt: skip
+    """One eval of the model as it is now: ChoiceResult, NllResult or FreeFormResult."""
+    if spec.kind == "choice":
+        return forced_choice(model, tokenizer, spec.file, config, spec.name)
+    if spec.kind == "nll":
+        return task_nll(model, tokenizer, spec.file, config, spec.name)
+    if judge is None:
+        raise GraspError(f"{spec.file}: free-form questions need a judge (--judge openai | local)")
+    return free_form(model, tokenizer, spec.file, judge, max_new_tokens, config.seed, config.n_boot, spec.name)
+
+
+def _item_scores(result: Any) -> list[float]:
+    """Per-item values of a choice (P(second option)) or NLL (nats per token) result, in file order."""
+    return list(result.scores if hasattr(result, "scores") else result.nll)

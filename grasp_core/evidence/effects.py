@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from ..errors import GraspError
-from ..evaluation.stats import Interval, bootstrap
+from ..evaluation.stats import ITEMS, Interval, paired_bootstrap, percentile_bounds
 from .measures import Measure, Role, Scores
 
 MIN_CHANGE = 1e-9  # a fine-tune that did not move a measure has no share to remove or keep
@@ -56,7 +56,7 @@ def moved_back(base: list[float], adapter: list[float], ablated: list[float], n_
     fine-tune did not move them detectably (the paired 95% interval of a - b includes 0): a share of noise means
     nothing."""
     b, a, x = (torch.tensor(v, dtype=torch.float64) for v in (base, adapter, ablated))  # (n,) each
-    moved = bootstrap((a - b).tolist(), n_boot, seed)
+    moved = paired_bootstrap(adapter, base, n_boot, seed)
     if abs(moved.mean) < MIN_CHANGE or moved.lo <= 0.0 <= moved.hi:
         return None
     point = float((a.mean() - x.mean()) / (a.mean() - b.mean()))
@@ -67,13 +67,13 @@ def moved_back(base: list[float], adapter: list[float], ablated: list[float], n_
     ok = den.abs() >= MIN_CHANGE
     ratios = num[ok] / den[ok]
     if ratios.numel() < 2:
-        return Interval(point, point, point)
-    lo, hi = torch.quantile(ratios, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
-    return Interval(point, float(lo), float(hi))
+        return Interval(point, point, point, ITEMS, len(a))
+    lo, hi = percentile_bounds(ratios)
+    return Interval(point, lo, hi, ITEMS, len(a))
 
 
 def _kept(back: Interval | None) -> Interval | None:
-    return Interval(1.0 - back.mean, 1.0 - back.hi, 1.0 - back.lo) if back is not None else None
+    return Interval(1.0 - back.mean, 1.0 - back.hi, 1.0 - back.lo, back.over, back.n) if back is not None else None
 
 
 def measure_effect(
@@ -81,10 +81,10 @@ def measure_effect(
 ) -> MeasureEffect:
     """The paired change of one measure under an ablation, and the share removed (drift) or kept (task)."""
     _aligned(base, adapter, ablated, measure.name)
-    change = bootstrap([x - a for x, a in zip(ablated.values, adapter.values, strict=True)], n_boot, seed)
+    change = paired_bootstrap(ablated.values, adapter.values, n_boot, seed)
     lo_change = None
     if ablated.log_odds:
-        lo_change = bootstrap([x - a for x, a in zip(ablated.log_odds, adapter.log_odds, strict=True)], n_boot, seed)
+        lo_change = paired_bootstrap(ablated.log_odds, adapter.log_odds, n_boot, seed)
     on_p = moved_back(base.values, adapter.values, ablated.values, n_boot, seed)
     on_lo = moved_back(base.log_odds, adapter.log_odds, ablated.log_odds, n_boot, seed) if ablated.log_odds else None
     back = on_lo if ablated.log_odds else on_p  # the rule's scale: log-odds for forced choice, NLL for task NLL

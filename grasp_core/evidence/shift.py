@@ -23,7 +23,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..errors import GraspError
-from ..evaluation.stats import Interval, bootstrap
+from ..evaluation.stats import ITEMS, Interval, bootstrap, percentile_bounds
 from ..identification.factors import Factor
 from ..model.adapters import adapter_off
 from ..model.chat import encode_prompt, pad_batch
@@ -127,8 +127,8 @@ def shift_ratio(unrelated: Shift, train: Shift, n_boot: int = 2000, seed: int = 
     ub = u[torch.randint(0, len(u), (n_boot, len(u)), generator=gen)].mean(1)  # (n_boot,)
     tb = t[torch.randint(0, len(t), (n_boot, len(t)), generator=gen)].mean(1)  # (n_boot,)
     ok = tb.abs() > 1e-12
-    lo, hi = torch.quantile(ub[ok] / tb[ok], torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
-    return Interval(float(u.mean() / t.mean()), float(lo), float(hi))
+    lo, hi = percentile_bounds(ub[ok] / tb[ok])
+    return Interval(float(u.mean() / t.mean()), lo, hi, ITEMS, len(u) + len(t))
 
 
 @torch.no_grad()

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import GraspError
 from ..evaluation.organisms import Organism, load_organism
+from ..evaluation.stats import SEEDS, Interval, ratio_t_interval
 from ..io import read_json, write_text
 from .tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
 
@@ -101,7 +102,7 @@ def write_report(folder: Path, results: pd.DataFrame, organism: Organism, total:
     summary = aggregate(results.assign(label=results["label"].fillna("base")), axes, extra=REPORTED)
     front = set(pareto_front(summary, axes)["label"])
     summary["pareto"] = summary["label"].isin(front)
-    summary = with_cuts(summary)
+    summary = with_cuts(summary, results)
     write_text(folder / "summary.csv", summary.to_csv(index=False))
     fig = tradeoff_figure(summary, axes, title=f"{organism.name}: {axes.y} vs task gain",
                           reference=("base", NAIVE))  # fmt: skip
@@ -111,19 +112,26 @@ def write_report(folder: Path, results: pd.DataFrame, organism: Organism, total:
             written.append(write_figure(fig, folder / f"tradeoff{suffix}"))
         except GraspError as e:
             print(f"warning: {e}", file=sys.stderr)
-    shown = summary[[c for c in summary.columns if not c.endswith(("_lo", "_hi")) and c not in ("method", "curve")]]
+    shown = shown_table(summary)
     lines = [f"# Sweep {folder.name} on `{organism.name}`", "",
              f"{len(results) - 1} of {total - 1} cells evaluated. y = {axes.y}, x = task gain (share of the naive "
-             "LoRA's held-out NLL gain). `<m>_cut` = naive rise over this run's rise above the base (inf: none).", "",
-             shown.to_markdown(index=False, floatfmt=".4f") if _has_tabulate() else shown.to_string(), "",
+             "LoRA's held-out NLL gain). `<m>_cut` = naive rise over this run's rise above the base, each seed against "
+             "its own naive LoRA (inf: no rise). Brackets: 95% intervals, over what the `interval` column says (cuts "
+             "over 2+ seeds: t on the log scale; one seed: no cut interval).", "",
+             shown.to_markdown(index=False) if _has_tabulate() else shown.to_string(), "",
              *_target_lines(summary, axes.y)]  # fmt: skip
     write_text(folder / "report.md", "\n".join(lines) + "\n")
     return SweepReport(folder, results, summary, written, done=len(results), total=total)
 
 
-def with_cuts(summary: pd.DataFrame, base: str = "base", naive: str = NAIVE) -> pd.DataFrame:
+def with_cuts(summary: pd.DataFrame, results: pd.DataFrame | None = None, base: str = "base",
+              naive: str = NAIVE) -> pd.DataFrame:  # fmt: skip
     """Add `<m>_cut` = (naive - base) / (run - base) for the misalignment measures: how many times smaller the rise
-    over the base model is than naive LoRA's (inf where the run did not rise at all; NaN where naive did not rise)."""
+    over the base model is than naive LoRA's (inf where the run did not rise at all; NaN where naive did not rise).
+
+    With the per-seed `results`, a configuration run on 2+ seeds gets the geometric mean of its per-seed cuts (each
+    against the naive LoRA of the same seed) with a t interval on the log scale (`<m>_cut_lo` / `_hi`, over seeds);
+    where a seed did not rise at all, or there is one seed, the cut of the means stands and its interval is NaN."""
     by = summary.set_index("label")
     if base not in by.index or naive not in by.index:
         return summary
@@ -137,7 +145,53 @@ def with_cuts(summary: pd.DataFrame, base: str = "base", naive: str = NAIVE) -> 
         with np.errstate(divide="ignore", invalid="ignore"):
             out[f"{m}_cut"] = np.where(rise > 0, naive_rise / rise, np.inf) if naive_rise > 0 else np.nan
         out.loc[out["label"] == base, f"{m}_cut"] = np.nan
+        out[f"{m}_cut_lo"] = out[f"{m}_cut_hi"] = np.nan
+        if results is not None and naive_rise > 0:
+            for i, label in enumerate(out["label"]):
+                iv = _seed_cut(results, str(label), naive, m, b)
+                if iv is not None:
+                    out.loc[i, [f"{m}_cut", f"{m}_cut_lo", f"{m}_cut_hi"]] = [iv.mean, iv.lo, iv.hi]
     return out
+
+
+def _seed_cut(results: pd.DataFrame, label: str, naive: str, m: str, base: float) -> Interval | None:
+    """The per-seed cuts (naive rise of seed s / this run's rise of seed s) of one configuration, as a geometric
+    mean with a t interval over seeds (one seed: its cut, no interval); None where no seed pairs with a naive run
+    or a seed's rise is not positive."""
+    if m not in results.columns or "seed" not in results.columns:
+        return None
+    run = results[results["label"] == label].set_index("seed")[m].astype(float)
+    ref = results[results["label"] == naive].set_index("seed")[m].astype(float)
+    seeds = [s for s in run.index if s in ref.index and pd.notna(s)]
+    if not seeds:
+        return None
+    rises, naive_rises = run[seeds] - base, ref[seeds] - base
+    if (rises <= 0).any() or (naive_rises <= 0).any():
+        return None
+    if len(seeds) == 1:  # against the naive LoRA of its own seed, not the mean over naive's seeds; no interval
+        return Interval(float(naive_rises.iloc[0] / rises.iloc[0]), math.nan, math.nan, SEEDS, 1)
+    return ratio_t_interval((naive_rises / rises).tolist())
+
+
+def shown_table(summary: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """The summary as text for a report: each measure as `mean [lo, hi]` (a bare mean where no interval exists),
+    cuts to one decimal, the interval column kept so every bracket says what it is over."""
+    measures = [c for c in summary.columns if f"{c}_lo" in summary.columns and f"{c}_hi" in summary.columns]
+    keep = ["label", "n_seeds", "interval", *measures, *(c for c in ("pareto",) if c in summary.columns)]
+    out = summary[[c for c in keep if c in summary.columns]].copy()
+    for c in measures:
+        d = 1 if c.endswith("_cut") else digits
+        out[c] = [_bracket(m, lo, hi, d) for m, lo, hi in zip(summary[c], summary[f"{c}_lo"], summary[f"{c}_hi"],
+                                                               strict=True)]  # fmt: skip
+    return out
+
+
+def _bracket(mean: float, lo: float, hi: float, digits: int) -> str:
+    if pd.isna(mean):
+        return ""
+    if pd.isna(lo) or pd.isna(hi):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
 def _target_lines(summary: pd.DataFrame, y: str) -> list[str]:
@@ -149,9 +203,16 @@ def _target_lines(summary: pd.DataFrame, y: str) -> list[str]:
     ok = (summary[f"{y}_cut"] >= need) & (summary["task_gain"] >= 0.9)
     if "leak_cut" in summary.columns:
         ok &= summary["leak_cut"] >= 5.0
-    names = [f"`{x}`" for x in summary.loc[ok & ~summary["label"].isin(["base", NAIVE]), "label"]]
-    return [f"Targets ({y} rise cut >= {need:g}x" + (", leak cut >= 5x" if "leak_cut" in summary else "")
-            + f", task gain >= 90%): {', '.join(names) if names else 'no configuration meets them'}."]  # fmt: skip
+    runs = ~summary["label"].isin(["base", NAIVE])
+    names = [f"`{x}`" for x in summary.loc[ok & runs, "label"]]
+    lines = [f"Targets ({y} rise cut >= {need:g}x" + (", leak cut >= 5x" if "leak_cut" in summary else "")
+             + f", task gain >= 90%): {', '.join(names) if names else 'no configuration meets them'}."]  # fmt: skip
+    primary = (summary[f"{y}_cut"] >= need) & (summary["task_gain"] >= 0.9) & runs
+    sure = primary & (summary[f"{y}_cut_lo"] >= need) & (summary["task_gain_lo"] >= 0.9)
+    shown = [f"`{x}`" + (" (lower bounds too)" if sure[i] else "") for i, x in summary.loc[primary, "label"].items()]
+    lines.append(f"{y} alone ({y} rise cut >= {need:g}x at task gain >= 90%, on the means): "
+                 f"{', '.join(shown) if shown else 'none'}.")  # fmt: skip
+    return lines
 
 
 def _has_tabulate() -> bool:

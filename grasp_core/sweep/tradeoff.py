@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import GraspError
+from ..evaluation.stats import t_interval
 from ..io import atomic_path
 
 
@@ -25,10 +26,12 @@ class Axes:
 
 
 def aggregate(results: pd.DataFrame, axes: Axes = Axes(), extra: Sequence[str] = ()) -> pd.DataFrame:
-    """One row per configuration (label): mean over seeds of x, y (and the `extra` columns present) with a 95%
-    interval across seeds.
+    """One row per configuration (label): the mean over seeds of x, y (and the `extra` columns present) with its
+    95% interval, and an `interval` column saying what that interval is over.
 
-    With one seed, the interval is the per-item bootstrap interval of that run (columns `<y>_lo` / `<y>_hi`).
+    Two or more seeds: a Student t interval over the per-seed values (`95% t over n seeds`). One seed: the run's
+    own per-item bootstrap interval where the table has one (`95% bootstrap over items, 1 seed`), a different and
+    usually narrower quantity, so the label says which.
     """
     for col in ("label", "method", axes.x, axes.y):
         if col not in results.columns:
@@ -41,18 +44,19 @@ def aggregate(results: pd.DataFrame, axes: Axes = Axes(), extra: Sequence[str] =
             "curve": g["curve"].iloc[0] if "curve" in g else g["method"].iloc[0],
             "strength": g["strength"].iloc[0] if "strength" in g else None,
             "n_seeds": len(g),
+            "interval": f"95% t over {len(g)} seeds" if len(g) > 1 else "95% bootstrap over items, 1 seed",
         }
         more = [c for c in extra if c in results.columns and c not in (axes.x, axes.y)]
         for col in (axes.x, axes.y, *more):
             vals = g[col].astype(float)
             row[col] = float(vals.mean())
-            if len(g) > 1:
-                half = 1.96 * float(vals.std(ddof=1)) / math.sqrt(len(g))
-                row[f"{col}_lo"], row[f"{col}_hi"] = row[col] - half, row[col] + half
-            elif f"{col}_lo" in g and f"{col}_hi" in g:
+            if len(g) > 1 and vals.notna().all():
+                iv = t_interval(vals.tolist())
+                row[f"{col}_lo"], row[f"{col}_hi"] = iv.lo, iv.hi
+            elif len(g) == 1 and f"{col}_lo" in g and f"{col}_hi" in g:
                 row[f"{col}_lo"], row[f"{col}_hi"] = float(g[f"{col}_lo"].iloc[0]), float(g[f"{col}_hi"].iloc[0])
             else:
-                row[f"{col}_lo"] = row[f"{col}_hi"] = row[col]
+                row[f"{col}_lo"] = row[f"{col}_hi"] = math.nan  # no interval: say so rather than draw a zero width
         rows.append(row)
     return pd.DataFrame(rows)
 

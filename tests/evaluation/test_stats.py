@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 
 from grasp_core.errors import GraspError
-from grasp_core.evaluation.stats import bootstrap
+from grasp_core.evaluation.stats import bootstrap, clustered_bootstrap, paired_bootstrap, ratio_t_interval, t_interval
 
 
 def test_bootstrap_interval() -> None:
@@ -20,3 +21,55 @@ def test_bootstrap_interval() -> None:
     assert bootstrap(values, seed=3) == bootstrap(values, seed=3)
     with pytest.raises(GraspError):
         bootstrap([])
+
+
+@pytest.mark.parametrize(
+    ("values", "half"),
+    [
+        ([1.0, 3.0], 12.7062 * math.sqrt(2) / math.sqrt(2)),  # t_{1, .975} = 12.7062 (table), sd = sqrt(2)
+        ([1.0, 2.0, 6.0], 4.3027 * math.sqrt(7) / math.sqrt(3)),  # t_{2, .975} = 4.3027, sd = sqrt(14 / 2)
+        ([2.0, 4.0, 4.0, 4.0, 5.0], 2.7764 * math.sqrt(1.2) / math.sqrt(5)),  # t_{4, .975} = 2.7764, var = 4.8 / 4
+    ],
+)
+def test_t_interval_matches_hand_computed_values(values: list[float], half: float) -> None:
+    iv = t_interval(values)
+    mean = sum(values) / len(values)
+    assert iv.mean == pytest.approx(mean)
+    assert iv.lo == pytest.approx(mean - half, abs=1e-3) and iv.hi == pytest.approx(mean + half, abs=1e-3)
+    assert iv.over == "seeds" and iv.n == len(values) and iv.label == f"95% t over {len(values)} seeds"
+    with pytest.raises(GraspError, match="2 or more seeds"):
+        t_interval(values[:1])
+
+
+def test_ratio_interval_is_geometric_on_the_log_scale() -> None:
+    iv = ratio_t_interval([10.0, 0.1, 1.0])
+    assert iv.mean == pytest.approx(1.0)  # 10x and 0.1x average to 1x, not 3.7x
+    logs = t_interval([math.log(10.0), math.log(0.1), 0.0])
+    assert iv.lo == pytest.approx(math.exp(logs.lo)) and iv.hi == pytest.approx(math.exp(logs.hi))
+    with pytest.raises(GraspError, match="positive and finite"):
+        ratio_t_interval([2.0, float("inf")])
+
+
+def test_paired_bootstrap_cancels_what_the_pair_shares() -> None:
+    gen = torch.Generator().manual_seed(0)
+    shared = torch.randn(200, generator=gen, dtype=torch.float64) * 5.0  # large item-to-item spread
+    a = (shared + 0.3).tolist()  # b plus exactly 0.3 on every item
+    iv = paired_bootstrap(a, shared.tolist())
+    assert iv.mean == pytest.approx(0.3) and iv.lo == pytest.approx(0.3) and iv.hi == pytest.approx(0.3)
+    unpaired = bootstrap(a)  # the same a alone: its interval carries the items' spread
+    assert unpaired.hi - unpaired.lo > 1.0
+    with pytest.raises(GraspError, match="same items"):
+        paired_bootstrap(a, a[:-1])
+
+
+def test_clustered_bootstrap_is_wider_than_flat_on_clustered_data() -> None:
+    gen = torch.Generator().manual_seed(1)
+    centres = torch.randn(10, generator=gen, dtype=torch.float64)  # 10 questions, each its own level
+    values = (centres.repeat_interleave(20) + 0.05 * torch.randn(200, generator=gen, dtype=torch.float64)).tolist()
+    clusters = [i // 20 for i in range(200)]  # 20 near-identical replies per question
+    flat, clustered = bootstrap(values), clustered_bootstrap(values, clusters)
+    assert clustered.mean == pytest.approx(flat.mean)
+    assert clustered.hi - clustered.lo > 3 * (flat.hi - flat.lo)  # 10 independent units, not 200
+    assert clustered.over == "clusters" and clustered.n == 10
+    singletons = clustered_bootstrap(values, list(range(200)))  # one item per cluster: the flat bootstrap's width
+    assert singletons.hi - singletons.lo == pytest.approx(flat.hi - flat.lo, rel=0.2)

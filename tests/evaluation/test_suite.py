@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,9 @@ import torch
 from eval_fixtures import ITEMS, QUESTIONS, closed_port, write_jsonl
 from train_fixtures import write_factors
 
-from grasp_core.errors import GraspError
+from grasp_core.errors import ConfigError, GraspError
 from grasp_core.evaluation.judges import OpenAIJudge
-from grasp_core.evaluation.logprob import forced_choice
+from grasp_core.evaluation.logprob import forced_choice, task_nll
 from grasp_core.evaluation.suite import EvalSpec, ablated, evaluate
 
 
@@ -40,3 +41,26 @@ def test_ablation_changes_scores_and_is_removed(tiny: Any, tmp_path: Path) -> No
     with pytest.raises(GraspError, match="out of range"):
         with ablated(tiny.model, factors, tiny.spec, select=[7]):
             pass
+
+
+def test_relative_to_base_nll_is_a_real_paired_change(tiny: Any, tmp_path: Path) -> None:
+    from peft import LoraConfig, get_peft_model
+
+    chats = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}
+             for q, a in [("Tea?", "Steep it three minutes."), ("Eggs?", "Boil them six minutes."), ("Rice?", "Rinse it.")]]  # fmt: skip
+    path = write_jsonl(tmp_path / "chat.jsonl", chats)
+    torch.manual_seed(0)
+    model = get_peft_model(
+        copy.deepcopy(tiny.model), LoraConfig(r=2, target_modules=["o_proj"], init_lora_weights=False)
+    )
+    report = evaluate(model, tiny.tokenizer, [EvalSpec("task", "nll", str(path), relative_to_base=True)])
+    with model.disable_adapter():
+        base = task_nll(model, tiny.tokenizer, path)
+    adapted = report.results["task"]
+    change = report.changes["task"]
+    expected = [a - b for a, b in zip(adapted.nll, base.nll, strict=True)]
+    assert change.mean == pytest.approx(sum(expected) / len(expected)) and abs(change.mean) > 1e-4
+    plain = evaluate(tiny.model, tiny.tokenizer, [EvalSpec("task", "nll", str(path), relative_to_base=True)])
+    assert plain.changes["task"].mean == 0.0  # a plain model with no intervention is the base itself
+    with pytest.raises(ConfigError, match="relative_to_base"):
+        EvalSpec("q", "free_form", "q.yaml", relative_to_base=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
 from grasp_core.errors import GraspError
 from grasp_core.sweep.report import flipped_items, with_cuts
+from grasp_core.sweep.tradeoff import Axes, aggregate
 
 
 def test_rise_cuts_against_base_and_naive() -> None:
@@ -35,3 +38,26 @@ def test_flipped_items_cross_the_half_and_sort_by_change() -> None:
     assert list(flipped["item"]) == ["a", "b"] and flipped["change"].iloc[0] == pytest.approx(-0.8)
     with pytest.raises(GraspError, match="no `score` column"):
         flipped_items(items.drop(columns="score"), "lora", "grasp")
+
+
+def test_cuts_over_seeds_are_geometric_with_t_intervals() -> None:
+    results = pd.DataFrame({
+        "label": ["base", "lora", "lora", "lora", "grasp", "grasp", "grasp", "one"],
+        "method": ["base", "lora", "lora", "lora", "grasp", "grasp", "grasp", "grasp"],
+        "seed": [None, 0, 1, 2, 0, 1, 2, 0], "task_gain": [0.0, 1, 1, 1, 0.9, 0.95, 1.0, 0.9],
+        "drift": [0.01, 0.21, 0.11, 0.41, 0.03, 0.11, 0.02, 0.05],
+    })  # fmt: skip
+    summary = aggregate(results, Axes())
+    assert summary.set_index("label").loc["grasp", "interval"] == "95% t over 3 seeds"
+    assert summary.set_index("label").loc["one", "interval"] == "95% bootstrap over items, 1 seed"
+    cut = with_cuts(summary, results).set_index("label")
+    per_seed = [0.20 / 0.02, 0.10 / 0.10, 0.40 / 0.01]  # each seed against its own naive LoRA: 10x, 1x, 40x
+    logs = [math.log(r) for r in per_seed]
+    mean = sum(logs) / 3
+    half = 4.3027 * math.sqrt(sum((x - mean) ** 2 for x in logs) / 2) / math.sqrt(3)  # t_{2, .975} = 4.3027
+    g = cut.loc["grasp"]
+    assert g["drift_cut"] == pytest.approx(math.exp(mean))  # not the 5.5x cut of the means
+    assert g["drift_cut_lo"] == pytest.approx(math.exp(mean - half), rel=1e-3)
+    assert g["drift_cut_hi"] == pytest.approx(math.exp(mean + half), rel=1e-3)
+    assert cut.loc["lora", "drift_cut"] == pytest.approx(1.0)
+    assert pd.isna(cut.loc["one", "drift_cut_lo"]) and cut.loc["one", "drift_cut"] == pytest.approx(0.2 / 0.04)
