@@ -81,7 +81,8 @@ from .runs.worker import run_foreground
 from .sweep.background import SweepInfo, list_sweeps, results_tables, stop_sweep, submit_sweep, sweep_config_of
 from .sweep.config import SweepConfig
 from .sweep.launch import LaunchForm, form_recipe, launch_runs, launch_sweep, parse_values
-from .sweep.report import SweepReport, axes_for, flipped_items, load_results, naive_label
+from .sweep.provenance import BundledResults, bundle, bundled_results, provenance_line, record_invocation
+from .sweep.report import SweepReport, axes_for, flipped_items, load_results, naive_label, rerender
 from .sweep.run import run_sweep
 from .sweep.tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
 from .training.config import TrainConfig, recipe_of
@@ -91,22 +92,17 @@ from .training.run import train
 
 __all__ = [
     "ACTIVE",
-    "BUNDLED",
-    "DEFAULT_BASE",
-    "DEFAULT_METHOD",
-    "DEMO_ROOT",
-    "JUDGES",
-    "MAX_ZIP_BYTES",
-    "METHODS",
-    "RULE",
-    "SCAN_MODES",
-    "UNRELATED_CORPUS",
     "Ablation",
     "Adapter",
     "Axes",
+    "BUNDLED",
     "BaseModel",
+    "BundledResults",
     "ChoiceResult",
     "ConfigError",
+    "DEFAULT_BASE",
+    "DEFAULT_METHOD",
+    "DEMO_ROOT",
     "EvalConfig",
     "EvalReport",
     "EvalSpec",
@@ -122,8 +118,11 @@ __all__ = [
     "FreeFormResult",
     "GraspError",
     "Interval",
+    "JUDGES",
     "LaunchForm",
     "LoraModule",
+    "MAX_ZIP_BYTES",
+    "METHODS",
     "Measure",
     "MeasureEffect",
     "Method",
@@ -132,8 +131,10 @@ __all__ = [
     "NllResult",
     "Organism",
     "Question",
+    "RULE",
     "Run",
     "RunStatus",
+    "SCAN_MODES",
     "ScanConfig",
     "Shift",
     "SideBySide",
@@ -144,6 +145,7 @@ __all__ = [
     "TrainConfig",
     "TrainHooks",
     "TrainResult",
+    "UNRELATED_CORPUS",
     "ablated",
     "adapter_evidence",
     "adapter_shift",
@@ -151,6 +153,8 @@ __all__ = [
     "aggregate",
     "axes_for",
     "bootstrap",
+    "bundle",
+    "bundled_results",
     "cancel",
     "candidate_factors",
     "check_factor_set",
@@ -208,12 +212,15 @@ __all__ = [
     "pick_indices",
     "portable_base",
     "prepare_bundled",
+    "provenance_line",
     "random_factors",
     "read_metrics",
     "reap_dead",
     "recipe_of",
+    "record_invocation",
     "refresh",
     "request_inputs",
+    "rerender",
     "resolve_base",
     "results_tables",
     "resume",

@@ -15,8 +15,10 @@ from grasp_core import (
     GraspError,
     aggregate,
     axes_for,
+    bundled_results,
     flipped_items,
     naive_label,
+    provenance_line,
     results_tables,
     tradeoff_figure,
 )
@@ -24,10 +26,14 @@ from grasp_core import (
 st.title("Results")
 
 
-def _tables() -> dict[str, Path]:
-    """Results tables found on disk: $GRASP_APP_RESULTS, then every results*.csv under GRASP_HOME/sweeps."""
+def _tables() -> tuple[dict[str, Path], dict[str, str]]:
+    """Results tables: $GRASP_APP_RESULTS, the bundled results (committed with the package, marked `(bundled)`),
+    then every results*.csv under GRASP_HOME/sweeps; and why a bundled one is stale, by name."""
     env = os.environ.get("GRASP_APP_RESULTS")
-    return {**({env: Path(env)} if env and Path(env).is_file() else {}), **results_tables()}
+    bundled = bundled_results()
+    tables = {**({env: Path(env)} if env and Path(env).is_file() else {}),
+              **{b.name: b.folder / "results.csv" for b in bundled}, **results_tables()}  # fmt: skip
+    return tables, {b.name: b.stale for b in bundled if b.stale}
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -35,7 +41,7 @@ def _read(path: str, mtime: float) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-tables = _tables()
+tables, stale = _tables()
 source = st.radio("Results table", ["from disk", "upload CSV"], horizontal=True, key="results_source")
 results: pd.DataFrame | None = None
 where = ""
@@ -43,8 +49,12 @@ if source == "from disk":
     if not tables:
         st.info("No results table yet: a sweep writes one under GRASP_HOME/sweeps/<name>/results.csv.")
     else:
-        name = st.selectbox("Table", list(tables), key="results_table")
+        name = st.selectbox("Table", list(tables), key="results_table",
+                            help="`(bundled)`: a finished sweep committed with grasp, shown without computing; "
+                            "the others are sweeps under GRASP_HOME/sweeps")  # fmt: skip
         where = str(tables[name])
+        if name in stale:
+            st.warning(f"Stale bundled result: {stale[name]}")
         results = _read(where, tables[name].stat().st_mtime)
 else:
     up = st.file_uploader("Results CSV", type=["csv"], key="results_upload")
@@ -84,11 +94,17 @@ if present:
     fig.update_layout(font=dict(size=18), title_font=dict(size=26))
     st.header(title)
 st.plotly_chart(fig, key="tradeoff")
+over = sorted(set(points["interval"])) if "interval" in points else []
 if present:
     st.caption(
-        f"Each curve is one method over its strength; bars are 95% intervals over seeds. The dashed line is the "
-        f"Pareto front; the star is the base model and the cross the naive LoRA ({reference[1]}). Source: {where}."
+        f"Each curve is one method over its strength; bars are {'; '.join(over) or '95% intervals'}. The dashed "
+        f"line is the Pareto front; the star is the base model and the cross the naive LoRA ({reference[1]})."
     )
+    if where and Path(where).is_file():
+        try:
+            st.caption(f"Source: {provenance_line(Path(where).parent)}.")
+        except GraspError as e:
+            st.error(f"{where}: {e}")
     st.stop()
 
 uiplots.export_buttons(fig, "tradeoff", key="export-tradeoff")

@@ -1,15 +1,20 @@
-"""Experiment verbs: sweep (a resumable trade-off sweep) and demo (the bundled organisms end to end)."""
+"""Experiment verbs: sweep (a resumable trade-off sweep), report (re-render a sweep's report, bundle its results) and
+demo (the bundled organisms end to end)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
 from ..evaluation.organisms import load_organism
+from ..io import inside
 from ..sweep.config import SweepConfig
 from ..sweep.demo import SWEEPS, build_naive, run_demo, sweep_config
-from ..sweep.run import run_sweep
+from ..sweep.provenance import bundle, check_bundle, provenance_line
+from ..sweep.report import rerender, shown_table
+from ..sweep.run import run_sweep, sweeps_root
 from .common import command
 
 # ---------------------------------------------------------------- sweep, demo (trade-off experiments)
@@ -27,10 +32,12 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
 
 
 def _print_report(report: Any) -> None:
-    cols = [
-        c for c in ("label", "n_seeds", "task_gain", "drift", "lean_shift", "leak", "pareto") if c in report.summary
-    ]
-    print(report.summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    cols = ["label", "n_seeds", "task_gain", "drift", "drift_cut", "lean_shift", "lean_shift_cut", "leak"]
+    cols = [c for c in cols if c in report.summary]
+    bounds = [f"{c}_{e}" for c in cols[2:] for e in ("lo", "hi") if f"{c}_lo" in report.summary]
+    print(shown_table(report.summary[[*cols, *bounds]]).to_string(index=False))
+    if "interval" in report.summary:
+        print("intervals: " + "; ".join(sorted(set(report.summary["interval"]))))
     print(f"{report.done} of {report.total} cells evaluated; report: {report.folder / 'report.md'}")
     for fig in report.figures:
         print(f"figure: {fig}")
@@ -50,6 +57,30 @@ def run_sweep_cmd(ns: argparse.Namespace) -> int:
             print(f"{cell.label}  seed={cell.seed}")
         return 0
     _print_report(run_sweep(cfg, root=ns.out))
+    return 0
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("sweep", help="a sweep folder, or a sweep's name under GRASP_HOME/sweeps")
+    p.add_argument("--no-png", action="store_true", help="write tradeoff.html only (PNG needs kaleido's Chrome)")
+    p.add_argument("--bundle", action="store_true",
+                   help="then copy its small outputs (results, items, summary, report, figure, provenance) into "
+                        "the organism's bundled results, shown by the Results page on a fresh install")  # fmt: skip
+
+
+@command("report", "Re-render a sweep's summary, trade-off figure and report.md from its results.csv.", _report_args)
+def run_report_cmd(ns: argparse.Namespace) -> int:
+    folder = Path(ns.sweep).expanduser()
+    if not folder.is_dir():
+        folder = inside(sweeps_root(), ns.sweep)
+    if not folder.is_dir():
+        raise GraspError(f"{ns.sweep}: no such sweep folder (nor under {sweeps_root()})")
+    if ns.bundle:
+        check_bundle(folder)  # before anything is written
+    _print_report(rerender(folder, figures=(".html",) if ns.no_png else (".html", ".png")))
+    print(provenance_line(folder))
+    if ns.bundle:
+        print(f"bundled: {bundle(folder)}")
     return 0
 
 

@@ -19,6 +19,7 @@ from scipy import stats as scipy_stats
 
 from ..errors import GraspError
 
+LOGIT_CLIP = 1e-6  # logit(P) is taken of P clipped to [LOGIT_CLIP, 1 - LOGIT_CLIP], so one extreme item cannot dominate
 ITEMS = "items"  # a bootstrap over the items of one run
 SEEDS = "seeds"  # a t interval over runs with different seeds
 
@@ -104,6 +105,13 @@ def ratio_t_interval(ratios: Sequence[float], level: float = 0.95) -> Interval:
         raise GraspError(f"ratio interval: every per-seed ratio must be positive and finite, got {list(ratios)}")
     logs = t_interval([math.log(r) for r in ratios], level)
     return Interval(math.exp(logs.mean), math.exp(logs.lo), math.exp(logs.hi), SEEDS, logs.n)
+
+
+def clipped_logit(p: float, clip: float = LOGIT_CLIP) -> float:
+    """log(p / (1 - p)) of p clipped to [clip, 1 - clip]: the log-odds scale on which a mean is not ruled by the
+    few items whose P is near 0 or 1 (mean P is; the two can tell different stories, so reports show both)."""
+    q = min(max(float(p), clip), 1.0 - clip)
+    return math.log(q / (1.0 - q))
 
 
 def percentile_bounds(means: torch.Tensor, level: float = 0.95) -> tuple[float, float]:

@@ -17,9 +17,20 @@ from ..errors import GraspError
 from ..evaluation.organisms import Organism, load_organism
 from ..evaluation.stats import SEEDS, Interval, ratio_t_interval
 from ..io import read_json, write_text
+from .config import SweepConfig
 from .tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
 
-REPORTED = ("drift", "leak", "lean", "lean_shift", "task_nll", "task_choice")  # measures averaged in summary.csv
+REPORTED = (
+    "drift",
+    "drift_logit",
+    "leak",
+    "leak_logit",
+    "lean",
+    "lean_logit",
+    "lean_shift",
+    "task_nll",
+    "task_choice",
+)  # measures averaged in summary.csv
 NAIVE = "lora"  # the label of the naive LoRA cell in a sweep
 
 
@@ -229,7 +240,7 @@ def axes_for(results_csv: str | Path | None) -> Axes:
     sweep_json = Path(results_csv).with_name("sweep.json") if results_csv else None
     if sweep_json is not None and sweep_json.is_file():
         try:
-            org = load_organism(str(read_json(sweep_json, what="sweep.json").get("organism", "")))
+            org = sweep_organism(read_json(sweep_json, what="sweep.json").get("organism"), sweep_json)
             return Axes(y=org.primary, y_title=org.primary_title)
         except GraspError:
             pass  # a sweep of an organism that is gone: fall back to the default axes
@@ -241,9 +252,49 @@ def naive_label(labels: Iterable[str]) -> str:
     return "naive" if "naive" in set(labels) else NAIVE
 
 
+REQUIRED = ("label", "method", "seed")  # columns every results.csv has (and the measures its organism reports)
+
+
 def load_results(folder: str | Path) -> pd.DataFrame:
-    """A sweep's results.csv (for the dashboard and reports)."""
+    """A sweep's results.csv (for the dashboard and reports), its required columns checked."""
     path = Path(folder) / "results.csv"
     if not path.is_file():
         raise GraspError(f"{folder}: no results.csv (has the sweep evaluated any cell yet?)")
-    return pd.read_csv(path)
+    try:
+        results = pd.read_csv(path)
+    except (ValueError, pd.errors.ParserError) as e:
+        raise GraspError(f"{path}: not a readable CSV ({e})") from None
+    missing = [c for c in REQUIRED if c not in results.columns]
+    if missing:
+        raise GraspError(f"{path}: no column {', '.join(f'`{c}`' for c in missing)} (columns: "
+                         f"{', '.join(map(str, results.columns))})")  # fmt: skip
+    return results
+
+
+def rerender(folder: str | Path, figures: tuple[str, ...] = (".html", ".png")) -> SweepReport:
+    """summary.csv, the figures and report.md again from a sweep folder's results.csv and sweep.json (nothing is
+    trained or evaluated; items.csv is kept as it is)."""
+    folder = Path(folder)
+    results = load_results(folder)
+    cfg = read_json(folder / "sweep.json", what="sweep.json") if (folder / "sweep.json").is_file() else None
+    if cfg is None:
+        raise GraspError(f"{folder}: no sweep.json, so the organism (and its primary measure) is unknown")
+    organism = sweep_organism(cfg.get("organism"), folder / "sweep.json")
+    for m in (organism.primary, "task_gain"):
+        if m not in results.columns:
+            raise GraspError(f"{folder / 'results.csv'}: no column `{m}`, which organism {organism.name} reports")
+    try:
+        total = len(SweepConfig.from_dict(cfg, where=str(folder / "sweep.json")).cells()) + 1
+    except GraspError:
+        total = len(results)  # a config of an older release: count what is there
+    return write_report(folder, results, organism, total=total, figures=figures)
+
+
+def sweep_organism(organism: Any, where: Path) -> Organism:
+    """The organism a sweep.json names: its folder where that still exists, else the bundled organism of that
+    folder's name (a bundled result made on another machine names that machine's install path)."""
+    if not isinstance(organism, str) or not organism:
+        raise GraspError(f"{where}: `organism` must name an organism")
+    if (Path(organism) / "organism.json").is_file():
+        return load_organism(organism)
+    return load_organism(Path(organism).name)

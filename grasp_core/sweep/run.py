@@ -3,7 +3,8 @@
 Resumable at any point: a cell whose run is done is not trained again (the registry's config key), a run that
 was stopped part-way is resumed from its checkpoint, and evaluations are cached in each run folder.
 Layout of a sweep folder (GRASP_HOME/sweeps/<name>/): sweep.json, results.csv (one row per cell and seed),
-summary.csv (one row per configuration, with the Pareto flag), tradeoff.html / tradeoff.png, report.md; a sweep
+summary.csv (one row per configuration, with the Pareto flag), tradeoff.html / tradeoff.png, report.md,
+provenance.json (each invocation's command, commit, machine and wall time); a sweep
 started in the background (background.submit_sweep) adds sweep.yaml (what it runs), sweep.log and sweep.pid.
 """
 
@@ -19,6 +20,7 @@ import pandas as pd
 
 from ..errors import GraspError
 from ..evaluation.organisms import Organism, evaluate_organism, load_organism
+from ..evaluation.stats import bootstrap, clipped_logit
 from ..evidence.background import request_inputs
 from ..evidence.evidence import adapter_evidence
 from ..identification.choose import pick_indices
@@ -32,6 +34,7 @@ from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
 from ..training.methods import METHODS
 from .config import Cell, SweepConfig
+from .provenance import record_invocation
 from .report import SweepReport, item_rows, with_gain, write_report
 
 EVAL_FILE = "eval.json"
@@ -250,7 +253,9 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
         items += item_rows(cell.label, cell.seed, measures)
 
     results = with_gain(pd.DataFrame(rows))
-    return write_report(folder, results, organism, total=total, figures=figures, items=pd.DataFrame(items))
+    report = write_report(folder, results, organism, total=total, figures=figures, items=pd.DataFrame(items))
+    record_invocation(folder, organism.name, organism.fingerprint(), t0, report.done, report.total)
+    return report
 
 
 def _rounds(cell: Cell) -> int:
@@ -274,4 +279,7 @@ def _row(label: str, method: str, cell: Cell | None, run_id: str | None, measure
             row[name], row[f"{name}_lo"], row[f"{name}_hi"] = m["mean"], m.get("lo"), m.get("hi")
         elif isinstance(m, int | float):
             row[name] = m
+        if isinstance(m, dict) and m.get("kind") == "choice" and m.get("scores"):
+            iv = bootstrap([clipped_logit(p) for p in m["scores"]])  # the same items on the log-odds scale
+            row[f"{name}_logit"], row[f"{name}_logit_lo"], row[f"{name}_logit_hi"] = iv.mean, iv.lo, iv.hi
     return row

@@ -299,6 +299,7 @@ def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_pat
     )
     (sweep / "items.csv").write_text("\n".join(items) + "\n")
     at = _page(AppTest.from_file(APP, default_timeout=60).run(), "results")
+    at.selectbox(key="results_table").set_value("demo/results.csv").run()  # the bundled results come first
     assert not _errors(at), _errors(at)
     (chart,) = at.get("plotly_chart")
     fig = json.loads(chart.proto.spec)

@@ -1,0 +1,70 @@
+"""Provenance of a sweep (each invocation appended) and bundled results (committed, checked against their organism)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grasp_core.errors import GraspError
+from grasp_core.evaluation.organisms import load_organism
+from grasp_core.sweep.provenance import (
+    PROVENANCE,
+    bundle,
+    bundled_results,
+    check_bundle,
+    provenance_line,
+    record_invocation,
+)
+
+
+def _sweep(folder: Path, organism_dir: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "results.csv").write_text("label,method,seed,drift,task_gain\nbase,base,,0.01,0.0\n")
+    (folder / "report.md").write_text("# report\n")
+    (folder / "sweep.json").write_text(json.dumps({"organism": str(organism_dir), "methods": [{"method": "lora"}]}))
+    return folder
+
+
+def test_invocations_are_appended_with_command_commit_and_machine(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    record_invocation(folder, "persona", "abc", started=1.0e9, cells_done=3, cells_total=9, command=["grasp", "a"])
+    rec = record_invocation(folder, "persona", "abc", started=1.0e9, cells_done=9, cells_total=9,
+                            command=["grasp", "b"])  # fmt: skip
+    assert [r["command"] for r in rec["invocations"]] == ["grasp a", "grasp b"]
+    assert rec["wall_s_total"] == pytest.approx(sum(r["wall_s"] for r in rec["invocations"]))
+    assert all("core" in r["machine"] and "torch" in r["machine"] and r["commit"] for r in rec["invocations"])
+    line = provenance_line(folder)
+    assert line.startswith("`grasp b` at commit") and "2 invocation(s)" in line
+    assert "no provenance.json" in provenance_line(tmp_path)
+    (folder / PROVENANCE).write_text(json.dumps({"invocations": "x"}))
+    with pytest.raises(GraspError, match="invocations"):
+        provenance_line(folder)
+
+
+def test_bundled_results_are_listed_and_go_stale_when_the_organism_changes(tmp_path: Path,
+                                                                           tiny_organism: Path) -> None:  # fmt: skip
+    root = tmp_path / "organisms"
+    org_dir = root / "persona"
+    shutil.copytree(tiny_organism, org_dir)
+    org = load_organism("persona", root)
+    sweep = _sweep(tmp_path / "sweeps" / "persona-evidence", org_dir)
+    with pytest.raises(GraspError, match="no provenance.json"):
+        check_bundle(sweep, root)  # nothing ties these numbers to a commit or the organism's files
+    record_invocation(sweep, org.name, org.fingerprint(), started=1.0e9, cells_done=1, cells_total=1)
+    dest = bundle(sweep, root)
+    assert dest == org_dir / "results" / "persona-evidence"
+    assert sorted(p.name for p in dest.iterdir()) == [PROVENANCE, "report.md", "results.csv", "sweep.json"]
+    (found,) = bundled_results(root)
+    assert found.name == "persona/persona-evidence (bundled)" and found.stale is None
+    assert bundle(sweep, root) == dest and len(bundled_results(root)) == 1  # replaced, not doubled
+    with (org_dir / "train.jsonl").open("a") as f:
+        f.write(json.dumps({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]}))
+        f.write("\n")
+    (found,) = bundled_results(root)
+    assert found.stale is not None and "provenance.json" in found.stale and "rerun the sweep" in found.stale
+    with pytest.raises(GraspError, match="rerun the sweep"):
+        bundle(sweep, root)
