@@ -36,6 +36,7 @@ lint: install
 	$(BIN)/ruff check grasp_core app pages tests bench tools
 	$(BIN)/ruff format --check grasp_core app pages tests bench tools
 	$(BIN)/lint-imports
+	$(BIN)/python tools/readme_results.py --check
 
 typecheck: install
 	$(BIN)/mypy grasp_core

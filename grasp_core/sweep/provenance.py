@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ..errors import GraspError
 from ..evaluation.organisms import DEMO_ROOT, load_organism
 from ..io import read_json, write_json
@@ -27,8 +29,6 @@ BUNDLED_DIR = "results"  # <organism folder>/results/<sweep name>/
 
 def machine() -> str:
     """This machine in words: CPU count, platform, torch build, the accelerator if any."""
-    import torch  # lazy: provenance is written at the end of a sweep, which has torch loaded anyway
-
     gpu = f", {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
     return f"{os.cpu_count()}-core {platform.machine()} {platform.system()}, torch {torch.__version__}{gpu}"
 

@@ -18,6 +18,7 @@ from ..evaluation.organisms import Organism, load_organism
 from ..evaluation.stats import SEEDS, Interval, ratio_t_interval
 from ..io import read_json, write_text
 from .config import SweepConfig
+from .provenance import provenance_line
 from .tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
 
 REPORTED = (
@@ -129,7 +130,7 @@ def write_report(folder: Path, results: pd.DataFrame, organism: Organism, total:
              "LoRA's held-out NLL gain). `<m>_cut` = naive rise over this run's rise above the base, each seed against "
              "its own naive LoRA (inf: no rise). Brackets: 95% intervals, over what the `interval` column says (cuts "
              "over 2+ seeds: t on the log scale; one seed: no cut interval).", "",
-             shown.to_markdown(index=False) if _has_tabulate() else shown.to_string(), "",
+             markdown_table(shown), "",
              *_target_lines(summary, axes.y)]  # fmt: skip
     write_text(folder / "report.md", "\n".join(lines) + "\n")
     return SweepReport(folder, results, summary, written, done=len(results), total=total)
@@ -226,12 +227,39 @@ def _target_lines(summary: pd.DataFrame, y: str) -> list[str]:
     return lines
 
 
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401  # lazy: an optional dependency of pandas' to_markdown, probed here
-    except ImportError:
-        return False
-    return True
+def markdown_table(df: pd.DataFrame) -> str:
+    """A GitHub markdown table of a frame as it is (strings kept; floats to 4 places; NaN blank)."""
+
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return "" if math.isnan(v) else f"{v:.4f}"
+        return str(v).replace("|", "\\|")
+
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in df.columns) + "|"
+    return "\n".join(
+        [head, rule, *("| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False))]
+    )
+
+
+def results_block(folder: Path, columns: tuple[str, ...] = ("task_gain", "drift", "drift_cut", "leak", "leak_cut",
+                                                            "lean_shift", "lean_shift_cut")) -> str:  # fmt: skip
+    """The README text of one committed sweep result, made only from its summary.csv and provenance.json: the
+    table (mean [95% interval] of the chosen columns), what the intervals are over, the target lines and where the
+    numbers come from. `tools/readme_results.py` writes it between `<!-- results: ... -->` markers."""
+    summary = pd.read_csv(folder / "summary.csv")
+    for col in ("label", "n_seeds", "interval", "task_gain"):
+        if col not in summary.columns:
+            raise GraspError(f"{folder / 'summary.csv'}: no column `{col}`; rerun `grasp report {folder}`")
+    cols = [c for c in columns if c in summary.columns]
+    bounds = [f"{c}_{e}" for c in cols for e in ("lo", "hi") if f"{c}_lo" in summary.columns]
+    table = shown_table(summary[["label", "n_seeds", *cols, *bounds]], digits=3)
+    cfg = read_json(folder / "sweep.json", what="sweep.json") if (folder / "sweep.json").is_file() else {}
+    y = sweep_organism(cfg.get("organism"), folder / "sweep.json").primary if cfg else "drift"
+    return "\n".join([markdown_table(table), "",
+                      f"Intervals: {'; '.join(sorted(set(summary['interval'])))}; cuts over seeds: geometric mean "
+                      "of per-seed cuts, t interval on the log scale.", "",
+                      *_target_lines(summary, y), "", f"Source: {provenance_line(folder)}."])  # fmt: skip
 
 
 def axes_for(results_csv: str | Path | None) -> Axes:
