@@ -3,8 +3,10 @@ bundled model, and tokens/s of grasp_core's loop against a plain peft + transfor
 
     .venv/bin/python bench/train_overhead.py [--steps 8] [--batch-size 4] [--repeats 2] [--base smollm2-135m]
 
-Each variant trains for real; the step time is the median over the steps after the first `--skip`
-(warm-up, allocator growth), so a slow first step or a busy neighbour on a shared machine counts less.
+Each variant trains for real; its step time in a round is the median over the steps after the first `--skip`
+(warm-up, allocator growth). Every round runs all variants in a rotated order (round r starts at variant r), and
+each variant's time is divided by lora's of the same round; the table gives the median of those paired ratios with
+their min and max over rounds.
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=8)
     p.add_argument("--skip", type=int, default=2, help="warm-up steps left out of the median")
     p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--repeats", type=int, default=2, help="rounds over all variants, interleaved; best median kept")
+    p.add_argument("--repeats", type=int, default=6,
+                   help="rounds over all variants, each in a rotated order; ratios paired within a round")  # fmt: skip
     args = p.parse_args()
 
     bm = load_base(args.base)
@@ -141,25 +144,30 @@ def main() -> int:
         }
         print(
             f"device {default_device()}, base {args.base}, batch {args.batch_size}, {args.steps} steps per run, "
-            f"torch {torch.__version__}, {torch.get_num_threads()} threads",
+            f"{args.repeats} rounds, torch {torch.__version__}, {torch.get_num_threads()} threads",
             file=sys.stderr,
         )
-        # Interleaved rounds, best median per variant: load drift on a shared machine hits all variants alike.
-        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in [*variants, "plain"]}
+        # Rounds with the order rotated (round r starts at variant r), every variant's step time divided by lora's
+        # of the SAME round: load drift on a shared machine hits a pair alike, and no variant always runs first.
+        names = [*variants, "plain"]
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
         for rep in range(args.repeats):
-            for name, cfg in variants.items():
-                runs[name].append(_timed_train(cfg, root / f"{rep}-{name.replace(' ', '_')}", args.skip))
-            runs["plain"].append(_plain_peft(variants["lora"], data, args.steps, args.skip))
-        rows = {name: min(r) for name, r in runs.items() if name != "plain"}
-        plain = min(runs["plain"])
+            for name in names[rep % len(names) :] + names[: rep % len(names)]:
+                if name == "plain":
+                    runs[name].append(_plain_peft(variants["lora"], data, args.steps, args.skip))
+                else:
+                    out = root / f"{rep}-{name.replace(' ', '_')}"
+                    runs[name].append(_timed_train(variants[name], out, args.skip))
 
-    base_dt = rows["lora"][0]
-    print(f"{'variant':<26} {'s/step':>8} {'steps/s':>8} {'tokens/s':>9} {'vs lora':>8}")
-    for name, (dt, tok) in rows.items():
-        print(f"{name:<26} {dt:>8.3f} {1 / dt:>8.2f} {tok / dt:>9.0f} {dt / base_dt:>8.3f}")
-    dt, tok = plain
-    print(f"{'plain peft+transformers':<26} {dt:>8.3f} {1 / dt:>8.2f} {tok / dt:>9.0f} {dt / base_dt:>8.3f}")
-    print(f"grasp_core lora loop tokens/s / plain peft tokens/s: {(rows['lora'][1] / base_dt) / (tok / dt):.3f}")
+    print(f"{'variant':<26} {'s/step':>8} {'tokens/s':>9} {'vs lora: median [min, max] of paired ratios':>44}")
+    for name in names:
+        ratios = [dt / lora_dt for (dt, _), (lora_dt, _) in zip(runs[name], runs["lora"], strict=True)]
+        dt, tok = statistics.median(d for d, _ in runs[name]), statistics.mean(t for _, t in runs[name])
+        label = "plain peft+transformers" if name == "plain" else name
+        spread = f"{statistics.median(ratios):.3f} [{min(ratios):.3f}, {max(ratios):.3f}]"
+        print(f"{label:<26} {dt:>8.3f} {tok / dt:>9.0f} {spread:>44}")
+    print("A GRASP ratio below 1 is noise: it does strictly more work per step than lora. The [min, max] over rounds "
+          "is the spread to read a difference against.")  # fmt: skip
     return 0
 
 
