@@ -79,7 +79,7 @@ from .runs.registry import (
 )
 from .runs.worker import run_foreground
 from .sweep.background import SweepInfo, list_sweeps, results_tables, stop_sweep, submit_sweep, sweep_config_of
-from .sweep.config import SweepConfig
+from .sweep.config import SELECT_BY, SweepConfig
 from .sweep.launch import LaunchForm, form_recipe, launch_runs, launch_sweep, parse_values
 from .sweep.provenance import BundledResults, bundle, bundled_results, provenance_line, record_invocation
 from .sweep.report import SweepReport, axes_for, flipped_items, load_results, naive_label, rerender
@@ -101,6 +101,7 @@ __all__ = [
     "METHODS",
     "RULE",
     "SCAN_MODES",
+    "SELECT_BY",
     "UNRELATED_CORPUS",
     "Ablation",
     "Adapter",

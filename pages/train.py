@@ -20,6 +20,7 @@ from grasp_core import (
     ACTIVE,
     DEFAULT_METHOD,
     METHODS,
+    SELECT_BY,
     GraspError,
     LaunchForm,
     cancel,
@@ -104,6 +105,12 @@ with st.form("launch"):
         "included: it is the reference of the task gain. Without a factor set, factor methods use the factors of "
         "the naive run of the same seed.",
     )  # fmt: skip
+    select_by = st.radio(
+        "In a sweep without a factor set, factor methods take the naive run's first `top` factors by",
+        SELECT_BY, horizontal=True, key="train_select_by",
+        help="sigma: largest singular value first. evidence: ranked by how much drift ablating each removes per "
+        "task gain lost, measured on the organism's probe files (never on the evals the sweep reports).",
+    )  # fmt: skip
     queued = st.form_submit_button("Queue runs", type="primary")
 
 if queued:
@@ -114,7 +121,7 @@ if queued:
         form = LaunchForm(
             base=base, methods=tuple(methods), recipe={**recipe, **shared},
             values=raw_values, seeds=int(seeds), data=data, organism=None if organism == NO_SWEEP else organism,
-            factor_set=str(named.path) if named else None,
+            factor_set=str(named.path) if named else None, select_by=str(select_by),
         )  # fmt: skip
         if form.organism is not None:
             folder = submit_sweep(launch_sweep(form))

@@ -261,6 +261,8 @@ def _check_select_by(entry: dict[str, Any], where: str) -> None:
         raise ConfigError(f"{where}: `select_by: evidence` ranks global write factors; drop `factor_scope`")
     if "evidence" in values and entry.get("factor_side", "write") != "write":
         raise ConfigError(f"{where}: `select_by: evidence` ranks global write factors; drop `factor_side`")
+    if "top" not in entry:
+        raise ConfigError(f"{where}: `select_by` picks the first `top` factors; give `top` (e.g. top: [1, 2])")
 
 
 def _fmt(v: Any, key: str = "") -> str:

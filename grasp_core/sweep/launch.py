@@ -12,7 +12,7 @@ from ..errors import ConfigError, GraspError
 from ..identification.factors import load_factors
 from ..training.config import RECIPE_FIELDS, TrainConfig, recipe_of
 from ..training.methods import METHODS, get_method
-from .config import SweepConfig, expand_entry
+from .config import SELECT_BY, SweepConfig, expand_entry
 from .report import NAIVE
 
 
@@ -29,6 +29,7 @@ class LaunchForm:
     data: str = ""  # chat JSONL of plain runs
     organism: str | None = None  # set: one evaluated sweep on this organism's own data instead of plain runs
     factor_set: str | None = None  # a factors file (e.g. a set saved on the Select page)
+    select_by: str = "sigma"  # a sweep without a factor set: the probe's first `top` by sigma, or by evidence
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "methods", tuple(self.methods))
@@ -39,6 +40,8 @@ class LaunchForm:
             raise ConfigError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}")
         if not isinstance(self.seeds, int) or self.seeds < 1:
             raise ConfigError(f"`seeds` must be a whole number >= 1, got {self.seeds!r}")
+        if self.select_by not in SELECT_BY:
+            raise ConfigError(f"`select_by` must be one of {', '.join(SELECT_BY)}, got {self.select_by!r}")
 
 
 def form_recipe(adapter: str | Path | None = None) -> dict[str, Any]:
@@ -61,7 +64,8 @@ def parse_values(raw: str, method: str) -> list[float | int]:
 
 def method_entries(form: LaunchForm) -> list[dict[str, Any]]:
     """One sweep entry per chosen method: its values as an axis; factor methods take the form's factor set
-    (`top` unset = the whole set), or without one their probe's factors (a sweep) or random directions."""
+    (`top` unset = the whole set), or without one their probe's factors (a sweep; by sigma or by evidence, as the
+    form's `select_by` says) or random directions."""
     n_set = len(load_factors(form.factor_set)) if form.factor_set else None
     entries: list[dict[str, Any]] = []
     for name in form.methods:
@@ -73,6 +77,9 @@ def method_entries(form: LaunchForm) -> list[dict[str, Any]]:
         if m.needs_factors and form.factor_set is not None:
             entry["factors"] = str(form.factor_set)
             entry.setdefault("top", n_set)
+        elif m.needs_factors_file and form.organism is not None and form.select_by != "sigma":
+            entry["select_by"] = form.select_by  # picked from the probe's factors by its evidence on the probe files
+            entry.setdefault("top", m.default_top)
         entries.append(entry)
     return entries
 

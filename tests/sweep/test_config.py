@@ -48,6 +48,7 @@ def test_cells_expand_axes_and_seeds() -> None:
             {"organism": "x", "methods": [{"method": "grasp", "select_by": "evidence", "factor_side": "read"}]},
             "ranks global write factors",
         ),
+        ({"organism": "x", "methods": [{"method": "grasp", "select_by": "evidence"}]}, "give `top`"),
     ],
 )
 def test_bad_sweep_configs_are_named(bad: dict, message: str) -> None:

@@ -68,6 +68,22 @@ def test_the_sweep_has_the_naive_reference_first_and_the_same_grid(data: str) ->
     assert len(sweep.cells()) == 3 * 4
 
 
+def test_a_sweep_form_can_pick_factors_by_evidence(data: str, tmp_path: Path) -> None:
+    form = LaunchForm(base="b", methods=("grasp", "random"), values={"grasp": "1,2"}, organism="persona",
+                      select_by="evidence")  # fmt: skip
+    entries = list(launch_sweep(form).methods)
+    assert entries[1] == {"method": "grasp", "top": [1, 2], "select_by": "evidence"}
+    assert "select_by" not in entries[2]  # random directions are not picked
+    bare = launch_sweep(LaunchForm(base="b", methods=("grasp",), organism="persona", select_by="evidence"))
+    assert bare.methods[1] == {"method": "grasp", "select_by": "evidence", "top": METHODS["grasp"].default_top}
+    factors = write_factors(tmp_path / "set.safetensors", torch.eye(64)[:3], base="b")
+    fixed = launch_sweep(LaunchForm(base="b", methods=("grasp",), organism="persona", select_by="evidence",
+                                    factor_set=str(factors)))  # fmt: skip
+    assert "select_by" not in fixed.methods[1]  # a hand-picked set is used as it is
+    with pytest.raises(ConfigError, match="`select_by` must be one of sigma, evidence"):
+        LaunchForm(base="b", methods=("grasp",), select_by="vibes")
+
+
 def test_bad_form_values_are_named(data: str) -> None:
     with pytest.raises(ConfigError, match="`beta` values of kl must be numbers"):
         parse_values("0.1, x", "kl")
