@@ -12,9 +12,11 @@ from pathlib import Path
 
 from ..errors import ConfigError, GraspError
 from ..io import grasp_home
+from ..procs import file_lock
 from .factors import FactorSet, cosine_matrix, load_factors, save_factors
 
 SUFFIX = ".safetensors"
+LOCK = ".lock"  # held while a set is checked and written
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -75,10 +77,10 @@ def _path(name: str, root: str | Path | None) -> Path:
 def save_factor_set(
     spec: FactorSetSpec, source: FactorSet, root: str | Path | None = None, overwrite: bool = False
 ) -> NamedFactorSet:
-    """Save the chosen factors of `source` as the named set, atomically; refuses to overwrite unless asked."""
+    """Save the chosen factors of `source` as the named set, atomically; refuses to overwrite unless asked. The check
+    and the write happen under one lock of the sets folder, so of two saves of a new name one wins and the other is
+    refused (neither is lost silently)."""
     path = _path(spec.name, root)
-    if path.exists() and not overwrite:
-        raise GraspError(f"factor set {spec.name!r} already exists ({path}); choose another name or overwrite it")
     known = {f.id: f for f in source.factors}
     unknown = [fid for fid in spec.factor_ids if fid not in known]
     if unknown:
@@ -92,7 +94,10 @@ def save_factor_set(
         n_layers=source.n_layers,
         global_sigma=source.global_sigma,
     )
-    save_factors(chosen, path)
+    with file_lock(path.parent / LOCK):
+        if path.exists() and not overwrite:
+            raise GraspError(f"factor set {spec.name!r} already exists ({path}); choose another name or overwrite it")
+        save_factors(chosen, path)
     return NamedFactorSet(spec.name, path, chosen)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -9,7 +12,7 @@ import torch
 from app_fixtures import make_tiny_base, plant_adapter
 
 from grasp_core.errors import GraspError
-from grasp_core.identification.factors import identify, load_factors
+from grasp_core.identification.factors import identify, load_factors, save_factors
 from grasp_core.identification.factorsets import (
     FactorSetSpec,
     check_factor_set,
@@ -85,3 +88,39 @@ def test_bad_inputs(planted: tuple[Path, Path], tmp_path: Path) -> None:
     assert [s.name for s in list_factor_sets(tmp_path)] == ["ok"]
     with pytest.raises(GraspError, match="broken"):
         load_factor_set("broken", root=tmp_path)
+
+
+RACER = """
+import sys, time
+from pathlib import Path
+from grasp_core.errors import GraspError
+from grasp_core.identification.factors import load_factors
+from grasp_core.identification.factorsets import FactorSetSpec, save_factor_set
+fs = load_factors(sys.argv[1])
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.005)
+try:
+    save_factor_set(FactorSetSpec("same", [fs.factors[int(sys.argv[3])].id]), fs, sys.argv[4])
+    print("saved", sys.argv[3])
+except GraspError as e:
+    print("refused", e)
+"""
+
+
+def test_concurrent_saves_of_one_name_keep_one_and_refuse_the_others(planted: tuple[Path, Path],
+                                                                     tmp_path: Path) -> None:  # fmt: skip
+    fs = identify(load_adapter(planted[1]), n_layers=3, top_k=4)
+    source = tmp_path / "all.safetensors"
+    save_factors(fs, source)
+    go, root = tmp_path / "go", tmp_path / "sets"
+    procs = [subprocess.Popen([sys.executable, "-c", RACER, str(source), str(go), str(k), str(root)],
+                              stdout=subprocess.PIPE, text=True) for k in range(3)]  # fmt: skip
+    time.sleep(3.0)  # every racer is waiting on the go file (imports done)
+    go.touch()
+    outs = [p.communicate(timeout=120)[0].strip() for p in procs]
+    saved = [o for o in outs if o.startswith("saved")]
+    assert len(saved) == 1, outs
+    assert sum("already exists" in o for o in outs) == 2, outs
+    winner = int(saved[0].split()[1])
+    assert load_factor_set("same", root).ids == [fs.factors[winner].id]  # what was reported saved is what is there
