@@ -63,13 +63,27 @@ def write_jsonl_atomic(path: str | Path, rows: list[Any]) -> None:
     write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
 
 
+def read_text(path: str | Path, what: str = "file") -> str:
+    """A text file's contents as UTF-8, naming the file, line and byte where it is not UTF-8 text."""
+    path = Path(path)
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise GraspError(_not_utf8(path, what, data[: e.start].count(b"\n") + 1, data[e.start])) from None
+
+
+def _not_utf8(path: Path, what: str, lineno: int, byte: int) -> str:
+    return f"{what} {path}, line {lineno}: not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
+
+
 def read_json(path: str | Path, what: str = "JSON file") -> dict[str, Any]:
     """Read a JSON object, naming the file (and line) when it is missing or malformed."""
     path = Path(path)
     if not path.is_file():
         raise GraspError(f"{what} {path} not found")
     try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
+        obj = json.loads(read_text(path, what))
     except json.JSONDecodeError as e:
         raise GraspError(f"{what} {path}: malformed JSON at line {e.lineno}: {e.msg}") from None
     if not isinstance(obj, dict):
@@ -83,7 +97,7 @@ def read_yaml(path: str | Path, what: str = "YAML file") -> Any:
     if not path.is_file():
         raise GraspError(f"{what} {path} not found")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(read_text(path, what))
     except yaml.YAMLError as e:
         raise GraspError(f"{path}: malformed YAML ({e})") from None
 
@@ -95,8 +109,12 @@ def read_jsonl(path: str | Path, nonempty: str | None = None) -> list[tuple[int,
     if not path.is_file():
         raise GraspError(f"{path}: file not found")
     rows: list[tuple[int, Any]] = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise GraspError(_not_utf8(path, "file", lineno, raw[e.start])) from None
             if not line.strip():
                 continue
             try:

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import GraspError
 from ..runs.jobs import cancel, reap, reap_dead, resume, submit
-from ..runs.registry import ACTIVE, LOG_FILE, find_by_key, get_run, list_runs, registry_lock
+from ..runs.registry import ACTIVE, LOG_FILE, damaged_runs, find_by_key, get_run, list_runs, registry_lock
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
 from .common import command, print_json
@@ -79,11 +79,13 @@ def _runs_args(p: argparse.ArgumentParser) -> None:
 @command("runs", "List the runs of the registry: id, method, state, progress, ETA, loss.", _runs_args)
 def run_runs(ns: argparse.Namespace) -> int:
     reap_dead()  # a user looking at the queue: runs whose worker died are marked, their slots used again
-    runs = list_runs()
+    runs, damaged = list_runs(), damaged_runs()
     if ns.json:
-        print_json([r.summary() for r in runs])
+        print_json(
+            [r.summary() for r in runs] + [{"id": d.name, "state": "damaged", "error": why} for d, why in damaged]
+        )
         return 0
-    if not runs:
+    if not runs and not damaged:
         print("no runs yet: start one with grasp train --data chats.jsonl [--background]")
         return 0
     print(f"{'id':<34} {'method':<8} {'state':<10} {'progress':>14} {'eta':>7} {'loss':>8}")
@@ -93,6 +95,8 @@ def run_runs(ns: argparse.Namespace) -> int:
         loss = f"{s.loss:.4f}" if s.loss is not None else "-"
         eta = _fmt_eta(s.eta_s) if s.state == "running" else "-"
         print(f"{r.id:<34} {r.config.method:<8} {s.state:<10} {progress:>14} {eta:>7} {loss:>8}")
+    for d, why in damaged:
+        print(f"{d.name:<34} {'?':<8} {'damaged':<10} {why}")
     return 0
 
 

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from ..errors import GraspError
-from ..io import read_jsonl
+from ..io import read_jsonl, read_text
 
 ROLES = ("system", "user", "assistant")
 
@@ -73,7 +73,7 @@ def load_corpus(path: str | Path) -> list[list[dict[str, str]] | str]:
             else:
                 raise GraspError(f'{where}: expected {{"messages": [...]}}, {{"text": ...}} or a string')
     else:
-        items = [line.rstrip("\n") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        items = [line.rstrip("\n") for line in read_text(path, "corpus").splitlines() if line.strip()]
     if not items:
         raise GraspError(f"corpus {path}: empty, no prompts in it")
     return items

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, GraspError
+from ..errors import ConfigError, GraspError, check_field_types
 from ..io import file_hash, grasp_home, inside, read_json, read_jsonl, tail_lines, text_hash, write_json
 from ..procs import file_lock, pid_alive
 from ..training.config import TrainConfig
@@ -63,6 +63,7 @@ class RunStatus:
     def __post_init__(self) -> None:
         if self.state not in STATES:
             raise ConfigError(f"`state` must be one of {', '.join(STATES)}, got {self.state!r}")
+        check_field_types(self)  # status.json is read back from disk: a wrong type is named here
 
     @property
     def progress(self) -> float | None:
@@ -261,6 +262,18 @@ def list_runs(root: str | Path | None = None) -> list[Run]:
         except GraspError:
             continue  # a half-written or foreign folder: `grasp runs` must still list the others
     return runs
+
+
+def damaged_runs(root: str | Path | None = None) -> list[tuple[Path, str]]:
+    """The folders of the registry that are not readable runs, each with the reason (what `grasp runs` lists as
+    damaged rather than hiding)."""
+    out = []
+    for d in iter_run_dirs(root):
+        try:
+            load_run(d)
+        except GraspError as e:
+            out.append((d, str(e)))
+    return out
 
 
 def find_by_key(key_or_config: str | TrainConfig, root: str | Path | None = None, state: str = "done") -> Run | None:

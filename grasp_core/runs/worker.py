@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
+from ..training.batching import check_data
 from ..training.config import TrainConfig
 from ..training.loop import TrainHooks
 from ..training.run import train
@@ -168,6 +169,7 @@ def run_foreground(config_or_run: TrainConfig | str, root: str | Path | None = N
     Ctrl-C stops after the current step with a checkpoint (state cancelled); `resume` continues it later.
     """
     if isinstance(config_or_run, TrainConfig):
+        check_data(config_or_run.data)  # a bad file is named before a run folder exists
         now = time.time()
         run = create_run(config_or_run, root, state="running", pid=os.getpid(), heartbeat=now, started=now)
     else:

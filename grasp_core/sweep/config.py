@@ -90,10 +90,20 @@ class SweepConfig:
     where: str = "sweep config"  # file name, for messages
 
     def __post_init__(self) -> None:
+        if not isinstance(self.methods, list | tuple):
+            raise ConfigError(f"{self.where}: `methods` must be a list of entries like {{method: lora}}, "
+                              f"got {self.methods!r}")  # fmt: skip
         methods = [renamed_fields(e, f"{self.where}: methods[{i}]") if isinstance(e, dict) else e
                    for i, e in enumerate(self.methods)]  # fmt: skip
         object.__setattr__(self, "methods", tuple(methods))
-        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
+        seeds = [self.seeds] if isinstance(self.seeds, int) else self.seeds
+        if not isinstance(seeds, list | tuple) or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in seeds
+        ):
+            raise ConfigError(f"{self.where}: `seeds` must be a list of whole numbers, got {self.seeds!r}")
+        object.__setattr__(self, "seeds", tuple(seeds))
+        if not isinstance(self.train, dict):
+            raise ConfigError(f"{self.where}: `train` must be a mapping of training settings, got {self.train!r}")
         if not self.seeds:
             raise ConfigError(f"{self.where}: `seeds` must list at least one seed")
         if not self.methods:
@@ -140,6 +150,27 @@ class SweepConfig:
                 _check_factors(entry, where)
             if "select_by" in entry:
                 _check_select_by(entry, where)
+        self._check_cells()
+
+    def _check_cells(self) -> None:
+        """Every cell's training config built once, with stand-ins for what the sweep fills in later (the data
+        file, the probe's factors), so a wrong type or value in any cell is named before anything trains."""
+        for name, probe in self.probes.items():
+            try:
+                TrainConfig.from_dict({**self.train, **probe, "method": "lora", "seed": self.seeds[0],
+                                       "base": self.base, "data": "data.jsonl"})  # fmt: skip
+            except ConfigError as e:
+                raise ConfigError(f"{self.where}: probe `{name}`: {e}") from None
+        for i, entry in enumerate(self.methods):
+            if entry["method"] in EVAL_ONLY_METHODS:
+                continue
+            for label, settings, _sweep_only in expand_entry(entry):
+                stand_in = {"factors": "probe-factors"} if METHODS[entry["method"]].needs_factors_file else {}
+                try:
+                    TrainConfig.from_dict({**self.train, **stand_in, **settings, "method": entry["method"],
+                                           "seed": self.seeds[0], "base": self.base, "data": "data.jsonl"})  # fmt: skip
+                except ConfigError as e:
+                    raise ConfigError(f"{self.where}: methods[{i}] ({label}): {e}") from None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "sweep config") -> SweepConfig:

@@ -15,6 +15,9 @@ from ..model.chat import encode_chat, load_chat_jsonl, pad_batch
 # Examples are sorted by length inside windows of this many micro-batches, so a batch pads little
 # while the order stays shuffled at the scale of an epoch.
 BUCKET_WINDOW = 16
+# Before tokenising, a chat is cut to max_length * this many characters: no BPE token of the supported models spans
+# more, so the first max_length tokens are those of the whole chat, and an 18 MB line costs no more than a short one.
+CHARS_PER_TOKEN_MAX = 64
 
 
 @dataclass
@@ -25,6 +28,7 @@ class TokenizedData:
     labels: list[list[int]]
     sources: list[str]  # "file, line N" of each kept example
     n_truncated: int = 0  # longer than max_length, cut to it
+    n_cut: int = 0  # of those, cut by characters (CHARS_PER_TOKEN_MAX) before tokenising
     dropped: list[str] = field(default_factory=list)  # no assistant token left after truncation
 
     def __len__(self) -> int:
@@ -35,12 +39,34 @@ class TokenizedData:
         return sum(1 for t in self.labels[i][1:] if t != -100)
 
 
+def check_data(path: str | Path) -> int:
+    """Read and check a training chat JSONL without a tokenizer (UTF-8, JSON, messages, an assistant turn on every
+    line), so a bad file is named before any run folder exists; returns the number of examples."""
+    return len(load_chat_jsonl(path, need_assistant=True))
+
+
+def cut_chars(messages: list[dict[str, str]], budget: int) -> list[dict[str, str]]:
+    """The chat's turns up to `budget` characters of content in all (the turn that crosses it cut, later ones
+    dropped); the same list object when it fits."""
+    if sum(len(m["content"]) for m in messages) <= budget:
+        return messages
+    out, left = [], budget
+    for m in messages:
+        if left <= 0:
+            break
+        out.append({**m, "content": m["content"][:left]})
+        left -= len(m["content"])
+    return out
+
+
 def tokenize_chats(path: str | Path, tokenizer: Any, max_length: int) -> TokenizedData:
     """Read a chat JSONL (every line needs an assistant turn) and tokenise it with the loss mask."""
     examples = load_chat_jsonl(path, need_assistant=True)
     out = TokenizedData([], [], [])
     for ex in examples:
-        ids, labels = encode_chat(tokenizer, ex.messages)
+        messages = cut_chars(ex.messages, max_length * CHARS_PER_TOKEN_MAX)
+        out.n_cut += messages is not ex.messages
+        ids, labels = encode_chat(tokenizer, messages)
         if len(ids) > max_length:
             out.n_truncated += 1
             ids, labels = ids[:max_length], labels[:max_length]

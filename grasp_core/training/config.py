@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, check_field_types
 from .methods import METHODS, PROJECTIONS, WEIGHTS_SIDES
 
 DTYPES = ("float32", "bfloat16", "float16")
@@ -113,6 +113,8 @@ class TrainConfig:
     def _validate(self) -> None:
         def bad(name: str, why: str) -> ConfigError:
             return ConfigError(f"`{name}` {why}, got {getattr(self, name)!r}")
+
+        check_field_types(self)  # `r: "four"` from a YAML or JSON is named here, not at run time
 
         if not isinstance(self.data, str) or not self.data:
             raise bad("data", "must name a chat JSONL file")

@@ -31,7 +31,7 @@ from ..identification.choose import basis, load_picked, random_factors
 from ..identification.factors import Factor, FactorSet, save_factors
 from ..io import append_jsonl, read_json, write_json, write_text
 from ..model.models import d_model, default_device, default_dtype, load_base, n_layers, next_token_logits, portable_base
-from .batching import TokenizedData, collate, plan_steps, shard, tokenize_chats
+from .batching import CHARS_PER_TOKEN_MAX, TokenizedData, collate, plan_steps, shard, tokenize_chats
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import RECIPE_FILE, TrainConfig
 from .methods import MethodContext, get_method
@@ -227,7 +227,13 @@ def train_once(
         save_factors(fs, out_dir / FACTORS_USED)
     if dist.main:
         print(
-            f"train: {len(data)} examples ({data.n_truncated} truncated to {config.max_length} tokens, "
+            f"train: {len(data)} examples ({data.n_truncated} truncated to {config.max_length} tokens"
+            + (
+                f" ({data.n_cut} over {config.max_length * CHARS_PER_TOKEN_MAX} characters, cut first)"
+                if data.n_cut
+                else ""
+            )
+            + ", "
             f"{len(data.dropped)} dropped with no assistant token left), {total} steps, method {config.method}, "
             f"{len(factors)} factors, device {dev}, {dist.world} process(es)",
             file=sys.stderr,
