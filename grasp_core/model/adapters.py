@@ -173,18 +173,49 @@ def _load_state(folder: Path) -> dict[str, Tensor]:
     raise GraspError(f"{folder}: no {ADAPTER_WEIGHTS} (or {ADAPTER_WEIGHTS_PICKLE}) in the adapter folder")
 
 
+def check_adapter_config(cfg: dict[str, Any], where: Path) -> None:
+    """The fields of adapter_config.json that grasp reads, each of the type PEFT writes, or a GraspError naming the
+    file and field (PEFT itself would fail later with a traceback, or silently misread a wrong type)."""
+    peft_type = cfg.get("peft_type", "LORA")
+    if str(peft_type).upper() != "LORA":
+        raise GraspError(f"{where}: peft_type {peft_type!r} is not supported, only LORA")
+    for key in ("r", "lora_alpha"):
+        if key not in cfg:
+            raise GraspError(f"{where}: missing field `{key}`")
+
+    def number(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+    if not (isinstance(cfg["r"], int) and not isinstance(cfg["r"], bool) and cfg["r"] >= 1):
+        raise GraspError(f"{where}: `r` must be a whole number >= 1, got {cfg['r']!r}")
+    if not (number(cfg["lora_alpha"]) and cfg["lora_alpha"] > 0):
+        raise GraspError(f"{where}: `lora_alpha` must be a number > 0, got {cfg['lora_alpha']!r}")
+    for key in ("rank_pattern", "alpha_pattern"):
+        pattern = cfg.get(key)
+        if pattern is None:
+            continue
+        if not isinstance(pattern, dict) or not all(isinstance(k, str) and number(v) for k, v in pattern.items()):
+            raise GraspError(f"{where}: `{key}` must map module names to numbers, got {pattern!r}")
+    for key in ("fan_in_fan_out", "use_rslora", "use_dora"):
+        if key in cfg and cfg[key] is not None and not isinstance(cfg[key], bool):
+            raise GraspError(f"{where}: `{key}` must be true or false, got {cfg[key]!r}")
+    targets = cfg.get("target_modules")
+    if targets is not None and not (isinstance(targets, str) or
+                                    (isinstance(targets, list) and all(isinstance(t, str) for t in targets))):  # fmt: skip
+        raise GraspError(f"{where}: `target_modules` must be a name, a regex or a list of names, got {targets!r}")
+    layers = cfg.get("layers_to_transform")
+    if layers is not None and not (isinstance(layers, int) or
+                                   (isinstance(layers, list) and all(isinstance(i, int) for i in layers))):  # fmt: skip
+        raise GraspError(f"{where}: `layers_to_transform` must be a layer index or a list of them, got {layers!r}")
+
+
 def load_adapter(path: str | Path, base_config: Any | None = None) -> Adapter:
     """Read a PEFT LoRA folder; with `base_config`, check every module exists in the base with matching shapes."""
     folder = Path(path)
     if not folder.is_dir():
         raise GraspError(f"adapter folder {folder} not found")
     cfg = read_json(folder / ADAPTER_CONFIG, what=ADAPTER_CONFIG)
-    peft_type = cfg.get("peft_type", "LORA")
-    if str(peft_type).upper() != "LORA":
-        raise GraspError(f"{folder / ADAPTER_CONFIG}: peft_type {peft_type!r} is not supported, only LORA")
-    for key in ("r", "lora_alpha"):
-        if key not in cfg:
-            raise GraspError(f"{folder / ADAPTER_CONFIG}: missing field `{key}`")
+    check_adapter_config(cfg, folder / ADAPTER_CONFIG)
     if cfg.get("use_dora"):
         raise GraspError(f"{folder / ADAPTER_CONFIG}: DoRA adapters (use_dora=true) are not supported")
     state = _load_state(folder)

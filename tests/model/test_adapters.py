@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,31 @@ def test_missing_and_malformed_config(good, tmp_path: Path) -> None:
         load_adapter(folder)
     with pytest.raises(GraspError, match="adapter folder .* not found"):
         load_adapter(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("r", "four", "`r` must be a whole number >= 1, got 'four'"),
+        ("r", True, "`r` must be a whole number"),
+        ("lora_alpha", [8], "`lora_alpha` must be a number > 0, got [8]"),
+        ("rank_pattern", "oops", "`rank_pattern` must map module names to numbers"),
+        ("alpha_pattern", {"o_proj": "x"}, "`alpha_pattern` must map module names to numbers"),
+        ("use_rslora", "yes", "`use_rslora` must be true or false"),
+        ("target_modules", [1, 2], "`target_modules` must be"),
+        ("layers_to_transform", "all", "`layers_to_transform` must be"),
+    ],
+)
+def test_wrong_typed_config_fields_are_named(good, field: str, value: object, message: str) -> None:
+    folder, _ = good
+    cfg_path = folder / "adapter_config.json"
+    original = cfg_path.read_text()
+    cfg_path.write_text(json.dumps({**json.loads(original), field: value}))
+    try:
+        with pytest.raises(GraspError, match=f"adapter_config.json: {re.escape(message)}"):
+            load_adapter(folder)
+    finally:
+        cfg_path.write_text(original)
 
 
 def test_shapes_that_do_not_match_the_base(good) -> None:
