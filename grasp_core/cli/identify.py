@@ -55,6 +55,9 @@ def run_identify(ns: argparse.Namespace) -> int:
         raise GraspError(f"--top-k must be at least 1, got {ns.top_k}")
     if ns.per_module < 0:
         raise GraspError(f"--per-module must be 0 or more, got {ns.per_module}")
+    out = Path(ns.out) if ns.out else Path(ns.adapter) / "factors.safetensors"
+    if out.is_dir() or out.suffix != ".safetensors":
+        raise GraspError(f"--out {out}: give a file path ending in .safetensors (not a folder)")
     base = resolve_adapter_base(ns.adapter, ns.base)
     config = load_config(base)
     adapter = load_adapter(ns.adapter, base_config=config)
@@ -62,7 +65,6 @@ def run_identify(ns: argparse.Namespace) -> int:
     spectra = adapter_spectra(adapter, bm.model if bm else None)
     fs = identify(adapter, n_layers(config), top_k=ns.top_k, per_module=ns.per_module, spectra=spectra)
     fs.base = base
-    out = Path(ns.out) if ns.out else Path(ns.adapter) / "factors.safetensors"
     save_factors(fs, out)
     lens = {}
     if bm is not None:

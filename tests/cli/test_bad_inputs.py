@@ -16,6 +16,7 @@ CHAT = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "c
 
 
 def _write(path: Path, data: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data if isinstance(data, bytes) else data.encode())
     return path
 
@@ -40,6 +41,8 @@ CASES = [
      ["sweep", "{tmp}/s.yaml", "--dry-run"], {}, ["s.yaml", "`r` must be int"]),
     ("sweep probe r: one", {"s.yaml": "organism: persona\nprobes: {p: {r: one}}\nmethods: [{method: lora}]\n"},
      ["sweep", "{tmp}/s.yaml", "--dry-run"], {}, ["s.yaml", "probe `p`", "`r` must be int"]),
+    ("identify --out a folder", {"a/x": ""}, ["identify", "--adapter", "{tmp}/a", "--out", "{tmp}/a"], {},
+     ["--out", "not a folder"]),
     ("sweep YAML not UTF-8", {"s.yaml": b"organism: pers\xffona\n"},
      ["sweep", "{tmp}/s.yaml", "--dry-run"], {}, ["s.yaml, line 1", "not UTF-8"]),
 ]  # fmt: skip
