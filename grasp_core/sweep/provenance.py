@@ -48,8 +48,11 @@ def commit() -> str:
 
 
 def record_invocation(folder: Path, organism: str, fingerprint: str, started: float, cells_done: int,
-                      cells_total: int, command: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
-    """Append this invocation of a sweep to folder/provenance.json (atomically) and return the whole record."""
+                      cells_total: int, command: list[str] | None = None,
+                      training_wall_s: float | None = None) -> dict[str, Any]:  # fmt: skip
+    """Append this invocation of a sweep to folder/provenance.json (atomically) and return the whole record.
+    `training_wall_s`: the summed wall time of the sweep's training runs as their own status files record it
+    (started to finished), whichever invocation trained them; a resumed or cached sweep keeps it truthful."""
     path = folder / PROVENANCE
     old = read_json(path, what=PROVENANCE) if path.is_file() else {}
     now = datetime.now(timezone.utc)
@@ -66,6 +69,8 @@ def record_invocation(folder: Path, organism: str, fingerprint: str, started: fl
     })  # fmt: skip
     record = {"organism": organism, "organism_fingerprint": fingerprint, "invocations": runs,
               "wall_s_total": round(sum(float(r.get("wall_s", 0)) for r in runs), 1)}  # fmt: skip
+    if training_wall_s is not None:
+        record["training_wall_s"] = round(training_wall_s, 1)
     write_json(path, record)
     return record
 
@@ -82,9 +87,11 @@ def provenance_line(folder: Path) -> str:
         raise GraspError(f"{path}: `invocations` must be a non-empty list of objects")
     last = runs[-1]
     hours = float(rec.get("wall_s_total", 0)) / 3600
+    trained = rec.get("training_wall_s")
     return (f"`{last.get('command', '?')}` at commit {str(last.get('commit', '?'))[:12]}, finished "
             f"{last.get('ended', '?')} on {last.get('machine', '?')}; {hours:.1f} h of wall time over "
-            f"{len(runs)} invocation(s)")  # fmt: skip
+            f"{len(runs)} recorded invocation(s)"
+            + (f", {float(trained) / 3600:.1f} h of training in its runs" if isinstance(trained, int | float) else ""))  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from ..io import grasp_home, inside, read_json, text_hash, write_json
 from ..model.adapters import load_adapter
 from ..model.models import load_config, n_layers
 from ..runs.jobs import reap_dead, wait
-from ..runs.registry import absolute_config, config_key, list_runs
+from ..runs.registry import absolute_config, config_key, get_run, list_runs
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
 from ..training.methods import METHODS
@@ -254,8 +254,24 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
 
     results = with_gain(pd.DataFrame(rows))
     report = write_report(folder, results, organism, total=total, figures=figures, items=pd.DataFrame(items))
-    record_invocation(folder, organism.name, organism.fingerprint(), t0, report.done, report.total)
+    record_invocation(folder, organism.name, organism.fingerprint(), t0, report.done, report.total,
+                      training_wall_s=_training_wall_s(results, rroot))  # fmt: skip
     return report
+
+
+def _training_wall_s(results: pd.DataFrame, runs_root: Path | None) -> float | None:
+    """Summed started-to-finished time of the distinct training runs in the table, from their status files."""
+    if "run" not in results:
+        return None
+    total = 0.0
+    for run_id in results["run"].dropna().unique():
+        try:
+            status = get_run(str(run_id), runs_root).status
+        except GraspError:
+            continue  # an ablate cell names its probe's run; a run folder removed since
+        if status.started is not None and status.finished is not None:
+            total += status.finished - status.started
+    return total
 
 
 def _rounds(cell: Cell) -> int:

@@ -38,8 +38,10 @@ def test_invocations_are_appended_with_command_commit_and_machine(tmp_path: Path
     assert rec["wall_s_total"] == pytest.approx(sum(r["wall_s"] for r in rec["invocations"]))
     assert all("core" in r["machine"] and "torch" in r["machine"] and r["commit"] for r in rec["invocations"])
     line = provenance_line(folder)
-    assert line.startswith("`grasp b` at commit") and "2 invocation(s)" in line
+    assert line.startswith("`grasp b` at commit") and "2 recorded invocation(s)" in line
     assert "no provenance.json" in provenance_line(tmp_path)
+    record_invocation(folder, "persona", "abc", started=1.0e9, cells_done=9, cells_total=9, training_wall_s=5400.0)
+    assert provenance_line(folder).endswith("1.5 h of training in its runs")
     (folder / PROVENANCE).write_text(json.dumps({"invocations": "x"}))
     with pytest.raises(GraspError, match="invocations"):
         provenance_line(folder)
