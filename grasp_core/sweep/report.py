@@ -185,9 +185,10 @@ def _seed_cut(results: pd.DataFrame, label: str, naive: str, m: str, base: float
     return ratio_t_interval((naive_rises / rises).tolist())
 
 
-def shown_table(summary: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+def shown_table(summary: pd.DataFrame, digits: int | None = 4) -> pd.DataFrame:
     """The summary as text for a report: each measure as `mean [lo, hi]` (a bare mean where no interval exists),
-    cuts to one decimal, the interval column kept so every bracket says what it is over."""
+    to `digits` decimals (None: 3 significant figures), cuts to one decimal, the interval column kept so every
+    bracket says what it is over."""
     measures = [c for c in summary.columns if f"{c}_lo" in summary.columns and f"{c}_hi" in summary.columns]
     keep = ["label", "n_seeds", "interval", *measures, *(c for c in ("pareto",) if c in summary.columns)]
     out = summary[[c for c in keep if c in summary.columns]].copy()
@@ -198,12 +199,32 @@ def shown_table(summary: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     return out
 
 
-def _bracket(mean: float, lo: float, hi: float, digits: int) -> str:
+def _bracket(mean: float, lo: float, hi: float, digits: int | None) -> str:
     if pd.isna(mean):
         return ""
+    fmt = f".{digits}f" if digits is not None else ".3g"
     if pd.isna(lo) or pd.isna(hi):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+        return f"{mean:{fmt}}"
+    return f"{mean:{fmt}} [{lo:{fmt}}, {hi:{fmt}}]"
+
+
+def per_seed_table(results: pd.DataFrame, y: str, base: str = "base", naive: str = NAIVE) -> pd.DataFrame:
+    """One row per configuration, one column per seed: `<cut>x at <task gain>` of that seed, the cut against the
+    naive LoRA of the same seed (what the summary's geometric means and t intervals are made of)."""
+    if "seed" not in results or y not in results or "task_gain" not in results:
+        raise GraspError(f"results table needs `seed`, `{y}` and `task_gain` columns for a per-seed view")
+    b = float(results.loc[results["label"] == base, y].iloc[0]) if (results["label"] == base).any() else 0.0
+    b = 0.0 if pd.isna(b) else b
+    ref = results[results["label"] == naive].set_index("seed")[y].astype(float)
+    rows = []
+    for label, g in results[~results["label"].isin([base, naive])].groupby("label", sort=False):
+        row: dict[str, Any] = {"label": label}
+        for _, r in g.sort_values("seed").iterrows():
+            rise, naive_rise = float(r[y]) - b, float(ref.get(r["seed"], math.nan)) - b
+            cut = "no rise" if rise <= 0 else f"{naive_rise / rise:.3g}x"
+            row[f"seed {int(r['seed'])}"] = f"{cut} at {float(r['task_gain']):.2f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _target_lines(summary: pd.DataFrame, y: str) -> list[str]:
@@ -253,13 +274,16 @@ def results_block(folder: Path, columns: tuple[str, ...] = ("task_gain", "drift"
             raise GraspError(f"{folder / 'summary.csv'}: no column `{col}`; rerun `grasp report {folder}`")
     cols = [c for c in columns if c in summary.columns]
     bounds = [f"{c}_{e}" for c in cols for e in ("lo", "hi") if f"{c}_lo" in summary.columns]
-    table = shown_table(summary[["label", "n_seeds", *cols, *bounds]], digits=3)
+    table = shown_table(summary[["label", "n_seeds", *cols, *bounds]], digits=None)
     cfg = read_json(folder / "sweep.json", what="sweep.json") if (folder / "sweep.json").is_file() else {}
     y = sweep_organism(cfg.get("organism"), folder / "sweep.json").primary if cfg else "drift"
+    seeds = per_seed_table(load_results(folder), y)
     return "\n".join([markdown_table(table), "",
                       f"Intervals: {'; '.join(sorted(set(summary['interval'])))}; cuts over seeds: geometric mean "
                       "of per-seed cuts, t interval on the log scale.", "",
-                      *_target_lines(summary, y), "", f"Source: {provenance_line(folder)}."])  # fmt: skip
+                      *_target_lines(summary, y), "",
+                      f"Per seed ({y} rise cut against that seed's naive LoRA, at task gain kept):", "",
+                      markdown_table(seeds), "", f"Source: {provenance_line(folder)}."])  # fmt: skip
 
 
 def axes_for(results_csv: str | Path | None) -> Axes:
