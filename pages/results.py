@@ -106,6 +106,7 @@ if present:
         except GraspError as e:
             st.error(f"{where}: {e}")
     st.stop()
+st.caption(f"Bars: {'; '.join(over) or '95% intervals'}.")
 
 uiplots.export_buttons(fig, "tradeoff", key="export-tradeoff")
 

@@ -32,9 +32,13 @@ def test_a_built_wheel_finds_the_organisms_from_cli_and_app(tmp_path: Path) -> N
     env = {**os.environ, "PYTHONPATH": str(site)}  # ahead of the checkout's editable install
     where = _run([sys.executable, "-c", "import json, grasp_core as g; print(json.dumps([g.__file__, "
                   "g.list_organisms(), {k: str(v) for k, v in g.demo_adapters().items()}, str(g.UNRELATED_CORPUS), "
-                  "[str(s.file) for s in g.load_organism('persona').probes.values()]]))"], tmp_path, env)  # fmt: skip
+                  "[str(s.file) for s in g.load_organism('persona').probes.values()], "
+                  "[[b.name, str(b.folder), b.stale] for b in g.bundled_results()]]))"], tmp_path, env)  # fmt: skip
     assert where.returncode == 0, where.stderr
-    module, organisms, adapters, corpus, probes = json.loads(where.stdout)
+    module, organisms, adapters, corpus, probes, bundled = json.loads(where.stdout)
+    assert ["persona/persona-evidence (bundled)"] == [name for name, _f, _s in bundled]
+    for _name, folder, stale in bundled:  # the committed results ship, and match the organism files shipped
+        assert Path(folder).is_relative_to(site) and (Path(folder) / "results.csv").is_file() and stale is None
     for data in (corpus, *probes):  # the evidence step's corpus and probe files ship too
         assert Path(data).is_relative_to(site) and Path(data).is_file(), data
     assert Path(module).is_relative_to(site) and organisms == ["persona", "political"]

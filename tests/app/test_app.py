@@ -278,6 +278,19 @@ def test_train_page_starts_a_background_sweep_and_stops_it(
     assert any(b.label == "Resume" for b in at.button)
 
 
+def test_results_page_opens_on_the_bundled_persona_results(app_env: dict[str, str]) -> None:
+    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "results")
+    assert not _errors(at), _errors(at)
+    assert at.selectbox(key="results_table").value == "persona/persona-evidence (bundled)"
+    points = next(d.value for d in at.dataframe if "n_seeds" in d.value.columns)
+    grasp = points[points["label"] == "grasp top=1 select_by=sigma"].iloc[0]
+    assert grasp["n_seeds"] == 3 and grasp["interval"] == "95% t over 3 seeds"
+    at.toggle(key="present").set_value(True).run()
+    captions = [c.value for c in at.caption]
+    assert any("95% t over 3 seeds" in c for c in captions)
+    assert any(c.startswith("Source: `grasp sweep --organism persona --size evidence` at commit") for c in captions)
+
+
 def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_path: Path) -> None:
     sweep = tmp_path / "home" / "sweeps" / "demo"
     sweep.mkdir(parents=True)

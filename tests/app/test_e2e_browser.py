@@ -201,6 +201,9 @@ def test_walk_every_page_and_train(server: dict[str, str], browser: object, tmp_
         if path == "results":
             charts = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stPlotlyChart"]')  # type: ignore[attr-defined]
             assert charts, "no trade-off figure"
+            body = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+            # A fresh install opens on the bundled persona results, with intervals over three seeds.
+            assert "grasp select_by=evidence" in body and "95% t over 3 seeds" in body, body[-1500:]
         if path == "factors":
             driver.save_screenshot(str(shots / "factors-scan.png"))  # type: ignore[attr-defined]
         # Screenshots show each page from its top: reset every scrolled container.
