@@ -32,7 +32,7 @@ from ..identification.factors import Factor, FactorSet, save_factors
 from ..io import append_jsonl, read_json, write_json, write_text
 from ..model.models import d_model, default_device, default_dtype, load_base, n_layers, next_token_logits, portable_base
 from .batching import CHARS_PER_TOKEN_MAX, TokenizedData, collate, plan_steps, shard, tokenize_chats
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from .config import RECIPE_FILE, TrainConfig
 from .methods import MethodContext, get_method
 from .parallel import DataParallel
@@ -209,7 +209,7 @@ def train_once(
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_dir = out_dir / "checkpoint"
     step = 0
-    if resume and (ckpt_dir / "state.pt").is_file():
+    if resume and has_checkpoint(ckpt_dir):
         step = load_checkpoint(ckpt_dir, model, opt, sched, config)
         if dist.main:
             _truncate_log(out_dir, step)
@@ -321,7 +321,7 @@ def train_once(
         final_loss=last_loss,
         metrics=metrics,
         adapter=adapter,
-        checkpoint=ckpt_dir if (ckpt_dir / "state.pt").is_file() else None,
+        checkpoint=ckpt_dir if has_checkpoint(ckpt_dir) else None,
         n_examples=len(data),
         n_truncated=data.n_truncated,
         n_dropped=len(data.dropped),
