@@ -23,6 +23,8 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--background", action="store_true", help="queue the run as a detached job and print its id")
     p.add_argument("--resume", metavar="RUN", default=None, help="continue a cancelled/failed run from its checkpoint")
     p.add_argument("--skip-existing", action="store_true", help="print the finished run of the same config, if any")
+    p.add_argument("--allow-changed-data", action="store_true",
+                   help="with --resume: continue although the training file changed since the run started")  # fmt: skip
 
 
 def _fmt_eta(seconds: float | None) -> str:
@@ -46,11 +48,13 @@ def run_train(ns: argparse.Namespace) -> int:
             flags = ", ".join("--" + n.replace("_", "-") for n in given)
             raise GraspError(f"--resume continues the run's saved config; drop {flags}")
         if ns.background:
-            run = resume(ns.resume)
+            run = resume(ns.resume, allow_changed_data=ns.allow_changed_data)
             print(run.id)
             return 0
-        run = run_foreground(ns.resume)
+        run = run_foreground(ns.resume, allow_changed_data=ns.allow_changed_data)
     else:
+        if ns.allow_changed_data:
+            raise GraspError("--allow-changed-data goes with --resume RUN")
         config = TrainConfig.from_args(ns)
         if ns.skip_existing:
             found = find_by_key(config)

@@ -25,6 +25,7 @@ from .registry import (
     CANCEL_FILE,
     LOG_FILE,
     Run,
+    config_key,
     create_run,
     get_run,
     list_runs,
@@ -142,35 +143,50 @@ def cancel(run_id: str, root: str | Path | None = None, wait_s: float = 0.0) -> 
     return load_run(run.dir)
 
 
-def resume(run_id: str, root: str | Path | None = None) -> Run:
-    """Queue a cancelled or failed run again; it continues from its last checkpoint (or from the start without one)."""
+def _same_data(run: Run, allow_changed_data: bool) -> str:
+    """The run's key for its data as the file is now; refuses a training file that changed since the run started
+    (its key was made from the file's content) unless `allow_changed_data`, which moves the run to the new data."""
+    key = config_key(run.config)
+    if key != run.status.key and run.status.key and not allow_changed_data:
+        raise GraspError(f"run {run.id}: its training data {run.config.data} changed since the run started; resuming "
+                         "would continue on other data than its first steps. Start a new run, or resume with "
+                         "--allow-changed-data to continue on the file as it is now")  # fmt: skip
+    return key
+
+
+def resume(run_id: str, root: str | Path | None = None, allow_changed_data: bool = False) -> Run:
+    """Queue a cancelled or failed run again; it continues from its last checkpoint (or from the start without one).
+    A run whose training file changed since it started is refused unless `allow_changed_data`."""
     with registry_lock(root) as base:
         run = get_run(run_id, base)
         reap(run)
         if run.status.state not in ("cancelled", "failed"):
             raise GraspError(f"run {run.id} is {run.status.state}; only cancelled or failed runs can be resumed")
+        key = _same_data(run, allow_changed_data)
         (run.dir / CANCEL_FILE).unlink(missing_ok=True)
         update_status(
             run.dir, state="queued", resume=True, created=time.time(), pid=None, error=None, log_tail=[],
-            finished=None, eta_s=None,
+            finished=None, eta_s=None, key=key,
         )  # fmt: skip
     refresh(root)
     return load_run(run.dir)
 
 
-def claim(run_id: str, root: str | Path | None = None) -> Run:
-    """Take a queued, cancelled or failed run for training in this process (foreground), so no refresh starts it."""
+def claim(run_id: str, root: str | Path | None = None, allow_changed_data: bool = False) -> Run:
+    """Take a queued, cancelled or failed run for training in this process (foreground), so no refresh starts it.
+    A run whose training file changed since it started is refused unless `allow_changed_data`."""
     with registry_lock(root) as base:
         run = get_run(run_id, base)
         reap(run)
         state = run.status.state
         if state not in ("queued", "cancelled", "failed"):
             raise GraspError(f"run {run.id} is {state}; only a queued, cancelled or failed run can be started again")
+        key = _same_data(run, allow_changed_data)
         (run.dir / CANCEL_FILE).unlink(missing_ok=True)
         now = time.time()
         run.status = update_status(
             run.dir, state="running", pid=os.getpid(), listening=False, heartbeat=now, started=now,
-            resume=state != "queued",
+            resume=state != "queued", key=key,
             error=None, log_tail=[], finished=None, eta_s=None,
         )  # fmt: skip
     return run

@@ -163,7 +163,8 @@ def execute(run_dir: str | Path, foreground: bool = False) -> Run:
     return run
 
 
-def run_foreground(config_or_run: TrainConfig | str, root: str | Path | None = None) -> Run:
+def run_foreground(config_or_run: TrainConfig | str, root: str | Path | None = None,
+                   allow_changed_data: bool = False) -> Run:  # fmt: skip
     """Train a new config (or resume a run id) in this process, recorded in the registry like any run.
 
     Ctrl-C stops after the current step with a checkpoint (state cancelled); `resume` continues it later.
@@ -173,7 +174,7 @@ def run_foreground(config_or_run: TrainConfig | str, root: str | Path | None = N
         now = time.time()
         run = create_run(config_or_run, root, state="running", pid=os.getpid(), heartbeat=now, started=now)
     else:
-        run = claim(config_or_run, root)
+        run = claim(config_or_run, root, allow_changed_data)
     with open(run.dir / LOG_FILE, "a", encoding="utf-8") as log:
         log.write(f"foreground run in process {os.getpid()}: its output went to that terminal\n")
     try:

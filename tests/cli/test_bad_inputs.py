@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from grasp_core.cli import main
+from grasp_core.errors import GraspError
+from grasp_core.runs.jobs import claim
 from grasp_core.runs.registry import create_run
 from grasp_core.training.config import TrainConfig
 
@@ -83,3 +85,19 @@ def test_damaged_run_folders_are_listed_not_hidden(tmp_path: Path, monkeypatch: 
     assert main(["runs", "--json"]) == 0
     states = {r["id"]: r["state"] for r in json.loads(capsys.readouterr().out)}
     assert states == {good.id: "queued", binary.id: "damaged", typed.id: "damaged"}
+
+
+def test_resume_refuses_training_data_that_changed_unless_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
+    data = _write(tmp_path / "d.jsonl", json.dumps(CHAT) + "\n")
+    run = create_run(TrainConfig(data=str(data)), state="cancelled")
+    _write(data, json.dumps(CHAT) + "\n" + json.dumps(CHAT) + "\n")  # the file changed under the stopped run
+    assert main(["train", "--resume", run.id, "--background"]) == 2
+    err = capsys.readouterr().err
+    assert "training data" in err and "changed since the run started" in err and "--allow-changed-data" in err
+    assert json.loads((run.dir / "status.json").read_text())["state"] == "cancelled"  # nothing was queued
+    with pytest.raises(GraspError, match="changed since the run started"):
+        claim(run.id)  # the foreground path (and a sweep resuming its runs) refuses too
+    moved = claim(run.id, allow_changed_data=True)  # told: the run now describes the file as it is
+    assert moved.status.key != run.status.key and moved.status.state == "running"
