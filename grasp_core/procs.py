@@ -62,3 +62,28 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def try_lease(path: Path) -> int | None:
+    """Take an exclusive fcntl lock on `path` without waiting and keep it: the open descriptor, to be held for as
+    long as the lease should last (closing it, or the process ending in any way, releases it); None when another
+    open file holds it. A stopped (SIGSTOP) process keeps its lease."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def lease_held(path: Path) -> bool:
+    """Whether some open file (any process, this one included) holds the lease on `path` now."""
+    if not path.is_file():
+        return False
+    fd = try_lease(path)
+    if fd is None:
+        return True
+    os.close(fd)
+    return False

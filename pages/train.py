@@ -171,7 +171,7 @@ def queue_view() -> None:
             st.progress(s.progress or (1.0 if s.state == "done" else 0.0), text=text)
             if s.error:
                 st.error(f"run {run.id} failed: {s.error}")
-            gone = s.worker_gone()
+            gone = run.worker_gone()
             if gone:
                 st.warning(f"run {run.id}: its worker {gone}; reload the page to mark it failed and resume it")
             metrics = read_metrics(run)

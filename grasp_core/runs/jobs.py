@@ -58,7 +58,7 @@ def reap(run: Run, now: float | None = None) -> bool:
     A run whose cancel was asked for is marked cancelled instead. Returns True when the status changed.
     Call it under registry_lock so two callers never both rewrite the same status.
     """
-    why = run.status.worker_gone(now)
+    why = run.worker_gone(now)
     if why is None:
         return False
     now = time.time() if now is None else now
@@ -185,7 +185,7 @@ def claim(run_id: str, root: str | Path | None = None, allow_changed_data: bool 
         (run.dir / CANCEL_FILE).unlink(missing_ok=True)
         now = time.time()
         run.status = update_status(
-            run.dir, state="running", pid=os.getpid(), listening=False, heartbeat=now, started=now,
+            run.dir, state="running", pid=os.getpid(), listening=False, heartbeat=None, started=now,
             resume=state != "queued", key=key,
             error=None, log_tail=[], finished=None, eta_s=None,
         )  # fmt: skip

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import ConfigError, GraspError, check_field_types
 from ..io import file_hash, grasp_home, inside, read_json, read_jsonl, tail_lines, text_hash, write_json
-from ..procs import file_lock, pid_alive
+from ..procs import file_lock, lease_held, pid_alive
 from ..training.config import TrainConfig
 
 CONFIG_FILE = "config.json"
@@ -28,6 +28,7 @@ STATUS_FILE = "status.json"
 METRICS_FILE = "metrics.jsonl"
 LOG_FILE = "log.txt"
 CANCEL_FILE = "cancel"  # marker: a cancel was asked for (read by the worker, survives a signal lost at start-up)
+LEASE_FILE = "worker.lease"  # fcntl-locked by the live worker for its whole life: one worker per run
 LOCK_FILE = ".lock"
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
@@ -70,15 +71,22 @@ class RunStatus:
         """Share of steps done, in [0, 1], or None before the total is known."""
         return min(1.0, self.step / self.total) if self.total else None
 
-    def worker_gone(self, now: float | None = None) -> str | None:
-        """Why a `running` run's worker looks dead (its process is gone, or its heartbeat is stale), else None.
-        Reading only: jobs.refresh() is what marks such a run failed."""
+    def worker_gone(self, now: float | None = None, lease: Path | None = None) -> str | None:
+        """Why a `running` run's worker is dead, else None. Reading only: jobs.refresh() is what marks such a run
+        failed. A worker whose pid is gone is dead. With the run's `lease` file, a live pid holding it is alive
+        however long it has been silent (a suspended laptop, a SIGSTOP), and a live pid without it, after the
+        worker's first heartbeat, is another process (a reused pid). Without it, a heartbeat older than STALE_S
+        counts as dead."""
         if self.state != "running":
             return None
-        now = time.time() if now is None else now
         if not pid_alive(self.pid):
-            return "exited"
-        if self.heartbeat is not None and now - self.heartbeat > STALE_S:
+            return "exited"  # (a process it forked may hold the lease a moment longer: the pid decides)
+        if lease is not None and lease_held(lease):
+            return None
+        if lease is not None and self.heartbeat is not None:
+            return "holds no lease on the run (its pid is now another process's)"
+        now = time.time() if now is None else now
+        if lease is None and self.heartbeat is not None and now - self.heartbeat > STALE_S:
             return f"sent no heartbeat for {now - self.heartbeat:.0f} s"
         return None
 
@@ -106,6 +114,10 @@ class Run:
     @property
     def root(self) -> Path:
         return self.dir.parent
+
+    def worker_gone(self, now: float | None = None) -> str | None:
+        """Why this `running` run's worker is dead, by its lease on the run folder (RunStatus.worker_gone)."""
+        return self.status.worker_gone(now, self.dir / LEASE_FILE)
 
     def summary(self) -> dict[str, Any]:
         """One row of `grasp runs --json`: id, method, state, progress, ETA, loss, adapter, error."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
+from ..procs import try_lease
 from ..training.batching import check_data
 from ..training.config import TrainConfig
 from ..training.loop import TrainHooks
@@ -26,6 +27,7 @@ from .jobs import claim, refresh
 from .registry import (
     CANCEL_FILE,
     HEARTBEAT_S,
+    LEASE_FILE,
     LOG_FILE,
     Run,
     RunStatus,
@@ -102,9 +104,24 @@ def _restore_signals(previous: dict[int, Any]) -> None:
 def execute(run_dir: str | Path, foreground: bool = False) -> Run:
     """Train the run in this process, keeping status.json current; return the run in its final state.
 
-    Exceptions from training end the run `failed` (message and last log lines in status.json), not raised.
+    The worker first takes the run's lease (an fcntl lock on worker.lease, held until it ends): a second worker for
+    the same run finds it held and exits without writing anything, and the queue counts a worker alive while it
+    holds it, however long it is suspended. Exceptions from training end the run `failed` (message and last log
+    lines in status.json), not raised.
     """
     run_dir = Path(run_dir).resolve()
+    lease = try_lease(run_dir / LEASE_FILE)
+    if lease is None:
+        print(f"worker {os.getpid()}: run {run_dir.name} already has a live worker (its lease is held); "
+              "this one exits without writing", file=sys.stderr, flush=True)  # fmt: skip
+        return load_run(run_dir)
+    try:
+        return _execute(run_dir, foreground)
+    finally:
+        os.close(lease)
+
+
+def _execute(run_dir: Path, foreground: bool) -> Run:
     run = load_run(run_dir)
     progress = _Progress(run, run.status)
     # Handlers first, then `listening` under the lock: a cancel either sees listening and signals, or left the marker.
@@ -172,7 +189,8 @@ def run_foreground(config_or_run: TrainConfig | str, root: str | Path | None = N
     if isinstance(config_or_run, TrainConfig):
         check_data(config_or_run.data)  # a bad file is named before a run folder exists
         now = time.time()
-        run = create_run(config_or_run, root, state="running", pid=os.getpid(), heartbeat=now, started=now)
+        # No heartbeat until execute holds the lease: a reaper in between sees a worker still starting.
+        run = create_run(config_or_run, root, state="running", pid=os.getpid(), heartbeat=None, started=now)
     else:
         run = claim(config_or_run, root, allow_changed_data)
     with open(run.dir / LOG_FILE, "a", encoding="utf-8") as log:

@@ -3,6 +3,7 @@ workers, the CLI."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from grasp_core.cli import main
 from grasp_core.errors import GraspError
 from grasp_core.runs.jobs import cancel, max_jobs, reap_dead, refresh, resume, submit, wait
 from grasp_core.runs.registry import STALE_S, create_run, get_run, list_runs, read_status, update_status
-from grasp_core.runs.worker import run_foreground
+from grasp_core.runs.worker import execute, run_foreground
 from grasp_core.training.config import TrainConfig
 
 pytestmark = pytest.mark.slow
@@ -132,12 +133,38 @@ def test_cancel_checkpoints_and_resume_reaches_the_uninterrupted_adapter(tiny, t
     assert len((run.dir / "metrics.jsonl").read_text().splitlines()) == 8
 
 
+def test_a_suspended_worker_keeps_its_run_and_no_second_worker_starts(tiny, tmp_path):
+    root = tmp_path / "runs"
+    cfg = _cfg(tiny, batch_size=2, epochs=2)  # 8 steps
+    reference = run_foreground(cfg, root)
+    run = submit(cfg, root)
+    _poll(root, lambda: read_status(run.dir).step >= 1)
+    pid = read_status(run.dir).pid
+    os.kill(pid, signal.SIGSTOP)  # a laptop lid: silent for longer than any heartbeat window
+    try:
+        update_status(run.dir, heartbeat=time.time() - STALE_S - 60)
+        assert reap_dead(root) == 0 and read_status(run.dir).state == "running"  # it holds its lease: alive
+        with pytest.raises(GraspError, match="only cancelled or failed runs can be resumed"):
+            resume(run.id, root)
+        with pytest.raises(GraspError, match="only a queued, cancelled or failed run"):
+            run_foreground(run.id, root)
+        before = (run.dir / "status.json").read_bytes()
+        execute(run.dir)  # a second worker started by hand finds the lease held and writes nothing
+        assert (run.dir / "status.json").read_bytes() == before
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    done = wait(run.id, root, timeout_s=120).status
+    assert done.state == "done" and done.step == 8 and done.pid == pid, done.log_tail
+    steps = [json.loads(line)["step"] for line in (run.dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 9))  # every step once
+    a, b = _weights(reference.dir / "adapter"), _weights(run.dir / "adapter")
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-5
+
+
 def test_a_run_cancelled_before_its_worker_listens_never_trains(tiny, tmp_path):
     root = tmp_path / "runs"
     run = create_run(_cfg(tiny), root)
     (run.dir / "cancel").touch()  # as `cancel` leaves it when the worker has no signal handler yet
-    from grasp_core.runs.worker import execute
-
     assert execute(run.dir).status.state == "cancelled"
     assert not (run.dir / "metrics.jsonl").exists()
 
@@ -204,12 +231,14 @@ def test_a_dead_worker_is_marked_failed_with_its_last_log_lines(tmp_path, data):
     listed = {r.id: r.status for r in list_runs(root)}
     assert [listed[r.id].state for r in (dead, stale, asked)] == ["running"] * 3
     assert listed[dead.id].worker_gone() == "exited" and "no heartbeat" in (listed[stale.id].worker_gone() or "")
+    by_id = {r.id: r for r in list_runs(root)}  # with the run folder: a live pid that holds no lease is not the worker
+    assert "holds no lease" in (by_id[stale.id].worker_gone() or "")
     assert read_status(dead.dir).state == "running"
     assert reap_dead(root) == 3  # the explicit action marks them
     runs = {r.id: r.status for r in list_runs(root)}
     assert runs[dead.id].state == "failed" and "exited" in runs[dead.id].error
     assert runs[dead.id].log_tail == ["loading", " step 4/9 loss 1.9", "Traceback: boom"]
-    assert runs[stale.id].state == "failed" and "no heartbeat" in runs[stale.id].error
+    assert runs[stale.id].state == "failed" and "holds no lease" in runs[stale.id].error
     assert runs[asked.id].state == "cancelled"
     assert read_status(dead.dir).state == "failed"  # written back, not only reported
 
