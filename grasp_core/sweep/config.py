@@ -165,7 +165,7 @@ class SweepConfig:
             if entry["method"] in EVAL_ONLY_METHODS:
                 continue
             for label, settings, _sweep_only in expand_entry(entry):
-                stand_in = {"factors": "probe-factors"} if METHODS[entry["method"]].needs_factors_file else {}
+                stand_in = {"factors": "probe-factors"} if METHODS[entry["method"]].needs_factors else {}
                 try:
                     TrainConfig.from_dict({**self.train, **stand_in, **settings, "method": entry["method"],
                                            "seed": self.seeds[0], "base": self.base, "data": "data.jsonl"})  # fmt: skip
