@@ -7,7 +7,20 @@ import pytest
 from grasp_core.cli import build_parser, main
 from grasp_core.cli.common import COMMANDS
 
-VERBS = {"prepare", "identify", "scan", "evidence", "train", "runs", "cancel", "logs", "sweep", "report", "demo", "eval"}
+VERBS = {
+    "prepare",
+    "identify",
+    "scan",
+    "evidence",
+    "train",
+    "runs",
+    "cancel",
+    "logs",
+    "sweep",
+    "report",
+    "demo",
+    "eval",
+}
 
 
 def test_help_lists_every_registered_verb(capsys: pytest.CaptureFixture[str]) -> None:
