@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..errors import GraspError
 from ..evaluation.organisms import Organism, load_organism
-from ..evaluation.stats import SEEDS, Interval, ratio_t_interval
+from ..evaluation.stats import SEEDS, Interval, percentile_bounds, ratio_t_interval
 from ..io import read_json, write_text
 from .config import SweepConfig
 from .provenance import provenance_line
@@ -84,22 +85,49 @@ def flipped_items(items: pd.DataFrame, ref: str, other: str, measure: str | None
     return flipped.reindex(flipped["change"].abs().sort_values(ascending=False).index)
 
 
-def with_gain(results: pd.DataFrame) -> pd.DataFrame:
-    """task_gain = (NLL_base - NLL_run) / (NLL_base - NLL_naive of the same seed): the share of naive's gain kept."""
+def with_gain(results: pd.DataFrame, nll_items: dict[tuple[str, Any], list[float]] | None = None,
+              n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:  # fmt: skip
+    """task_gain = (NLL_base - NLL_run) / (NLL_base - NLL_naive of the same seed): the share of naive's gain kept.
+
+    Its interval within a seed: with the per-item NLLs (`nll_items`, by (label, seed); the base's seed is None) a
+    paired bootstrap over the task items that resamples base, naive and run together, so the base's and the naive
+    LoRA's own uncertainty is in it; without them, the run's NLL interval carried over with base and naive fixed."""
     if "task_nll" not in results:
         return results
     base_nll = float(results.loc[results["method"] == "base", "task_nll"].iloc[0])
     naive = results[(results["method"] == "lora") & (results["label"] == NAIVE)].set_index("seed")["task_nll"]
+    items = nll_items or {}
+    base_items = items.get(("base", None))
     gains, los, his = [], [], []
     for _, r in results.iterrows():
         ref = naive.get(r["seed"], naive.mean() if len(naive) else math.nan) if r["method"] != "base" else math.nan
         denom = base_nll - ref if r["method"] != "base" else 1.0
         g = 0.0 if r["method"] == "base" else (base_nll - r["task_nll"]) / denom if denom else math.nan
         gains.append(g)
-        # The NLL interval carried to the gain scale (the naive reference treated as fixed).
-        los.append(g if r["method"] == "base" else (base_nll - r.get("task_nll_hi", r["task_nll"])) / denom)
-        his.append(g if r["method"] == "base" else (base_nll - r.get("task_nll_lo", r["task_nll"])) / denom)
+        seed_key = None if pd.isna(r["seed"]) else r["seed"]
+        triple = (base_items, items.get((NAIVE, seed_key)), items.get((str(r["label"]), seed_key)))
+        if r["method"] != "base" and all(t is not None and len(t) == len(base_items or []) for t in triple):
+            lo, hi = _gain_bootstrap(*triple, n_boot=n_boot, seed=seed)  # type: ignore[arg-type]
+        elif r["method"] == "base":
+            lo = hi = g
+        else:  # the NLL interval carried to the gain scale (the naive reference treated as fixed)
+            lo = (base_nll - r.get("task_nll_hi", r["task_nll"])) / denom
+            hi = (base_nll - r.get("task_nll_lo", r["task_nll"])) / denom
+        los.append(lo)
+        his.append(hi)
     return results.assign(task_gain=gains, task_gain_lo=los, task_gain_hi=his)
+
+
+def _gain_bootstrap(base: list[float], naive: list[float], run: list[float], n_boot: int,
+                    seed: int) -> tuple[float, float]:  # fmt: skip
+    """Percentile interval of (mean B - mean R) / (mean B - mean N), the three resampled on the same items."""
+    b, n, x = (torch.tensor(v, dtype=torch.float64) for v in (base, naive, run))  # (items,) each
+    gen = torch.Generator().manual_seed(seed)
+    idx = torch.randint(0, len(b), (n_boot, len(b)), generator=gen)  # (n_boot, items)
+    bb = b[idx].mean(1)  # (n_boot,)
+    den = bb - n[idx].mean(1)
+    ok = den.abs() > 1e-12
+    return percentile_bounds((bb - x[idx].mean(1))[ok] / den[ok])
 
 
 def write_report(folder: Path, results: pd.DataFrame, organism: Organism, total: int,

@@ -192,6 +192,9 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
     say(f"sweep {folder.name}: {len(cells)} cells over seeds {list(config.seeds)} on organism {organism.name}")
     base_measures = evaluate_cached(folder, organism, config.base, None, measures=config.measures)
     rows.append(_row("base", "base", None, None, base_measures))
+    nll_items: dict[tuple[str, Any], list[float] | None] = {
+        ("base", None): _nll(base_measures)
+    }  # for the gain interval
     items = item_rows("base", None, base_measures)
 
     if any(c.select_by == "evidence" for c in cells) and not organism.probes:
@@ -238,6 +241,7 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
                 probe_dir, organism, config.base, probe_dir / "adapter", (ffile, chosen), config.measures
             )
             rows.append(_row(cell.label, "ablate", cell, probe_dir.name, measures))
+            nll_items[(cell.label, cell.seed)] = _nll(measures)
             items += item_rows(cell.label, cell.seed, measures)
             continue
         if ffile is not None:
@@ -250,13 +254,20 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
         adapter = run_dir / "adapter" if rounds == most else run_dir / f"round-{rounds - 1}" / "adapter"
         measures = evaluate_cached(run_dir, organism, config.base, adapter, measures=config.measures)
         rows.append(_row(cell.label, cell.method, cell, run_dir.name, measures))
+        nll_items[(cell.label, cell.seed)] = _nll(measures)
         items += item_rows(cell.label, cell.seed, measures)
 
-    results = with_gain(pd.DataFrame(rows))
+    results = with_gain(pd.DataFrame(rows), {k: v for k, v in nll_items.items() if v is not None})
     report = write_report(folder, results, organism, total=total, figures=figures, items=pd.DataFrame(items))
     record_invocation(folder, organism.name, organism.fingerprint(), t0, report.done, report.total,
                       training_wall_s=_training_wall_s(results, rroot))  # fmt: skip
     return report
+
+
+def _nll(measures: dict[str, Any]) -> list[float] | None:
+    """The per-item NLLs of the task_nll measure, where it was evaluated."""
+    m = measures.get("task_nll")
+    return list(m["nll"]) if isinstance(m, dict) and isinstance(m.get("nll"), list) else None
 
 
 def _training_wall_s(results: pd.DataFrame, runs_root: Path | None) -> float | None:

@@ -6,9 +6,11 @@ import math
 
 import pandas as pd
 import pytest
+import torch
 
 from grasp_core.errors import GraspError
-from grasp_core.sweep.report import flipped_items, with_cuts
+from grasp_core.evaluation.stats import bootstrap
+from grasp_core.sweep.report import flipped_items, with_cuts, with_gain
 from grasp_core.sweep.tradeoff import Axes, aggregate
 
 
@@ -61,3 +63,28 @@ def test_cuts_over_seeds_are_geometric_with_t_intervals() -> None:
     assert g["drift_cut_hi"] == pytest.approx(math.exp(mean + half), rel=1e-3)
     assert cut.loc["lora", "drift_cut"] == pytest.approx(1.0)
     assert pd.isna(cut.loc["one", "drift_cut_lo"]) and cut.loc["one", "drift_cut"] == pytest.approx(0.2 / 0.04)
+
+
+def test_task_gain_interval_carries_the_base_and_naive_uncertainty() -> None:
+    gen = torch.Generator().manual_seed(0)
+    n = 60
+    base = (5.0 + 1.0 * torch.randn(n, generator=gen, dtype=torch.float64)).tolist()  # base NLL varies a lot
+    naive = (4.0 + 0.05 * torch.randn(n, generator=gen, dtype=torch.float64)).tolist()
+    run = (4.5 + 0.05 * torch.randn(n, generator=gen, dtype=torch.float64)).tolist()
+    run_iv = bootstrap(run)
+
+    def mean(v: list[float]) -> float:
+        return sum(v) / len(v)
+
+    results = pd.DataFrame({
+        "label": ["base", "lora", "grasp"], "method": ["base", "lora", "grasp"], "seed": [None, 0, 0],
+        "task_nll": [mean(base), mean(naive), mean(run)], "task_nll_lo": [None, None, run_iv.lo],
+        "task_nll_hi": [None, None, run_iv.hi],
+    })  # fmt: skip
+    fixed = with_gain(results).set_index("label").loc["grasp"]
+    joint = with_gain(results, {("base", None): base, ("lora", 0): naive, ("grasp", 0): run}).set_index("label")
+    g = joint.loc["grasp"]
+    assert g["task_gain"] == pytest.approx(fixed["task_gain"])  # the same point
+    assert g["task_gain_lo"] < g["task_gain"] < g["task_gain_hi"]
+    assert g["task_gain_hi"] - g["task_gain_lo"] > 2 * (fixed["task_gain_hi"] - fixed["task_gain_lo"])
+    assert joint.loc["lora", "task_gain_lo"] == pytest.approx(1.0) and joint.loc["base", "task_gain"] == 0.0
