@@ -86,6 +86,24 @@ def clustered_bootstrap(values: Sequence[float], clusters: Sequence[Hashable], n
     return Interval(float(x.mean()), lo, hi, "clusters", k)
 
 
+def change_ratio_bootstrap(a: Sequence[float], b: Sequence[float], x: Sequence[float], n_boot: int = 2000,
+                           seed: int = 0, min_den: float = 1e-12) -> Interval:  # fmt: skip
+    """(mean a - mean x) / (mean a - mean b) of per-item values, with a percentile bootstrap that resamples the
+    same items for all three (how much of the a-to-b change x undoes, or keeps). Resamples whose denominator is
+    below `min_den` are left out; with fewer than 2 left the interval is the point."""
+    at, bt, xt = (torch.tensor([float(v) for v in vs], dtype=torch.float64) for vs in (a, b, x))  # (n,) each
+    point = float((at.mean() - xt.mean()) / (at.mean() - bt.mean()))
+    gen = torch.Generator().manual_seed(seed)
+    idx = torch.randint(0, len(at), (n_boot, len(at)), generator=gen)  # (n_boot, n): the same items for all three
+    num = at[idx].mean(1) - xt[idx].mean(1)  # (n_boot,)
+    den = at[idx].mean(1) - bt[idx].mean(1)  # (n_boot,)
+    ok = den.abs() >= min_den
+    if int(ok.sum()) < 2:
+        return Interval(point, point, point, ITEMS, len(at))
+    lo, hi = percentile_bounds(num[ok] / den[ok])
+    return Interval(point, lo, hi, ITEMS, len(at))
+
+
 def t_interval(values: Sequence[float], level: float = 0.95) -> Interval:
     """Mean of per-seed values with the Student t interval: mean +- t_{n-1, (1+level)/2} * sd / sqrt(n)."""
     x = [float(v) for v in values]

@@ -16,10 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import torch
-
 from ..errors import GraspError
-from ..evaluation.stats import ITEMS, Interval, paired_bootstrap, percentile_bounds
+from ..evaluation.stats import Interval, change_ratio_bootstrap, paired_bootstrap
 from .measures import Measure, Role, Scores
 
 MIN_CHANGE = 1e-9  # a fine-tune that did not move a measure has no share to remove or keep
@@ -55,21 +53,10 @@ def moved_back(base: list[float], adapter: list[float], ablated: list[float], n_
     """(mean a - mean x) / (mean a - mean b) of per-item values, with a paired bootstrap over items; None where the
     fine-tune did not move them detectably (the paired 95% interval of a - b includes 0): a share of noise means
     nothing."""
-    b, a, x = (torch.tensor(v, dtype=torch.float64) for v in (base, adapter, ablated))  # (n,) each
     moved = paired_bootstrap(adapter, base, n_boot, seed)
     if abs(moved.mean) < MIN_CHANGE or moved.lo <= 0.0 <= moved.hi:
         return None
-    point = float((a.mean() - x.mean()) / (a.mean() - b.mean()))
-    gen = torch.Generator().manual_seed(seed)
-    idx = torch.randint(0, len(a), (n_boot, len(a)), generator=gen)  # (n_boot, n): the same items for all three
-    num = a[idx].mean(1) - x[idx].mean(1)  # (n_boot,)
-    den = a[idx].mean(1) - b[idx].mean(1)  # (n_boot,)
-    ok = den.abs() >= MIN_CHANGE
-    ratios = num[ok] / den[ok]
-    if ratios.numel() < 2:
-        return Interval(point, point, point, ITEMS, len(a))
-    lo, hi = percentile_bounds(ratios)
-    return Interval(point, lo, hi, ITEMS, len(a))
+    return change_ratio_bootstrap(adapter, base, ablated, n_boot, seed, min_den=MIN_CHANGE)
 
 
 def _kept(back: Interval | None) -> Interval | None:

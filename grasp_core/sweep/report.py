@@ -12,11 +12,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..errors import GraspError
 from ..evaluation.organisms import Organism, load_organism
-from ..evaluation.stats import SEEDS, Interval, percentile_bounds, ratio_t_interval
+from ..evaluation.stats import SEEDS, Interval, change_ratio_bootstrap, ratio_t_interval
 from ..io import read_json, write_text
 from .config import SweepConfig
 from .provenance import provenance_line
@@ -107,7 +106,9 @@ def with_gain(results: pd.DataFrame, nll_items: dict[tuple[str, Any], list[float
         seed_key = None if pd.isna(r["seed"]) else r["seed"]
         triple = (base_items, items.get((NAIVE, seed_key)), items.get((str(r["label"]), seed_key)))
         if r["method"] != "base" and all(t is not None and len(t) == len(base_items or []) for t in triple):
-            lo, hi = _gain_bootstrap(*triple, n_boot=n_boot, seed=seed)  # type: ignore[arg-type]
+            base_i, naive_i, run_i = triple  # gain = (B - R) / (B - N): the share of base-to-naive the run keeps
+            iv = change_ratio_bootstrap(base_i, naive_i, run_i, n_boot, seed)  # type: ignore[arg-type]
+            lo, hi = iv.lo, iv.hi
         elif r["method"] == "base":
             lo = hi = g
         else:  # the NLL interval carried to the gain scale (the naive reference treated as fixed)
@@ -116,18 +117,6 @@ def with_gain(results: pd.DataFrame, nll_items: dict[tuple[str, Any], list[float
         los.append(lo)
         his.append(hi)
     return results.assign(task_gain=gains, task_gain_lo=los, task_gain_hi=his)
-
-
-def _gain_bootstrap(base: list[float], naive: list[float], run: list[float], n_boot: int,
-                    seed: int) -> tuple[float, float]:  # fmt: skip
-    """Percentile interval of (mean B - mean R) / (mean B - mean N), the three resampled on the same items."""
-    b, n, x = (torch.tensor(v, dtype=torch.float64) for v in (base, naive, run))  # (items,) each
-    gen = torch.Generator().manual_seed(seed)
-    idx = torch.randint(0, len(b), (n_boot, len(b)), generator=gen)  # (n_boot, items)
-    bb = b[idx].mean(1)  # (n_boot,)
-    den = bb - n[idx].mean(1)
-    ok = den.abs() > 1e-12
-    return percentile_bounds((bb - x[idx].mean(1))[ok] / den[ok])
 
 
 def write_report(folder: Path, results: pd.DataFrame, organism: Organism, total: int,
