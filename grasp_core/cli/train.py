@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import GraspError
 from ..runs.jobs import cancel, reap, reap_dead, resume, submit
-from ..runs.registry import ACTIVE, LOG_FILE, damaged_runs, find_by_key, get_run, list_runs, registry_lock
+from ..runs.registry import ACTIVE, LOG_FILE, find_by_key, get_run, read_registry, registry_lock
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
 from .common import command, print_json
@@ -83,7 +83,7 @@ def _runs_args(p: argparse.ArgumentParser) -> None:
 @command("runs", "List the runs of the registry: id, method, state, progress, ETA, loss.", _runs_args)
 def run_runs(ns: argparse.Namespace) -> int:
     reap_dead()  # a user looking at the queue: runs whose worker died are marked, their slots used again
-    runs, damaged = list_runs(), damaged_runs()
+    runs, damaged = read_registry()
     if ns.json:
         print_json(
             [r.summary() for r in runs] + [{"id": d.name, "state": "damaged", "error": why} for d, why in damaged]

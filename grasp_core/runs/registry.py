@@ -264,28 +264,24 @@ def registry_lock(root: str | Path | None = None) -> Iterator[Path]:
         yield base
 
 
-def list_runs(root: str | Path | None = None) -> list[Run]:
-    """Every readable run in the registry, oldest first, as its folder says (it changes nothing: a run whose
-    worker died still reads `running` until jobs.refresh() marks it). Unreadable folders are skipped."""
+def read_registry(root: str | Path | None = None) -> tuple[list[Run], list[tuple[Path, str]]]:
+    """One pass over the registry: every readable run (oldest first) and every folder that is not a readable run,
+    with the reason (a half-written or foreign folder, a damaged status.json)."""
     runs: list[Run] = []
+    damaged: list[tuple[Path, str]] = []
     for d in iter_run_dirs(root):
         try:
             runs.append(load_run(d))
-        except GraspError:
-            continue  # a half-written or foreign folder: `grasp runs` must still list the others
-    return runs
-
-
-def damaged_runs(root: str | Path | None = None) -> list[tuple[Path, str]]:
-    """The folders of the registry that are not readable runs, each with the reason (what `grasp runs` lists as
-    damaged rather than hiding)."""
-    out = []
-    for d in iter_run_dirs(root):
-        try:
-            load_run(d)
         except GraspError as e:
-            out.append((d, str(e)))
-    return out
+            damaged.append((d, str(e)))
+    return runs, damaged
+
+
+def list_runs(root: str | Path | None = None) -> list[Run]:
+    """Every readable run in the registry, oldest first, as its folder says (it changes nothing: a run whose
+    worker died still reads `running` until jobs.refresh() marks it). Unreadable folders are left out here
+    (`read_registry` names them), so `grasp runs` still lists the others."""
+    return read_registry(root)[0]
 
 
 def find_by_key(key_or_config: str | TrainConfig, root: str | Path | None = None, state: str = "done") -> Run | None:
