@@ -189,17 +189,23 @@ def _seed_cut(results: pd.DataFrame, label: str, naive: str, m: str, base: float
     or a seed's rise is not positive."""
     if m not in results.columns or "seed" not in results.columns:
         return None
-    run = results[results["label"] == label].set_index("seed")[m].astype(float)
-    ref = results[results["label"] == naive].set_index("seed")[m].astype(float)
-    seeds = [s for s in run.index if s in ref.index and pd.notna(s)]
-    if not seeds:
+    rises, naive_rises = _seed_rises(results, label, naive, m, base)
+    rises, naive_rises = rises[naive_rises.notna()], naive_rises.dropna()
+    if rises.empty:
         return None
-    rises, naive_rises = run[seeds] - base, ref[seeds] - base
     if (rises <= 0).any() or (naive_rises <= 0).any():
         return None
-    if len(seeds) == 1:  # against the naive LoRA of its own seed, not the mean over naive's seeds; no interval
+    if len(rises) == 1:  # against the naive LoRA of its own seed, not the mean over naive's seeds; no interval
         return Interval(float(naive_rises.iloc[0] / rises.iloc[0]), math.nan, math.nan, SEEDS, 1)
     return ratio_t_interval((naive_rises / rises).tolist())
+
+
+def _seed_rises(results: pd.DataFrame, label: str, naive: str, m: str, base: float) -> tuple[pd.Series, pd.Series]:
+    """Per seed of `label` (index: seed): its rise of measure m over the base, and the naive LoRA's rise of the
+    same seed (NaN where naive has no run of that seed)."""
+    run = results[(results["label"] == label) & results["seed"].notna()].set_index("seed")[m].astype(float)
+    ref = results[results["label"] == naive].set_index("seed")[m].astype(float)
+    return run - base, ref.reindex(run.index) - base
 
 
 def shown_table(summary: pd.DataFrame, digits: int | None = 4) -> pd.DataFrame:
@@ -232,14 +238,14 @@ def per_seed_table(results: pd.DataFrame, y: str, base: str = "base", naive: str
         raise GraspError(f"results table needs `seed`, `{y}` and `task_gain` columns for a per-seed view")
     b = float(results.loc[results["label"] == base, y].iloc[0]) if (results["label"] == base).any() else 0.0
     b = 0.0 if pd.isna(b) else b
-    ref = results[results["label"] == naive].set_index("seed")[y].astype(float)
     rows = []
     for label, g in results[~results["label"].isin([base, naive])].groupby("label", sort=False):
         row: dict[str, Any] = {"label": label}
-        for _, r in g.sort_values("seed").iterrows():
-            rise, naive_rise = float(r[y]) - b, float(ref.get(r["seed"], math.nan)) - b
-            cut = "no rise" if rise <= 0 else f"{naive_rise / rise:.3g}x"
-            row[f"seed {int(r['seed'])}"] = f"{cut} at {float(r['task_gain']):.2f}"
+        rises, naive_rises = _seed_rises(results, str(label), naive, y, b)
+        gains = g.set_index("seed")["task_gain"].astype(float)
+        for s in sorted(rises.index):
+            cut = "no rise" if rises[s] <= 0 else f"{naive_rises[s] / rises[s]:.3g}x"
+            row[f"seed {int(s)}"] = f"{cut} at {gains[s]:.2f}"
         rows.append(row)
     return pd.DataFrame(rows)
 
