@@ -79,14 +79,8 @@ class TrainResult:
 
 
 def _device(config: TrainConfig, dist: DataParallel) -> torch.device:
-    if config.device is not None:
-        dev = torch.device(config.device)
-    else:
-        dev = default_device()
-    if dev.type == "cuda" and dist.world > 1:
-        dev = torch.device("cuda", dist.local_rank)
-        torch.cuda.set_device(dev)
-    return dev
+    """The config's device, else the best available one; under data parallelism on GPU, this rank's own GPU."""
+    return dist.place(torch.device(config.device) if config.device is not None else default_device())
 
 
 def factors_for(config: TrainConfig, model: Any) -> list[Factor]:
@@ -301,7 +295,7 @@ def train_once(
                     model.train()
                     metrics.update({f"eval_{k}": v for k, v in ev.items()})
                     _log(out_dir, {"step": step, **{f"eval_{k}": v for k, v in ev.items()}})
-            stop = torch.tensor([1.0 if dist.main and hooks.should_stop is not None and hooks.should_stop() else 0.0])
+            stop = dist.tensor([1.0 if dist.main and hooks.should_stop is not None and hooks.should_stop() else 0.0])
             dist.all_reduce_([stop])
             if dist.main and (stop.item() > 0 or (config.checkpoint_every and step % config.checkpoint_every == 0)):
                 save_checkpoint(ckpt_dir, model, opt, sched, step, config)
@@ -330,4 +324,5 @@ def train_once(
     )
     if dist.main:
         write_json(out_dir / RESULT_FILE, {**result.to_dict(), "config": config.to_dict()})
+    dist.barrier()  # the adapter and result rank 0 wrote are read next by every rank (the next round's factors)
     return result, factors

@@ -116,4 +116,5 @@ def train_rounds(
     final = dataclasses.replace(result, adapter=adapter, rounds=records, elapsed_s=time.time() - t0)
     if dist.main:
         write_json(out_dir / RESULT_FILE, {**final.to_dict(), "config": config.to_dict()})
+    dist.barrier()
     return final
