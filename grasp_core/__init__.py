@@ -80,10 +80,11 @@ from .runs.registry import (
 from .runs.worker import run_foreground
 from .sweep.background import SweepInfo, list_sweeps, results_tables, stop_sweep, submit_sweep, sweep_config_of
 from .sweep.config import SELECT_BY, SweepConfig
+from .sweep.executor import EXECUTORS, ExecutorConfig
 from .sweep.launch import LaunchForm, form_recipe, launch_runs, launch_sweep, parse_values
 from .sweep.provenance import BundledResults, bundle, bundled_results, provenance_line, record_invocation
 from .sweep.report import SweepReport, axes_for, flipped_items, load_results, naive_label, rerender
-from .sweep.run import run_sweep
+from .sweep.run import run_sweep, sweep_status
 from .sweep.tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
 from .training.config import TrainConfig, recipe_of
 from .training.loop import TrainHooks, TrainResult
@@ -227,6 +228,9 @@ __all__ = [
     "resume",
     "run_foreground",
     "run_sweep",
+    "sweep_status",
+    "ExecutorConfig",
+    "EXECUTORS",
     "runs_root",
     "save_factor_set",
     "save_factors",

@@ -12,9 +12,10 @@ from ..evaluation.organisms import load_organism
 from ..io import inside
 from ..sweep.config import SweepConfig
 from ..sweep.demo import SWEEPS, build_naive, run_demo, sweep_config
+from ..sweep.executor import EXECUTORS
 from ..sweep.provenance import bundle, check_bundle, provenance_line
 from ..sweep.report import rerender, shown_table
-from ..sweep.run import run_sweep, sweeps_root
+from ..sweep.run import run_sweep, sweep_status, sweeps_root
 from .common import command
 
 # ---------------------------------------------------------------- sweep, demo (trade-off experiments)
@@ -29,6 +30,12 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=int, nargs="+", help="override the config's seeds")
     p.add_argument("--out", help="sweeps folder (default: GRASP_HOME/sweeps)")
     p.add_argument("--dry-run", action="store_true", help="list the cells and stop")
+    p.add_argument("--executor", choices=EXECUTORS,
+                   help="where the cells run: inline (this process, the default), local (a subprocess per cell "
+                        "through submitit) or slurm (a SLURM job per cell; set partition, gpus, time in the YAML's "
+                        "`executor:`)")  # fmt: skip
+    p.add_argument("--status", metavar="NAME", help="show a sweep's cells by state (done, running, failed, not "
+                   "started) with their job ids and logs, and stop")  # fmt: skip
 
 
 def _print_report(report: Any) -> None:
@@ -47,11 +54,21 @@ def _print_report(report: Any) -> None:
     "sweep", "Run a resumable trade-off sweep (methods x strengths x seeds) and write table, Pareto, plot.", _sweep_args
 )
 def run_sweep_cmd(ns: argparse.Namespace) -> int:
+    if ns.status:
+        table = sweep_status(_sweep_folder(ns.status, ns.out))
+        print(table.to_string(index=False))
+        counts = table["state"].value_counts()
+        print(", ".join(f"{n} {state}" for state, n in counts.items()))
+        return 0
     if bool(ns.config) == bool(ns.organism):
         raise GraspError("give either a sweep YAML or --organism NAME")
     cfg = SweepConfig.from_yaml(ns.config) if ns.config else sweep_config(load_organism(ns.organism), SWEEPS[ns.size])
     if ns.seeds:
         cfg = SweepConfig.from_dict({**cfg.to_dict(), "seeds": ns.seeds}, where=cfg.where)
+    if ns.executor:  # the command line wins over the YAML's kind; the YAML's SLURM fields stay
+        fields = cfg.executor.to_value()
+        fields = {**(fields if isinstance(fields, dict) else {}), "kind": ns.executor}
+        cfg = SweepConfig.from_dict({**cfg.to_dict(), "executor": fields}, where=cfg.where)
     if ns.dry_run:
         for cell in cfg.cells():
             print(f"{cell.label}  seed={cell.seed}")
@@ -70,11 +87,7 @@ def _report_args(p: argparse.ArgumentParser) -> None:
 
 @command("report", "Re-render a sweep's summary, trade-off figure and report.md from its results.csv.", _report_args)
 def run_report_cmd(ns: argparse.Namespace) -> int:
-    folder = Path(ns.sweep).expanduser()
-    if not folder.is_dir():
-        folder = inside(sweeps_root(), ns.sweep)
-    if not folder.is_dir():
-        raise GraspError(f"{ns.sweep}: no such sweep folder (nor under {sweeps_root()})")
+    folder = _sweep_folder(ns.sweep)
     if ns.bundle:
         check_bundle(folder)  # before anything is written
     _print_report(rerender(folder, figures=(".html",) if ns.no_png else (".html", ".png")))
@@ -82,6 +95,16 @@ def run_report_cmd(ns: argparse.Namespace) -> int:
     if ns.bundle:
         print(f"bundled: {bundle(folder)}")
     return 0
+
+
+def _sweep_folder(name: str, root: str | None = None) -> Path:
+    """A sweep folder given as a path, or by name under the sweeps folder."""
+    folder = Path(name).expanduser()
+    if not folder.is_dir():
+        folder = inside(sweeps_root(root), name)
+    if not folder.is_dir():
+        raise GraspError(f"{name}: no such sweep folder (nor under {sweeps_root(root)})")
+    return folder
 
 
 def _demo_args(p: argparse.ArgumentParser) -> None:

@@ -23,6 +23,9 @@ Entry keys are TrainConfig fields, plus `probe` (a name under `probes`, default 
 of the probe's global write factors, measured on the organism's PROBE files only (never on the reported evals):
 
       - {method: grasp, top: [1, 2], select_by: [sigma, evidence]}
+`executor` (optional) says where the cells run: inline (this process, the default), local (a subprocess each) or
+slurm (a SLURM job each, with partition, gpus_per_job, time ...; see sweep/executor.py). It is not part of the
+sweep's identity (its folder, its cells), so a sweep started on one executor can be finished on another.
 An entry with `factors` (a factors file, e.g. a set saved on the Select page) uses that file instead of its
 probe's factors: `top` / `select` take the file's factors in file order, as `grasp train --factors F --top K`
 does (the hand-picked order is kept, so `factor_scope` / `factor_side` do not apply); an `ablate` entry
@@ -42,6 +45,7 @@ from ..evaluation.organisms import MEASURES
 from ..io import read_yaml
 from ..training.config import RENAMED, TrainConfig, renamed_fields
 from ..training.methods import METHODS
+from .executor import ExecutorConfig
 
 SWEEP_ONLY = ("probe", "factor_scope", "factor_side", "select_by")
 SELECT_BY = ("sigma", "evidence")  # how a cell picks its `top` factors from its probe
@@ -87,9 +91,12 @@ class SweepConfig:
     probes: dict[str, dict[str, Any]] = field(default_factory=lambda: {"naive": {}})
     name: str | None = None
     measures: tuple[str, ...] | None = None  # the organism's measures to evaluate (default: all but free-form)
+    executor: Any = None  # where the cells run: inline (default), local or slurm (sweep.executor.ExecutorConfig)
     where: str = "sweep config"  # file name, for messages
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "executor", ExecutorConfig.from_value(self.executor or "inline",
+                                                                       f"{self.where}: executor"))  # fmt: skip
         if not isinstance(self.methods, list | tuple):
             raise ConfigError(f"{self.where}: `methods` must be a list of entries like {{method: lora}}, "
                               f"got {self.methods!r}")  # fmt: skip
@@ -190,8 +197,12 @@ class SweepConfig:
         return cls.from_dict(data, where=str(path))
 
     def to_dict(self) -> dict[str, Any]:
+        """The config as YAML would hold it (no `executor` when it runs inline)."""
         d = dataclasses.asdict(self)
         d.pop("where")
+        d.pop("executor")
+        if self.executor.kind != "inline":
+            d["executor"] = self.executor.to_value()
         d["methods"], d["seeds"] = list(self.methods), list(self.seeds)
         if self.measures is not None:
             d["measures"] = list(self.measures)

@@ -25,20 +25,25 @@ from ..evidence.background import request_inputs
 from ..evidence.evidence import adapter_evidence
 from ..identification.choose import pick_indices
 from ..identification.factors import identify, load_factors, save_factors
-from ..io import grasp_home, inside, read_json, text_hash, write_json
+from ..io import file_hash, grasp_home, inside, read_json, text_hash, write_json
 from ..model.adapters import load_adapter
 from ..model.models import load_config, n_layers
+from ..procs import file_lock
 from ..runs.jobs import reap_dead, wait
 from ..runs.registry import absolute_config, config_key, get_run, list_runs
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
 from ..training.methods import METHODS
-from .config import Cell, SweepConfig
+from .config import Cell, SweepConfig, absolute_sweep
+from .executor import ExecutorConfig, Job, check_available, live_state, read_records, run_jobs
 from .provenance import record_invocation
 from .report import SweepReport, item_rows, with_gain, write_report
 
 EVAL_FILE = "eval.json"
 FACTORS_FILE = "factors.safetensors"
+CELLS_DIR = "cells"  # a marker per finished cell: <sweep>/cells/<cell key>.json
+BASE_MARK = "base.json"
+JOBS_DIR = "jobs"  # an executor's files: jobs.json, submitit's pickles, scripts and logs
 
 
 def sweeps_root(root: str | Path | None = None) -> Path:
@@ -49,7 +54,8 @@ def sweeps_root(root: str | Path | None = None) -> Path:
 def sweep_dir(config: SweepConfig, root: str | Path | None = None) -> Path:
     """The folder of a sweep: its name, or organism + a hash of the config."""
     base = sweeps_root(root)
-    name = config.name or f"{Path(config.organism).name}-{text_hash(repr(config.to_dict()), length=8)}"
+    what = {k: v for k, v in config.to_dict().items() if k != "executor"}  # where it runs is not what it is
+    name = config.name or f"{Path(config.organism).name}-{text_hash(repr(what), length=8)}"
     return inside(base, name)
 
 
@@ -164,8 +170,12 @@ def evaluate_cached(folder: Path, organism: Organism, base: str, adapter: Path |
     if missing:
         fresh = evaluate_organism(organism, base=base, adapter=adapter, ablate=ablate, measures=missing)
         entry.update({k: v for k, v in fresh.items() if k != "errors"})  # failed measures are retried next time
-        cached[key] = entry
-        write_json(cache, cached)
+        # Jobs of one sweep may evaluate into one folder at once (the naive cell and an ablation on its adapter):
+        # the file is re-read and merged under a lock, so neither loses what the other wrote.
+        with file_lock(folder / ".eval.lock"):
+            cached = read_json(cache) if cache.is_file() else {}
+            cached[key] = {**cached.get(key, {}), **{k: v for k, v in entry.items() if k != "errors"}}
+            write_json(cache, cached)
         if fresh.get("errors"):
             entry["errors"] = fresh["errors"]
     return {k: v for k, v in entry.items() if k == "errors" or k in wanted or k.removesuffix("_shift") in wanted}
@@ -174,94 +184,255 @@ def evaluate_cached(folder: Path, organism: Organism, base: str, adapter: Path |
 # ---------------------------------------------------------------- the sweep
 
 
-def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: str | Path | None = None,
-              log: Callable[[str], None] | None = None, figures: tuple[str, ...] = (".html", ".png")
-              ) -> SweepReport:  # fmt: skip
-    """Train and evaluate every cell (skipping finished ones), then write the table, summary and plot."""
-    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    organism = load_organism(config.organism)
-    folder = sweep_dir(config, root)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_json(folder / "sweep.json", config.to_dict())
-    rroot = Path(runs_root) if runs_root is not None else None
+class SweepWork:
+    """The work of one sweep, shared by the loop in this process and the jobs of an executor: the probes' naive
+    LoRAs, their evidence rankings, and each cell trained and evaluated (everything found done is reused)."""
 
-    cells = config.cells()
-    total = len(cells) + 1
-    t0 = time.time()
-    rows: list[dict[str, Any]] = []
-    say(f"sweep {folder.name}: {len(cells)} cells over seeds {list(config.seeds)} on organism {organism.name}")
-    base_measures = evaluate_cached(folder, organism, config.base, None, measures=config.measures)
-    rows.append(_row("base", "base", None, None, base_measures))
-    nll_items: dict[tuple[str, Any], list[float] | None] = {
-        ("base", None): _nll(base_measures)
-    }  # for the gain interval
-    items = item_rows("base", None, base_measures)
+    def __init__(self, config: SweepConfig, root: str | Path | None, runs_root: str | Path | None,
+                 say: Callable[[str], None]) -> None:  # fmt: skip
+        self.folder = sweep_dir(config, root)
+        # Paths made absolute, so this process and a job started elsewhere name the same cells and runs.
+        config = absolute_sweep(config)
+        self.config = config
+        self.organism = load_organism(config.organism)
+        self.runs_root = Path(runs_root) if runs_root is not None else None
+        self.say = say
+        self.cells = config.cells()
+        self._probes: dict[tuple[str, int], Path] = {}  # (probe, seed) -> run folder of the probe's naive LoRA
+        self._rankings: dict[tuple[str, int], list[int]] = {}  # (probe, seed) -> evidence ranking of its factors
+        self.rounds_of: dict[tuple[Any, ...], int] = {}  # cells that differ only in `rounds` -> the most rounds asked
+        for cell in self.cells:
+            self.rounds_of[_family(cell)] = max(self.rounds_of.get(_family(cell), 1), _rounds(cell))
+        self._spec_hash = text_hash(repr(sorted(config.train.items())), repr(config.probes), str(config.base),
+                                    repr(config.measures), self.organism.fingerprint())  # fmt: skip
 
-    if any(c.select_by == "evidence" for c in cells) and not organism.probes:
-        raise GraspError(f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
-                         "needs probe files disjoint from the reported evals")  # fmt: skip
-    probes: dict[tuple[str, int], Path] = {}  # (probe, seed) -> run folder of the probe's naive LoRA
-    rankings: dict[tuple[str, int], list[int]] = {}  # (probe, seed) -> evidence ranking of its factors
-    rounds_of: dict[tuple[Any, ...], int] = {}  # cells that differ only in `rounds` -> the most rounds asked
-    for cell in cells:
-        rounds_of[_family(cell)] = max(rounds_of.get(_family(cell), 1), _rounds(cell))
-    for i, cell in enumerate(cells, start=1):
-        say(f"[{i}/{len(cells)}] {cell.label} seed={cell.seed}  ({time.time() - t0:.0f} s so far)")
+    def spec(self) -> dict[str, Any]:
+        """What a job process needs to rebuild this object (paths absolute, the folder by name)."""
+        cfg = SweepConfig.from_dict({**self.config.to_dict(), "name": self.folder.name}, where=self.config.where)
+        return {"config": cfg.to_dict(), "where": cfg.where, "root": str(self.folder.parent),
+                "runs_root": str(self.runs_root.resolve()) if self.runs_root else None}  # fmt: skip
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> SweepWork:
+        say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731  (a job's log)
+        return cls(SweepConfig.from_dict(spec["config"], where=spec["where"]), spec["root"], spec["runs_root"], say)
+
+    # what is done: a marker per cell, keyed by the cell and everything it was computed from
+
+    def cell_key(self, cell: Cell) -> str:
+        return text_hash(repr(cell), self._spec_hash)
+
+    def cell_done(self, cell: Cell) -> bool:
+        return (self.folder / CELLS_DIR / f"{self.cell_key(cell)}.json").is_file()
+
+    def mark_done(self, cell: Cell, run_id: str | None) -> None:
+        write_json(self.folder / CELLS_DIR / f"{self.cell_key(cell)}.json",
+                   {"label": cell.label, "seed": cell.seed, "run": run_id, "finished": time.time()})  # fmt: skip
+
+    # the steps
+
+    def base_measures(self) -> dict[str, Any]:
+        return evaluate_cached(self.folder, self.organism, self.config.base, None, measures=self.config.measures)
+
+    def probe(self, name: str, seed: int) -> Path:
+        """The run folder of probe `name`'s naive LoRA at `seed` (trained or resumed when not done)."""
+        key = (name, seed)
+        if key not in self._probes:
+            cfg = _train_config(self.config, self.organism, seed, "lora", self.config.probes[name])
+            self._probes[key] = ensure_run(cfg, self.runs_root, self.say)
+        return self._probes[key]
+
+    def ranking(self, name: str, seed: int, factors_file: Path) -> list[int]:
+        """The evidence ranking of a probe's factors, computed once per sweep folder (kept in ranking-<tag>.json,
+        keyed by the factors file and the organism's files)."""
+        key = (name, seed)
+        if key not in self._rankings:
+            tag = f"{name}-seed{seed}"
+            cache = self.folder / f"ranking-{tag}.json"
+            stamp = text_hash(file_hash(factors_file), self.organism.fingerprint())
+            cached = read_json(cache, what="evidence ranking") if cache.is_file() else {}
+            if cached.get("key") == stamp:
+                self._rankings[key] = [int(i) for i in cached["ranking"]]
+            else:
+                self.say(f"  evidence on probe {name} seed {seed} (the organism's probe files)")
+                ranking = evidence_ranking(self.folder, self.organism, self.config.base, self.probe(name, seed),
+                                           factors_file, tag, self.say)  # fmt: skip
+                write_json(cache, {"key": stamp, "ranking": ranking})
+                self._rankings[key] = ranking
+        return self._rankings[key]
+
+    def prepare_probe(self, name: str, seed: int) -> None:
+        """A probe job: its naive LoRA, its factors file and, when a cell picks by evidence, its ranking."""
+        run_dir = self.probe(name, seed)
+        ffile = probe_factors(run_dir, self.config.base)
+        if any(c.probe == name and c.seed == seed and c.select_by == "evidence" for c in self.cells):
+            self.ranking(name, seed, ffile)
+
+    def measure(self, cell: Cell) -> tuple[dict[str, Any], list[float] | None, list[dict[str, Any]]]:
+        """Train (or find) and evaluate one cell: its results row, its per-item task NLLs and its item rows."""
+        config, organism = self.config, self.organism
         settings = dict(cell.settings)
         ffile: Path | None = None
         fixed = settings.get("factors")  # a fixed factors file replaces the probe's (top/select in file order)
         uses_factors = cell.method == "ablate" or METHODS[cell.method].needs_factors
-        if cell.method == "ablate" or (uses_factors and fixed is None):
-            pkey = (cell.probe, cell.seed)
-            if pkey not in probes:
-                probe_cfg = _train_config(config, organism, cell.seed, "lora", config.probes[cell.probe])
-                probes[pkey] = ensure_run(probe_cfg, rroot, say)
         if uses_factors and fixed is not None:
             ffile = Path(str(fixed)).expanduser().resolve()
         elif uses_factors:
-            ffile = probe_factors(probes[(cell.probe, cell.seed)], config.base)
-            ranking = None
-            if cell.select_by == "evidence":
-                rkey = (cell.probe, cell.seed)
-                if rkey not in rankings:
-                    say(f"  evidence on probe {cell.probe} seed {cell.seed} (the organism's probe files)")
-                    rankings[rkey] = evidence_ranking(folder, organism, config.base, probes[rkey], ffile,
-                                                      f"{cell.probe}-seed{cell.seed}", say)  # fmt: skip
-                ranking = rankings[rkey]
+            ffile = probe_factors(self.probe(cell.probe, cell.seed), config.base)
+            ranking = self.ranking(cell.probe, cell.seed, ffile) if cell.select_by == "evidence" else None
             sel = select_factors(ffile, cell, ranking)
             if sel is not None:
                 settings.pop("top", None)
                 settings["select"] = sel
         if cell.method == "ablate":
             assert ffile is not None
-            probe_dir = probes[(cell.probe, cell.seed)]
+            probe_dir = self.probe(cell.probe, cell.seed)
             chosen = _ablated_indices(ffile, settings) if fixed is not None else tuple(settings.get("select", ()))
             chosen = tuple(int(j) for j in chosen)
             measures = evaluate_cached(
                 probe_dir, organism, config.base, probe_dir / "adapter", (ffile, chosen), config.measures
             )
-            rows.append(_row(cell.label, "ablate", cell, probe_dir.name, measures))
-            nll_items[(cell.label, cell.seed)] = _nll(measures)
-            items += item_rows(cell.label, cell.seed, measures)
-            continue
+            row = _row(cell.label, "ablate", cell, probe_dir.name, measures)
+            return row, _nll(measures), item_rows(cell.label, cell.seed, measures)
         if ffile is not None:
             settings["factors"] = str(ffile)
         # Cells that differ only in `rounds` share one run of the most rounds; each reads its own round's adapter.
-        rounds, most = _rounds(cell), rounds_of[_family(cell)]
+        rounds, most = _rounds(cell), self.rounds_of[_family(cell)]
         if most > 1:
             settings["rounds"] = most
-        run_dir = ensure_run(_train_config(config, organism, cell.seed, cell.method, settings), rroot, say)
+        run_dir = ensure_run(_train_config(config, organism, cell.seed, cell.method, settings), self.runs_root,
+                             self.say)  # fmt: skip
         adapter = run_dir / "adapter" if rounds == most else run_dir / f"round-{rounds - 1}" / "adapter"
         measures = evaluate_cached(run_dir, organism, config.base, adapter, measures=config.measures)
-        rows.append(_row(cell.label, cell.method, cell, run_dir.name, measures))
-        nll_items[(cell.label, cell.seed)] = _nll(measures)
-        items += item_rows(cell.label, cell.seed, measures)
+        row = _row(cell.label, cell.method, cell, run_dir.name, measures)
+        return row, _nll(measures), item_rows(cell.label, cell.seed, measures)
+
+    def jobs(self) -> list[Job]:
+        """The executor's jobs for what is not done yet: the base model's evaluation, each probe's naive LoRA (its
+        factors and evidence), then one job per group of cells that share a training run (they differ only in
+        `rounds`), after its probe's job."""
+        spec = self.spec()
+        todo = [c for c in self.cells if not self.cell_done(c)]
+        jobs: list[Job] = []
+        if (not (self.folder / CELLS_DIR / BASE_MARK).is_file()) or todo:
+            jobs.append(Job("base", "base model evaluation", base_job, (spec,)))
+        probes = sorted({(c.probe, c.seed) for c in todo if _needs_probe(c)}, key=lambda p: (p[1], p[0]))
+        for name, seed in probes:
+            jobs.append(Job(f"probe:{name}:{seed}", f"probe {name} seed={seed}", probe_job, (spec, name, seed)))
+        families: dict[tuple[Any, ...], list[int]] = {}
+        for i, cell in enumerate(self.cells):
+            if not self.cell_done(cell):
+                families.setdefault(_family(cell), []).append(i)
+        for indices in families.values():
+            first = self.cells[indices[0]]
+            label = " + ".join(self.cells[i].label for i in indices) + f" seed={first.seed}"
+            after = (f"probe:{first.probe}:{first.seed}",) if _needs_probe(first) else ()
+            key = "cells:" + ",".join(self.cell_key(self.cells[i]) for i in indices)
+            jobs.append(Job(key, label, cells_job, (spec, indices), after))
+        return jobs
+
+
+# A job's entry points (module-level, so submitit pickles them by reference and the job process imports them).
+
+
+def base_job(spec: dict[str, Any]) -> None:
+    work = SweepWork.from_spec(spec)
+    work.base_measures()
+    write_json(work.folder / CELLS_DIR / BASE_MARK, {"finished": time.time()})
+
+
+def probe_job(spec: dict[str, Any], name: str, seed: int) -> None:
+    SweepWork.from_spec(spec).prepare_probe(name, seed)
+
+
+def cells_job(spec: dict[str, Any], indices: list[int]) -> None:
+    work = SweepWork.from_spec(spec)
+    for i in indices:
+        cell = work.cells[i]
+        work.say(f"{cell.label} seed={cell.seed}")
+        row, _nlls, _items = work.measure(cell)
+        work.mark_done(cell, row.get("run"))
+
+
+def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: str | Path | None = None,
+              log: Callable[[str], None] | None = None, figures: tuple[str, ...] = (".html", ".png"),
+              executor: ExecutorConfig | None = None) -> SweepReport:  # fmt: skip
+    """Train and evaluate every cell (skipping finished ones), then write the table, summary and plot.
+
+    With an executor other than inline (the argument, else the config's `executor`), the unfinished cells first
+    run as jobs (local subprocesses or SLURM jobs); the table is then read from what they left."""
+    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    ex = executor or config.executor
+    check_available(ex)  # before anything is written or submitted
+    work = SweepWork(config, root, runs_root, say)
+    organism, folder, cells = work.organism, work.folder, work.cells
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(folder / "sweep.json", config.to_dict())
+    if any(c.select_by == "evidence" for c in cells) and not organism.probes:
+        raise GraspError(f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
+                         "needs probe files disjoint from the reported evals")  # fmt: skip
+    t0 = time.time()
+    say(f"sweep {folder.name}: {len(cells)} cells over seeds {list(config.seeds)} on organism {organism.name}")
+    if ex.kind != "inline":
+        jobs = work.jobs()
+        n_todo = sum(not work.cell_done(c) for c in cells)
+        say(f"executor {ex.kind}: {n_todo} of {len(cells)} cells to run ({len(cells) - n_todo} done) as "
+            f"{len(jobs)} jobs; files in {folder / JOBS_DIR}")  # fmt: skip
+        run_jobs(jobs, ex, folder / JOBS_DIR, say)
+
+    rows: list[dict[str, Any]] = []
+    base_measures = work.base_measures()
+    rows.append(_row("base", "base", None, None, base_measures))
+    nll_items: dict[tuple[str, Any], list[float] | None] = {("base", None): _nll(base_measures)}  # the gain interval
+    items = item_rows("base", None, base_measures)
+    for i, cell in enumerate(cells, start=1):
+        say(f"[{i}/{len(cells)}] {cell.label} seed={cell.seed}  ({time.time() - t0:.0f} s so far)")
+        row, nlls, cell_items = work.measure(cell)
+        work.mark_done(cell, row.get("run"))
+        rows.append(row)
+        nll_items[(cell.label, cell.seed)] = nlls
+        items += cell_items
 
     results = with_gain(pd.DataFrame(rows), {k: v for k, v in nll_items.items() if v is not None})
-    report = write_report(folder, results, organism, total=total, figures=figures, items=pd.DataFrame(items))
+    report = write_report(folder, results, organism, total=len(cells) + 1, figures=figures, items=pd.DataFrame(items))
     record_invocation(folder, organism.name, organism.fingerprint(), t0, report.done, report.total,
-                      training_wall_s=_training_wall_s(results, rroot))  # fmt: skip
+                      training_wall_s=_training_wall_s(results, work.runs_root))  # fmt: skip
     return report
+
+
+def sweep_status(folder: Path) -> pd.DataFrame:
+    """Each cell of the sweep in `folder` by state: done (its marker), the state of the job it was given (running,
+    failed, a SLURM state ...) with the job's id and log, or `not started`."""
+    if not (folder / "sweep.json").is_file():
+        raise GraspError(f"{folder}: no sweep.json (not a sweep folder, or its sweep never started)")
+    config = SweepConfig.from_dict(
+        read_json(folder / "sweep.json", what="sweep.json"), where=str(folder / "sweep.json")
+    )
+    config = SweepConfig.from_dict({**config.to_dict(), "name": folder.name}, where=config.where)
+    work = SweepWork(config, folder.parent, None, lambda msg: None)
+    records = read_records(folder / JOBS_DIR)
+    rows = []
+    for cell in work.cells:
+        key = work.cell_key(cell)
+        rec_key = next((k for k in records if k.startswith("cells:") and key in k.split(":", 1)[1].split(",")), None)
+        rec = records.get(rec_key) if rec_key else None
+        if work.cell_done(cell):
+            state = "done"
+        elif rec is not None:
+            state = live_state(rec, folder / JOBS_DIR)
+        else:
+            state = "not started"
+        rows.append({"label": cell.label, "seed": cell.seed, "state": state,
+                     "job": rec.job_id if rec else "", "log": rec.stderr if rec else "",
+                     "error": (rec.error or "") if rec else ""})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _needs_probe(cell: Cell) -> bool:
+    """Whether a cell uses its probe's naive LoRA (ablation, or factors picked from the probe's spectrum)."""
+    if cell.method == "ablate":
+        return True
+    return METHODS[cell.method].needs_factors and cell.settings.get("factors") is None
 
 
 def _nll(measures: dict[str, Any]) -> list[float] | None:
