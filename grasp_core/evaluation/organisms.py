@@ -83,12 +83,17 @@ def load_organism(name_or_dir: str | Path, root: Path = DEMO_ROOT) -> Organism:
     for key in ("name", "spurious", "train", "evals"):
         if key not in m:
             raise GraspError(f"{path}: missing field `{key}`")
+    for key in ("name", "spurious", "task", "primary", "primary_title", "generator"):
+        if key in m and not isinstance(m[key], str):
+            raise GraspError(f"{path}: `{key}` must be a string, got {m[key]!r}")
     train = _file(folder, m["train"], path, "train")
     if not isinstance(m["evals"], dict) or not m["evals"]:
         raise GraspError(f"{path}: `evals` must be a non-empty object of measure -> {{kind, file}}")
     evals = _specs(folder, path, m["evals"], "evals")
     probes = _specs(folder, path, m.get("probes") or {}, "probes")
-    primary = str(m.get("primary", "drift"))
+    primary = m.get("primary", "drift")
+    if primary.removesuffix("_shift") not in evals:
+        raise GraspError(f"{path}: `primary` {primary!r} is not one of its evals ({', '.join(evals)})")
     return Organism(str(m["name"]), folder, str(m["spurious"]), train, evals, primary,
                     str(m.get("primary_title", primary)), probes)  # fmt: skip
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -158,7 +159,9 @@ def _load_state(folder: Path) -> dict[str, Tensor]:
     pkl = folder / ADAPTER_WEIGHTS_PICKLE
     if pkl.is_file():
         try:
-            state = torch.load(str(pkl), map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # torch warns about the pickle protocol before it refuses the file
+                warnings.simplefilter("ignore", UserWarning)
+                state = torch.load(str(pkl), map_location="cpu", weights_only=True)
         except Exception as e:
             # torch's message runs over many lines; keep the one that names the offending global.
             lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]

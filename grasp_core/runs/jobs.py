@@ -18,8 +18,8 @@ from pathlib import Path
 
 from ..errors import GraspError
 from ..procs import spawn_detached
-from ..training.batching import check_data
 from ..training.config import TrainConfig
+from ..training.loop import check_inputs
 from .registry import (
     ACTIVE,
     CANCEL_FILE,
@@ -113,7 +113,7 @@ def submit(config: TrainConfig, root: str | Path | None = None) -> Run:
     """Queue a new run for `config` and refresh the queue; return it (running if a slot was free, else queued).
     The queue's settings and the training data are checked first, so a bad one leaves no run behind."""
     max_jobs()
-    check_data(config.data)
+    check_inputs(config)
     run = create_run(config, root)
     refresh(root)
     return load_run(run.dir)

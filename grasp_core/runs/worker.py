@@ -19,9 +19,8 @@ from typing import Any
 
 from ..errors import GraspError
 from ..procs import try_lease
-from ..training.batching import check_data
 from ..training.config import TrainConfig
-from ..training.loop import TrainHooks
+from ..training.loop import TrainHooks, check_inputs
 from ..training.run import train
 from .jobs import claim, refresh
 from .registry import (
@@ -187,7 +186,7 @@ def run_foreground(config_or_run: TrainConfig | str, root: str | Path | None = N
     Ctrl-C stops after the current step with a checkpoint (state cancelled); `resume` continues it later.
     """
     if isinstance(config_or_run, TrainConfig):
-        check_data(config_or_run.data)  # a bad file is named before a run folder exists
+        check_inputs(config_or_run)  # a bad data or factors file is named before a run folder exists
         now = time.time()
         # No heartbeat until execute holds the lease: a reaper in between sees a worker still starting.
         run = create_run(config_or_run, root, state="running", pid=os.getpid(), heartbeat=None, started=now)

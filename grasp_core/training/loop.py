@@ -30,8 +30,17 @@ from ..errors import GraspError
 from ..identification.choose import basis, load_picked, random_factors
 from ..identification.factors import Factor, FactorSet, save_factors
 from ..io import append_jsonl, read_json, write_json, write_text
-from ..model.models import d_model, default_device, default_dtype, load_base, n_layers, next_token_logits, portable_base
-from .batching import CHARS_PER_TOKEN_MAX, TokenizedData, collate, plan_steps, shard, tokenize_chats
+from ..model.models import (
+    d_model,
+    default_device,
+    default_dtype,
+    load_base,
+    load_config,
+    n_layers,
+    next_token_logits,
+    portable_base,
+)
+from .batching import CHARS_PER_TOKEN_MAX, TokenizedData, check_data, collate, plan_steps, shard, tokenize_chats
 from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from .config import RECIPE_FILE, TrainConfig
 from .methods import MethodContext, get_method
@@ -96,6 +105,14 @@ def factors_for(config: TrainConfig, model: Any) -> list[Factor]:
         # The control differs from grasp only in Z: as many directions, random and seeded.
         return random_factors(width, len(chosen), config.seed)
     return chosen
+
+
+def check_inputs(config: TrainConfig) -> None:
+    """The files a run reads, checked before a run folder exists: the training data (UTF-8, JSON, an assistant
+    turn on every line) and a factors file (readable, made for this base, `select` / `top` in range)."""
+    check_data(config.data)
+    if config.factors is not None and get_method(config.method).needs_factors:
+        load_picked(config.factors, load_config(config.base), config.base, config.select, config.top)
 
 
 def _lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:

@@ -101,3 +101,114 @@ def test_resume_refuses_training_data_that_changed_unless_told(tmp_path: Path, m
         claim(run.id)  # the foreground path (and a sweep resuming its runs) refuses too
     moved = claim(run.id, allow_changed_data=True)  # told: the run now describes the file as it is
     assert moved.status.key != run.status.key and moved.status.state == "running"
+
+
+@pytest.fixture(scope="module")
+def adapter_kit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A tiny base, a tiny base of another width, a LoRA trained on the first and its factors file."""
+    from train_fixtures import make_tiny_base, tiny_config, write_chats
+
+    from grasp_core.identification.factors import identify, save_factors
+    from grasp_core.model.adapters import load_adapter
+    from grasp_core.training.run import train
+
+    root = tmp_path_factory.mktemp("kit")
+    base, other = make_tiny_base(root / "base"), make_tiny_base(root / "other", hidden=48)
+    data = write_chats(root / "data.jsonl")
+    adapter = train(tiny_config({"base": base, "data": data}), root / "run").adapter
+    assert adapter is not None
+    fs = identify(load_adapter(adapter), 2, top_k=4)
+    fs.base = str(base)
+    save_factors(fs, root / "factors.safetensors")
+    return {"base": base, "other": other, "data": data, "adapter": adapter, "factors": root / "factors.safetensors"}
+
+
+def _adapter_config(field: str, value: object):
+    def damage(a: Path) -> None:
+        cfg = json.loads((a / "adapter_config.json").read_text())
+        (a / "adapter_config.json").write_text(json.dumps({**cfg, field: value}))
+
+    return damage
+
+
+def _pickled(a: Path) -> None:
+    (a / "adapter_model.safetensors").unlink()
+    (a / "adapter_model.bin").write_bytes(b"\x80\x04junk")
+
+
+def _nan(a: Path) -> None:
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    w = load_file(str(a / "adapter_model.safetensors"))
+    key = next(k for k in w if "lora_B" in k)
+    save_file({**w, key: torch.full_like(w[key], float("nan"))}, str(a / "adapter_model.safetensors"))
+
+
+EVAL = "{tmp}/e.jsonl"
+EVAL_FILE = json.dumps({"prompt": "Is it?", "choices": ["yes", "no"], "misaligned": 0}) + "\n"
+# (name, damage to a copy of the adapter (or None), argv, what the one line must say)
+ADAPTER_CASES = [
+    ("identify: adapter_config r not a number", _adapter_config("r", "four"),
+     ["identify", "--adapter", "{a}"], ["adapter_config.json", "`r` must be a whole number"]),
+    ("eval: adapter_config lora_alpha a list", _adapter_config("lora_alpha", [8]),
+     ["eval", "--adapter", "{a}", "--evals", EVAL], ["adapter_config.json", "`lora_alpha` must be a number"]),
+    ("scan: adapter_config rank_pattern a string", _adapter_config("rank_pattern", "oops"),
+     ["scan", "--adapter", "{a}", "--factors", "{factors}", "--prompts", "{tmp}/p.jsonl"],
+     ["adapter_config.json", "`rank_pattern` must map module names"]),
+    ("eval: adapter of another base", None, ["eval", "--adapter", "{a}", "--base", "{other}", "--evals", EVAL],
+     ["does not match the base", "down_proj"]),
+    ("eval: pickled weights", _pickled, ["eval", "--adapter", "{a}", "--evals", EVAL],
+     ["adapter_model.bin", "weights_only=True"]),
+    ("eval: NaN weights", _nan, ["eval", "--adapter", "{a}", "--evals", EVAL], ["lora_B contains NaN"]),
+    ("train: factors file unreadable", None,
+     ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors", "{tmp}/e.jsonl"],
+     ["e.jsonl", "not a readable safetensors factors file"]),
+    ("train: factors file of another base", None,
+     ["train", "--data", "{data}", "--base", "{other}", "--method", "grasp", "--factors", "{factors}", "--background"],
+     ["d_model 32 but base", "d_model 48"]),
+    ("train: factors select out of range", None,
+     ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors", "{factors}",
+      "--select", "0", "99"], ["`select` index 99 is out of range"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("damage", "argv", "says"), [c[1:] for c in ADAPTER_CASES], ids=[c[0] for c in ADAPTER_CASES])
+def test_bad_adapters_and_factors_are_one_line_exit_2_and_no_run(damage, argv, says, adapter_kit, tmp_path,
+                                                                 monkeypatch, capsys) -> None:  # fmt: skip
+    import shutil
+
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
+    adapter = tmp_path / "adapter"
+    shutil.copytree(adapter_kit["adapter"], adapter)
+    if damage is not None:
+        damage(adapter)
+    _write(tmp_path / "e.jsonl", EVAL_FILE)
+    _write(tmp_path / "p.jsonl", json.dumps({"text": "How do I save money?"}) + "\n")
+    names = {"tmp": tmp_path, "a": adapter, **adapter_kit}
+    args = [a.format(**{k: str(v) for k, v in names.items()}) for a in argv]
+    assert main(args) == 2
+    out = capsys.readouterr()
+    err = out.err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and "Traceback" not in out.err + out.out, err
+    for part in says:
+        assert part in err, (part, err)
+    runs = tmp_path / "home" / "runs"
+    assert not runs.exists() or not [p for p in runs.iterdir() if p.is_dir()]  # no run folder was created
+
+
+def test_organism_json_fields_of_the_wrong_type_are_named(tmp_path: Path) -> None:
+    from grasp_core.evaluation.organisms import load_organism
+
+    org = tmp_path / "org"
+    shutil_copy = __import__("shutil").copytree
+    shutil_copy(Path(__file__).parents[2] / "grasp_core" / "assets" / "organisms" / "persona", org,
+                ignore=lambda d, names: [n for n in names if n in ("naive-lora", "results")])  # fmt: skip
+    manifest = json.loads((org / "organism.json").read_text())
+    for field, value, needle in [("name", 5, "`name` must be a string, got 5"),
+                                 ("primary", ["drift"], "`primary` must be a string"),
+                                 ("primary", "lean", "`primary` 'lean' is not one of its evals")]:  # fmt: skip
+        (org / "organism.json").write_text(json.dumps({**manifest, field: value}))
+        with pytest.raises(GraspError, match=needle) as e:
+            load_organism(org)
+        assert str(org / "organism.json") in str(e.value)
