@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import submitit
+
 from ..errors import ConfigError, GraspError, check_field_types
 from ..io import read_json, write_json
 from ..procs import pid_alive
@@ -164,8 +166,6 @@ def check_available(config: ExecutorConfig) -> None:
 
 def make_executor(config: ExecutorConfig, folder: Path) -> Any:
     """The submitit executor of `config` writing its files under `folder` (checked: SLURM needs sbatch here)."""
-    import submitit  # lazy: only sweeps that use an executor need it
-
     check_available(config)
     ex: Any
     if config.kind == "local":
@@ -298,8 +298,6 @@ def live_state(record: JobRecord, folder: Path) -> str:
     if record.kind == "local":
         return "running" if record.job_id.isdigit() and pid_alive(int(record.job_id)) else "ended (driver gone)"
     if record.kind == "slurm" and shutil.which("sacct"):
-        import submitit
-
         return str(submitit.SlurmJob(folder=str(folder), job_id=record.job_id).state).lower()
     return record.state
 

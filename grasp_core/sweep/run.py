@@ -402,7 +402,8 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
 
 def sweep_status(folder: Path) -> pd.DataFrame:
     """Each cell of the sweep in `folder` by state: done (its marker), the state of the job it was given (running,
-    failed, a SLURM state ...) with the job's id and log, or `not started`."""
+    failed, a SLURM state ...) with the job's id and log, waiting for its probe, or `not started`; then the jobs
+    that are not cells (kind `job`: the base model's evaluation, the probes)."""
     if not (folder / "sweep.json").is_file():
         raise GraspError(f"{folder}: no sweep.json (not a sweep folder, or its sweep never started)")
     config = SweepConfig.from_dict(
@@ -416,15 +417,22 @@ def sweep_status(folder: Path) -> pd.DataFrame:
         key = work.cell_key(cell)
         rec_key = next((k for k in records if k.startswith("cells:") and key in k.split(":", 1)[1].split(",")), None)
         rec = records.get(rec_key) if rec_key else None
+        probe = records.get(f"probe:{cell.probe}:{cell.seed}") if _needs_probe(cell) else None
         if work.cell_done(cell):
             state = "done"
         elif rec is not None:
             state = live_state(rec, folder / JOBS_DIR)
+        elif probe is not None and live_state(probe, folder / JOBS_DIR) not in ("done", "failed"):
+            state = f"waiting for its probe ({live_state(probe, folder / JOBS_DIR)})"
         else:
             state = "not started"
-        rows.append({"label": cell.label, "seed": cell.seed, "state": state,
+        rows.append({"kind": "cell", "label": cell.label, "seed": str(cell.seed), "state": state,
                      "job": rec.job_id if rec else "", "log": rec.stderr if rec else "",
                      "error": (rec.error or "") if rec else ""})  # fmt: skip
+    for key, rec in records.items():  # the jobs that are not cells: the base evaluation and the probes
+        if not key.startswith("cells:"):
+            rows.append({"kind": "job", "label": rec.label, "seed": "", "state": live_state(rec, folder / JOBS_DIR),
+                         "job": rec.job_id, "log": rec.stderr, "error": rec.error or ""})  # fmt: skip
     return pd.DataFrame(rows)
 
 
