@@ -4,6 +4,7 @@ run folder left behind (issue: nothing lost, nothing unexplained)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,15 @@ def _nan(a: Path) -> None:
     save_file({**w, key: torch.full_like(w[key], float("nan"))}, str(a / "adapter_model.safetensors"))
 
 
+def _beside(name: str, data: bytes):
+    """A damage that leaves the adapter alone and writes a bad file next to it."""
+
+    def damage(a: Path) -> None:
+        _write(a.parent / name, data)
+
+    return damage
+
+
 EVAL = "{tmp}/e.jsonl"
 EVAL_FILE = json.dumps({"prompt": "Is it?", "choices": ["yes", "no"], "misaligned": 0}) + "\n"
 # (name, damage to a copy of the adapter (or None), argv, what the one line must say)
@@ -160,6 +170,13 @@ ADAPTER_CASES = [
      ["does not match the base", "down_proj"]),
     ("eval: pickled weights", _pickled, ["eval", "--adapter", "{a}", "--evals", EVAL],
      ["adapter_model.bin", "weights_only=True"]),
+    ("eval: eval file not UTF-8", _beside("bad.jsonl", b'{"prompt": "Is \xff it?"}\n'),
+     ["eval", "--adapter", "{a}", "--evals", "{tmp}/bad.jsonl"], ["bad.jsonl, line 1", "not UTF-8"]),
+    ("eval: eval file line not JSON", _beside("bad.jsonl", EVAL_FILE.encode() + b"{oops\n"),
+     ["eval", "--adapter", "{a}", "--evals", "{tmp}/bad.jsonl"], ["bad.jsonl, line 2"]),
+    ("scan: prompts not UTF-8", _beside("bad.jsonl", b'{"text": "How do I \xff save?"}\n'),
+     ["scan", "--adapter", "{a}", "--factors", "{factors}", "--prompts", "{tmp}/bad.jsonl"],
+     ["bad.jsonl, line 1", "not UTF-8"]),
     ("eval: NaN weights", _nan, ["eval", "--adapter", "{a}", "--evals", EVAL], ["lora_B contains NaN"]),
     ("train: factors file unreadable", None,
      ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors", "{tmp}/e.jsonl"],
@@ -176,8 +193,6 @@ ADAPTER_CASES = [
 @pytest.mark.parametrize(("damage", "argv", "says"), [c[1:] for c in ADAPTER_CASES], ids=[c[0] for c in ADAPTER_CASES])
 def test_bad_adapters_and_factors_are_one_line_exit_2_and_no_run(damage, argv, says, adapter_kit, tmp_path,
                                                                  monkeypatch, capsys) -> None:  # fmt: skip
-    import shutil
-
     monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
     adapter = tmp_path / "adapter"
     shutil.copytree(adapter_kit["adapter"], adapter)
@@ -201,8 +216,7 @@ def test_organism_json_fields_of_the_wrong_type_are_named(tmp_path: Path) -> Non
     from grasp_core.evaluation.organisms import load_organism
 
     org = tmp_path / "org"
-    shutil_copy = __import__("shutil").copytree
-    shutil_copy(Path(__file__).parents[2] / "grasp_core" / "assets" / "organisms" / "persona", org,
+    shutil.copytree(Path(__file__).parents[2] / "grasp_core" / "assets" / "organisms" / "persona", org,
                 ignore=lambda d, names: [n for n in names if n in ("naive-lora", "results")])  # fmt: skip
     manifest = json.loads((org / "organism.json").read_text())
     for field, value, needle in [("name", 5, "`name` must be a string, got 5"),
