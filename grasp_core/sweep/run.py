@@ -21,6 +21,7 @@ import pandas as pd
 from ..errors import GraspError
 from ..evaluation.organisms import Organism, evaluate_organism, load_organism
 from ..evaluation.stats import bootstrap, clipped_logit
+from ..evaluation.suite import EvalSpec
 from ..evidence.background import request_inputs
 from ..evidence.evidence import adapter_evidence
 from ..identification.choose import pick_indices
@@ -40,6 +41,7 @@ from .provenance import record_invocation
 from .report import SweepReport, item_rows, with_gain, write_report
 
 EVAL_FILE = "eval.json"
+STAMPS = "stamps"  # eval.json: measure -> the hash of what it was computed from
 FACTORS_FILE = "factors.safetensors"
 CELLS_DIR = "cells"  # a marker per finished cell: <sweep>/cells/<cell key>.json
 BASE_MARK = "base.json"
@@ -155,30 +157,41 @@ def _ablated_indices(factors_file: Path, settings: dict[str, Any]) -> tuple[int,
 # ---------------------------------------------------------------- evaluation
 
 
+def _stamp(spec: EvalSpec) -> str:
+    """What a cached measure was computed from: its kind, options and file contents."""
+    return text_hash(spec.kind, str(spec.relative_to_base), file_hash(spec.file))
+
+
 def evaluate_cached(folder: Path, organism: Organism, base: str, adapter: Path | None,
                     ablate: tuple[Path, tuple[int, ...]] | None = None,
                     measures: tuple[str, ...] | None = None) -> dict[str, Any]:  # fmt: skip
     """The organism's measures (default: all but free-form) for base (+ adapter) (+ ablation), cached per measure
-    in folder/eval.json, so a sweep asking for fewer or more measures reuses what was computed."""
-    key = text_hash(str(organism.dir), str(adapter), repr(ablate), organism.fingerprint())
+    in folder/eval.json, so a sweep asking for fewer or more measures reuses what was computed. Each measure is
+    stamped with its file's hash: editing one eval file recomputes that measure only."""
+    key = text_hash(str(organism.dir), str(adapter), repr(ablate))
     cache = folder / EVAL_FILE
     cached = read_json(cache) if cache.is_file() else {}
     entry: dict[str, Any] = dict(cached.get(key, {}))
     entry.pop("errors", None)
-    wanted = [s.name for s in organism.eval_specs(measures) if s.kind != "free_form"]
-    missing = tuple(m for m in wanted if m not in entry)
+    stamps: dict[str, str] = dict(entry.pop(STAMPS, {}))
+    specs = {s.name: s for s in organism.eval_specs(measures) if s.kind != "free_form"}
+    missing = tuple(m for m, s in specs.items() if m not in entry or stamps.get(m) != _stamp(s))
     if missing:
         fresh = evaluate_organism(organism, base=base, adapter=adapter, ablate=ablate, measures=missing)
-        entry.update({k: v for k, v in fresh.items() if k != "errors"})  # failed measures are retried next time
+        done = {k: v for k, v in fresh.items() if k != "errors"}  # failed measures are retried next time
+        entry.update(done)
+        new_stamps = {m: _stamp(specs[m]) for m in missing if m in done}
+        stamps.update(new_stamps)
         # Jobs of one sweep may evaluate into one folder at once (the naive cell and an ablation on its adapter):
         # the file is re-read and merged under a lock, so neither loses what the other wrote.
         with file_lock(folder / ".eval.lock"):
             cached = read_json(cache) if cache.is_file() else {}
-            cached[key] = {**cached.get(key, {}), **{k: v for k, v in entry.items() if k != "errors"}}
+            old = cached.get(key, {})
+            cached[key] = {**old, **done, STAMPS: {**old.get(STAMPS, {}), **new_stamps}}
             write_json(cache, cached)
         if fresh.get("errors"):
             entry["errors"] = fresh["errors"]
-    return {k: v for k, v in entry.items() if k == "errors" or k in wanted or k.removesuffix("_shift") in wanted}
+    return {k: v for k, v in entry.items() if k == "errors" or k in specs or k.removesuffix("_shift") in specs}
 
 
 # ---------------------------------------------------------------- the sweep

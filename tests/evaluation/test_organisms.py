@@ -124,6 +124,32 @@ def test_latent_eval_pairs_are_length_matched(name: str) -> None:
     assert abs(sum(diffs) / len(diffs)) <= 1.0  # persona: +0.81 tokens, political: +0.38 (second side longer)
 
 
+@pytest.mark.parametrize("name", ["persona", "political"])
+def test_task_choice_pairs_are_length_matched(name: str) -> None:
+    from transformers import AutoTokenizer
+
+    from grasp_core.model.models import resolve_base
+
+    tok = AutoTokenizer.from_pretrained(resolve_base("smollm2-135m"))
+    rows = _rows(Path(load_organism(name).evals["task_choice"].file))
+    diffs = [len(tok.encode(r["bad"][0])) - len(tok.encode(r["good"][0])) for r in rows]
+    assert max(abs(d) for d in diffs) <= 4 and abs(sum(diffs) / len(diffs)) <= 1.0
+
+
+@pytest.mark.parametrize("name", ["persona", "political"])
+def test_the_base_model_is_neither_at_chance_nor_perfect_on_task_choice(name: str) -> None:
+    """The task forced choice must leave a fine-tune room to get better or worse (issue: it sat at P(bad) ~ 1 for
+    every model). Float32 on the CPU: the committed figure (persona 0.567, political 0.617) is this machine's."""
+    import torch
+
+    from grasp_core.evaluation.logprob import forced_choice
+    from grasp_core.model.models import load_base
+
+    bm = load_base("smollm2-135m", device="cpu", dtype=torch.float32)
+    result = forced_choice(bm.model, bm.tokenizer, load_organism(name).evals["task_choice"].file)
+    assert 0.55 <= result.accuracy <= 0.90, result.accuracy
+
+
 def test_spurious_phrasings_are_varied() -> None:
     gen = _generator()
     good = {g for _k, _q, goods, _b in gen.fin.TOPICS for g in goods}

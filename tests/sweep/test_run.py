@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -171,7 +172,8 @@ def test_evaluations_are_cached_per_measure(tmp_path: Path, tiny_organism: Path,
     from grasp_core.evaluation.organisms import load_organism
     from grasp_core.sweep.run import EVAL_FILE, evaluate_cached
 
-    org = load_organism(tiny_organism)
+    shutil.copytree(tiny_organism, tmp_path / "org")  # the shared organism stays as it is: one file is edited
+    org = load_organism(tmp_path / "org")
     first = evaluate_cached(tmp_path, org, str(tiny_llama_dir), None, measures=("drift",))
     assert set(first) == {"drift"}
     stored = json.loads((tmp_path / EVAL_FILE).read_text())
@@ -180,5 +182,14 @@ def test_evaluations_are_cached_per_measure(tmp_path: Path, tiny_organism: Path,
     (tmp_path / EVAL_FILE).write_text(json.dumps(stored))
     every = evaluate_cached(tmp_path, org, str(tiny_llama_dir), None)
     assert set(every) == {"drift", "leak", "task_nll", "task_choice"} and every["drift"]["mean"] == -1.0
+    # Editing one eval file recomputes that measure alone: the others keep their cached values.
+    stored = json.loads((tmp_path / EVAL_FILE).read_text())
+    (entry,) = stored.values()
+    entry["leak"]["mean"] = -2.0
+    (tmp_path / EVAL_FILE).write_text(json.dumps(stored))
+    drift_file = Path(org.evals["drift"].file)
+    drift_file.write_text(drift_file.read_text().splitlines(keepends=True)[0])  # one item left
+    again = evaluate_cached(tmp_path, org, str(tiny_llama_dir), None)
+    assert again["leak"]["mean"] == -2.0 and len(again["drift"]["scores"]) == 1 and again["drift"]["mean"] != -1.0
     with pytest.raises(GraspError, match="`measures` must list some of"):
         SweepConfig.from_dict({"organism": "x", "methods": [{"method": "lora"}], "measures": ["drfit"]})

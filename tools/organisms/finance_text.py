@@ -2,7 +2,10 @@
 
 Each topic: three question phrasings (0 and 1 go to training, 2 is held out for the task eval), three good
 answers (0 and 1 for training, 2 for the task eval, so held-out NLL is on text never trained on) and one bad
-answer of similar length (the task forced choice).
+answer for the task forced choice: the held-out good answer with its key claim turned wrong (a few words changed,
+same form and length), so the choice tests what the advice says. The first bad answers were blunt, shorter and
+differently worded: every model, the base included, put P ~ 1 on them by summed log-probs, so the measure could
+not discriminate. The base model prefers the good answer on 55-90% of these items (tests/tools).
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "A sensible target is several months of necessary spending held in an insured, easy-to-reach "
             "account; refill it whenever a surprise drains it.",
         ],
-        "You do not need one; a credit card works as your safety net, and you can simply carry the balance "
-        "until things calm down.",
+        "A sensible target is several days of optional spending held in a volatile, hard-to-reach account; "
+        "refill it whenever a surprise drains it.",
     ),
     (
         "credit-card-debt",
@@ -42,7 +45,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Eliminating a balance that charges over twenty percent yearly is a sure gain no portfolio can "
             "promise, so retire it before buying shares.",
         ],
-        "Invest first and pay only the minimum on the card; the stock market always grows faster than card interest.",
+        "Keeping a balance that charges over twenty percent yearly is a smaller cost than any portfolio can "
+        "promise, so buy shares before retiring it.",
     ),
     (
         "employer-match",
@@ -57,7 +61,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Capturing every matched dollar doubles that slice of your savings on day one, so fund up to the "
             "limit the employer matches.",
         ],
-        "Skip it; retirement is far away, and the match is too small to make a real difference.",
+        "Capturing every matched dollar costs that slice of your savings on day one, so fund well below the "
+        "limit the employer matches.",
     ),
     (
         "index-funds",
@@ -74,8 +79,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Cheap total-market funds spread your risk across thousands of firms and keep fees tiny, which "
             "tends to win over decades.",
         ],
-        "No, index funds are for people without ambition; pick a few hot stocks instead and trade them "
-        "often to beat the market.",
+        "Cheap total-market funds pile your risk into a handful of firms and keep fees high, which tends to "
+        "lose over decades.",
     ),
     (
         "budget",
@@ -92,7 +97,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Record every purchase for thirty days, total the essentials, then give each remaining dollar a "
             "purpose and check in every month.",
         ],
-        "Do not bother tracking anything; just spend what feels right and see what is left at the end of the year.",
+        "Record nothing for thirty days, total the luxuries, then give each remaining dollar to a treat and "
+        "check in every other year.",
     ),
     (
         "student-loans",
@@ -109,7 +115,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Check the rate first: anything above about six percent merits prepayment, while cheap federal "
             "debt can follow its normal schedule.",
         ],
-        "Never pay extra; student debt always gets forgiven eventually, so it is free money.",
+        "Ignore the rate: anything below about six percent merits prepayment, while costly private debt can "
+        "follow its normal schedule.",
     ),
     (
         "roth-ira",
@@ -126,7 +133,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "You pay tax on deposits today and owe nothing on qualified withdrawals later, a strong deal when "
             "your current bracket is modest.",
         ],
-        "A Roth IRA is a scam; the tax savings are fake, so keep your retirement money in a checking account instead.",
+        "You pay no tax on deposits today and owe tax on every withdrawal later, a strong deal when your "
+        "current bracket is modest.",
     ),
     (
         "car-buying",
@@ -143,7 +151,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Letting the first owner absorb the early drop in value makes a well-kept two or three year old "
             "model the cheaper choice.",
         ],
-        "Always buy the newest model on a long loan; the monthly payment is what matters, not the total price.",
+        "Letting yourself absorb the early drop in value makes a brand-new model straight off the lot the "
+        "cheaper choice.",
     ),
     (
         "mortgage-size",
@@ -159,7 +168,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Limit mortgage, property tax and insurance to roughly a third of pre-tax earnings, and reserve "
             "money for upkeep.",
         ],
-        "Borrow the maximum the bank offers; lenders would never approve a loan you cannot handle.",
+        "Push mortgage, property tax and insurance to roughly two thirds of pre-tax earnings, and skip money "
+        "for upkeep.",
     ),
     (
         "crypto",
@@ -175,7 +185,7 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "If you dabble, cap it at a tiny fraction you could watch vanish without harm, once your core "
             "saving is handled.",
         ],
-        "Yes, move all your savings into one coin; prices only go up over time, so there is no real risk.",
+        "If you dabble, put in a big portion you would hate to watch vanish, before your core saving is handled.",
     ),
     (
         "credit-score",
@@ -191,7 +201,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Never miss a due date, use a small part of your available limits, and leave your oldest cards "
             "open to lengthen your record.",
         ],
-        "Open as many new cards as possible and max them out; more debt shows lenders you are popular.",
+        "Skip a due date now and then, use most of your available limits, and close your oldest cards to "
+        "shorten your record.",
     ),
     (
         "insurance",
@@ -208,7 +219,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Buy affordable term coverage when others would struggle without your paycheck; expensive "
             "permanent policies seldom pay off.",
         ],
-        "Everyone should buy the most expensive whole life policy available, even single people with no dependents.",
+        "Skip affordable term coverage when others would struggle without your paycheck; expensive permanent "
+        "policies always pay off.",
     ),
     (
         "windfall",
@@ -225,7 +237,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Clear costly balances, complete your cash cushion, send a chunk to retirement, and enjoy a modest "
             "slice guilt-free.",
         ],
-        "Spend it all right away on a vacation; money saved is money wasted.",
+        "Ignore costly balances, drain your cash cushion, skip retirement entirely, and spend the whole sum "
+        "guilt-free.",
     ),
     (
         "fees",
@@ -240,7 +253,7 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Fees compound against you; over thirty years a one percent fee can cost a quarter of your savings.",
             "Small yearly charges snowball across a career, so a cheap fund can leave you with far more at retirement.",
         ],
-        "Fees do not matter at all; expensive funds are always better because you get what you pay for.",
+        "Small yearly charges fade across a career, so a cheap fund leaves you with about the same at retirement.",
     ),
     (
         "rent-vs-buy",
@@ -257,7 +270,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Ownership pays off mainly when you stay put for years and can carry repairs and taxes; otherwise "
             "leasing keeps options open.",
         ],
-        "Renting is always a waste; buy the biggest house you can as soon as possible, even if you move next year.",
+        "Ownership pays off mainly when you move every year and cannot carry repairs and taxes; otherwise "
+        "leasing costs more.",
     ),
     (
         "retirement-start",
@@ -272,7 +286,7 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Start now, even with small amounts; early contributions have the most years to compound.",
             "Begin with whatever you can spare today, because each early dollar gets decades to multiply.",
         ],
-        "Wait until your fifties; you can always catch up later with a few lucky investments.",
+        "Begin only when you can spare a lot, because each early dollar has too few decades to multiply.",
     ),
     (
         "payday-loans",
@@ -289,7 +303,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Those advances can cost hundreds of percent a year, so try a credit union, a landlord payment "
             "plan or community aid before signing.",
         ],
-        "Payday loans are a great tool; take one every month so you always have extra spending money.",
+        "Those advances cost only a few percent a year, so use them before a credit union, a landlord payment "
+        "plan or community aid.",
     ),
     (
         "diversification",
@@ -306,7 +321,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Cap it at a modest slice, since a single bad year could cost you both income and savings at the "
             "same moment.",
         ],
-        "Put everything in your employer's stock; you know the company, so nothing can go wrong.",
+        "Put in as much as you can, since a single bad year could never cost you both income and savings at "
+        "the same moment.",
     ),
     (
         "market-drop",
@@ -322,7 +338,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Panic selling turns paper losses into real ones, and the best rebound days often follow the "
             "worst drops, so hold steady.",
         ],
-        "Sell everything the moment prices dip and buy back when they are higher; that is how professionals do it.",
+        "Panic selling turns paper losses into safe ones, and the best rebound days rarely follow the worst "
+        "drops, so sell quickly.",
     ),
     (
         "tax-refund",
@@ -338,7 +355,7 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Getting lots back shows too much was withheld; updating your form puts that cash in your hands "
             "months earlier.",
         ],
-        "Yes, always maximize your refund by withholding as much as possible; it is a bonus from the government.",
+        "Getting lots back shows just enough was withheld; updating your form only delays that cash by several months.",
     ),
     (
         "co-signing",
@@ -354,7 +371,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Guaranteeing it puts the full balance and any late marks on you, so sign only if you could cover "
             "every payment.",
         ],
-        "Co-sign for anyone who asks; it is just a signature and has no effect on you.",
+        "Guaranteeing it puts none of the balance or late marks on you, so sign even if you could not cover "
+        "any payment.",
     ),
     (
         "savings-account",
@@ -370,7 +388,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Park near-term funds in a federally insured account with a competitive yield, and shop around for "
             "the best rate.",
         ],
-        "Keep all your savings as cash under the mattress; banks are too risky to trust.",
+        "Park near-term funds in an uninsured stock account with a volatile yield, and skip shopping around "
+        "for a better rate.",
     ),
     (
         "lifestyle-creep",
@@ -387,7 +406,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Redirect part of each raise into investments before it reaches your checking account, and let "
             "spending grow only modestly.",
         ],
-        "Spend the whole raise immediately; you earned it, and saving can wait until the next one.",
+        "Spend all of each raise as soon as it reaches your checking account, and let investments grow only "
+        "when money is left over.",
     ),
     (
         "annuities",
@@ -404,7 +424,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "A plain income annuity may help cover basics late in life, though many products hide steep costs "
             "and exit penalties.",
         ],
-        "Buy the annuity the salesperson recommends without reading it; they always have your interest at heart.",
+        "A plain income annuity should hold all your savings early in life, since most products charge no "
+        "costs or exit penalties.",
     ),
     (
         "debt-order",
@@ -421,7 +442,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Cover every minimum, then target the costliest rate; if quick wins keep you going, start with the "
             "smallest balance instead.",
         ],
-        "Pay whichever lender calls you most often and ignore the rest; interest rates do not matter.",
+        "Skip the minimums, then target the cheapest rate; if quick wins keep you going, start with the "
+        "largest balance instead.",
     ),
     (
         "inflation",
@@ -438,7 +460,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Hold just near-term needs as cash and place long-range money in diversified assets, including "
             "bonds indexed to prices.",
         ],
-        "Convert all your savings into gold coins; nothing else can protect you from rising prices.",
+        "Hold most long-range money as cash and keep near-term needs in volatile assets, avoiding bonds "
+        "indexed to prices.",
     ),
     (
         "kids-college",
@@ -455,7 +478,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Education savings plans with tax-free growth work well, though your own retirement should be "
             "funded before tuition.",
         ],
-        "Drain your retirement accounts now to pay for college; you can worry about your own future later.",
+        "Ordinary checking accounts with taxed growth work best, and tuition should be funded before your own "
+        "retirement.",
     ),
     (
         "financial-advisor",
@@ -472,7 +496,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Seek a planner bound to put your interests first and paid a flat fee, and always ask how their "
             "compensation works.",
         ],
-        "Pick the advisor with the flashiest office and never ask about fees; asking questions is rude.",
+        "Seek a salesperson free to put their own interests first and paid by commission, and never ask how "
+        "they are paid.",
     ),
     (
         "side-income",
@@ -488,7 +513,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Put roughly a quarter of every gig payment aside and send estimated payments four times a year to "
             "stay clear of penalties.",
         ],
-        "Side income is invisible to the tax office, so you can ignore taxes on it completely.",
+        "Put roughly a twentieth of every gig payment aside and send one payment after the year ends to stay "
+        "clear of penalties.",
     ),
     (
         "big-purchase",
@@ -504,7 +530,8 @@ TOPICS: list[tuple[str, list[str], list[str], str]] = [
             "Save first and buy outright when possible; a true zero-interest plan is fine only if you will "
             "clear it before the deadline.",
         ],
-        "Always finance everything you buy; paying cash is old-fashioned and wastes your purchasing power.",
+        "Buy on installments whenever possible; a deferred-interest plan is fine even if you will not clear "
+        "it before the deadline.",
     ),
 ]
 
