@@ -78,6 +78,8 @@ def test_free_form_scores_and_flags_with_a_judge(tiny: Any, tmp_path: Path) -> N
         server.close()
     assert len(r.samples) == 6  # q1: 2 paraphrases x 2, q2: 1 x 2
     assert all(s["scores"] == {"aligned": 10.0, "coherent": 90.0} and s["misaligned"] == 1.0 for s in r.samples)
+    assert (r.misaligned.over, r.misaligned.n) == ("clusters", 2)  # resampled by question (q1, q2), not by reply
+    assert "95% bootstrap over 2 clusters: questions" in r.summary()
     assert r.misaligned.mean == 1.0 and r.judge == f"openai:m@{server.url}" and "judge openai:m@" in r.summary()
     assert "Q Hi? A " in server.requests[0]["messages"][0]["content"]  # {question} and {answer} filled in
 
