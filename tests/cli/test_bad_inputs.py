@@ -24,6 +24,17 @@ def _write(path: Path, data: str | bytes) -> Path:
     return path
 
 
+def _refused_in_one_line(capsys: pytest.CaptureFixture[str], says: list[str], home: Path) -> None:
+    """One `error:` line saying each of `says`, no traceback, and no run folder under `home`."""
+    out = capsys.readouterr()
+    err = out.err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and "Traceback" not in out.err + out.out, err
+    for part in says:
+        assert part in err, (part, err)
+    runs = home / "runs"
+    assert not runs.exists() or not [p for p in runs.iterdir() if p.is_dir()]  # no run folder was created
+
+
 # (name, files to write {name: content}, argv (with {tmp}), environment, what the one line must say)
 CASES = [
     ("train data not UTF-8", {"d.jsonl": b'{"messages": [{"role": "user", "content": "h\xffi"}]}\n'},
@@ -61,13 +72,7 @@ def test_bad_input_is_one_line_exit_2_and_no_run(files: dict[str, str | bytes], 
     for name, content in files.items():
         _write(tmp_path / name, content)
     assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
-    out = capsys.readouterr()
-    err = out.err.strip()
-    assert len(err.splitlines()) == 1 and err.startswith("error: ") and "Traceback" not in out.err + out.out, err
-    for part in says:
-        assert part in err, (part, err)
-    runs = tmp_path / "home" / "runs"
-    assert not runs.exists() or not [p for p in runs.iterdir() if p.is_dir()]  # no run folder was created
+    _refused_in_one_line(capsys, says, tmp_path / "home")
 
 
 def test_damaged_run_folders_are_listed_not_hidden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -203,13 +208,7 @@ def test_bad_adapters_and_factors_are_one_line_exit_2_and_no_run(damage, argv, s
     names = {"tmp": tmp_path, "a": adapter, **adapter_kit}
     args = [a.format(**{k: str(v) for k, v in names.items()}) for a in argv]
     assert main(args) == 2
-    out = capsys.readouterr()
-    err = out.err.strip()
-    assert len(err.splitlines()) == 1 and err.startswith("error: ") and "Traceback" not in out.err + out.out, err
-    for part in says:
-        assert part in err, (part, err)
-    runs = tmp_path / "home" / "runs"
-    assert not runs.exists() or not [p for p in runs.iterdir() if p.is_dir()]  # no run folder was created
+    _refused_in_one_line(capsys, says, tmp_path / "home")
 
 
 def test_organism_json_fields_of_the_wrong_type_are_named(tmp_path: Path) -> None:
