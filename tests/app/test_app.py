@@ -16,7 +16,11 @@ from streamlit.testing.v1 import AppTest
 
 from grasp_core.identification.factorsets import load_factor_set
 
-APP = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app" / "main.py")
+BUNDLED_PERSONA = ROOT / "grasp_core" / "assets" / "organisms" / "persona" / "results" / "persona-evidence"
+# AppTest's per-run limit: generous, since a click that loads a model can take a while on a busy 2-core CPU.
+TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +60,7 @@ def _errors(at: AppTest) -> list[str]:
 def test_load_page_summary_and_bad_adapter(
     app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert at.title[0].value.startswith("Load")
     # The preselected adapter is summarised: rank 4 on 3 layers.
@@ -79,7 +83,7 @@ def test_load_page_summary_and_bad_adapter(
 
 
 def test_spectra_and_factors_pages(app_env: dict[str, str]) -> None:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at = _page(at, "spectra")
     assert not _errors(at)
     charts = at.get("plotly_chart")
@@ -116,7 +120,7 @@ def test_spectra_and_factors_pages(app_env: dict[str, str]) -> None:
 def test_select_page_saves_set_and_flags_stale(
     app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at = _page(at, "select")
     (editor,) = at.data_editor
     assert editor.value["id"].iloc[0] == "global-write-0" and not editor.value["pick"].any()
@@ -136,7 +140,7 @@ def test_select_page_saves_set_and_flags_stale(
     # Another adapter loaded: the saved set is reported stale in an error box.
     other = plant_adapter(app_env["base"], tmp_path / "other", seed=3)
     monkeypatch.setenv("GRASP_APP_ADAPTER", str(other))
-    at2 = AppTest.from_file(APP, default_timeout=60).run()
+    at2 = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at2 = _page(at2, "select")
     assert any("stale" in e for e in _errors(at2))
 
@@ -153,7 +157,7 @@ def test_select_page_picks_by_evidence(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("GRASP_APP_EVALS", f"{p.drift} {p.task}")
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "factors")
+    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "factors")
     at.button(key="evidence_start").click().run()
     assert not at.exception and not _errors(at), _errors(at)
     deadline = time.monotonic() + 240
@@ -192,7 +196,7 @@ def test_train_page_queues_a_run_and_shows_it_done(
     fs = identify(load_adapter(app_env["adapter"]), n_layers=3, top_k=2)
     save_factor_set(FactorSetSpec("pick", ["global-write-0"]), fs)
     monkeypatch.setenv("GRASP_APP_DATA", str(_chats(tmp_path / "chats.jsonl")))
-    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "train")
+    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "train")
     assert any("No runs yet" in i.value for i in at.info)
     at.selectbox(key="train_set").set_value("pick")
     at.multiselect(key="train_methods").set_value(["grasp", "lora", "kl"])
@@ -212,7 +216,7 @@ def test_train_page_queues_a_run_and_shows_it_done(
     for r in runs:
         want = "cancelled" if r.id == kl_run.id else "done"
         assert wait(r.id, timeout_s=240).status.state == want, r.id
-    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "train")  # a new session: all read from disk
+    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "train")  # a new session: all read from disk
     assert not _errors(at)
     texts = sorted(p.proto.text for p in at.get("progress"))
     assert len(texts) == 3 and sum("step 2/2" in t for t in texts) == 2, texts
@@ -234,7 +238,7 @@ def test_train_page_starts_a_background_sweep_and_stops_it(
 
     fs = identify(load_adapter(app_env["adapter"]), n_layers=3, top_k=2)
     pick = save_factor_set(FactorSetSpec("pick", ["global-write-0"]), fs)
-    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "train")
+    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "train")
     assert any("No sweeps yet" in i.value for i in at.info)
     at.text_input(key="train_base").set_value(app_env["base"])
     at.selectbox(key="train_set").set_value("pick")
@@ -279,7 +283,7 @@ def test_train_page_starts_a_background_sweep_and_stops_it(
 
 
 def test_results_page_opens_on_the_bundled_persona_results(app_env: dict[str, str]) -> None:
-    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "results")
+    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "results")
     assert not _errors(at), _errors(at)
     assert at.selectbox(key="results_table").value == "persona/persona-evidence (bundled)"
     points = next(d.value for d in at.dataframe if "n_seeds" in d.value.columns)
@@ -288,7 +292,8 @@ def test_results_page_opens_on_the_bundled_persona_results(app_env: dict[str, st
     at.toggle(key="present").set_value(True).run()
     captions = [c.value for c in at.caption]
     assert any("95% t over 3 seeds" in c for c in captions)
-    assert any(c.startswith("Source: `grasp sweep --organism persona --size evidence` at commit") for c in captions)
+    last = json.loads((BUNDLED_PERSONA / "provenance.json").read_text())["invocations"][-1]
+    assert any(c.startswith(f"Source: `{last['command']}` at commit {last['commit'][:12]}") for c in captions)
 
 
 def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_path: Path) -> None:
@@ -311,7 +316,7 @@ def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_pat
         + [f"grasp-top4,leak,k{i},0.8,True" for i in range(4)]
     )
     (sweep / "items.csv").write_text("\n".join(items) + "\n")
-    at = _page(AppTest.from_file(APP, default_timeout=60).run(), "results")
+    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "results")
     at.selectbox(key="results_table").set_value("demo/results.csv").run()  # the bundled results come first
     assert not _errors(at), _errors(at)
     (chart,) = at.get("plotly_chart")
