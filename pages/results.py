@@ -55,7 +55,10 @@ if source == "from disk":
         where = str(tables[name])
         if name in stale:
             st.warning(f"Stale bundled result: {stale[name]}")
-        results = _read(where, tables[name].stat().st_mtime)
+        try:
+            results = _read(where, tables[name].stat().st_mtime)
+        except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
+            st.error(f"{where}: not a readable CSV ({e})")
 else:
     up = st.file_uploader("Results CSV", type=["csv"], key="results_upload")
     if up is not None:
@@ -121,7 +124,11 @@ items_path = Path(where).with_name("items.csv") if where else None
 if items_path is None or not items_path.is_file():
     st.info("No per-item table (items.csv beside the results table) for this sweep.")
 else:
-    items = _read(str(items_path), items_path.stat().st_mtime)
+    try:
+        items = _read(str(items_path), items_path.stat().st_mtime)
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
+        st.error(f"{items_path}: not a readable CSV ({e})")
+        st.stop()
     if "label" not in items.columns:
         st.error(f"{items_path}: no `label` column")
     else:

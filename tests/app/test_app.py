@@ -333,3 +333,24 @@ def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_pat
     assert any("0 of 4 items changed side" in c.value for c in at.caption)
     at.toggle(key="present").set_value(True).run()
     assert not at.exception and any("Pareto front" in c.value for c in at.caption)
+
+
+def test_results_page_names_a_bad_table_and_keeps_working(app_env: dict[str, str], tmp_path: Path) -> None:
+    sweeps = tmp_path / "home" / "sweeps"
+    for name, text in {"nocol": "label,strength,seed,task_gain,drift\nnaive,,0,1.0,0.4\n",
+                       "binary": "\x00\xff\xfe garbage\n\x00\x00,\n\"unclosed",
+                       "noprov": "label,method,strength,seed,task_gain,drift\nbase,base,,0,0.0,0.02\n"
+                                 "naive,naive,,0,1.0,0.4\n"}.items():  # fmt: skip
+        (sweeps / name).mkdir(parents=True)
+        (sweeps / name / "results.csv").write_text(text, encoding="latin-1")
+    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "results")
+    at.selectbox(key="results_table").set_value("nocol/results.csv").run()
+    (error,) = _errors(at)
+    assert "nocol/results.csv" in error and "no column `method`" in error and not at.exception
+    at.selectbox(key="results_table").set_value("binary/results.csv").run()
+    (error,) = _errors(at)
+    assert "binary/results.csv: not a readable CSV" in error and not at.exception
+    at.selectbox(key="results_table").set_value("noprov/results.csv").run()  # the rest of the page works
+    assert not _errors(at) and not at.exception
+    at.toggle(key="present").set_value(True).run()
+    assert any("no provenance.json" in c.value for c in at.caption), [c.value for c in at.caption]
