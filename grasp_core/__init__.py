@@ -85,7 +85,7 @@ from .sweep.launch import LaunchForm, form_recipe, launch_runs, launch_sweep, pa
 from .sweep.provenance import BundledResults, bundle, bundled_results, provenance_line, record_invocation
 from .sweep.report import SweepReport, axes_for, flipped_items, load_results, naive_label, rerender
 from .sweep.run import run_sweep, sweep_status
-from .sweep.tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
+from .sweep.tradeoff import Axes, aggregate, log_floor, pareto_front, tradeoff_figure, write_figure
 from .training.config import TrainConfig, recipe_of
 from .training.loop import TrainHooks, TrainResult
 from .training.methods import DEFAULT_METHOD, METHODS, Method, get_method
@@ -200,6 +200,7 @@ __all__ = [
     "load_picked",
     "load_questions",
     "load_results",
+    "log_floor",
     "log_tail",
     "logit_lens",
     "lowrank_svd",

@@ -17,6 +17,7 @@ from grasp_core import (
     axes_for,
     bundled_results,
     flipped_items,
+    log_floor,
     naive_label,
     provenance_line,
     results_tables,
@@ -82,6 +83,8 @@ y = c2.selectbox(
     "y: misalignment (lower is better)", numeric, index=numeric.index(d.y) if d.y in numeric else 0, key="ax_y"
 )
 present = c3.toggle("presentation view", key="present")
+log_y = c3.toggle("log y", key="log_y", help="a log scale for a positive y such as mean P; lower interval ends at "
+                  "or below 0 are drawn to the axis floor")  # fmt: skip
 axes = Axes(x=x, y=y, x_title=d.x_title if x == d.x else x, y_title=d.y_title if y == d.y else y)
 try:
     points = aggregate(results, axes)
@@ -91,7 +94,14 @@ except GraspError as e:
 
 title = "Misalignment vs task score: GRASP against the baselines"
 reference = ("base", naive_label(points["method"]))
-fig = tradeoff_figure(points, axes, title=title if present else "", reference=reference)
+floor_note = ""
+try:
+    fig = tradeoff_figure(points, axes, title=title if present else "", reference=reference, log_y=log_y)
+    if log_y:
+        floor_note = f" Log y: lower ends below {log_floor(points, axes.y):.2g} are drawn to that floor."
+except GraspError as e:  # log y on a column with values <= 0: say why, draw it linear
+    st.warning(f"Linear y: {e}")
+    fig = tradeoff_figure(points, axes, title=title if present else "", reference=reference)
 fig.update_layout(height=620 if present else 480)
 if present:
     fig.update_layout(font=dict(size=18), title_font=dict(size=26))
@@ -102,6 +112,7 @@ if present:
     st.caption(
         f"Each curve is one method over its strength; bars are {'; '.join(over) or '95% intervals'}. The dashed "
         f"line is the Pareto front; the star is the base model and the cross the naive LoRA ({reference[1]})."
+        + floor_note
     )
     if where and Path(where).is_file():
         try:
@@ -109,7 +120,7 @@ if present:
         except GraspError as e:
             st.error(f"{where}: {e}")
     st.stop()
-st.caption(f"Bars: {'; '.join(over) or '95% intervals'}.")
+st.caption(f"Bars: {'; '.join(over) or '95% intervals'}.{floor_note}")
 
 uiplots.export_buttons(fig, "tradeoff", key="export-tradeoff")
 

@@ -76,11 +76,19 @@ def tradeoff_figure(
     axes: Axes = Axes(),
     title: str = "Misalignment vs task",
     reference: Sequence[str] = ("base", "naive"),
+    log_y: bool = False,
 ) -> Any:
     """A plotly figure: one curve per method over its strength with intervals, the Pareto front dashed,
-    and reference points (base, naive) as large markers."""
+    and reference points (base, naive) as large markers.
+
+    `log_y`: a log-scale y axis (drift P spans orders of magnitude: base 0.0002, naive 0.03). Every y must be
+    positive (GraspError otherwise: a log-odds or shift column is not); an interval whose lower bound is below
+    the axis floor, a tenth of the smallest y (at or below 0, as a t interval over seeds of a probability can
+    be), is drawn down to that floor rather than dropped.
+    """
     import plotly.graph_objects as go  # lazy: plotly takes a second to import and only figures need it
 
+    floor = log_floor(points, axes.y) if log_y else None
     fig = go.Figure()
     ref = points[points["method"].isin(reference)]
     others = points[~points["method"].isin(reference)]
@@ -93,7 +101,7 @@ def tradeoff_figure(
                 mode="lines+markers",
                 name=str(curve),
                 text=g["label"],
-                error_y=_error_bars(g, axes.y),
+                error_y=_error_bars(g, axes.y, floor),
                 error_x=_error_bars(g, axes.x),
                 hovertemplate="%{text}<br>x=%{x:.3f}<br>y=%{y:.4f}<extra></extra>",
             )
@@ -129,7 +137,19 @@ def tradeoff_figure(
         legend=dict(orientation="v"),
         margin=dict(l=60, r=20, t=60, b=60),
     )
+    if floor is not None:
+        fig.update_yaxes(type="log")
     return fig
+
+
+def log_floor(points: pd.DataFrame, col: str) -> float:
+    """The lowest value a log-scale axis of `col` draws: a tenth of its smallest value (all must be positive)."""
+    values = pd.to_numeric(points[col], errors="coerce")
+    if values.isna().any() or (values <= 0).any():
+        bad = points.loc[values.isna() | (values <= 0), "label"].astype(str).tolist()
+        raise GraspError(f"a log scale needs every `{col}` above 0; not so for {', '.join(bad[:3])}"
+                         + (f" and {len(bad) - 3} more" if len(bad) > 3 else ""))  # fmt: skip
+    return float(values.min()) / 10
 
 
 def write_figure(fig: Any, path: str | Path) -> Path:
@@ -150,7 +170,9 @@ def write_figure(fig: Any, path: str | Path) -> Path:
     return path
 
 
-def _error_bars(points: pd.DataFrame, col: str) -> dict[str, Any]:
-    """Asymmetric plotly error bars from the `<col>_lo` / `<col>_hi` interval columns."""
+def _error_bars(points: pd.DataFrame, col: str, floor: float | None = None) -> dict[str, Any]:
+    """Asymmetric plotly error bars from the `<col>_lo` / `<col>_hi` interval columns; lower ends below `floor`
+    (a log axis) are drawn to it."""
+    lo = points[f"{col}_lo"] if floor is None else points[f"{col}_lo"].clip(lower=floor)
     return dict(type="data", symmetric=False, array=points[f"{col}_hi"] - points[col],
-                arrayminus=points[col] - points[f"{col}_lo"], thickness=1)  # fmt: skip
+                arrayminus=points[col] - lo, thickness=1)  # fmt: skip

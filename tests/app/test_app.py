@@ -289,6 +289,13 @@ def test_results_page_opens_on_the_bundled_persona_results(app_env: dict[str, st
     points = next(d.value for d in at.dataframe if "n_seeds" in d.value.columns)
     grasp = points[points["label"] == "grasp top=1 select_by=sigma"].iloc[0]
     assert grasp["n_seeds"] == 3 and grasp["interval"] == "95% t over 3 seeds"
+    at.toggle(key="log_y").set_value(True).run()  # mean P spans orders of magnitude
+    (chart,) = at.get("plotly_chart")
+    assert json.loads(chart.proto.spec)["layout"]["yaxis"]["type"] == "log" and not at.warning
+    assert any("Log y: lower ends below" in c.value for c in at.caption)
+    at.selectbox(key="ax_y").set_value("drift_logit").run()  # log-odds are negative: drawn linear, and said why
+    assert any("log scale needs every `drift_logit` above 0" in w.value for w in at.warning) and not _errors(at)
+    at.selectbox(key="ax_y").set_value("drift").run()
     at.toggle(key="present").set_value(True).run()
     captions = [c.value for c in at.caption]
     assert any("95% t over 3 seeds" in c for c in captions)

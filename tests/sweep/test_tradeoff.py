@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from grasp_core.sweep.tradeoff import Axes, aggregate, pareto_front
+from grasp_core.errors import GraspError
+from grasp_core.sweep.tradeoff import Axes, aggregate, log_floor, pareto_front, tradeoff_figure
 
 
 def test_pareto_front_and_aggregate() -> None:
@@ -19,3 +20,27 @@ def test_pareto_front_and_aggregate() -> None:
     assert a["task_gain_lo"] < 0.9 < a["task_gain_hi"]
     front = set(pareto_front(summary, Axes())["label"])
     assert front == {"a", "b", "c"}  # d is dominated by every other point
+
+
+def test_log_y_draws_intervals_through_zero_to_the_floor_and_refuses_non_positive_values() -> None:
+    df = pd.DataFrame({
+        "label": ["base", "naive", "g", "g", "g"], "method": ["base", "naive", "grasp", "grasp", "grasp"],
+        "strength": [None, None, 1, 1, 1], "seed": [0, 0, 0, 1, 2],
+        "task_gain": [0.0, 1.0, 0.8, 0.9, 0.85], "drift": [0.0002, 0.03, 0.0001, 0.02, 0.0005],
+    })  # fmt: skip
+    points = aggregate(df, Axes())
+    g = points.set_index("label").loc["g"]
+    assert g["drift_lo"] < 0  # a t interval over 3 seeds of a skewed probability goes below 0
+    fig = tradeoff_figure(points, Axes(), log_y=True)
+    assert fig.layout.yaxis.type == "log"
+    (curve,) = [t for t in fig.data if t.name == "grasp"]
+    floor = log_floor(points, "drift")
+    assert floor == pytest.approx(0.0002 / 10)
+    assert curve.error_y.arrayminus[0] == pytest.approx(g["drift"] - floor)  # drawn down to the floor
+    assert curve.error_y.array[0] == pytest.approx(g["drift_hi"] - g["drift"])
+    linear = tradeoff_figure(points, Axes())
+    assert linear.layout.yaxis.type is None and linear.data[0].error_y.arrayminus[0] == pytest.approx(
+        g["drift"] - g["drift_lo"])  # fmt: skip
+    shifted = points.assign(drift=points["drift"] - 0.001)
+    with pytest.raises(GraspError, match=r"log scale needs every `drift` above 0; not so for base"):
+        tradeoff_figure(shifted, Axes(), log_y=True)
