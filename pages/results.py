@@ -42,6 +42,15 @@ def _read(path: str, mtime: float) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def _read_table(path: Path) -> pd.DataFrame | None:
+    """A CSV from disk, or None after an error box naming it (pandas' parse and decode errors are ValueErrors)."""
+    try:
+        return _read(str(path), path.stat().st_mtime)
+    except (OSError, ValueError) as e:
+        st.error(f"{path}: not a readable CSV ({e})")
+        return None
+
+
 tables, stale = _tables()
 source = st.radio("Results table", ["from disk", "upload CSV"], horizontal=True, key="results_source")
 results: pd.DataFrame | None = None
@@ -56,10 +65,7 @@ if source == "from disk":
         where = str(tables[name])
         if name in stale:
             st.warning(f"Stale bundled result: {stale[name]}")
-        try:
-            results = _read(where, tables[name].stat().st_mtime)
-        except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
-            st.error(f"{where}: not a readable CSV ({e})")
+        results = _read_table(tables[name])
 else:
     up = st.file_uploader("Results CSV", type=["csv"], key="results_upload")
     if up is not None:
@@ -135,10 +141,8 @@ items_path = Path(where).with_name("items.csv") if where else None
 if items_path is None or not items_path.is_file():
     st.info("No per-item table (items.csv beside the results table) for this sweep.")
 else:
-    try:
-        items = _read(str(items_path), items_path.stat().st_mtime)
-    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
-        st.error(f"{items_path}: not a readable CSV ({e})")
+    items = _read_table(items_path)
+    if items is None:
         st.stop()
     if "label" not in items.columns:
         st.error(f"{items_path}: no `label` column")
