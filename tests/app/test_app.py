@@ -23,6 +23,11 @@ BUNDLED_PERSONA = ROOT / "grasp_core" / "assets" / "organisms" / "persona" / "re
 TIMEOUT = 120
 
 
+def _start() -> AppTest:
+    """A fresh dashboard session, run once (it opens on the Load page)."""
+    return AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+
+
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("app")
@@ -60,7 +65,7 @@ def _errors(at: AppTest) -> list[str]:
 def test_load_page_summary_and_bad_adapter(
     app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at = _start()
     assert not at.exception
     assert at.title[0].value.startswith("Load")
     # The preselected adapter is summarised: rank 4 on 3 layers.
@@ -83,7 +88,7 @@ def test_load_page_summary_and_bad_adapter(
 
 
 def test_spectra_and_factors_pages(app_env: dict[str, str]) -> None:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at = _start()
     at = _page(at, "spectra")
     assert not _errors(at)
     charts = at.get("plotly_chart")
@@ -120,7 +125,7 @@ def test_spectra_and_factors_pages(app_env: dict[str, str]) -> None:
 def test_select_page_saves_set_and_flags_stale(
     app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at = _start()
     at = _page(at, "select")
     (editor,) = at.data_editor
     assert editor.value["id"].iloc[0] == "global-write-0" and not editor.value["pick"].any()
@@ -140,7 +145,7 @@ def test_select_page_saves_set_and_flags_stale(
     # Another adapter loaded: the saved set is reported stale in an error box.
     other = plant_adapter(app_env["base"], tmp_path / "other", seed=3)
     monkeypatch.setenv("GRASP_APP_ADAPTER", str(other))
-    at2 = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at2 = _start()
     at2 = _page(at2, "select")
     assert any("stale" in e for e in _errors(at2))
 
@@ -157,7 +162,7 @@ def test_select_page_picks_by_evidence(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("GRASP_APP_EVALS", f"{p.drift} {p.task}")
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "factors")
+    at = _page(_start(), "factors")
     at.button(key="evidence_start").click().run()
     assert not at.exception and not _errors(at), _errors(at)
     deadline = time.monotonic() + 240
@@ -196,7 +201,7 @@ def test_train_page_queues_a_run_and_shows_it_done(
     fs = identify(load_adapter(app_env["adapter"]), n_layers=3, top_k=2)
     save_factor_set(FactorSetSpec("pick", ["global-write-0"]), fs)
     monkeypatch.setenv("GRASP_APP_DATA", str(_chats(tmp_path / "chats.jsonl")))
-    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "train")
+    at = _page(_start(), "train")
     assert any("No runs yet" in i.value for i in at.info)
     at.selectbox(key="train_set").set_value("pick")
     at.multiselect(key="train_methods").set_value(["grasp", "lora", "kl"])
@@ -216,7 +221,7 @@ def test_train_page_queues_a_run_and_shows_it_done(
     for r in runs:
         want = "cancelled" if r.id == kl_run.id else "done"
         assert wait(r.id, timeout_s=240).status.state == want, r.id
-    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "train")  # a new session: all read from disk
+    at = _page(_start(), "train")  # a new session: all read from disk
     assert not _errors(at)
     texts = sorted(p.proto.text for p in at.get("progress"))
     assert len(texts) == 3 and sum("step 2/2" in t for t in texts) == 2, texts
@@ -238,7 +243,7 @@ def test_train_page_starts_a_background_sweep_and_stops_it(
 
     fs = identify(load_adapter(app_env["adapter"]), n_layers=3, top_k=2)
     pick = save_factor_set(FactorSetSpec("pick", ["global-write-0"]), fs)
-    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "train")
+    at = _page(_start(), "train")
     assert any("No sweeps yet" in i.value for i in at.info)
     at.text_input(key="train_base").set_value(app_env["base"])
     at.selectbox(key="train_set").set_value("pick")
@@ -283,7 +288,7 @@ def test_train_page_starts_a_background_sweep_and_stops_it(
 
 
 def test_results_page_opens_on_the_bundled_persona_results(app_env: dict[str, str]) -> None:
-    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "results")
+    at = _page(_start(), "results")
     assert not _errors(at), _errors(at)
     assert at.selectbox(key="results_table").value == "persona/persona-evidence (bundled)"
     points = next(d.value for d in at.dataframe if "n_seeds" in d.value.columns)
@@ -323,7 +328,7 @@ def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_pat
         + [f"grasp-top4,leak,k{i},0.8,True" for i in range(4)]
     )
     (sweep / "items.csv").write_text("\n".join(items) + "\n")
-    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "results")
+    at = _page(_start(), "results")
     at.selectbox(key="results_table").set_value("demo/results.csv").run()  # the bundled results come first
     assert not _errors(at), _errors(at)
     (chart,) = at.get("plotly_chart")
@@ -350,7 +355,7 @@ def test_results_page_names_a_bad_table_and_keeps_working(app_env: dict[str, str
                                  "naive,naive,,0,1.0,0.4\n"}.items():  # fmt: skip
         (sweeps / name).mkdir(parents=True)
         (sweeps / name / "results.csv").write_text(text, encoding="latin-1")
-    at = _page(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), "results")
+    at = _page(_start(), "results")
     at.selectbox(key="results_table").set_value("nocol/results.csv").run()
     (error,) = _errors(at)
     assert "nocol/results.csv" in error and "no column `method`" in error and not at.exception
