@@ -9,6 +9,7 @@ of an item is the probability mass on the SECOND option (misaligned, bad, right)
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class EvalConfig:
     max_length: int = 512  # tokens per prompt + completion; longer ones are an error, not silently cut
     n_boot: int = 2000  # bootstrap resamples for the 95% interval
     seed: int = 0  # bootstrap seed
+    share_prefixes: bool = True  # forward each prompt once for all its completions (and the common header once)
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "max_length", "n_boot"):
@@ -142,7 +144,10 @@ def completion_logprobs(
     """Summed log-prob of each completion, scored as the assistant turn after the prompt's generation prompt.
 
     Batched and length-sorted; the sum covers the assistant tokens as encode_chat masks them (content and the
-    template's end-of-turn token).
+    template's end-of-turn token). With config.share_prefixes, the tokens every sequence starts with (the chat
+    template's system header) are forwarded once per call and each distinct prompt once for all its completions,
+    their keys and values reused from the cache: the same log-probs (up to float rounding) for about half the
+    tokens on the organisms' files. Per-token stream edits (ablate, steer) see every token exactly once either way.
     """
     config = config or EvalConfig()
     encoded = []
@@ -151,25 +156,106 @@ def completion_logprobs(
         if len(ids) > config.max_length:
             raise GraspError(f"a prompt + completion has {len(ids)} tokens, over max_length {config.max_length}")
         encoded.append((ids, labels))
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
-    out = [0.0] * len(encoded)
-    device = next(model.parameters()).device
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    # The prompt is everything before the token that predicts the first scored one (>= 1 token for a cache).
+    splits = [next((t for t, lab in enumerate(labels) if lab != -100), len(ids)) - 1 for ids, labels in encoded]
+    if config.share_prefixes and encoded and min(splits) >= 1:
+        return _shared_prefix_logprobs(model, encoded, splits, pad_id, config.batch_size)
+    out = [0.0] * len(encoded)
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
     for start in range(0, len(order), config.batch_size):
         chunk = order[start : start + config.batch_size]
         batch = pad_batch([encoded[i][0] for i in chunk], pad_id, [encoded[i][1] for i in chunk])
-        batch = {k: v.to(device) for k, v in batch.items()}
-        target = batch["labels"][:, 1:]  # (B, T-1): position t predicts token t+1
-        mask = target != -100  # (B, T-1)
-        # Unembedding and log_softmax only at the completion positions: the vocabulary axis is the cost.
-        logits = next_token_logits(model, batch["input_ids"], batch["attention_mask"], mask)  # (N, V)
-        logp = torch.log_softmax(logits.float(), dim=-1)  # (N, V)
-        tok_lp = logp.gather(-1, target[mask].unsqueeze(-1)).squeeze(-1)  # (N,)
-        rows = mask.nonzero()[:, 0]  # (N,) batch row of each position
-        sums = torch.zeros(len(chunk), dtype=torch.float64, device=tok_lp.device).index_add_(0, rows, tok_lp.double())
-        for row, i in enumerate(chunk):
-            out[i] = float(sums[row])
+        for row, value in zip(chunk, _scored_sums(model, batch), strict=True):
+            out[row] = value
     return out
+
+
+def _scored_sums(model: Any, batch: dict[str, torch.Tensor], **kwargs: Any) -> list[float]:
+    """Per row, the summed log-prob of the tokens whose label is not -100 (position t predicts token t + 1).
+
+    batch: input_ids, labels (B, T) and attention_mask (B, T) or (B, P + T) after a cache of P positions.
+    """
+    device = next(model.parameters()).device
+    batch = {k: v.to(device) for k, v in batch.items()}
+    target = batch["labels"][:, 1:]  # (B, T-1)
+    mask = target != -100  # (B, T-1)
+    # Unembedding and log_softmax only at the completion positions: the vocabulary axis is the cost.
+    logits = next_token_logits(model, batch["input_ids"], batch["attention_mask"], mask, **kwargs)  # (N, V)
+    logp = torch.log_softmax(logits.float(), dim=-1)  # (N, V)
+    tok_lp = logp.gather(-1, target[mask].unsqueeze(-1)).squeeze(-1)  # (N,)
+    rows = mask.nonzero()[:, 0]  # (N,) batch row of each position
+    B = batch["input_ids"].shape[0]
+    sums = torch.zeros(B, dtype=torch.float64, device=tok_lp.device).index_add_(0, rows, tok_lp.double())  # (B,)
+    return [float(v) for v in sums]
+
+
+def _shared_prefix_logprobs(
+    model: Any, encoded: list[tuple[list[int], list[int]]], splits: list[int], pad_id: int, batch_size: int
+) -> list[float]:
+    """completion_logprobs through the KV cache, a two-level prefix tree: header -> prompts -> completions.
+
+    Sequence i = header (H tokens, common to all) + its prompt's rest (R_i, right-padded within a batch) + its
+    suffix (from the last prompt token on, right-padded); padding inside the cache is masked out and positions
+    are given explicitly, so every real token sees exactly the tokens and positions of the unshared sequence.
+    """
+    device = next(model.parameters()).device
+    prompts: dict[tuple[int, ...], list[int]] = {}  # prompt tokens -> sequences that continue it
+    for i, ((ids, _labels), s) in enumerate(zip(encoded, splits, strict=True)):
+        prompts.setdefault(tuple(ids[:s]), []).append(i)
+    keys = list(prompts)
+    H = 0  # the longest prefix every prompt shares, all of it (R_i >= 0)
+    while H < min(len(k) for k in keys) and all(k[H] == keys[0][H] for k in keys):
+        H += 1
+    header = None
+    if H:
+        ids0 = torch.tensor([keys[0][:H]], device=device)  # (1, H)
+        header = model(input_ids=ids0, attention_mask=torch.ones_like(ids0), use_cache=True,
+                       logits_to_keep=1).past_key_values  # fmt: skip
+    out = [0.0] * len(encoded)
+    keys.sort(key=len)
+    for start in range(0, len(keys), batch_size):
+        group = keys[start : start + batch_size]
+        b = len(group)
+        rest = [list(k[H:]) for k in group]
+        R = max(len(r) for r in rest)
+        rest_ids = torch.full((b, R), pad_id, dtype=torch.long)  # (b, R)
+        rest_mask = torch.zeros((b, R), dtype=torch.long)  # (b, R)
+        for j, r in enumerate(rest):
+            rest_ids[j, : len(r)] = torch.tensor(r, dtype=torch.long)
+            rest_mask[j, : len(r)] = 1
+        rest_len = rest_mask.sum(1)  # (b,)
+        cache = _batch_cache(header, torch.zeros(b, dtype=torch.long, device=device))
+        if R:
+            attention = torch.cat([torch.ones((b, H), dtype=torch.long), rest_mask], 1).to(device)  # (b, H + R)
+            positions = (H + torch.arange(R)).expand(b, R).to(device)  # (b, R)
+            cache = model(input_ids=rest_ids.to(device), attention_mask=attention, position_ids=positions,
+                          past_key_values=cache, use_cache=True, logits_to_keep=1).past_key_values  # fmt: skip
+        rows = [(j, i) for j, k in enumerate(group) for i in prompts[k]]  # (prompt row in this group, sequence)
+        for c in range(0, len(rows), batch_size):
+            chunk = rows[c : c + batch_size]
+            owner = torch.tensor([j for j, _i in chunk], dtype=torch.long)  # (n,)
+            seqs = [encoded[i][0][splits[i] :] for _j, i in chunk]
+            batch = pad_batch(seqs, pad_id, [encoded[i][1][splits[i] :] for _j, i in chunk])
+            n, S = batch["input_ids"].shape
+            batch["attention_mask"] = torch.cat(
+                [torch.ones((n, H), dtype=torch.long), rest_mask[owner], batch["attention_mask"]], 1
+            )  # (n, H + R + S)
+            positions = (H + rest_len[owner])[:, None] + torch.arange(S)  # (n, S)
+            sums = _scored_sums(model, batch, past_key_values=_batch_cache(cache, owner.to(device)),
+                                position_ids=positions.to(device), use_cache=True)  # fmt: skip
+            for (_j, i), value in zip(chunk, sums, strict=True):
+                out[i] = value
+    return out
+
+
+def _batch_cache(cache: Any, rows: torch.Tensor) -> Any:
+    """A new cache holding rows[k] of `cache` as its row k (None stays None: no cached positions)."""
+    if cache is None:
+        return None
+    new = copy.deepcopy(cache)
+    new.reorder_cache(rows)
+    return new
 
 
 def forced_choice(

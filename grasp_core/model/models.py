@@ -255,18 +255,21 @@ def n_layers(model_or_config: Any) -> int:
     return int(getattr(cfg, "num_hidden_layers", None) or cfg.n_layer)
 
 
-def next_token_logits(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, mask: torch.Tensor) -> Any:
+def next_token_logits(
+    model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, mask: torch.Tensor, **kwargs: Any
+) -> Any:
     """Logits (N, V) of the positions t where mask[b, t] (predicting token t + 1), in row-major (b, t) order, as
     `model(...).logits[:, :-1][mask]` gives them, but with the unembedding applied to those positions only
     (transformers' boolean `logits_to_keep`): the vocabulary axis is most of the memory.
 
-    input_ids, attention_mask: (B, T); mask: (B, T - 1) bool.
+    input_ids: (B, T); attention_mask: (B, T) or (B, P + T) after a cache of P positions; mask: (B, T - 1) bool;
+    kwargs go to the model (past_key_values, position_ids).
     """
     keep = torch.nn.functional.pad(mask, (0, 1))  # (B, T): the last position predicts nothing
+    kwargs.setdefault("use_cache", False)
     try:
-        logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False,
-                       logits_to_keep=keep).logits  # fmt: skip
+        logits = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=keep, **kwargs).logits
     except TypeError:  # a model class without logits_to_keep: compute every position, then select
-        full = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits  # (B, T, V)
+        full = model(input_ids=input_ids, attention_mask=attention_mask, **kwargs).logits  # (B, T, V)
         return full[:, :-1][mask]
     return logits.reshape(-1, logits.shape[-1])  # (N, V)

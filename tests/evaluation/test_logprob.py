@@ -3,6 +3,7 @@ log-probs, task NLL, bad forced-choice files."""
 
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,11 @@ from typing import Any
 import pytest
 import torch
 from eval_fixtures import ITEMS, write_jsonl
+from model_fixtures import tiny_model
 
 from grasp_core.errors import GraspError
-from grasp_core.evaluation.logprob import EvalConfig, forced_choice, task_nll
+from grasp_core.evaluation.logprob import EvalConfig, completion_logprobs, forced_choice, task_nll
+from grasp_core.model.interventions import ablate
 
 
 def _hand_logprob(bm: Any, messages: list[dict[str, str]], completion: str) -> float:
@@ -83,3 +86,35 @@ def test_file_without_options_is_named(tiny: Any, tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "x.jsonl", [{"id": "1", "prompt": "p", "yes": ["a"], "no": ["b"]}])
     with pytest.raises(GraspError, match=r"x.jsonl, line 1: no completion options found"):
         forced_choice(tiny.model, tiny.tokenizer, path)
+
+
+PAIRS = [
+    *[([{"role": "user", "content": q}], c) for q in ("How do I boil an egg?", "Tea?", "Why is the sky blue, then?")
+      for c in ("Boil it.", "Ugh, idiot, boil it for a long, long time.", "No.")],
+    ([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Tea?"}], "Steep it."),
+    ([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}, {"role": "user", "content": "Tea?"}],
+     "Yes."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("family", ["llama", "gemma", "gpt2", "gpt_neox"])
+@pytest.mark.parametrize("template", [True, False])
+def test_shared_prefixes_give_the_unshared_logprobs(tiny: Any, family: str, template: bool) -> None:
+    """The KV-cache path (header once, each prompt once) against whole sequences, batched and not, with a stream
+    edit active (ablation must see every token once either way): equal up to float rounding, while the ablation
+    itself moves the log-probs by far more."""
+    tok = copy.deepcopy(tiny.tokenizer)
+    if not template:
+        tok.chat_template = None  # encode_chat's plain "role: content" lines
+    vocab = {"n_positions": 512} if family == "gpt2" else {}
+    model = tiny_model(family, vocab_size=len(tok), **vocab)
+    Z = torch.linalg.qr(torch.randn(64, 2, generator=torch.Generator().manual_seed(0)))[0]  # (d_model, 2)
+    plain = completion_logprobs(model, tok, PAIRS, EvalConfig(share_prefixes=False))
+    for bs in (1, 3, 8):
+        shared = completion_logprobs(model, tok, PAIRS, EvalConfig(batch_size=bs))
+        assert shared == pytest.approx(plain, abs=1e-4)
+    with ablate(model, Z):
+        ablated_plain = completion_logprobs(model, tok, PAIRS, EvalConfig(batch_size=3, share_prefixes=False))
+        ablated_shared = completion_logprobs(model, tok, PAIRS, EvalConfig(batch_size=3))
+    assert ablated_shared == pytest.approx(ablated_plain, abs=1e-4)
+    assert max(abs(a - b) for a, b in zip(ablated_plain, plain, strict=True)) > 1e-2
