@@ -56,6 +56,7 @@ bench: model
 	$(BIN)/python bench/spectra.py
 	$(BIN)/python bench/scan.py
 	$(BIN)/python bench/train_overhead.py
+	$(BIN)/python bench/prefix_sharing.py
 	$(BIN)/python bench/app.py
 
 clean:

@@ -50,27 +50,37 @@ def commit() -> str:
 def record_invocation(folder: Path, organism: str, fingerprint: str, started: float, cells_done: int,
                       cells_total: int, command: list[str] | None = None,
                       training_wall_s: float | None = None) -> dict[str, Any]:  # fmt: skip
-    """Append this invocation of a sweep to folder/provenance.json (atomically) and return the whole record.
-    `training_wall_s`: the summed wall time of the sweep's training runs as their own status files record it
-    (started to finished), whichever invocation trained them; a resumed or cached sweep keeps it truthful."""
+    """Record this invocation of a sweep in folder/provenance.json (atomically) and return the whole record.
+
+    An invocation is its start time and command: called again by the same invocation (the sweep records itself
+    after every cell, so one killed mid-way still counts its wall time up to its last cell), its entry is updated
+    in place; otherwise a new entry is appended. `training_wall_s`: the summed wall time of the sweep's training
+    runs as their own status files record it (started to finished), whichever invocation trained them; a resumed
+    or cached sweep keeps it truthful (without it, the recorded value stays)."""
     path = folder / PROVENANCE
     old = read_json(path, what=PROVENANCE) if path.is_file() else {}
     now = datetime.now(timezone.utc)
     runs = list(old.get("invocations", [])) if isinstance(old.get("invocations"), list) else []
-    runs.append({
+    entry = {
         "command": " ".join(command if command is not None else [Path(sys.argv[0]).name, *sys.argv[1:]]),
         "commit": commit(),
         "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
+        "started_at": started,
         "ended": now.isoformat(timespec="seconds"),
         "wall_s": round(now.timestamp() - started, 1),
         "machine": machine(),
         "cells_done": cells_done,
         "cells_total": cells_total,
-    })  # fmt: skip
+    }  # fmt: skip
+    same = (runs and isinstance(runs[-1], dict) and runs[-1].get("started_at") == started
+            and runs[-1].get("command") == entry["command"])  # fmt: skip
+    runs[-1:] = [*([] if same else runs[-1:]), entry]
     record = {"organism": organism, "organism_fingerprint": fingerprint, "invocations": runs,
               "wall_s_total": round(sum(float(r.get("wall_s", 0)) for r in runs), 1)}  # fmt: skip
     if training_wall_s is not None:
         record["training_wall_s"] = round(training_wall_s, 1)
+    elif isinstance(old.get("training_wall_s"), int | float):
+        record["training_wall_s"] = old["training_wall_s"]
     write_json(path, record)
     return record
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import partial
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -385,6 +386,9 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
         raise GraspError(f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
                          "needs probe files disjoint from the reported evals")  # fmt: skip
     t0 = time.time()
+    # Recorded now and after every cell: an invocation killed mid-way still leaves its command and wall time.
+    record = partial(record_invocation, folder, organism.name, organism.fingerprint(), t0, cells_total=len(cells) + 1)
+    record(cells_done=0)
     say(f"sweep {folder.name}: {len(cells)} cells over seeds {list(config.seeds)} on organism {organism.name}")
     if ex.kind != "inline":
         jobs = work.jobs()
@@ -402,6 +406,7 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
         say(f"[{i}/{len(cells)}] {cell.label} seed={cell.seed}  ({time.time() - t0:.0f} s so far)")
         row, nlls, cell_items = work.measure(cell)
         work.mark_done(cell, row.get("run"))
+        record(cells_done=i + 1)
         rows.append(row)
         nll_items[(cell.label, cell.seed)] = nlls
         items += cell_items

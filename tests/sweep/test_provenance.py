@@ -42,6 +42,11 @@ def test_invocations_are_appended_with_command_commit_and_machine(tmp_path: Path
     assert "no provenance.json" in provenance_line(tmp_path)
     record_invocation(folder, "persona", "abc", started=1.0e9, cells_done=9, cells_total=9, training_wall_s=5400.0)
     assert provenance_line(folder).endswith("1.5 h of training in its runs")
+    # The same invocation (start time and command) recording again updates its entry; training time is kept.
+    rec = record_invocation(folder, "persona", "abc", started=2.0e9, cells_done=1, cells_total=9, command=["c"])
+    rec = record_invocation(folder, "persona", "abc", started=2.0e9, cells_done=5, cells_total=9, command=["c"])
+    assert [r["cells_done"] for r in rec["invocations"]] == [3, 9, 9, 5]
+    assert rec["training_wall_s"] == 5400.0
     (folder / PROVENANCE).write_text(json.dumps({"invocations": "x"}))
     with pytest.raises(GraspError, match="invocations"):
         provenance_line(folder)

@@ -109,8 +109,13 @@ def test_sweep_killed_midway_resumes_without_redoing_finished_runs(tmp_path: Pat
     assert finished <= set(states)  # the finished runs are still there ...
     done_runs = [name for name, s in states.items() if s == "done"]
     assert len(done_runs) == 3  # ... and were reused: three configurations, three done runs, none trained twice
-    table = pd.read_csv(sweep_dir(SweepConfig.from_yaml(path), tmp_path / "home" / "sweeps") / "results.csv")
+    folder = sweep_dir(SweepConfig.from_yaml(path), tmp_path / "home" / "sweeps")
+    table = pd.read_csv(folder / "results.csv")
     assert list(table["label"]) == ["base", "lora", "caft top=1", "random top=1"]
+    # The killed invocation is on record too (it records itself as it goes), with its time up to its last cell.
+    killed, resumed = json.loads((folder / "provenance.json").read_text())["invocations"]
+    assert killed["cells_done"] < killed["cells_total"] and killed["wall_s"] > 0
+    assert resumed["cells_done"] == resumed["cells_total"] == 4
 
 
 @pytest.mark.slow
