@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sys
 import time
-from functools import partial
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
