@@ -287,7 +287,7 @@ def markdown_table(df: pd.DataFrame) -> str:
 
 
 def results_block(folder: Path, columns: tuple[str, ...] = ("task_gain", "drift", "drift_cut", "leak", "leak_cut",
-                                                            "lean_shift", "lean_shift_cut")) -> str:  # fmt: skip
+                                                            "lean", "lean_shift", "lean_shift_cut")) -> str:  # fmt: skip
     """The README text of one committed sweep result, made only from its summary.csv and provenance.json: the
     table (mean [95% interval] of the chosen columns), what the intervals are over, the target lines and where the
     numbers come from. `tools/readme_results.py` writes it between `<!-- results: ... -->` markers."""
