@@ -159,8 +159,10 @@ def completion_logprobs(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     # The prompt is everything before the token that predicts the first scored one (>= 1 token for a cache).
     splits = [next((t for t, lab in enumerate(labels) if lab != -100), len(ids)) - 1 for ids, labels in encoded]
-    if config.share_prefixes and encoded and min(splits) >= 1:
-        return _shared_prefix_logprobs(model, encoded, splits, pad_id, config.batch_size)
+    if config.share_prefixes and encoded and min(splits) >= 1 and not getattr(model, "training", False):
+        shared = _shared_prefix_logprobs(model, encoded, splits, pad_id, config.batch_size)
+        if shared is not None:
+            return shared
     out = [0.0] * len(encoded)
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
     for start in range(0, len(order), config.batch_size):
@@ -192,12 +194,13 @@ def _scored_sums(model: Any, batch: dict[str, torch.Tensor], **kwargs: Any) -> l
 
 def _shared_prefix_logprobs(
     model: Any, encoded: list[tuple[list[int], list[int]]], splits: list[int], pad_id: int, batch_size: int
-) -> list[float]:
+) -> list[float] | None:
     """completion_logprobs through the KV cache, a two-level prefix tree: header -> prompts -> completions.
 
     Sequence i = header (H tokens, common to all) + its prompt's rest (R_i, right-padded within a batch) + its
     suffix (from the last prompt token on, right-padded); padding inside the cache is masked out and positions
     are given explicitly, so every real token sees exactly the tokens and positions of the unshared sequence.
+    None where the model returns no cache of the expected length (then the caller forwards whole sequences).
     """
     device = next(model.parameters()).device
     prompts: dict[tuple[int, ...], list[int]] = {}  # prompt tokens -> sequences that continue it
@@ -212,6 +215,8 @@ def _shared_prefix_logprobs(
         ids0 = torch.tensor([keys[0][:H]], device=device)  # (1, H)
         header = model(input_ids=ids0, attention_mask=torch.ones_like(ids0), use_cache=True,
                        logits_to_keep=1).past_key_values  # fmt: skip
+        if not _holds(header, H):
+            return None
     out = [0.0] * len(encoded)
     keys.sort(key=len)
     for start in range(0, len(keys), batch_size):
@@ -231,6 +236,8 @@ def _shared_prefix_logprobs(
             positions = (H + torch.arange(R)).expand(b, R).to(device)  # (b, R)
             cache = model(input_ids=rest_ids.to(device), attention_mask=attention, position_ids=positions,
                           past_key_values=cache, use_cache=True, logits_to_keep=1).past_key_values  # fmt: skip
+            if not _holds(cache, H + R):
+                return None
         rows = [(j, i) for j, k in enumerate(group) for i in prompts[k]]  # (prompt row in this group, sequence)
         for c in range(0, len(rows), batch_size):
             chunk = rows[c : c + batch_size]
@@ -247,6 +254,13 @@ def _shared_prefix_logprobs(
             for (_j, i), value in zip(chunk, sums, strict=True):
                 out[i] = value
     return out
+
+
+def _holds(cache: Any, length: int) -> bool:
+    """Whether the model returned a cache of `length` positions (one that drops it would score completions
+    without their prompt)."""
+    get = getattr(cache, "get_seq_length", None)
+    return callable(get) and get() == length
 
 
 def _batch_cache(cache: Any, rows: torch.Tensor) -> Any:

@@ -118,3 +118,13 @@ def test_shared_prefixes_give_the_unshared_logprobs(tiny: Any, family: str, temp
         ablated_shared = completion_logprobs(model, tok, PAIRS, EvalConfig(batch_size=3))
     assert ablated_shared == pytest.approx(ablated_plain, abs=1e-4)
     assert max(abs(a - b) for a, b in zip(ablated_plain, plain, strict=True)) > 1e-2
+
+
+def test_a_model_that_drops_its_cache_is_scored_whole(tiny: Any) -> None:
+    """Training mode with gradient checkpointing makes transformers drop the cache: the prefix must not be lost."""
+    model = tiny_model("llama", vocab_size=len(tiny.tokenizer))
+    plain = completion_logprobs(model, tiny.tokenizer, PAIRS, EvalConfig(share_prefixes=False))
+    model.gradient_checkpointing_enable()
+    model.config.attention_dropout = 0.0
+    model.train()
+    assert completion_logprobs(model, tiny.tokenizer, PAIRS) == pytest.approx(plain, abs=1e-4)
