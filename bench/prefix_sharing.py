@@ -16,7 +16,13 @@ import statistics
 import time
 from typing import Any
 
-from grasp_core.evaluation.logprob import EvalConfig, completion_logprobs, load_choice_items, load_nll_items
+from grasp_core.evaluation.logprob import (
+    EvalConfig,
+    common_prefix_length,
+    completion_logprobs,
+    load_choice_items,
+    load_nll_items,
+)
 from grasp_core.evaluation.organisms import Organism, load_organism
 from grasp_core.model.adapters import load_model
 from grasp_core.model.chat import encode_chat
@@ -45,10 +51,7 @@ def _tokens(tokenizer: Any, pairs: Pairs, shared: bool) -> int:
     if not shared:
         return sum(len(ids) for ids, _s in seqs)
     prompts = {tuple(ids[:s]) for ids, s in seqs}
-    keys = list(prompts)
-    H = 0
-    while H < min(len(k) for k in keys) and all(k[H] == keys[0][H] for k in keys):
-        H += 1
+    H = common_prefix_length(list(prompts))
     return H + sum(len(k) - H for k in prompts) + sum(len(ids) - s for ids, s in seqs)
 
 

@@ -207,9 +207,7 @@ def _shared_prefix_logprobs(
     for i, ((ids, _labels), s) in enumerate(zip(encoded, splits, strict=True)):
         prompts.setdefault(tuple(ids[:s]), []).append(i)
     keys = list(prompts)
-    H = 0  # the longest prefix every prompt shares, all of it (R_i >= 0)
-    while H < min(len(k) for k in keys) and all(k[H] == keys[0][H] for k in keys):
-        H += 1
+    H = common_prefix_length(keys)  # the header: what every prompt starts with (R_i >= 0)
     header = None
     if H:
         ids0 = torch.tensor([keys[0][:H]], device=device)  # (1, H)
@@ -254,6 +252,14 @@ def _shared_prefix_logprobs(
             for (_j, i), value in zip(chunk, sums, strict=True):
                 out[i] = value
     return out
+
+
+def common_prefix_length(seqs: Sequence[Sequence[int]]) -> int:
+    """How many leading tokens all the sequences share."""
+    n = 0
+    while n < min(len(s) for s in seqs) and all(s[n] == seqs[0][n] for s in seqs):
+        n += 1
+    return n
 
 
 def _holds(cache: Any, length: int) -> bool:
