@@ -53,8 +53,8 @@ def record_invocation(folder: Path, organism: str, fingerprint: str, started: fl
     """Record this invocation of a sweep in folder/provenance.json (atomically) and return the whole record.
 
     An invocation is its start time and command: called again by the same invocation (the sweep records itself
-    after every cell, so one killed mid-way still counts its wall time up to its last cell), its entry is updated
-    in place; otherwise a new entry is appended. `training_wall_s`: the summed wall time of the sweep's training
+    at its start and after every cell, so one killed mid-way still counts its wall time up to its last cell), its
+    entry is updated in place, keeping the commit read when it started; otherwise a new entry is appended. `training_wall_s`: the summed wall time of the sweep's training
     runs as their own status files record it (started to finished), whichever invocation trained them; a resumed
     or cached sweep keeps it truthful (without it, the recorded value stays)."""
     path = folder / PROVENANCE
@@ -74,6 +74,8 @@ def record_invocation(folder: Path, organism: str, fingerprint: str, started: fl
     }  # fmt: skip
     same = (runs and isinstance(runs[-1], dict) and runs[-1].get("started_at") == started
             and runs[-1].get("command") == entry["command"])  # fmt: skip
+    if same:  # the code that runs is the one imported at the start, whatever the checkout has moved to since
+        entry["commit"] = runs[-1].get("commit", entry["commit"])
     runs[-1:] = [*([] if same else runs[-1:]), entry]
     record = {"organism": organism, "organism_fingerprint": fingerprint, "invocations": runs,
               "wall_s_total": round(sum(float(r.get("wall_s", 0)) for r in runs), 1)}  # fmt: skip

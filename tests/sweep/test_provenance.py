@@ -10,6 +10,7 @@ import pytest
 
 from grasp_core.errors import GraspError
 from grasp_core.evaluation.organisms import load_organism
+from grasp_core.sweep import provenance
 from grasp_core.sweep.provenance import (
     PROVENANCE,
     bundle,
@@ -28,7 +29,9 @@ def _sweep(folder: Path, organism_dir: Path) -> Path:
     return folder
 
 
-def test_invocations_are_appended_with_command_commit_and_machine(tmp_path: Path) -> None:
+def test_invocations_are_appended_with_command_commit_and_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "s"
     folder.mkdir()
     record_invocation(folder, "persona", "abc", started=1.0e9, cells_done=3, cells_total=9, command=["grasp", "a"])
@@ -44,9 +47,11 @@ def test_invocations_are_appended_with_command_commit_and_machine(tmp_path: Path
     assert provenance_line(folder).endswith("1.5 h of training in its runs")
     # The same invocation (start time and command) recording again updates its entry; training time is kept.
     rec = record_invocation(folder, "persona", "abc", started=2.0e9, cells_done=1, cells_total=9, command=["c"])
+    monkeypatch.setattr(provenance, "commit", lambda: "moved-on")  # the checkout changes under a running sweep
     rec = record_invocation(folder, "persona", "abc", started=2.0e9, cells_done=5, cells_total=9, command=["c"])
     assert [r["cells_done"] for r in rec["invocations"]] == [3, 9, 9, 5]
     assert rec["training_wall_s"] == 5400.0
+    assert rec["invocations"][-1]["commit"] == rec["invocations"][0]["commit"] != "moved-on"
     (folder / PROVENANCE).write_text(json.dumps({"invocations": "x"}))
     with pytest.raises(GraspError, match="invocations"):
         provenance_line(folder)
