@@ -54,9 +54,10 @@ def record_invocation(folder: Path, organism: str, fingerprint: str, started: fl
 
     An invocation is its start time and command: called again by the same invocation (the sweep records itself
     at its start and after every cell, so one killed mid-way still counts its wall time up to its last cell), its
-    entry is updated in place, keeping the commit read when it started; otherwise a new entry is appended. `training_wall_s`: the summed wall time of the sweep's training
-    runs as their own status files record it (started to finished), whichever invocation trained them; a resumed
-    or cached sweep keeps it truthful (without it, the recorded value stays)."""
+    entry is updated in place, keeping the commit read when it started; otherwise a new entry is appended.
+    `training_wall_s`: the summed wall time of the sweep's training runs as their own status files record it
+    (started to finished), whichever invocation trained them; a resumed or cached sweep keeps it truthful (without
+    it, the recorded value stays)."""
     path = folder / PROVENANCE
     old = read_json(path, what=PROVENANCE) if path.is_file() else {}
     now = datetime.now(timezone.utc)
@@ -76,7 +77,9 @@ def record_invocation(folder: Path, organism: str, fingerprint: str, started: fl
             and runs[-1].get("command") == entry["command"])  # fmt: skip
     if same:  # the code that runs is the one imported at the start, whatever the checkout has moved to since
         entry["commit"] = runs[-1].get("commit", entry["commit"])
-    runs[-1:] = [*([] if same else runs[-1:]), entry]
+        runs[-1] = entry
+    else:
+        runs.append(entry)
     record = {"organism": organism, "organism_fingerprint": fingerprint, "invocations": runs,
               "wall_s_total": round(sum(float(r.get("wall_s", 0)) for r in runs), 1)}  # fmt: skip
     if training_wall_s is not None:

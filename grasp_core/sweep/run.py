@@ -413,8 +413,7 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
 
     results = with_gain(pd.DataFrame(rows), {k: v for k, v in nll_items.items() if v is not None})
     report = write_report(folder, results, organism, total=len(cells) + 1, figures=figures, items=pd.DataFrame(items))
-    record_invocation(folder, organism.name, organism.fingerprint(), t0, report.done, report.total,
-                      training_wall_s=_training_wall_s(results, work.runs_root))  # fmt: skip
+    record(cells_done=report.done, training_wall_s=_training_wall_s(results, work.runs_root))
     return report
 
 
