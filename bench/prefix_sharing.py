@@ -14,18 +14,16 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Any
 
 from grasp_core.evaluation.logprob import (
     EvalConfig,
-    common_prefix_length,
     completion_logprobs,
+    forwarded_tokens,
     load_choice_items,
     load_nll_items,
 )
 from grasp_core.evaluation.organisms import Organism, load_organism
 from grasp_core.model.adapters import load_model
-from grasp_core.model.chat import encode_chat
 
 Pairs = list[tuple[list[dict[str, str]], str]]
 
@@ -42,19 +40,6 @@ def _pairs(org: Organism) -> list[tuple[str, Pairs]]:
     return out
 
 
-def _tokens(tokenizer: Any, pairs: Pairs, shared: bool) -> int:
-    """Tokens forwarded: every sequence whole, or the header once, each prompt once and each completion's tail."""
-    seqs = []
-    for messages, completion in pairs:
-        ids, labels = encode_chat(tokenizer, [*messages, {"role": "assistant", "content": completion}])
-        seqs.append((ids, next(t for t, lab in enumerate(labels) if lab != -100) - 1))
-    if not shared:
-        return sum(len(ids) for ids, _s in seqs)
-    prompts = {tuple(ids[:s]) for ids, s in seqs}
-    H = common_prefix_length(list(prompts))
-    return H + sum(len(k) - H for k in prompts) + sum(len(ids) - s for ids, s in seqs)
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--organism", default="persona")
@@ -68,7 +53,8 @@ def main() -> int:
     print(f"{args.organism}: measures {', '.join(name for name, _p in work)} with its naive LoRA, batch size "
           f"{args.batch_size}, {bm.model.device}")  # fmt: skip
     for shared in (False, True):
-        n = sum(_tokens(bm.tokenizer, pairs, shared) for _name, pairs in work)
+        config = EvalConfig(share_prefixes=shared)
+        n = sum(forwarded_tokens(bm.tokenizer, pairs, config) for _name, pairs in work)
         print(f"tokens forwarded, share_prefixes={shared}: {n}")
     times: dict[bool, list[float]] = {False: [], True: []}
     scores: dict[bool, list[float]] = {}

@@ -151,15 +151,8 @@ def completion_logprobs(
     once either way.
     """
     config = config or EvalConfig()
-    encoded = []
-    for messages, completion in pairs:
-        ids, labels = encode_chat(tokenizer, [*messages, {"role": "assistant", "content": completion}])
-        if len(ids) > config.max_length:
-            raise GraspError(f"a prompt + completion has {len(ids)} tokens, over max_length {config.max_length}")
-        encoded.append((ids, labels))
+    encoded, splits = _encode_pairs(tokenizer, pairs, config.max_length)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    # The prompt is everything before the token that predicts the first scored one (>= 1 token for a cache).
-    splits = [next((t for t, lab in enumerate(labels) if lab != -100), len(ids)) - 1 for ids, labels in encoded]
     if config.share_prefixes and encoded and min(splits) >= 1 and not getattr(model, "training", False):
         shared = _shared_prefix_logprobs(model, encoded, splits, pad_id, config.batch_size)
         if shared is not None:
@@ -172,6 +165,39 @@ def completion_logprobs(
         for row, value in zip(chunk, _scored_sums(model, batch), strict=True):
             out[row] = value
     return out
+
+
+def _encode_pairs(
+    tokenizer: Any, pairs: Sequence[tuple[list[dict[str, str]], str]], max_length: int
+) -> tuple[list[tuple[list[int], list[int]]], list[int]]:
+    """(ids, labels) of each prompt + completion as the chat template renders it, and where its prompt ends: the
+    prompt is everything before the token that predicts the first scored one (>= 1 token, so it can be cached)."""
+    encoded = []
+    for messages, completion in pairs:
+        ids, labels = encode_chat(tokenizer, [*messages, {"role": "assistant", "content": completion}])
+        if len(ids) > max_length:
+            raise GraspError(f"a prompt + completion has {len(ids)} tokens, over max_length {max_length}")
+        encoded.append((ids, labels))
+    splits = [next((t for t, lab in enumerate(labels) if lab != -100), len(ids)) - 1 for ids, labels in encoded]
+    return encoded, splits
+
+
+def forwarded_tokens(
+    tokenizer: Any, pairs: Sequence[tuple[list[dict[str, str]], str]], config: EvalConfig | None = None
+) -> int:
+    """How many tokens completion_logprobs forwards for these pairs: every sequence whole, or (share_prefixes)
+    the common header once, each distinct prompt's rest once and each completion from its prompt's last token."""
+    config = config or EvalConfig()
+    encoded, splits = _encode_pairs(tokenizer, pairs, config.max_length)
+    if not encoded:
+        return 0
+    if not config.share_prefixes or min(splits) < 1:
+        return sum(len(ids) for ids, _labels in encoded)
+    seqs = [ids for ids, _labels in encoded]
+    prompts = {tuple(ids[:s]) for ids, s in zip(seqs, splits, strict=True)}
+    H = common_prefix_length(list(prompts))
+    completions = sum(len(ids) - s for ids, s in zip(seqs, splits, strict=True))
+    return H + sum(len(k) - H for k in prompts) + completions
 
 
 def _scored_sums(model: Any, batch: dict[str, torch.Tensor], **kwargs: Any) -> list[float]:

@@ -14,7 +14,13 @@ from eval_fixtures import ITEMS, write_jsonl
 from model_fixtures import tiny_model
 
 from grasp_core.errors import GraspError
-from grasp_core.evaluation.logprob import EvalConfig, completion_logprobs, forced_choice, task_nll
+from grasp_core.evaluation.logprob import (
+    EvalConfig,
+    completion_logprobs,
+    forced_choice,
+    forwarded_tokens,
+    task_nll,
+)
 from grasp_core.model.interventions import ablate
 
 
@@ -128,3 +134,18 @@ def test_a_model_that_drops_its_cache_is_scored_whole(tiny: Any) -> None:
     model.config.attention_dropout = 0.0
     model.train()
     assert completion_logprobs(model, tiny.tokenizer, PAIRS) == pytest.approx(plain, abs=1e-4)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_forwarded_tokens_counts_what_the_model_sees(tiny: Any, shared: bool) -> None:
+    """At batch size 1 nothing is padded, so the token ids the embedding receives are exactly the count."""
+    seen: list[int] = []
+    hook = tiny.model.get_input_embeddings().register_forward_hook(lambda _m, args, _out: seen.append(args[0].numel()))
+    config = EvalConfig(batch_size=1, share_prefixes=shared)
+    try:
+        completion_logprobs(tiny.model, tiny.tokenizer, PAIRS, config)
+    finally:
+        hook.remove()
+    assert sum(seen) == forwarded_tokens(tiny.tokenizer, PAIRS, config)
+    if shared:
+        assert sum(seen) < forwarded_tokens(tiny.tokenizer, PAIRS, EvalConfig(share_prefixes=False))
