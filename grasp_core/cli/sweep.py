@@ -1,5 +1,5 @@
-"""Experiment verbs: sweep (a resumable trade-off sweep), report (re-render a sweep's report, bundle its results) and
-demo (the bundled organisms end to end)."""
+"""Experiment verbs: sweep (a resumable trade-off sweep), report (re-render a sweep's report, bundle its results),
+merge (seeds of one sweep made apart, joined) and demo (the bundled organisms end to end)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ..io import inside
 from ..sweep.config import SweepConfig
 from ..sweep.demo import SWEEPS, build_naive, run_demo, sweep_config
 from ..sweep.executor import EXECUTORS
+from ..sweep.merge import merge_sweeps
 from ..sweep.provenance import bundle, check_bundle, provenance_line
 from ..sweep.report import rerender, shown_table
 from ..sweep.run import run_sweep, sweep_status, sweeps_root
@@ -94,6 +95,25 @@ def run_report_cmd(ns: argparse.Namespace) -> int:
     print(provenance_line(folder))
     if ns.bundle:
         print(f"bundled: {bundle(folder)}")
+    return 0
+
+
+def _merge_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("sweeps", nargs="+", help="sweep folders (paths, or names under GRASP_HOME/sweeps) holding "
+                   "different seeds of one sweep; a bundled result's folder counts")  # fmt: skip
+    p.add_argument("--into", required=True, help="the new sweep folder: a path, or a name under GRASP_HOME/sweeps")
+    p.add_argument("--no-png", action="store_true", help="write tradeoff.html only (PNG needs kaleido's Chrome)")
+
+
+@command("merge", "Join seeds of one sweep made apart (other machines, other sessions) into one sweep folder.",
+         _merge_args)  # fmt: skip
+def run_merge_cmd(ns: argparse.Namespace) -> int:
+    into = Path(ns.into).expanduser()
+    dest = into if into.is_absolute() or len(into.parts) > 1 else inside(sweeps_root(), ns.into)
+    report = merge_sweeps([_sweep_folder(s) for s in ns.sweeps], dest,
+                          figures=(".html",) if ns.no_png else (".html", ".png"))  # fmt: skip
+    _print_report(report)
+    print(provenance_line(dest))
     return 0
 
 

@@ -82,6 +82,8 @@ def record_invocation(folder: Path, organism: str, fingerprint: str, started: fl
         runs.append(entry)
     record = {"organism": organism, "organism_fingerprint": fingerprint, "invocations": runs,
               "wall_s_total": round(sum(float(r.get("wall_s", 0)) for r in runs), 1)}  # fmt: skip
+    if isinstance(old.get("merged_from"), list):  # a merged sweep run again keeps saying what it was joined from
+        record["merged_from"] = old["merged_from"]
     if training_wall_s is not None:
         record["training_wall_s"] = round(training_wall_s, 1)
     elif isinstance(old.get("training_wall_s"), int | float):
@@ -90,9 +92,27 @@ def record_invocation(folder: Path, organism: str, fingerprint: str, started: fl
     return record
 
 
+def merged_provenance(parts: list[tuple[str, list[int], dict[str, Any]]]) -> dict[str, Any]:
+    """The provenance of a sweep joined from folders (each: where it was, its seeds, its provenance record): every
+    invocation of every part in order of start, the wall and training times summed (training only where every part
+    recorded it), and `merged_from` naming each part with its seeds."""
+    runs = [r for _, _, rec in parts for r in rec.get("invocations", []) if isinstance(r, dict)]
+    runs.sort(key=lambda r: float(r.get("started_at", 0)))
+    first = parts[0][2]
+    record: dict[str, Any] = {
+        "organism": first.get("organism"), "organism_fingerprint": first.get("organism_fingerprint"),
+        "invocations": runs, "wall_s_total": round(sum(float(r.get("wall_s", 0)) for r in runs), 1),
+        "merged_from": [{"folder": folder, "seeds": seeds} for folder, seeds, _ in parts],
+    }  # fmt: skip
+    trained = [t for _, _, rec in parts if isinstance(t := rec.get("training_wall_s"), int | float)]
+    if len(trained) == len(parts):
+        record["training_wall_s"] = round(float(sum(trained)), 1)
+    return record
+
+
 def provenance_line(folder: Path) -> str:
-    """One line for a caption: the last invocation's command, commit, date and machine, and the total wall time;
-    says so plainly where the folder has no provenance.json."""
+    """One line for a caption: the last invocation's command, commit, date and machine, the total wall time, and
+    whether the folder was merged from others; says so plainly where the folder has no provenance.json."""
     path = folder / PROVENANCE
     if not path.is_file():
         return f"{folder.name}: no {PROVENANCE} (where and how these numbers were made is not recorded)"
@@ -106,7 +126,8 @@ def provenance_line(folder: Path) -> str:
     return (f"`{last.get('command', '?')}` at commit {str(last.get('commit', '?'))[:12]}, finished "
             f"{last.get('ended', '?')} on {last.get('machine', '?')}; {hours:.1f} h of wall time over "
             f"{len(runs)} recorded invocation(s)"
-            + (f", {float(trained) / 3600:.1f} h of training in its runs" if isinstance(trained, int | float) else ""))  # fmt: skip
+            + (f", {float(trained) / 3600:.1f} h of training in its runs" if isinstance(trained, int | float) else "")
+            + (f", merged from {len(rec['merged_from'])} sweep folders" if rec.get("merged_from") else ""))  # fmt: skip
 
 
 @dataclass(frozen=True)

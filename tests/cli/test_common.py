@@ -18,6 +18,7 @@ VERBS = {
     "logs",
     "sweep",
     "report",
+    "merge",
     "demo",
     "eval",
 }

@@ -1,0 +1,120 @@
+"""Seeds of one sweep made apart, joined: the merged folder reports what one folder with all the seeds reports, and
+parts that are not one sweep are refused before anything is written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from grasp_core.cli import main
+from grasp_core.errors import GraspError
+from grasp_core.evaluation.organisms import load_organism
+from grasp_core.sweep.merge import merge_sweeps
+from grasp_core.sweep.provenance import provenance_line, record_invocation
+from grasp_core.sweep.report import rerender
+
+# (label, method, seed, drift, task_gain); drift's naive rises over the base (0.01) are 0.2, 0.1, 0.4.
+ROWS = [("lora", "lora", 0, 0.21, 1.0), ("grasp", "grasp", 0, 0.03, 0.9),
+        ("lora", "lora", 1, 0.11, 1.0), ("grasp", "grasp", 1, 0.11, 0.95),
+        ("lora", "lora", 2, 0.41, 1.0), ("grasp", "grasp", 2, 0.02, 1.0)]  # fmt: skip
+BASE = ("base", "base", None, 0.01, 0.0)
+
+
+def _part(folder: Path, organism: Path, seeds: list[int], started: float, base_drift: float = 0.01,
+          train: dict[str, object] | None = None) -> Path:  # fmt: skip
+    folder.mkdir(parents=True)
+    rows = [(*BASE[:3], base_drift, 0.0), *(r for r in ROWS if r[2] in seeds)]
+    pd.DataFrame(rows, columns=["label", "method", "seed", "drift", "task_gain"]).to_csv(
+        folder / "results.csv", index=False
+    )
+    scores = {"lora": sum(0.2 if s < 2 else 0.8 for s in seeds) / len(seeds), "grasp": 0.1, "base": 0.05}
+    items = [{"label": lab, "measure": "drift", "item": "q1", "score": sc, "prefers_second": sc >= 0.5}
+             for lab, sc in scores.items()]  # fmt: skip
+    pd.DataFrame(items).to_csv(folder / "items.csv", index=False)
+    config = {"organism": str(organism), "name": "tiny-main", "seeds": seeds, "train": train or {"r": 4},
+              "methods": [{"method": "lora"}, {"method": "grasp"}]}  # fmt: skip
+    (folder / "sweep.json").write_text(json.dumps(config))
+    org = load_organism(organism)
+    record_invocation(folder, org.name, org.fingerprint(), started=started, cells_done=len(rows),
+                      cells_total=len(rows), command=["grasp", "sweep", "--seeds", *map(str, seeds)],
+                      training_wall_s=100.0 * len(seeds))  # fmt: skip
+    return folder
+
+
+def test_merged_seeds_report_what_one_folder_with_all_seeds_reports(tmp_path: Path, tiny_organism: Path) -> None:
+    a = _part(tmp_path / "session1" / "tiny-main", tiny_organism, [0, 1], started=1.0e9)
+    b = _part(tmp_path / "session2" / "tiny-main", tiny_organism, [2], started=2.0e9)
+    whole = _part(tmp_path / "whole" / "tiny-main", tiny_organism, [0, 1, 2], started=1.0e9)
+    rerender(whole, figures=(".html",))
+
+    report = merge_sweeps([a, b], tmp_path / "merged" / "tiny-main", figures=(".html",))
+    dest = report.folder
+    assert dest == tmp_path / "merged" / "tiny-main" and [f.name for f in report.figures] == ["tradeoff.html"]
+    merged = pd.read_csv(dest / "results.csv")
+    assert (merged["label"] == "base").sum() == 1 and sorted(merged["seed"].dropna().unique()) == [0, 1, 2]
+    got, want = (pd.read_csv(f / "summary.csv").set_index("label") for f in (dest, whole))
+    assert got.loc["grasp", "interval"] == "95% t over 3 seeds"
+    pd.testing.assert_frame_equal(got, want)  # per-seed cuts 10x, 1x, 40x: the same geometric mean and interval
+    assert "# Sweep tiny-main" in (dest / "report.md").read_text()
+    items = pd.read_csv(dest / "items.csv").set_index("label")
+    assert items.loc["lora", "score"] == pytest.approx((2 * 0.2 + 0.8) / 3)  # weighted by each part's seeds
+    assert not items.loc["lora", "prefers_second"] and items.loc["base", "score"] == pytest.approx(0.05)
+    assert json.loads((dest / "sweep.json").read_text())["seeds"] == [0, 1, 2]
+    prov = json.loads((dest / "provenance.json").read_text())
+    assert [r["command"] for r in prov["invocations"]] == ["grasp sweep --seeds 0 1", "grasp sweep --seeds 2"]
+    assert prov["merged_from"] == [{"folder": str(a), "seeds": [0, 1]}, {"folder": str(b), "seeds": [2]}]
+    assert prov["training_wall_s"] == 300.0
+    assert provenance_line(dest).endswith("merged from 2 sweep folders")
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["tiny-main"]  # no staging folder left beside it
+
+
+def test_parts_that_are_not_one_sweep_are_refused_before_writing(tmp_path: Path, tiny_organism: Path) -> None:
+    a = _part(tmp_path / "1" / "s", tiny_organism, [0, 1], started=1.0e9)
+    dest = tmp_path / "out" / "s"
+    cases = [
+        (_part(tmp_path / "2" / "s", tiny_organism, [1, 2], started=2.0e9), "seed 1 is in both"),
+        (_part(tmp_path / "3" / "s", tiny_organism, [2], started=2.0e9, train={"r": 8}), "`train` differs"),
+        (_part(tmp_path / "4" / "s", tiny_organism, [2], started=2.0e9, base_drift=0.02), "base model's `drift`"),
+    ]
+    for other, message in cases:
+        with pytest.raises(GraspError, match=message):
+            merge_sweeps([a, other], dest)
+        assert not dest.exists()
+    b = _part(tmp_path / "5" / "s", tiny_organism, [2], started=2.0e9)
+    (b / "provenance.json").unlink()
+    with pytest.raises(GraspError, match="no provenance.json"):
+        merge_sweeps([a, b], dest)
+    dest.mkdir(parents=True)
+    (dest / "x").write_text("")
+    with pytest.raises(GraspError, match="not empty"):
+        merge_sweeps([a, _part(tmp_path / "6" / "s", tiny_organism, [2], started=2.0e9)], dest)
+
+
+def test_a_part_made_on_other_organism_files_is_refused(tmp_path: Path, tiny_organism: Path) -> None:
+    organism = tmp_path / "organism"
+    shutil.copytree(tiny_organism, organism)
+    a = _part(tmp_path / "1" / "s", organism, [0, 1], started=1.0e9)
+    with (organism / "train.jsonl").open("a") as f:  # the organism's files change after part 1 was made
+        f.write(json.dumps({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]}))
+        f.write("\n")
+    b = _part(tmp_path / "2" / "s", organism, [2], started=2.0e9)
+    with pytest.raises(GraspError, match="made with organism files"):
+        merge_sweeps([a, b], tmp_path / "out" / "s")
+
+
+def test_merge_command_writes_the_folder_or_one_line(tmp_path: Path, tiny_organism: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    a = _part(tmp_path / "1" / "s", tiny_organism, [0, 1], started=1.0e9)
+    b = _part(tmp_path / "2" / "s", tiny_organism, [2], started=2.0e9)
+    dest = tmp_path / "out" / "s"
+    assert main(["merge", str(a), str(b), "--into", str(dest), "--no-png"]) == 0
+    out = capsys.readouterr().out
+    assert "7 of 7 cells evaluated" in out and "merged from 2 sweep folders" in out
+    assert (dest / "summary.csv").is_file()
+    assert main(["merge", str(a), str(a), "--into", str(tmp_path / "out" / "t"), "--no-png"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "seed 0 is in both" in err and len(err.splitlines()) == 1 and "Traceback" not in err
