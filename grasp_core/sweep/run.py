@@ -10,6 +10,7 @@ started in the background (background.submit_sweep) adds sweep.yaml (what it run
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from ..model.adapters import load_adapter
 from ..model.models import load_config, n_layers
 from ..procs import file_lock
 from ..runs.jobs import reap_dead, wait
-from ..runs.registry import absolute_config, config_key, get_run, list_runs
+from ..runs.registry import absolute_config, config_key, find_by_key, get_run, list_runs
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
 from ..training.methods import METHODS
@@ -96,6 +97,18 @@ def ensure_run(config: TrainConfig, runs_root: Path | None, log: Callable[[str],
     if run.status.state != "done":
         raise GraspError(f"run {run.id} ended {run.status.state}: {run.status.error or 'see grasp logs ' + run.id}")
     return run.dir
+
+
+def longer_run(config: TrainConfig, runs_root: Path | None) -> Path | None:
+    """The folder of a done run whose config equals `config` but for more rounds, else None. Each round trains
+    from the base as a one-round run of the factors so far, so round i of an n-round run IS the i-round run, and
+    its round-<i-1> adapter serves `config` (a cell whose factors, picked another way, are a longer run's)."""
+    want = config_key(absolute_config(dataclasses.replace(config, rounds=1)))
+    for r in reversed(list_runs(runs_root)):
+        if (r.status.state == "done" and r.config.n_rounds > config.n_rounds
+                and config_key(absolute_config(dataclasses.replace(r.config, rounds=1))) == want):  # fmt: skip
+            return r.dir
+    return None
 
 
 def probe_factors(run_dir: Path, base: str, top_k: int = 16) -> Path:
@@ -314,9 +327,14 @@ class SweepWork:
         rounds, most = _rounds(cell), self.rounds_of[_family(cell)]
         if most > 1:
             settings["rounds"] = most
-        run_dir = ensure_run(_train_config(config, organism, cell.seed, cell.method, settings), self.runs_root,
-                             self.say)  # fmt: skip
-        adapter = run_dir / "adapter" if rounds == most else run_dir / f"round-{rounds - 1}" / "adapter"
+        train = _train_config(config, organism, cell.seed, cell.method, settings)
+        longer = None if find_by_key(train, self.runs_root) else longer_run(train, self.runs_root)
+        if longer is not None:
+            self.say(f"  round {rounds} of run {longer.name} is this cell's run (the same config but for rounds)")
+            run_dir, adapter = longer, longer / f"round-{rounds - 1}" / "adapter"
+        else:
+            run_dir = ensure_run(train, self.runs_root, self.say)
+            adapter = run_dir / "adapter" if rounds == most else run_dir / f"round-{rounds - 1}" / "adapter"
         measures = evaluate_cached(run_dir, organism, config.base, adapter, measures=config.measures)
         row = _row(cell.label, cell.method, cell, run_dir.name, measures)
         return row, _nll(measures), item_rows(cell.label, cell.seed, measures)

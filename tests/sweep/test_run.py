@@ -150,6 +150,33 @@ def test_a_fixed_factors_file_replaces_the_probe_factors(tmp_path: Path, tiny_or
 
 
 @pytest.mark.slow
+def test_a_cell_whose_run_is_a_round_of_a_longer_run_trains_nothing(tmp_path: Path, tiny_organism: Path,
+                                                                     tiny_llama_dir: Path) -> None:  # fmt: skip
+    """Two cells of different families whose training configs differ only in rounds (here: one names the default
+    projection): the one-round cell reads round 1 of the two-round run, as an evidence cell that falls back to the
+    sigma factors does; nothing is trained for it and its scores are that round's."""
+    import torch
+    from train_fixtures import write_factors
+
+    from grasp_core.model.models import load_config
+
+    width = load_config(str(tiny_llama_dir)).hidden_size
+    vectors = torch.randn(2, width, generator=torch.Generator().manual_seed(0))  # (2, d_model)
+    pick = write_factors(tmp_path / "pick.safetensors", vectors, base=str(tiny_llama_dir))
+    methods = [{"method": "grasp", "factors": str(pick), "top": 1, "rounds": [1, 2]},
+               {"method": "grasp", "factors": str(pick), "top": 1, "projection": "residual-grad"}]  # fmt: skip
+    cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
+    runs = tmp_path / "runs"
+    report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=runs, figures=(".html",))
+    by = load_results(report.folder).set_index("label")
+    one, two, other = ("grasp factors=pick top=1 rounds=1", "grasp factors=pick top=1 rounds=2",
+                       "grasp factors=pick projection=residual-grad top=1")  # fmt: skip
+    assert len([p for p in runs.iterdir() if p.is_dir()]) == 1  # the two-round run only
+    assert by.loc[other, "run"] == by.loc[one, "run"] == by.loc[two, "run"]
+    assert by.loc[other, "drift"] == by.loc[one, "drift"] != by.loc[two, "drift"]
+
+
+@pytest.mark.slow
 def test_demo_pipeline_on_a_reduced_organism(tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path) -> None:
     """`grasp demo` end to end (build the naive LoRA + factors, the demo sweep, the report) as the CLI runs it, on
     the persona organism cut down and a tiny base."""
