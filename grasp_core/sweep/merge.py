@@ -11,7 +11,6 @@ again. Everything is checked before anything is written, and the folder appears 
 
 from __future__ import annotations
 
-import math
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -93,7 +92,10 @@ def _read(folder: Path) -> _Part:
         raise GraspError(f"{folder / 'results.csv'}: no `base` row")
     items = None
     if (folder / "items.csv").is_file():
-        items = pd.read_csv(folder / "items.csv")
+        try:
+            items = pd.read_csv(folder / "items.csv")
+        except (ValueError, pd.errors.ParserError) as e:
+            raise GraspError(f"{folder / 'items.csv'}: not a readable CSV ({e})") from None
         missing = [c for c in ("label", "measure", "item", "score") if c not in items.columns]
         if missing:
             raise GraspError(f"{folder / 'items.csv'}: no column {', '.join(f'`{c}`' for c in missing)}")
@@ -138,12 +140,11 @@ def _check_base_rows(parts: list[_Part]) -> pd.DataFrame:
     first = parts[0].results[parts[0].results["label"] == "base"].iloc[:1]
     for p in parts[1:]:
         row = p.results[p.results["label"] == "base"].iloc[0]
-        for col in first.columns:
-            a, b = first.iloc[0][col], row[col]
-            if isinstance(a, int | float | np.number) and isinstance(b, int | float | np.number):
-                if not (math.isnan(a) and math.isnan(b)) and not np.isclose(a, b, rtol=BASE_RTOL, atol=BASE_ATOL):
-                    raise GraspError(f"{p.folder / 'results.csv'}: the base model's `{col}` is {b}, but {a} in "
-                                     f"{parts[0].folder / 'results.csv'} (made by other code, data or hardware?)")  # fmt: skip
+        for col in first.select_dtypes("number").columns:
+            a, b = float(first[col].iloc[0]), float(row[col])
+            if not np.isclose(a, b, rtol=BASE_RTOL, atol=BASE_ATOL, equal_nan=True):
+                raise GraspError(f"{p.folder / 'results.csv'}: the base model's `{col}` is {b}, but {a} in "
+                                 f"{parts[0].folder / 'results.csv'} (made by other code, data or hardware?)")  # fmt: skip
     return first
 
 
