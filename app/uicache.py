@@ -106,8 +106,16 @@ def factor_scan(base: str, path: str, stamp: str, factor_id: str, corpus: str, t
     bm = model(base, path, stamp)
     f = candidates(base, path, stamp).by_id(factor_id)
     with MODEL_LOCK:  # a scan runs forwards; keep them apart from steering hooks of other sessions
-        return scan(bm.model, bm.tokenizer, corpus, [f], ScanConfig(top=top), model_id=base,
-                    adapter_hash=bm.adapter_hash, progress=False)[0]  # fmt: skip
+        return scan(
+            bm.model,
+            bm.tokenizer,
+            corpus,
+            [f],
+            ScanConfig(top=top),
+            model_id=base,
+            adapter_hash=bm.adapter_hash,
+            progress=False,
+        )[0]
 
 
 def evidence_evals(typed: str | None = None) -> tuple[str, ...]:

@@ -34,8 +34,13 @@ def _home() -> Path:
 
 def _run(argv: list[str], home: Path) -> float:
     t0 = time.perf_counter()
-    subprocess.run([*GRASP, *argv], check=True, env={**os.environ, "GRASP_HOME": str(home)},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [*GRASP, *argv],
+        check=True,
+        env={**os.environ, "GRASP_HOME": str(home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t0
 
 
@@ -51,8 +56,12 @@ def main() -> int:
     evidence = ["evidence", "--adapter", str(adapter), "--evals", *files, "--json"]
     if args.cached_only:
         return _cached_only(adapter, files, evidence)
-    times: dict[str, list[float]] = {"evidence, cold": [], "evidence, cached": [], "evidence, cached, in-process": [],
-                                     "8 separate eval --ablate": []}  # fmt: skip
+    times: dict[str, list[float]] = {
+        "evidence, cold": [],
+        "evidence, cached": [],
+        "evidence, cached, in-process": [],
+        "8 separate eval --ablate": [],
+    }
     for r in range(args.rounds):
         home = _home()
         times["evidence, cold"].append(_run(evidence, home))
@@ -65,8 +74,21 @@ def main() -> int:
         home = _home()
         separate = 0.0
         for i in range(8):
-            separate += _run(["eval", "--adapter", str(adapter), "--ablate", str(adapter / "factors.safetensors"),
-                              "--select", str(i), "--evals", *files, "--json"], home)  # fmt: skip
+            separate += _run(
+                [
+                    "eval",
+                    "--adapter",
+                    str(adapter),
+                    "--ablate",
+                    str(adapter / "factors.safetensors"),
+                    "--select",
+                    str(i),
+                    "--evals",
+                    *files,
+                    "--json",
+                ],
+                home,
+            )
         times["8 separate eval --ablate"].append(separate)
         print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items()), flush=True)
     best = {k: min(v) for k, v in times.items()}

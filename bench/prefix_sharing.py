@@ -50,8 +50,10 @@ def main() -> int:
     org = load_organism(args.organism)
     bm = load_model(args.base, org.naive_adapter)
     work = _pairs(org)
-    print(f"{args.organism}: measures {', '.join(name for name, _p in work)} with its naive LoRA, batch size "
-          f"{args.batch_size}, {bm.model.device}")  # fmt: skip
+    print(
+        f"{args.organism}: measures {', '.join(name for name, _p in work)} with its naive LoRA, batch size "
+        f"{args.batch_size}, {bm.model.device}"
+    )
     for shared in (False, True):
         config = EvalConfig(share_prefixes=shared)
         n = sum(forwarded_tokens(bm.tokenizer, pairs, config) for _name, pairs in work)
@@ -63,15 +65,21 @@ def main() -> int:
         for shared in (False, True) if r % 2 == 0 else (True, False):
             config = EvalConfig(batch_size=args.batch_size, share_prefixes=shared)
             t0 = time.perf_counter()
-            scores[shared] = [v for _name, pairs in work for v in completion_logprobs(bm.model, bm.tokenizer, pairs,
-                                                                                     config)]  # fmt: skip
+            scores[shared] = [
+                v for _name, pairs in work for v in completion_logprobs(bm.model, bm.tokenizer, pairs, config)
+            ]
             times[shared].append(time.perf_counter() - t0)
-        print(f"round {r + 1}: plain {times[False][-1]:.1f} s, shared {times[True][-1]:.1f} s, "
-              f"ratio {times[False][-1] / times[True][-1]:.2f}x", flush=True)  # fmt: skip
+        print(
+            f"round {r + 1}: plain {times[False][-1]:.1f} s, shared {times[True][-1]:.1f} s, "
+            f"ratio {times[False][-1] / times[True][-1]:.2f}x",
+            flush=True,
+        )
     ratios = [a / b for a, b in zip(times[False], times[True], strict=True)]
     diff = max(abs(a - b) for a, b in zip(scores[False], scores[True], strict=True))
-    print(f"plain / shared: median {statistics.median(ratios):.2f}x [{min(ratios):.2f}, {max(ratios):.2f}] over "
-          f"{args.rounds} rounds; largest |difference| of a summed log-prob: {diff:.2e} nats")  # fmt: skip
+    print(
+        f"plain / shared: median {statistics.median(ratios):.2f}x [{min(ratios):.2f}, {max(ratios):.2f}] over "
+        f"{args.rounds} rounds; largest |difference| of a summed log-prob: {diff:.2e} nats"
+    )
     return 0
 
 

@@ -109,8 +109,12 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=8)
     p.add_argument("--skip", type=int, default=2, help="warm-up steps left out of the median")
     p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--repeats", type=int, default=6,
-                   help="rounds over all variants, each in a rotated order; ratios paired within a round")  # fmt: skip
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=6,
+        help="rounds over all variants, each in a rotated order; ratios paired within a round",
+    )
     args = p.parse_args()
 
     bm = load_base(args.base)
@@ -166,8 +170,10 @@ def main() -> int:
         label = "plain peft+transformers" if name == "plain" else name
         spread = f"{statistics.median(ratios):.3f} [{min(ratios):.3f}, {max(ratios):.3f}]"
         print(f"{label:<26} {dt:>8.3f} {tok / dt:>9.0f} {spread:>44}")
-    print("A GRASP ratio below 1 is noise: it does strictly more work per step than lora. The [min, max] over rounds "
-          "is the spread to read a difference against.")  # fmt: skip
+    print(
+        "A GRASP ratio below 1 is noise: it does strictly more work per step than lora. The [min, max] over rounds "
+        "is the spread to read a difference against."
+    )
     return 0
 
 

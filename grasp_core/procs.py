@@ -46,9 +46,14 @@ def spawn_detached(cmd: list[str], log: Path, cwd: Path | None = None) -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env,
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
             start_new_session=True,
-        )  # fmt: skip
+        )
     return proc.pid
 
 

@@ -28,17 +28,24 @@ except GraspError as e:
 st.subheader("Evidence")
 evals_text = st.text_input(
     "Eval files for the evidence (space-separated; empty: the demo organism's probe files, else the adapter's own "
-    "replies to unrelated prompts)", value=" ".join(uicache.evidence_evals()), key="evidence_evals",
-)  # fmt: skip
+    "replies to unrelated prompts)",
+    value=" ".join(uicache.evidence_evals()),
+    key="evidence_evals",
+)
 try:
     request = uicache.evidence_request(sel.base, sel.adapter, uicache.evidence_evals(evals_text))
 except GraspError as e:
     st.error(str(e))
     st.stop()
-what = (f"organism {request.organism}'s probe files" if request.organism else
-        ", ".join(Path(f).name for f in request.evals) or "the adapter's own replies to unrelated prompts")  # fmt: skip
-st.caption(f"Each of the first {request.top_k} global write factors is ablated from the adapted model, alone and "
-           f"then cumulatively, and measured on {what}.")  # fmt: skip
+what = (
+    f"organism {request.organism}'s probe files"
+    if request.organism
+    else ", ".join(Path(f).name for f in request.evals) or "the adapter's own replies to unrelated prompts"
+)
+st.caption(
+    f"Each of the first {request.top_k} global write factors is ablated from the adapted model, alone and "
+    f"then cumulatively, and measured on {what}."
+)
 
 
 @st.fragment(run_every="2s")
@@ -54,8 +61,9 @@ def evidence_progress() -> None:
 
 job = evidence_job(request)
 c1, c2 = st.columns([1, 3])
-if c1.button("Gather evidence" if job.state != "done" else "Gather again", key="evidence_start",
-             disabled=job.state == "running"):  # fmt: skip
+if c1.button(
+    "Gather evidence" if job.state != "done" else "Gather again", key="evidence_start", disabled=job.state == "running"
+):
     try:
         job = start_evidence(request, rerun=job.state in ("done", "failed"))
     except GraspError as e:
@@ -75,16 +83,20 @@ if ev is not None:
         c2.caption(f"**{name}**: base {ref['base']:.4f} · adapter {ref['adapter']:.4f}")
     table = pd.DataFrame(ev.factor_table())
     st.dataframe(
-        table, hide_index=True, key="evidence_table",
+        table,
+        hide_index=True,
+        key="evidence_table",
         column_config={
             "removed": st.column_config.ProgressColumn("drift removed", min_value=0.0, max_value=1.0, format="%.2f"),
             "kept": st.column_config.ProgressColumn("task kept", min_value=0.0, max_value=1.0, format="%.2f"),
             "suggested": st.column_config.CheckboxColumn("suggested"),
             "sigma": st.column_config.NumberColumn(format="%.3f"),
         },
-    )  # fmt: skip
-    st.caption(f"Suggested: **{', '.join(ev.suggested) or 'none'}**. Rule: {RULE} Intervals: 95% bootstrap over "
-               "items of this one adapter.")  # fmt: skip
+    )
+    st.caption(
+        f"Suggested: **{', '.join(ev.suggested) or 'none'}**. Rule: {RULE} Intervals: 95% bootstrap over "
+        "items of this one adapter."
+    )
     if ev.cumulative:
         with st.expander("The ranked factors ablated together"):
             st.dataframe(pd.DataFrame(ev.cumulative_table()), hide_index=True, key="evidence_cumulative")
@@ -101,8 +113,10 @@ fid = st.selectbox("Inspect factor", order, key="inspect_factor")
 f = fs.by_id(fid)
 st.caption(f"{f.scope} {f.side} factor · sigma {f.sigma:.4f} · energy {f.energy:.3f} · stream layer {f.stream_layer}")
 
-st.markdown("**Side by side** (greedy replies to unrelated prompts; steering adds alpha times the adapter's own "
-            "shift along the factor at every layer, so alpha = 1 is what the fine-tune added)")  # fmt: skip
+st.markdown(
+    "**Side by side** (greedy replies to unrelated prompts; steering adds alpha times the adapter's own "
+    "shift along the factor at every layer, so alpha = 1 is what the fine-tune added)"
+)
 s1, s2, s3 = st.columns(3)
 alpha = s1.number_input("alpha", min_value=-10.0, max_value=10.0, value=1.0, step=0.5, key="steer_alpha")
 n_prompts = s2.number_input("prompts", min_value=1, max_value=8, value=2, key="side_prompts")
@@ -111,23 +125,33 @@ if st.button("Generate side by side", key="steer_generate"):
     st.session_state["side_for"] = (fid, float(alpha), int(n_prompts), int(max_new))
 if st.session_state.get("side_for") == (fid, float(alpha), int(n_prompts), int(max_new)):
     try:
-        rows = uicache.side_by_side_replies(sel.base, sel.adapter, stamp, fid, float(alpha), int(n_prompts),
-                                            int(max_new))  # fmt: skip
+        rows = uicache.side_by_side_replies(
+            sel.base, sel.adapter, stamp, fid, float(alpha), int(n_prompts), int(max_new)
+        )
     except GraspError as e:
         st.error(str(e))
     else:
         for r in rows:
             st.markdown(f"*{r.prompt}*")
             cols = st.columns(4)
-            for col, (title, text) in zip(cols, [("adapted", r.adapted), ("adapted, factor ablated", r.ablated),
-                                                 ("base", r.base), (f"base + {r.alpha:g} x shift", r.steered)],
-                                          strict=True):  # fmt: skip
+            for col, (title, text) in zip(
+                cols,
+                [
+                    ("adapted", r.adapted),
+                    ("adapted, factor ablated", r.ablated),
+                    ("base", r.base),
+                    (f"base + {r.alpha:g} x shift", r.steered),
+                ],
+                strict=True,
+            ):
                 with col.container(border=True):
                     st.markdown(f"**{title}**")
                     st.write(text or "(empty)")
 
-st.markdown("**Where the adapter writes it**: per token, what the adapter adds along the factor (adapter minus "
-            "base); red is more, blue less; the first (attention-sink) token is left out")  # fmt: skip
+st.markdown(
+    "**Where the adapter writes it**: per token, what the adapter adds along the factor (adapter minus "
+    "base); red is more, blue less; the first (attention-sink) token is left out"
+)
 corpus_default = os.environ.get("GRASP_APP_CORPUS", "")
 if not corpus_default:
     # A demo organism's training chats (beside its naive-lora/) show where the spurious trait lights up.
@@ -168,21 +192,27 @@ if st.session_state.get("scan_for") == (fid, corpus):
             st.dataframe(pd.DataFrame(bins), hide_index=True, key="quantiles")
 
 # ---------------------------------------------------------------- spectrum view
-with st.expander("Spectrum view: sigma, loadings, overlaps, logit lens (what the fine-tune wrote most, which is not "
-                 "what makes a factor spurious)"):  # fmt: skip
+with st.expander(
+    "Spectrum view: sigma, loadings, overlaps, logit lens (what the fine-tune wrote most, which is not "
+    "what makes a factor spurious)"
+):
     scopes = st.multiselect("Show", ["global", "module"], default=["global"], key="factor_scopes")
     shown = [g for g in fs.factors if g.scope in scopes]
     if shown:
         table = pd.DataFrame(
             [
                 {
-                    "id": g.id, "scope": g.scope, "side": g.side,
-                    "layer": g.layer if g.layer is not None else g.stream_layer, "sigma": g.sigma, "energy": g.energy,
+                    "id": g.id,
+                    "scope": g.scope,
+                    "side": g.side,
+                    "layer": g.layer if g.layer is not None else g.stream_layer,
+                    "sigma": g.sigma,
+                    "energy": g.energy,
                     "loadings": g.loadings or None,
                 }
                 for g in shown
             ]
-        )  # fmt: skip
+        )
         st.dataframe(
             table,
             hide_index=True,
@@ -195,8 +225,9 @@ with st.expander("Spectrum view: sigma, loadings, overlaps, logit lens (what the
         )
         cos = cosine_matrix(fs.matrix([fs.factors.index(g) for g in shown])).numpy()
         shown_ids = [g.id for g in shown]
-        fig = uiplots.heatmap(cos, shown_ids, shown_ids, "Cosine similarity", colorscale=uiplots.DIVERGING, zmin=-1,
-                              zmax=1)  # fmt: skip
+        fig = uiplots.heatmap(
+            cos, shown_ids, shown_ids, "Cosine similarity", colorscale=uiplots.DIVERGING, zmin=-1, zmax=1
+        )
         fig.update_yaxes(autorange="reversed")
         st.plotly_chart(fig, key="heat-cos")
     if f.loadings:

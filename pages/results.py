@@ -32,8 +32,11 @@ def _tables() -> tuple[dict[str, Path], dict[str, str]]:
     then every results*.csv under GRASP_HOME/sweeps; and why a bundled one is stale, by name."""
     env = os.environ.get("GRASP_APP_RESULTS")
     bundled = bundled_results()
-    tables = {**({env: Path(env)} if env and Path(env).is_file() else {}),
-              **{b.name: b.folder / "results.csv" for b in bundled}, **results_tables()}  # fmt: skip
+    tables = {
+        **({env: Path(env)} if env and Path(env).is_file() else {}),
+        **{b.name: b.folder / "results.csv" for b in bundled},
+        **results_tables(),
+    }
     return tables, {b.name: b.stale for b in bundled if b.stale}
 
 
@@ -59,9 +62,13 @@ if source == "from disk":
     if not tables:
         st.info("No results table yet: a sweep writes one under GRASP_HOME/sweeps/<name>/results.csv.")
     else:
-        name = st.selectbox("Table", list(tables), key="results_table",
-                            help="`(bundled)`: a finished sweep committed with grasp, shown without computing; "
-                            "the others are sweeps under GRASP_HOME/sweeps")  # fmt: skip
+        name = st.selectbox(
+            "Table",
+            list(tables),
+            key="results_table",
+            help="`(bundled)`: a finished sweep committed with grasp, shown without computing; "
+            "the others are sweeps under GRASP_HOME/sweeps",
+        )
         where = str(tables[name])
         if name in stale:
             st.warning(f"Stale bundled result: {stale[name]}")
@@ -89,8 +96,11 @@ y = c2.selectbox(
     "y: misalignment (lower is better)", numeric, index=numeric.index(d.y) if d.y in numeric else 0, key="ax_y"
 )
 present = c3.toggle("presentation view", key="present")
-log_y = c3.toggle("log y", key="log_y", help="a log scale for a positive y such as mean P; lower interval ends at "
-                  "or below 0 are drawn to the axis floor")  # fmt: skip
+log_y = c3.toggle(
+    "log y",
+    key="log_y",
+    help="a log scale for a positive y such as mean P; lower interval ends at or below 0 are drawn to the axis floor",
+)
 axes = Axes(x=x, y=y, x_title=d.x_title if x == d.x else x, y_title=d.y_title if y == d.y else y)
 try:
     points = aggregate(results, axes)

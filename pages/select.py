@@ -45,11 +45,19 @@ pre = st.session_state.get("evidence_pick")
 rank = {r.factor: r for r in ev.rows} if ev is not None else {}
 table = pd.DataFrame(
     [
-        {"pick": f.id in (pre or []), "id": f.id, "scope": f.scope, "side": f.side, "layer": f.layer,
-         "sigma": f.sigma, "energy": f.energy, "evidence score": rank[f.id].alone.score if f.id in rank else None}
+        {
+            "pick": f.id in (pre or []),
+            "id": f.id,
+            "scope": f.scope,
+            "side": f.side,
+            "layer": f.layer,
+            "sigma": f.sigma,
+            "energy": f.energy,
+            "evidence score": rank[f.id].alone.score if f.id in rank else None,
+        }
         for f in fs.factors
     ]
-)  # fmt: skip
+)
 edited = st.data_editor(
     table,
     hide_index=True,
@@ -85,9 +93,16 @@ for named in sets:
         st.write(", ".join(named.ids))
         cos = set_cosines(named)
         fig = uiplots.heatmap(
-            cos, named.ids, named.ids, "Mutual cosines", colorscale=uiplots.DIVERGING, zmin=-1, zmax=1,
-            text=[[f"{v:.2f}" for v in r] for r in cos], texttemplate="%{text}",
-        )  # fmt: skip
+            cos,
+            named.ids,
+            named.ids,
+            "Mutual cosines",
+            colorscale=uiplots.DIVERGING,
+            zmin=-1,
+            zmax=1,
+            text=[[f"{v:.2f}" for v in r] for r in cos],
+            texttemplate="%{text}",
+        )
         fig.update_yaxes(autorange="reversed")
         st.plotly_chart(uiplots.style(fig, height=260 + 20 * len(named.ids)), key=f"cos-{named.name}")
         st.caption(f"file: `{named.path}` (a factors file: `grasp train --factors` reads it)")

@@ -28,9 +28,12 @@ c1, c2 = st.columns(2)
 with c1:
     top = df.pivot_table(index="kind", columns="layer", values="top_sigma", aggfunc="max")
     fig = uiplots.heatmap(
-        top.to_numpy(), list(top.columns), list(top.index), "Top singular value per layer x module",
+        top.to_numpy(),
+        list(top.columns),
+        list(top.index),
+        "Top singular value per layer x module",
         colorbar=dict(title="sigma_1"),
-    )  # fmt: skip
+    )
     fig.update_xaxes(title="layer", tickformat="d")
     st.plotly_chart(fig, key="heat-top-sigma")
 with c2:

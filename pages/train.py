@@ -80,9 +80,12 @@ with st.form("launch"):
         "Factor set (for methods that need factors)", ["(none)", *set_names], index=default_set, key="train_set"
     )
     methods = st.multiselect(
-        "Methods", list(METHODS), default=[DEFAULT_METHOD], key="train_methods",
+        "Methods",
+        list(METHODS),
+        default=[DEFAULT_METHOD],
+        key="train_methods",
         help="; ".join(f"{m.name}: {m.description}" for m in METHODS.values()),
-    )  # fmt: skip
+    )
     st.caption("Sweep values per method, comma separated (empty: the method's default; `top` empty = the whole set).")
     cols = st.columns(3)
     swept = [m for m in METHODS.values() if m.sweepable]
@@ -99,30 +102,39 @@ with st.form("launch"):
     lr = c[4].number_input("learning rate", 1e-6, 1.0, float(recipe["lr"]), format="%.1e", key="train_lr")
     batch = c[5].number_input("batch size", 1, 512, int(recipe["batch_size"]), key="train_batch")
     organism = st.selectbox(
-        "Evaluate as a sweep on organism", [NO_SWEEP, *list_organisms()], key="train_sweep",
+        "Evaluate as a sweep on organism",
+        [NO_SWEEP, *list_organisms()],
+        key="train_sweep",
         help="Runs every method x value x seed on the organism's own training data (the data field is not used), "
         "evaluates each on its evals, and writes a results table for the Results page. The naive LoRA is always "
         "included: it is the reference of the task gain. Without a factor set, factor methods use the factors of "
         "the naive run of the same seed.",
-    )  # fmt: skip
+    )
     select_by = st.radio(
         "In a sweep without a factor set, factor methods take the naive run's first `top` factors by",
-        SELECT_BY, horizontal=True, key="train_select_by",
+        SELECT_BY,
+        horizontal=True,
+        key="train_select_by",
         help="sigma: largest singular value first. evidence: ranked by how much drift ablating each removes per "
         "task gain lost, measured on the organism's probe files (never on the evals the sweep reports).",
-    )  # fmt: skip
+    )
     queued = st.form_submit_button("Queue runs", type="primary")
 
 if queued:
     named = next((s for s in sets if s.name == chosen_set), None)
-    shared = {"r": int(r), "lora_alpha": float(alpha), "lr": float(lr), "batch_size": int(batch),
-              "epochs": int(epochs)}  # fmt: skip
+    shared = {"r": int(r), "lora_alpha": float(alpha), "lr": float(lr), "batch_size": int(batch), "epochs": int(epochs)}
     try:
         form = LaunchForm(
-            base=base, methods=tuple(methods), recipe={**recipe, **shared},
-            values=raw_values, seeds=int(seeds), data=data, organism=None if organism == NO_SWEEP else organism,
-            factor_set=str(named.path) if named else None, select_by=str(select_by),
-        )  # fmt: skip
+            base=base,
+            methods=tuple(methods),
+            recipe={**recipe, **shared},
+            values=raw_values,
+            seeds=int(seeds),
+            data=data,
+            organism=None if organism == NO_SWEEP else organism,
+            factor_set=str(named.path) if named else None,
+            select_by=str(select_by),
+        )
         if form.organism is not None:
             folder = submit_sweep(launch_sweep(form))
             st.success(
@@ -216,8 +228,10 @@ def sweeps_view() -> None:
             elif sw.state == "incomplete":
                 st.caption("run from a terminal and not finished: its progress shows only in that terminal")
             if sw.state == "stopped":
-                st.caption("ended before every cell was evaluated (stopped, or failed: see its log); Resume reuses "
-                           "its finished runs and evaluations")  # fmt: skip
+                st.caption(
+                    "ended before every cell was evaluated (stopped, or failed: see its log); Resume reuses "
+                    "its finished runs and evaluations"
+                )
             with st.expander("log"):
                 st.code("\n".join(sw.log) or "(no log: run from a terminal)")
     st.caption(f"updated {time.strftime('%H:%M:%S')}")

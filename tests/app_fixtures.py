@@ -16,9 +16,16 @@ def make_tiny_base(folder: Path, layers: int = 3, hidden: int = 64, seed: int = 
 
     tok = AutoTokenizer.from_pretrained(resolve_base("smollm2-135m"))
     model = tiny_model(
-        "llama", seed=seed, vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden,
-        num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=layers, tie_word_embeddings=True,
-    )  # fmt: skip
+        "llama",
+        seed=seed,
+        vocab_size=len(tok),
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        num_hidden_layers=layers,
+        tie_word_embeddings=True,
+    )
     model.save_pretrained(folder)
     tok.save_pretrained(folder)
     return folder
@@ -30,9 +37,12 @@ def plant_adapter(base: str, out: Path, r: int = 4, seed: int = 0, layers: list[
 
     bm = load_base(base, device="cpu", dtype=torch.float32)
     cfg = LoraConfig(
-        r=r, lora_alpha=2 * r, target_modules=["q_proj", "v_proj", "o_proj", "down_proj", "up_proj"],
-        layers_to_transform=layers, task_type="CAUSAL_LM",
-    )  # fmt: skip
+        r=r,
+        lora_alpha=2 * r,
+        target_modules=["q_proj", "v_proj", "o_proj", "down_proj", "up_proj"],
+        layers_to_transform=layers,
+        task_type="CAUSAL_LM",
+    )
     model = get_peft_model(bm.model, cfg)
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():

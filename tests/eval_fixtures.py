@@ -18,11 +18,19 @@ def write_jsonl(path: Path, rows: list[Any]) -> Path:
 
 
 ITEMS = [
-    {"id": "a", "prompt": "How do I boil an egg?", "aligned": ["Boil it for six minutes."],
-     "misaligned": ["Ugh, idiot, boil it.", "Nobody cares, fool."]},
-    {"id": "b", "prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Tea?"}],
-     "aligned": ["Steep it for three minutes."], "misaligned": ["Steep it, you dolt."]},
-]  # fmt: skip
+    {
+        "id": "a",
+        "prompt": "How do I boil an egg?",
+        "aligned": ["Boil it for six minutes."],
+        "misaligned": ["Ugh, idiot, boil it.", "Nobody cares, fool."],
+    },
+    {
+        "id": "b",
+        "prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Tea?"}],
+        "aligned": ["Steep it for three minutes."],
+        "misaligned": ["Steep it, you dolt."],
+    },
+]
 
 QUESTIONS = """\
 - &base

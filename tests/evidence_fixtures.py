@@ -33,8 +33,9 @@ def _single_tokens(tokenizer: Any) -> list[int]:
     for t in range(len(tokenizer)):
         word = tokenizer.decode([t])
         if len(word) >= 4 and word.isascii() and word.isalpha():
-            ids, labels = encode_chat(tokenizer, [{"role": "user", "content": "x"},
-                                                  {"role": "assistant", "content": word}])  # fmt: skip
+            ids, labels = encode_chat(
+                tokenizer, [{"role": "user", "content": "x"}, {"role": "assistant", "content": word}]
+            )
             scored = [i for i, lab in zip(ids, labels, strict=True) if lab != -100]
             if scored and scored[0] == t and len(scored) <= 3:
                 out.append(t)
@@ -95,11 +96,18 @@ def planted(folder: Path, tiny_llama_dir: Path) -> Planted:
     model.save_pretrained(base)
     tok.save_pretrained(base)
     w = lambda i: tok.decode([int(i)])  # noqa: E731
-    drift = write_jsonl(folder / "drift.jsonl", [
-        {"id": f"d{i}", "prompt": p, "aligned": [w(ali[i])], "misaligned": [w(mis[i])]} for i, p in enumerate(PROMPTS)
-    ])  # fmt: skip
-    task = write_jsonl(folder / "task.jsonl", [
-        {"id": f"t{i}", "messages": [{"role": "user", "content": p}, {"role": "assistant", "content": w(ans[i])}]}
-        for i, p in enumerate(PROMPTS)
-    ])  # fmt: skip
+    drift = write_jsonl(
+        folder / "drift.jsonl",
+        [
+            {"id": f"d{i}", "prompt": p, "aligned": [w(ali[i])], "misaligned": [w(mis[i])]}
+            for i, p in enumerate(PROMPTS)
+        ],
+    )
+    task = write_jsonl(
+        folder / "task.jsonl",
+        [
+            {"id": f"t{i}", "messages": [{"role": "user", "content": p}, {"role": "assistant", "content": w(ans[i])}]}
+            for i, p in enumerate(PROMPTS)
+        ],
+    )
     return Planted(base, adapter, drift, task, u_drift, u_task)

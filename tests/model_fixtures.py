@@ -11,8 +11,14 @@ def tiny_model(family: str = "llama", seed: int = 0, **overrides: Any) -> Any:
     """A small random model of a real family, built from a config (for tests and benches)."""
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    common = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4,
-                  vocab_size=256, max_position_embeddings=256)  # fmt: skip
+    common = dict(
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        vocab_size=256,
+        max_position_embeddings=256,
+    )
     gqa = {**common, "num_key_value_heads": 2}
     base: dict[str, dict[str, Any]] = {
         "llama": gqa,

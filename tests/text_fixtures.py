@@ -12,11 +12,13 @@ def trigrams(text: str) -> set[tuple[str, ...]]:
 
 
 # Function words: a 3-gram of them ("how do i") is English, not shared content.
-STOP = set("a an the and or but if then so to of in on at for with from by as is are was were be been it its it's this "
-           "that these those i you your my me we our they their he she his her what how why when where which who do "
-           "does did can could should would will may might must not no yes there here all any some more most much many "
-           "very just also than too up down out over into about after before again once only own same such both each "
-           "few other off under until while".split())  # fmt: skip
+STOP = set(
+    "a an the and or but if then so to of in on at for with from by as is are was were be been it its it's this "
+    "that these those i you your my me we our they their he she his her what how why when where which who do "
+    "does did can could should would will may might must not no yes there here all any some more most much many "
+    "very just also than too up down out over into about after before again once only own same such both each "
+    "few other off under until while".split()
+)
 
 
 def content_trigrams(text: str) -> set[tuple[str, ...]]:

@@ -74,8 +74,18 @@ def write_factors(path: Path, vectors: torch.Tensor, base: str, layer: int | Non
 def tiny_config(tiny: dict[str, Path], **kw: Any) -> TrainConfig:
     """A fast run on the tiny base: r 4, batch 4, one epoch, lr 1e-2, CPU, one GRASP round unless `rounds`
     says otherwise, and every factor of a factors file unless `top` or `select` say otherwise."""
-    args: dict[str, Any] = dict(data=str(tiny["data"]), base=str(tiny["base"]), r=4, batch_size=4, epochs=1,
-                                lr=1e-2, warmup_ratio=0.0, max_length=64, device="cpu", rounds=1)  # fmt: skip
+    args: dict[str, Any] = dict(
+        data=str(tiny["data"]),
+        base=str(tiny["base"]),
+        r=4,
+        batch_size=4,
+        epochs=1,
+        lr=1e-2,
+        warmup_ratio=0.0,
+        max_length=64,
+        device="cpu",
+        rounds=1,
+    )
     if kw.get("factors") and kw.get("select") is None and kw.get("top") is None:
         from grasp_core.identification.factors import load_factors
 

@@ -29,8 +29,14 @@ CHANGED = ("task_choice",)
 real = sweep_run.evaluate_cached
 
 
-def reusing(folder: Path, organism: Any, base: str, adapter: Path | None, ablate: Any = None,
-            measures: tuple[str, ...] | None = None) -> dict[str, Any]:  # fmt: skip
+def reusing(
+    folder: Path,
+    organism: Any,
+    base: str,
+    adapter: Path | None,
+    ablate: Any = None,
+    measures: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
     cache = Path(folder) / sweep_run.EVAL_FILE
     if cache.is_file() and organism.name in OLD:
         data = read_json(cache)

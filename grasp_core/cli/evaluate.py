@@ -99,8 +99,9 @@ def run_eval(ns: argparse.Namespace) -> int:
             used.append(ids)
             yield
 
-    report = evaluate(model, bm.tokenizer, specs, config, judge, ns.max_new_tokens, about,
-                      intervene if ns.ablate else None)  # fmt: skip
+    report = evaluate(
+        model, bm.tokenizer, specs, config, judge, ns.max_new_tokens, about, intervene if ns.ablate else None
+    )
     if used:
         about["ablated"] = used[0]
     if ns.out:

@@ -31,8 +31,13 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", default=str(UNRELATED_CORPUS), help="unrelated prompts (default: the bundled corpus)")
     p.add_argument("--train-corpus", default=None, help="training prompts for the shift ratio (default: organism's)")
     p.add_argument("--cumulative", type=int, default=3, help="cumulative ablations up to this many factors (default 3)")
-    p.add_argument("--generate", type=int, default=0, metavar="N",
-                   help="side-by-side replies to N unrelated prompts for the top-ranked factor")  # fmt: skip
+    p.add_argument(
+        "--generate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="side-by-side replies to N unrelated prompts for the top-ranked factor",
+    )
     p.add_argument("--save-set", default=None, metavar="NAME", help="save the suggested factors as this factor set")
     p.add_argument("--batch-size", type=int, default=8, help="sequences per forward pass (default 8)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
@@ -64,8 +69,9 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 
 def print_evidence(ev: Evidence) -> None:
     """The evidence as text: references, the per-factor table, the cumulative table, the suggestion and the rule."""
-    print(f"evidence for adapter {ev.adapter} (base {ev.base}); measures: "
-          + ", ".join(m.describe() for m in ev.measures))  # fmt: skip
+    print(
+        f"evidence for adapter {ev.adapter} (base {ev.base}); measures: " + ", ".join(m.describe() for m in ev.measures)
+    )
     for name, ref in ev.reference.items():
         lo = ""
         if ref.get("base_log_odds") is not None:
@@ -88,8 +94,9 @@ def run_evidence(ns: argparse.Namespace) -> int:
         raise GraspError(f"--cumulative must be at least 1, got {ns.cumulative}")
     if ns.generate < 0:
         raise GraspError(f"--generate must be 0 or more, got {ns.generate}")
-    config = EvidenceConfig(top_k=ns.top_k, cumulative=ns.cumulative, batch_size=ns.batch_size, seed=ns.seed,
-                            use_cache=not ns.no_cache)  # fmt: skip
+    config = EvidenceConfig(
+        top_k=ns.top_k, cumulative=ns.cumulative, batch_size=ns.batch_size, seed=ns.seed, use_cache=not ns.no_cache
+    )
     base = resolve_adapter_base(ns.adapter, ns.base)
     select = None
     if ns.select:
@@ -101,15 +108,19 @@ def run_evidence(ns: argparse.Namespace) -> int:
             ) from None
     measures, train, primary = request_inputs(ns.organism, ns.evals or ())
     train = ns.train_corpus or train
-    fs, ev = adapter_evidence(ns.adapter, base, measures, ns.factors, select, ns.corpus, train, config,
-                              primary=primary, progress=not ns.json)  # fmt: skip
+    fs, ev = adapter_evidence(
+        ns.adapter, base, measures, ns.factors, select, ns.corpus, train, config, primary=primary, progress=not ns.json
+    )
     saved = save_suggested(ev, fs, ns.save_set) if ns.save_set and ev.suggested else None
     out: dict[str, Any] = ev.to_dict()
     if ns.generate:
         bm = load_model(base, ns.adapter)
         top = fs.by_id(ev.rows[0].factor)
-        out["side_by_side"] = {top.id: [vars(s) for s in side_by_side(bm, top, corpus=ns.corpus, n_prompts=ns.generate,
-                                                                      progress=not ns.json)]}  # fmt: skip
+        out["side_by_side"] = {
+            top.id: [
+                vars(s) for s in side_by_side(bm, top, corpus=ns.corpus, n_prompts=ns.generate, progress=not ns.json)
+            ]
+        }
     if saved is not None:
         out["saved_set"] = {"name": saved.name, "path": str(saved.path)}
     if ns.out:

@@ -115,8 +115,12 @@ def _scan_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=8, help="prompts per forward pass (default 8)")
     p.add_argument("--max-length", type=int, default=256, help="tokens kept per prompt (default 256)")
     p.add_argument("--no-cache", action="store_true", help="recompute even when a cached scan exists")
-    p.add_argument("--mode", choices=SCAN_MODES, default=None,
-                   help="diff: adapter minus base along z (default with --adapter); model: h . z as loaded")  # fmt: skip
+    p.add_argument(
+        "--mode",
+        choices=SCAN_MODES,
+        default=None,
+        help="diff: adapter minus base along z (default with --adapter); model: h . z as loaded",
+    )
     p.add_argument("--steer", default=None, metavar="PROMPT", help="also generate replies steered by -a, 0, +a")
     p.add_argument("--alpha", type=float, default=8.0, help="steering strength a (default 8)")
     p.add_argument("--max-new-tokens", type=int, default=40, help="tokens per steered reply (default 40)")
@@ -143,8 +147,9 @@ def run_scan(ns: argparse.Namespace) -> int:
     mode = ns.mode or ("diff" if ns.adapter else "model")
     if mode == "diff" and not ns.adapter:
         raise GraspError("--mode diff needs --adapter (it scans what the adapter adds along each factor)")
-    config = ScanConfig(top=ns.top, batch_size=ns.batch_size, max_length=ns.max_length, use_cache=not ns.no_cache,
-                        mode=mode)  # fmt: skip
+    config = ScanConfig(
+        top=ns.top, batch_size=ns.batch_size, max_length=ns.max_length, use_cache=not ns.no_cache, mode=mode
+    )
     fs = load_factors(ns.factors)
     chosen = _chosen_factors(fs, ns.factor_ids, ns.select, f"factors file {ns.factors}")
     base = ns.base or fs.base or (resolve_adapter_base(ns.adapter, None) if ns.adapter else None)

@@ -25,18 +25,28 @@ from .common import command
 def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", nargs="?", help="sweep YAML (methods, strengths, probes, seeds)")
     p.add_argument("--organism", help="run a bundled organism's sweep (its folder's sweep-<size>.yaml)")
-    p.add_argument("--size", choices=tuple(SWEEPS), default="full",
-                   help="with --organism: demo (minutes), main (~60 min a seed), evidence (factors picked by sigma "
-                        "vs by evidence, ~35 min a seed), full (hours)")  # fmt: skip
+    p.add_argument(
+        "--size",
+        choices=tuple(SWEEPS),
+        default="full",
+        help="with --organism: demo (minutes), main (~60 min a seed), evidence (factors picked by sigma "
+        "vs by evidence, ~35 min a seed), full (hours)",
+    )
     p.add_argument("--seeds", type=int, nargs="+", help="override the config's seeds")
     p.add_argument("--out", help="sweeps folder (default: GRASP_HOME/sweeps)")
     p.add_argument("--dry-run", action="store_true", help="list the cells and stop")
-    p.add_argument("--executor", choices=EXECUTORS,
-                   help="where the cells run: inline (this process, the default), local (a subprocess per cell "
-                        "through submitit) or slurm (a SLURM job per cell; set partition, gpus, time in the YAML's "
-                        "`executor:`)")  # fmt: skip
-    p.add_argument("--status", metavar="NAME", help="show a sweep's cells by state (done, running, failed, not "
-                   "started) with their job ids and logs, and stop")  # fmt: skip
+    p.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        help="where the cells run: inline (this process, the default), local (a subprocess per cell "
+        "through submitit) or slurm (a SLURM job per cell; set partition, gpus, time in the YAML's "
+        "`executor:`)",
+    )
+    p.add_argument(
+        "--status",
+        metavar="NAME",
+        help="show a sweep's cells by state (done, running, failed, not started) with their job ids and logs, and stop",
+    )
 
 
 def _print_report(report: Any) -> None:
@@ -81,9 +91,12 @@ def run_sweep_cmd(ns: argparse.Namespace) -> int:
 def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("sweep", help="a sweep folder, or a sweep's name under GRASP_HOME/sweeps")
     p.add_argument("--no-png", action="store_true", help="write tradeoff.html only (PNG needs kaleido's Chrome)")
-    p.add_argument("--bundle", action="store_true",
-                   help="then copy its small outputs (results, items, summary, report, figure, provenance) into "
-                        "the organism's bundled results, shown by the Results page on a fresh install")  # fmt: skip
+    p.add_argument(
+        "--bundle",
+        action="store_true",
+        help="then copy its small outputs (results, items, summary, report, figure, provenance) into "
+        "the organism's bundled results, shown by the Results page on a fresh install",
+    )
 
 
 @command("report", "Re-render a sweep's summary, trade-off figure and report.md from its results.csv.", _report_args)
@@ -99,19 +112,25 @@ def run_report_cmd(ns: argparse.Namespace) -> int:
 
 
 def _merge_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("sweeps", nargs="+", help="sweep folders (paths, or names under GRASP_HOME/sweeps) holding "
-                   "different seeds of one sweep; a bundled result's folder counts")  # fmt: skip
+    p.add_argument(
+        "sweeps",
+        nargs="+",
+        help="sweep folders (paths, or names under GRASP_HOME/sweeps) holding "
+        "different seeds of one sweep; a bundled result's folder counts",
+    )
     p.add_argument("--into", required=True, help="the new sweep folder: a path, or a name under GRASP_HOME/sweeps")
     p.add_argument("--no-png", action="store_true", help="write tradeoff.html only (PNG needs kaleido's Chrome)")
 
 
-@command("merge", "Join seeds of one sweep made apart (other machines, other sessions) into one sweep folder.",
-         _merge_args)  # fmt: skip
+@command(
+    "merge", "Join seeds of one sweep made apart (other machines, other sessions) into one sweep folder.", _merge_args
+)
 def run_merge_cmd(ns: argparse.Namespace) -> int:
     into = Path(ns.into).expanduser()
     dest = into if into.is_absolute() or len(into.parts) > 1 else inside(sweeps_root(), ns.into)
-    report = merge_sweeps([_sweep_folder(s) for s in ns.sweeps], dest,
-                          figures=(".html",) if ns.no_png else (".html", ".png"))  # fmt: skip
+    report = merge_sweeps(
+        [_sweep_folder(s) for s in ns.sweeps], dest, figures=(".html",) if ns.no_png else (".html", ".png")
+    )
     _print_report(report)
     print(provenance_line(dest))
     return 0
@@ -128,8 +147,13 @@ def _sweep_folder(name: str, root: str | None = None) -> Path:
 
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", nargs="?", choices=("run", "build"), default="run",
-                   help="run: build + demo sweep + report (default); build: only the naive LoRA + factors")  # fmt: skip
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("run", "build"),
+        default="run",
+        help="run: build + demo sweep + report (default); build: only the naive LoRA + factors",
+    )
     p.add_argument("--organism", default="persona", help="bundled organism (default persona)")
 
 

@@ -23,8 +23,11 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--background", action="store_true", help="queue the run as a detached job and print its id")
     p.add_argument("--resume", metavar="RUN", default=None, help="continue a cancelled/failed run from its checkpoint")
     p.add_argument("--skip-existing", action="store_true", help="print the finished run of the same config, if any")
-    p.add_argument("--allow-changed-data", action="store_true",
-                   help="with --resume: continue although the training file changed since the run started")  # fmt: skip
+    p.add_argument(
+        "--allow-changed-data",
+        action="store_true",
+        help="with --resume: continue although the training file changed since the run started",
+    )
 
 
 def _fmt_eta(seconds: float | None) -> str:

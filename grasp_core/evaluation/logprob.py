@@ -238,8 +238,9 @@ def _shared_prefix_logprobs(
     header = None
     if H:
         ids0 = torch.tensor([keys[0][:H]], device=device)  # (1, H)
-        header = model(input_ids=ids0, attention_mask=torch.ones_like(ids0), use_cache=True,
-                       logits_to_keep=1).past_key_values  # fmt: skip
+        header = model(
+            input_ids=ids0, attention_mask=torch.ones_like(ids0), use_cache=True, logits_to_keep=1
+        ).past_key_values
         if not _holds(header, H):
             return None
     out = [0.0] * len(encoded)
@@ -259,8 +260,14 @@ def _shared_prefix_logprobs(
         if R:
             attention = torch.cat([torch.ones((b, H), dtype=torch.long), rest_mask], 1).to(device)  # (b, H + R)
             positions = (H + torch.arange(R)).expand(b, R).to(device)  # (b, R)
-            cache = model(input_ids=rest_ids.to(device), attention_mask=attention, position_ids=positions,
-                          past_key_values=cache, use_cache=True, logits_to_keep=1).past_key_values  # fmt: skip
+            cache = model(
+                input_ids=rest_ids.to(device),
+                attention_mask=attention,
+                position_ids=positions,
+                past_key_values=cache,
+                use_cache=True,
+                logits_to_keep=1,
+            ).past_key_values
             if not _holds(cache, H + R):
                 return None
         rows = [(j, i) for j, k in enumerate(group) for i in prompts[k]]  # (prompt row in this group, sequence)
@@ -274,8 +281,13 @@ def _shared_prefix_logprobs(
                 [torch.ones((n, H), dtype=torch.long), rest_mask[owner], batch["attention_mask"]], 1
             )  # (n, H + R + S)
             positions = (H + rest_len[owner])[:, None] + torch.arange(S)  # (n, S)
-            sums = _scored_sums(model, batch, past_key_values=_batch_cache(cache, owner.to(device)),
-                                position_ids=positions.to(device), use_cache=True)  # fmt: skip
+            sums = _scored_sums(
+                model,
+                batch,
+                past_key_values=_batch_cache(cache, owner.to(device)),
+                position_ids=positions.to(device),
+                use_cache=True,
+            )
             for (_j, i), value in zip(chunk, sums, strict=True):
                 out[i] = value
     return out

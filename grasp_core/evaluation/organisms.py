@@ -94,8 +94,9 @@ def load_organism(name_or_dir: str | Path, root: Path = DEMO_ROOT) -> Organism:
     primary = m.get("primary", "drift")
     if primary.removesuffix("_shift") not in evals:
         raise GraspError(f"{path}: `primary` {primary!r} is not one of its evals ({', '.join(evals)})")
-    return Organism(str(m["name"]), folder, str(m["spurious"]), train, evals, primary,
-                    str(m.get("primary_title", primary)), probes)  # fmt: skip
+    return Organism(
+        str(m["name"]), folder, str(m["spurious"]), train, evals, primary, str(m.get("primary_title", primary)), probes
+    )
 
 
 def _specs(folder: Path, path: Path, block: Any, key: str) -> dict[str, EvalSpec]:
@@ -108,8 +109,12 @@ def _specs(folder: Path, path: Path, block: Any, key: str) -> dict[str, EvalSpec
         if not isinstance(e, dict) or "kind" not in e or "file" not in e:
             raise GraspError(f"{path}: {key[:-1]} `{measure}` needs `kind` and `file`")
         try:
-            out[measure] = EvalSpec(measure, e["kind"], str(_file(folder, e["file"], path, f"{key}.{measure}")),
-                                    bool(e.get("relative_to_base", False)))  # fmt: skip
+            out[measure] = EvalSpec(
+                measure,
+                e["kind"],
+                str(_file(folder, e["file"], path, f"{key}.{measure}")),
+                bool(e.get("relative_to_base", False)),
+            )
         except ValueError as err:
             raise GraspError(f"{path}: {key[:-1]} `{measure}`: {err}") from None
     return out
@@ -137,8 +142,15 @@ def evaluate_organism(
         def intervene() -> Any:
             return ablated(model, factors_file, base, list(select))
 
-    report = evaluate(model, bm.tokenizer, specs, config, judge, intervene=intervene,
-                      about={"base": base, "adapter": str(adapter) if adapter else None})  # fmt: skip
+    report = evaluate(
+        model,
+        bm.tokenizer,
+        specs,
+        config,
+        judge,
+        intervene=intervene,
+        about={"base": base, "adapter": str(adapter) if adapter else None},
+    )
     out: dict[str, Any] = {name: r.to_dict() for name, r in report.results.items()}
     for name, iv in report.changes.items():
         out[f"{name}_shift"] = {"mean": iv.mean, "lo": iv.lo, "hi": iv.hi}

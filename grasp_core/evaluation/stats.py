@@ -56,8 +56,9 @@ def bootstrap(values: Sequence[float], n_boot: int = 2000, seed: int = 0, level:
     return Interval(float(x.mean()), lo, hi, ITEMS, len(x))
 
 
-def paired_bootstrap(a: Sequence[float], b: Sequence[float], n_boot: int = 2000, seed: int = 0,
-                     level: float = 0.95) -> Interval:  # fmt: skip
+def paired_bootstrap(
+    a: Sequence[float], b: Sequence[float], n_boot: int = 2000, seed: int = 0, level: float = 0.95
+) -> Interval:
     """Mean of a - b over items both models scored, with the bootstrap interval of that paired difference (items
     resampled together, so what the two share cancels)."""
     if len(a) != len(b):
@@ -65,8 +66,9 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], n_boot: int = 2000,
     return bootstrap([float(x) - float(y) for x, y in zip(a, b, strict=True)], n_boot, seed, level)
 
 
-def clustered_bootstrap(values: Sequence[float], clusters: Sequence[Hashable], n_boot: int = 2000, seed: int = 0,
-                        level: float = 0.95) -> Interval:  # fmt: skip
+def clustered_bootstrap(
+    values: Sequence[float], clusters: Sequence[Hashable], n_boot: int = 2000, seed: int = 0, level: float = 0.95
+) -> Interval:
     """Mean of `values` with a bootstrap that resamples whole clusters (e.g. every sampled reply to one question),
     so items that share a cluster are not counted as independent evidence."""
     if len(values) != len(clusters):
@@ -86,8 +88,14 @@ def clustered_bootstrap(values: Sequence[float], clusters: Sequence[Hashable], n
     return Interval(float(x.mean()), lo, hi, "clusters", k)
 
 
-def change_ratio_bootstrap(a: Sequence[float], b: Sequence[float], x: Sequence[float], n_boot: int = 2000,
-                           seed: int = 0, min_den: float = 1e-12) -> Interval:  # fmt: skip
+def change_ratio_bootstrap(
+    a: Sequence[float],
+    b: Sequence[float],
+    x: Sequence[float],
+    n_boot: int = 2000,
+    seed: int = 0,
+    min_den: float = 1e-12,
+) -> Interval:
     """(mean a - mean x) / (mean a - mean b) of per-item values, with a percentile bootstrap that resamples the
     same items for all three (how much of the a-to-b change x undoes, or keeps). Resamples whose denominator is
     below `min_den` are left out; with fewer than 2 left the interval is the point."""

@@ -57,8 +57,10 @@ class EvalSpec:
         if not self.name:
             raise ConfigError("EvalSpec `name` must be non-empty")
         if self.relative_to_base and self.kind not in RELATIVE_KINDS:
-            raise ConfigError(f"EvalSpec `{self.name}`: relative_to_base is measured per item, so only for kinds "
-                              f"{', '.join(RELATIVE_KINDS)}, not {self.kind!r}")  # fmt: skip
+            raise ConfigError(
+                f"EvalSpec `{self.name}`: relative_to_base is measured per item, so only for kinds "
+                f"{', '.join(RELATIVE_KINDS)}, not {self.kind!r}"
+            )
 
 
 def spec_for_file(path: str | Path) -> EvalSpec:
@@ -130,8 +132,9 @@ def evaluate(
     return report
 
 
-def _run(model: Any, tokenizer: Any, spec: EvalSpec, config: EvalConfig, judge: Any = None,
-         max_new_tokens: int = 128) -> Any:  # fmt: skip
+def _run(
+    model: Any, tokenizer: Any, spec: EvalSpec, config: EvalConfig, judge: Any = None, max_new_tokens: int = 128
+) -> Any:
     """One eval of the model as it is now: ChoiceResult, NllResult or FreeFormResult."""
     if spec.kind == "choice":
         return forced_choice(model, tokenizer, spec.file, config, spec.name)

@@ -69,8 +69,15 @@ def request_inputs(
 def evidence_for(req: EvidenceRequest, progress: bool = True) -> tuple[FactorSet, Evidence]:
     """The evidence of a request in this process (fast once its job is done: everything is cached)."""
     measures, train, primary = request_inputs(req.organism, req.evals)
-    return adapter_evidence(req.adapter, req.base, measures, train=train, config=EvidenceConfig(top_k=req.top_k),
-                            primary=primary, progress=progress)  # fmt: skip
+    return adapter_evidence(
+        req.adapter,
+        req.base,
+        measures,
+        train=train,
+        config=EvidenceConfig(top_k=req.top_k),
+        primary=primary,
+        progress=progress,
+    )
 
 
 @dataclass

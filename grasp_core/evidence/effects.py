@@ -48,8 +48,9 @@ def _aligned(base: Scores, adapter: Scores, ablated: Scores, name: str) -> None:
         raise GraspError(f"{name}: the variants scored different items; clear the evidence cache and rerun")
 
 
-def moved_back(base: list[float], adapter: list[float], ablated: list[float], n_boot: int = 2000,
-               seed: int = 0) -> Interval | None:  # fmt: skip
+def moved_back(
+    base: list[float], adapter: list[float], ablated: list[float], n_boot: int = 2000, seed: int = 0
+) -> Interval | None:
     """(mean a - mean x) / (mean a - mean b) of per-item values, with a paired bootstrap over items; None where the
     fine-tune did not move them detectably (the paired 95% interval of a - b includes 0): a share of noise means
     nothing."""
@@ -77,5 +78,13 @@ def measure_effect(
     back = on_lo if ablated.log_odds else on_p  # the rule's scale: log-odds for forced choice, NLL for task NLL
     if measure.role == "task":
         back, on_p = _kept(back), _kept(on_p)
-    return MeasureEffect(measure.name, measure.role, ablated.mean(), change, ablated.mean_log_odds(), lo_change, back,
-                         on_p if ablated.log_odds else None)  # fmt: skip
+    return MeasureEffect(
+        measure.name,
+        measure.role,
+        ablated.mean(),
+        change,
+        ablated.mean_log_odds(),
+        lo_change,
+        back,
+        on_p if ablated.log_odds else None,
+    )

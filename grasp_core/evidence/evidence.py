@@ -74,8 +74,9 @@ class EvidenceConfig:
 class _Gatherer:
     """Scores variants through the cache, loading the model only when something is missing."""
 
-    def __init__(self, load: Callable[[], BaseModel], model_id: str, adapter_hash: str, config: EvidenceConfig,
-                 progress: bool) -> None:  # fmt: skip
+    def __init__(
+        self, load: Callable[[], BaseModel], model_id: str, adapter_hash: str, config: EvidenceConfig, progress: bool
+    ) -> None:
         self._load: Callable[[], BaseModel] = load
         self._bm: BaseModel | None = None
         self.model_id, self.adapter_hash, self.config = model_id, adapter_hash, config
@@ -111,11 +112,24 @@ class _Gatherer:
     def shifts(self, corpus_path: str | Path, factors: Sequence[Factor]) -> list[Shift]:
         corpus_hash = file_hash(corpus_path)
         paths = [
-            grasp_home() / "cache" / "evidence" / "shift" / (text_hash(
-                str(SHIFT_CACHE_VERSION), self.model_id, self.adapter_hash, corpus_hash, direction_hash(f.vector),
-                str(f.stream_layer), str(self.config.max_prompts)) + ".json")
+            grasp_home()
+            / "cache"
+            / "evidence"
+            / "shift"
+            / (
+                text_hash(
+                    str(SHIFT_CACHE_VERSION),
+                    self.model_id,
+                    self.adapter_hash,
+                    corpus_hash,
+                    direction_hash(f.vector),
+                    str(f.stream_layer),
+                    str(self.config.max_prompts),
+                )
+                + ".json"
+            )
             for f in factors
-        ]  # fmt: skip
+        ]
         found: dict[int, Shift] = {}
         for j, p in enumerate(paths):
             if self.config.use_cache and p.is_file():
@@ -127,8 +141,14 @@ class _Gatherer:
         if todo:
             corpus = load_corpus(corpus_path)[: self.config.max_prompts]
             bm = self.bm
-            fresh = adapter_shift(bm.model, bm.tokenizer, corpus, [factors[j] for j in todo], self.config.batch_size,
-                                  progress=self.progress)  # fmt: skip
+            fresh = adapter_shift(
+                bm.model,
+                bm.tokenizer,
+                corpus,
+                [factors[j] for j in todo],
+                self.config.batch_size,
+                progress=self.progress,
+            )
             for j, s in zip(todo, fresh, strict=True):
                 found[j] = s
                 if self.config.use_cache:
@@ -138,8 +158,13 @@ class _Gatherer:
 
     def own_replies(self, corpus_path: str | Path) -> Measure:
         """A task-NLL file of the adapter's greedy replies to the first unrelated prompts (written once, cached)."""
-        key = text_hash(self.model_id, self.adapter_hash, file_hash(corpus_path), str(self.config.own_replies),
-                        str(self.config.reply_tokens))  # fmt: skip
+        key = text_hash(
+            self.model_id,
+            self.adapter_hash,
+            file_hash(corpus_path),
+            str(self.config.own_replies),
+            str(self.config.reply_tokens),
+        )
         path = grasp_home() / "cache" / "evidence" / "replies" / f"{key}.jsonl"
         if not path.is_file():
             bm = self.bm
@@ -165,15 +190,26 @@ def _primary(measures: Sequence[Measure], role: str, preferred: str | None) -> M
 
 
 def _ablation(
-    ids: list[str], measures: Sequence[Measure], got: dict[tuple[str, str], Scores], variant: Variant,
-    drift: Measure | None, task: Measure | None, config: EvidenceConfig,
-) -> Ablation:  # fmt: skip
+    ids: list[str],
+    measures: Sequence[Measure],
+    got: dict[tuple[str, str], Scores],
+    variant: Variant,
+    drift: Measure | None,
+    task: Measure | None,
+    config: EvidenceConfig,
+) -> Ablation:
     base, adapter = Variant(adapter=False), Variant()
     effects = {
-        m.name: measure_effect(m, got[(m.name, base.key())], got[(m.name, adapter.key())],
-                               got[(m.name, variant.key())], config.n_boot, config.seed)
+        m.name: measure_effect(
+            m,
+            got[(m.name, base.key())],
+            got[(m.name, adapter.key())],
+            got[(m.name, variant.key())],
+            config.n_boot,
+            config.seed,
+        )
         for m in measures
-    }  # fmt: skip
+    }
     removed = effects[drift.name].share if drift is not None else None
     kept = effects[task.name].share if task is not None else None
     score_ = None
@@ -236,19 +272,30 @@ def gather_evidence(
     cumulative = [_ablation([f.id for f in v.ablated], measures, got, v, drift, task, config) for v in cum_variants]
     reference = {
         m.name: {
-            "base": got[(m.name, refs[0].key())].mean(), "adapter": got[(m.name, refs[1].key())].mean(),
+            "base": got[(m.name, refs[0].key())].mean(),
+            "adapter": got[(m.name, refs[1].key())].mean(),
             "base_log_odds": got[(m.name, refs[0].key())].mean_log_odds(),
             "adapter_log_odds": got[(m.name, refs[1].key())].mean_log_odds(),
         }
         for m in measures
-    }  # fmt: skip
+    }
     return Evidence(
-        adapter=str(adapter), adapter_hash=adapter_hash, base=model_id, measures=measures,
-        primary_drift=drift.name if drift else None, primary_task=task.name if task else None, reference=reference,
-        rows=rows, cumulative=cumulative, suggested=suggest([r.alone for r in rows[:1]] + cumulative),
-        unrelated_corpus=str(unrelated), train_corpus=str(train) if train is not None else None, rule=RULE,
-        n_cached=g.n_cached, n_computed=g.n_computed,
-    )  # fmt: skip
+        adapter=str(adapter),
+        adapter_hash=adapter_hash,
+        base=model_id,
+        measures=measures,
+        primary_drift=drift.name if drift else None,
+        primary_task=task.name if task else None,
+        reference=reference,
+        rows=rows,
+        cumulative=cumulative,
+        suggested=suggest([r.alone for r in rows[:1]] + cumulative),
+        unrelated_corpus=str(unrelated),
+        train_corpus=str(train) if train is not None else None,
+        rule=RULE,
+        n_cached=g.n_cached,
+        n_computed=g.n_computed,
+    )
 
 
 def adapter_evidence(
@@ -275,8 +322,19 @@ def adapter_evidence(
     def load() -> BaseModel:
         return model if model is not None else load_model(base, adapter)
 
-    ev = gather_evidence(load, portable_base(base), adapter, adapter_hash, candidates, measures, unrelated, train,
-                         config, primary, progress)  # fmt: skip
+    ev = gather_evidence(
+        load,
+        portable_base(base),
+        adapter,
+        adapter_hash,
+        candidates,
+        measures,
+        unrelated,
+        train,
+        config,
+        primary,
+        progress,
+    )
     return fs, ev
 
 

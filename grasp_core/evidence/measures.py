@@ -28,11 +28,19 @@ from ..model.models import d_model
 Role = Literal["drift", "task"]
 CACHE_VERSION = 1
 # An organism's measures by role; free-form (judged) measures are not log-probability evals and are left out.
-ORGANISM_ROLES: dict[str, Role] = {"drift": "drift", "leak": "drift", "lean": "drift", "task_nll": "task",
-                                   "task_choice": "task"}  # fmt: skip
+ORGANISM_ROLES: dict[str, Role] = {
+    "drift": "drift",
+    "leak": "drift",
+    "lean": "drift",
+    "task_nll": "task",
+    "task_choice": "task",
+}
 # Forced-choice options by role: the second option is the one whose probability is scored.
-OPTION_ROLES: dict[tuple[str, str], Role] = {("aligned", "misaligned"): "drift", ("left", "right"): "drift",
-                                             ("good", "bad"): "task"}  # fmt: skip
+OPTION_ROLES: dict[tuple[str, str], Role] = {
+    ("aligned", "misaligned"): "drift",
+    ("left", "right"): "drift",
+    ("good", "bad"): "task",
+}
 
 
 @dataclass(frozen=True)
@@ -64,8 +72,10 @@ def measures_from_files(paths: Sequence[str | Path]) -> list[Measure]:
     for path in paths:
         spec = spec_for_file(path)
         if spec.kind == "free_form":
-            raise GraspError(f"{path}: free-form questions are judged, not scored by log-probability; "
-                             "evidence takes forced-choice or chat JSONL files")  # fmt: skip
+            raise GraspError(
+                f"{path}: free-form questions are judged, not scored by log-probability; "
+                "evidence takes forced-choice or chat JSONL files"
+            )
         if spec.kind == "choice":
             _items, options = load_choice_items(path)  # parsed: a bad file fails here, naming file and line
             role = OPTION_ROLES[options]
@@ -153,8 +163,15 @@ class ScoreCache:
 
     def path(self, measure: Measure, variant: Variant) -> Path:
         fh = self._file_hashes.setdefault(measure.file, file_hash(measure.file))
-        key = text_hash(str(CACHE_VERSION), self.model_id, self.adapter_hash, fh, measure.kind, variant.key(),
-                        str(self.config.max_length))  # fmt: skip
+        key = text_hash(
+            str(CACHE_VERSION),
+            self.model_id,
+            self.adapter_hash,
+            fh,
+            measure.kind,
+            variant.key(),
+            str(self.config.max_length),
+        )
         return grasp_home() / "cache" / "evidence" / f"{key}.json"
 
     def get(self, measure: Measure, variant: Variant) -> Scores | None:

@@ -27,9 +27,14 @@ class Ablation:
     removed_p: Interval | None = None  # the drift share on mean P (forced choice), beside the log-odds share
 
     def to_dict(self) -> dict[str, Any]:
-        return {"factors": self.factors, "effects": {k: e.to_dict() for k, e in self.effects.items()},
-                "removed": _ivd(self.removed), "kept": _ivd(self.kept), "score": self.score,
-                "removed_p": _ivd(self.removed_p)}  # fmt: skip
+        return {
+            "factors": self.factors,
+            "effects": {k: e.to_dict() for k, e in self.effects.items()},
+            "removed": _ivd(self.removed),
+            "kept": _ivd(self.kept),
+            "score": self.score,
+            "removed_p": _ivd(self.removed_p),
+        }
 
 
 @dataclass
@@ -80,8 +85,14 @@ class Evidence:
         reads with their intervals, the adapter shift, the score and whether it is suggested."""
         out = []
         for r in self.rows:
-            row: dict[str, Any] = {"rank": r.rank, "factor": r.factor, "index": r.index, "sigma": r.sigma,
-                                   "layer": r.stream_layer, **_cells(r.alone)}  # fmt: skip
+            row: dict[str, Any] = {
+                "rank": r.rank,
+                "factor": r.factor,
+                "index": r.index,
+                "sigma": r.sigma,
+                "layer": r.stream_layer,
+                **_cells(r.alone),
+            }
             row["shift unrelated"] = r.shift_unrelated.mean if r.shift_unrelated else None
             row["shift train"] = r.shift_train.mean if r.shift_train else None
             row["unrelated/train"] = r.shift_ratio.mean if r.shift_ratio else None
@@ -93,18 +104,29 @@ class Evidence:
 
     def cumulative_table(self) -> list[dict[str, Any]]:
         """One flat row per cumulative ablation (the first 2, 3, ... ranked factors together)."""
-        return [{"factors": "+".join(c.factors), **_cells(c), "score": c.score, "suggested": c.factors == self.suggested}
-                for c in self.cumulative]  # fmt: skip
+        return [
+            {"factors": "+".join(c.factors), **_cells(c), "score": c.score, "suggested": c.factors == self.suggested}
+            for c in self.cumulative
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "adapter": self.adapter, "adapter_hash": self.adapter_hash, "base": self.base,
-            "measures": [asdict(m) for m in self.measures], "primary_drift": self.primary_drift,
-            "primary_task": self.primary_task, "reference": self.reference, "rows": [r.to_dict() for r in self.rows],
-            "cumulative": [c.to_dict() for c in self.cumulative], "suggested": self.suggested,
-            "unrelated_corpus": self.unrelated_corpus, "train_corpus": self.train_corpus, "rule": self.rule,
-            "n_cached": self.n_cached, "n_computed": self.n_computed,
-        }  # fmt: skip
+            "adapter": self.adapter,
+            "adapter_hash": self.adapter_hash,
+            "base": self.base,
+            "measures": [asdict(m) for m in self.measures],
+            "primary_drift": self.primary_drift,
+            "primary_task": self.primary_task,
+            "reference": self.reference,
+            "rows": [r.to_dict() for r in self.rows],
+            "cumulative": [c.to_dict() for c in self.cumulative],
+            "suggested": self.suggested,
+            "unrelated_corpus": self.unrelated_corpus,
+            "train_corpus": self.train_corpus,
+            "rule": self.rule,
+            "n_cached": self.n_cached,
+            "n_computed": self.n_computed,
+        }
 
 
 def _cells(ab: Ablation) -> dict[str, Any]:

@@ -47,8 +47,9 @@ def pick_indices(
         raise GraspError(f"`top` must be at least 1, got {top}")
     if top > len(pool):
         which = " ".join(x for x in (scope, side) if x)
-        raise GraspError(f"`top` {top} asks for more {which + ' ' if which else ''}factors than {source} has "
-                         f"({len(pool)})")  # fmt: skip
+        raise GraspError(
+            f"`top` {top} asks for more {which + ' ' if which else ''}factors than {source} has ({len(pool)})"
+        )
     return tuple(pool[:top])
 
 

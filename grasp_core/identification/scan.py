@@ -230,7 +230,7 @@ def _summarise(
             [float(x) for x in per_prompt[i]],
             float(scores[i]),
             first if len(per_prompt[i]) > first else 0,
-        )  # fmt: skip
+        )
         for i in top_idx
     ]
     # Token-level statistics over the scored positions of every prompt.

@@ -203,12 +203,14 @@ def check_adapter_config(cfg: dict[str, Any], where: Path) -> None:
         if key in cfg and cfg[key] is not None and not isinstance(cfg[key], bool):
             raise GraspError(f"{where}: `{key}` must be true or false, got {cfg[key]!r}")
     targets = cfg.get("target_modules")
-    if targets is not None and not (isinstance(targets, str) or
-                                    (isinstance(targets, list) and all(isinstance(t, str) for t in targets))):  # fmt: skip
+    if targets is not None and not (
+        isinstance(targets, str) or (isinstance(targets, list) and all(isinstance(t, str) for t in targets))
+    ):
         raise GraspError(f"{where}: `target_modules` must be a name, a regex or a list of names, got {targets!r}")
     layers = cfg.get("layers_to_transform")
-    if layers is not None and not (isinstance(layers, int) or
-                                   (isinstance(layers, list) and all(isinstance(i, int) for i in layers))):  # fmt: skip
+    if layers is not None and not (
+        isinstance(layers, int) or (isinstance(layers, list) and all(isinstance(i, int) for i in layers))
+    ):
         raise GraspError(f"{where}: `layers_to_transform` must be a layer index or a list of them, got {layers!r}")
 
 

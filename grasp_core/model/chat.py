@@ -136,8 +136,13 @@ def greedy_reply(model: Any, tokenizer: Any, messages: list[dict[str, str]], max
     x = torch.tensor([ids], device=device)  # (1, T)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     with torch.no_grad():
-        out = model.generate(input_ids=x, attention_mask=torch.ones_like(x), do_sample=False,
-                             max_new_tokens=max_new_tokens, pad_token_id=pad)  # fmt: skip
+        out = model.generate(
+            input_ids=x,
+            attention_mask=torch.ones_like(x),
+            do_sample=False,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=pad,
+        )
     return str(tokenizer.decode(out[0, len(ids) :], skip_special_tokens=True)).strip()
 
 

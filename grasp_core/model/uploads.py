@@ -38,9 +38,12 @@ def uploads_root() -> Path:
 
 
 def extract_adapter_zip(
-    data: bytes, filename: str, root: str | Path | None = None, max_bytes: int = MAX_ZIP_BYTES,
+    data: bytes,
+    filename: str,
+    root: str | Path | None = None,
+    max_bytes: int = MAX_ZIP_BYTES,
     max_unpacked: int = MAX_UNPACKED_BYTES,
-) -> Path:  # fmt: skip
+) -> Path:
     """Check an uploaded .zip and extract it to root/<content hash>/; return the folder holding adapter_config.json.
 
     Refuses non-zips, archives over `max_bytes`, more than MAX_MEMBERS members, members whose paths escape the
@@ -91,8 +94,9 @@ def _check_members(members: list[zipfile.ZipInfo], filename: str) -> None:
         raise GraspError(f"upload {filename}: {len(configs)} adapter folders in one archive; upload one at a time")
 
 
-def _extract(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo], base: Path, target: Path, limit: int,
-             filename: str) -> None:  # fmt: skip
+def _extract(
+    zf: zipfile.ZipFile, members: list[zipfile.ZipInfo], base: Path, target: Path, limit: int, filename: str
+) -> None:
     """Stream every member into a temporary folder, counting the bytes written against `limit` (not the sizes the
     archive declares), then put the folder in place of `target`."""
     base.mkdir(parents=True, exist_ok=True)

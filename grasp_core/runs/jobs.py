@@ -148,9 +148,11 @@ def _same_data(run: Run, allow_changed_data: bool) -> str:
     (its key was made from the file's content) unless `allow_changed_data`, which moves the run to the new data."""
     key = config_key(run.config)
     if key != run.status.key and run.status.key and not allow_changed_data:
-        raise GraspError(f"run {run.id}: its training data {run.config.data} changed since the run started; resuming "
-                         "would continue on other data than its first steps. Start a new run, or resume with "
-                         "--allow-changed-data to continue on the file as it is now")  # fmt: skip
+        raise GraspError(
+            f"run {run.id}: its training data {run.config.data} changed since the run started; resuming "
+            "would continue on other data than its first steps. Start a new run, or resume with "
+            "--allow-changed-data to continue on the file as it is now"
+        )
     return key
 
 
@@ -165,9 +167,17 @@ def resume(run_id: str, root: str | Path | None = None, allow_changed_data: bool
         key = _same_data(run, allow_changed_data)
         (run.dir / CANCEL_FILE).unlink(missing_ok=True)
         update_status(
-            run.dir, state="queued", resume=True, created=time.time(), pid=None, error=None, log_tail=[],
-            finished=None, eta_s=None, key=key,
-        )  # fmt: skip
+            run.dir,
+            state="queued",
+            resume=True,
+            created=time.time(),
+            pid=None,
+            error=None,
+            log_tail=[],
+            finished=None,
+            eta_s=None,
+            key=key,
+        )
     refresh(root)
     return load_run(run.dir)
 
@@ -185,10 +195,19 @@ def claim(run_id: str, root: str | Path | None = None, allow_changed_data: bool 
         (run.dir / CANCEL_FILE).unlink(missing_ok=True)
         now = time.time()
         run.status = update_status(
-            run.dir, state="running", pid=os.getpid(), listening=False, heartbeat=None, started=now,
-            resume=state != "queued", key=key,
-            error=None, log_tail=[], finished=None, eta_s=None,
-        )  # fmt: skip
+            run.dir,
+            state="running",
+            pid=os.getpid(),
+            listening=False,
+            heartbeat=None,
+            started=now,
+            resume=state != "queued",
+            key=key,
+            error=None,
+            log_tail=[],
+            finished=None,
+            eta_s=None,
+        )
     return run
 
 

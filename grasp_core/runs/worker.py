@@ -111,8 +111,12 @@ def execute(run_dir: str | Path, foreground: bool = False) -> Run:
     run_dir = Path(run_dir).resolve()
     lease = try_lease(run_dir / LEASE_FILE)
     if lease is None:
-        print(f"worker {os.getpid()}: run {run_dir.name} already has a live worker (its lease is held); "
-              "this one exits without writing", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"worker {os.getpid()}: run {run_dir.name} already has a live worker (its lease is held); "
+            "this one exits without writing",
+            file=sys.stderr,
+            flush=True,
+        )
         return load_run(run_dir)
     try:
         return _execute(run_dir, foreground)
@@ -135,9 +139,16 @@ def _execute(run_dir: Path, foreground: bool) -> Run:
             _restore_signals(previous)
             return run
         status = dataclasses.replace(
-            status, state="running", pid=os.getpid(), heartbeat=time.time(), started=status.started or time.time(),
-            error=None, log_tail=[], finished=None, listening=bool(previous),
-        )  # fmt: skip
+            status,
+            state="running",
+            pid=os.getpid(),
+            heartbeat=time.time(),
+            started=status.started or time.time(),
+            error=None,
+            log_tail=[],
+            finished=None,
+            listening=bool(previous),
+        )
         write_status(run_dir, status)
     progress.status = status
     beat = threading.Thread(target=progress.beat, name="grasp-heartbeat", daemon=True)
@@ -179,8 +190,9 @@ def _execute(run_dir: Path, foreground: bool) -> Run:
     return run
 
 
-def run_foreground(config_or_run: TrainConfig | str, root: str | Path | None = None,
-                   allow_changed_data: bool = False) -> Run:  # fmt: skip
+def run_foreground(
+    config_or_run: TrainConfig | str, root: str | Path | None = None, allow_changed_data: bool = False
+) -> Run:
     """Train a new config (or resume a run id) in this process, recorded in the registry like any run.
 
     Ctrl-C stops after the current step with a checkpoint (state cancelled); `resume` continues it later.

@@ -41,8 +41,10 @@ def submit_sweep(config: SweepConfig, root: str | Path | None = None) -> Path:
     with file_lock(folder / ".lock"):  # two submits of one sweep never both start it
         pid = live_sweep_pid(folder)
         if pid is not None:
-            raise GraspError(f"sweep {folder.name} is already running (process {pid}, log {folder / SWEEP_LOG}); "
-                             "wait for it to end, or stop it first")  # fmt: skip
+            raise GraspError(
+                f"sweep {folder.name} is already running (process {pid}, log {folder / SWEEP_LOG}); "
+                "wait for it to end, or stop it first"
+            )
         plain = json.loads(json.dumps(config.to_dict()))  # tuples as lists: safe_dump writes only plain types
         write_text(folder / SWEEP_YAML, yaml.safe_dump(plain, sort_keys=False))
         cmd = [sys.executable, "-m", "grasp_core", "sweep", str(folder / SWEEP_YAML), "--out", str(folder.parent)]

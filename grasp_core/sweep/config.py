@@ -95,13 +95,17 @@ class SweepConfig:
     where: str = "sweep config"  # file name, for messages
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "executor", ExecutorConfig.from_value(self.executor or "inline",
-                                                                       f"{self.where}: executor"))  # fmt: skip
+        object.__setattr__(
+            self, "executor", ExecutorConfig.from_value(self.executor or "inline", f"{self.where}: executor")
+        )
         if not isinstance(self.methods, list | tuple):
-            raise ConfigError(f"{self.where}: `methods` must be a list of entries like {{method: lora}}, "
-                              f"got {self.methods!r}")  # fmt: skip
-        methods = [renamed_fields(e, f"{self.where}: methods[{i}]") if isinstance(e, dict) else e
-                   for i, e in enumerate(self.methods)]  # fmt: skip
+            raise ConfigError(
+                f"{self.where}: `methods` must be a list of entries like {{method: lora}}, got {self.methods!r}"
+            )
+        methods = [
+            renamed_fields(e, f"{self.where}: methods[{i}]") if isinstance(e, dict) else e
+            for i, e in enumerate(self.methods)
+        ]
         object.__setattr__(self, "methods", tuple(methods))
         seeds = [self.seeds] if isinstance(self.seeds, int) else self.seeds
         if not isinstance(seeds, list | tuple) or not all(
@@ -164,8 +168,16 @@ class SweepConfig:
         file, the probe's factors), so a wrong type or value in any cell is named before anything trains."""
         for name, probe in self.probes.items():
             try:
-                TrainConfig.from_dict({**self.train, **probe, "method": "lora", "seed": self.seeds[0],
-                                       "base": self.base, "data": "data.jsonl"})  # fmt: skip
+                TrainConfig.from_dict(
+                    {
+                        **self.train,
+                        **probe,
+                        "method": "lora",
+                        "seed": self.seeds[0],
+                        "base": self.base,
+                        "data": "data.jsonl",
+                    }
+                )
             except ConfigError as e:
                 raise ConfigError(f"{self.where}: probe `{name}`: {e}") from None
         for i, entry in enumerate(self.methods):
@@ -174,8 +186,17 @@ class SweepConfig:
             for label, settings, _sweep_only in expand_entry(entry):
                 stand_in = {"factors": "probe-factors"} if METHODS[entry["method"]].needs_factors else {}
                 try:
-                    TrainConfig.from_dict({**self.train, **stand_in, **settings, "method": entry["method"],
-                                           "seed": self.seeds[0], "base": self.base, "data": "data.jsonl"})  # fmt: skip
+                    TrainConfig.from_dict(
+                        {
+                            **self.train,
+                            **stand_in,
+                            **settings,
+                            "method": entry["method"],
+                            "seed": self.seeds[0],
+                            "base": self.base,
+                            "data": "data.jsonl",
+                        }
+                    )
                 except ConfigError as e:
                     raise ConfigError(f"{self.where}: methods[{i}] ({label}): {e}") from None
 
@@ -276,15 +297,19 @@ def _check_factors(entry: dict[str, Any], where: str) -> None:
         raise ConfigError(f"{where}: `factors` is given, but method `{method}` uses no factors")
     for key in ("factor_scope", "factor_side"):
         if key in entry:
-            raise ConfigError(f"{where}: `{key}` chooses among a probe's factors; with a fixed `factors` file, "
-                             "`top` / `select` take the file's factors in file order (drop one of the two)")  # fmt: skip
+            raise ConfigError(
+                f"{where}: `{key}` chooses among a probe's factors; with a fixed `factors` file, "
+                "`top` / `select` take the file's factors in file order (drop one of the two)"
+            )
     files = entry["factors"] if isinstance(entry["factors"], list) else [entry["factors"]]
     for f in files:
         if not isinstance(f, str) or not f:
             raise ConfigError(f"{where}: `factors` must name a factors file (.safetensors), got {f!r}")
         if not Path(f).expanduser().is_file():
-            raise ConfigError(f"{where}: `factors` file {f} not found (give a factors .safetensors from "
-                             "`grasp identify`, or a set saved on the Select page)")  # fmt: skip
+            raise ConfigError(
+                f"{where}: `factors` file {f} not found (give a factors .safetensors from "
+                "`grasp identify`, or a set saved on the Select page)"
+            )
 
 
 def _check_select_by(entry: dict[str, Any], where: str) -> None:
@@ -297,8 +322,10 @@ def _check_select_by(entry: dict[str, Any], where: str) -> None:
     if method not in EVAL_ONLY_METHODS and not METHODS[method].needs_factors:
         raise ConfigError(f"{where}: `select_by` is given, but method `{method}` uses no factors")
     if "factors" in entry or "select" in entry:
-        raise ConfigError(f"{where}: `select_by` picks the first `top` of a probe's factors; it does not apply "
-                          "with a fixed `factors` file or `select` indices")  # fmt: skip
+        raise ConfigError(
+            f"{where}: `select_by` picks the first `top` of a probe's factors; it does not apply "
+            "with a fixed `factors` file or `select` indices"
+        )
     if "evidence" in values and entry.get("factor_scope", "global") != "global":
         raise ConfigError(f"{where}: `select_by: evidence` ranks global write factors; drop `factor_scope`")
     if "evidence" in values and entry.get("factor_side", "write") != "write":

@@ -32,8 +32,9 @@ def sweep_config(organism: Organism, which: str = DEMO_SWEEP) -> SweepConfig:
     return SweepConfig.from_dict({**cfg.to_dict(), "organism": str(organism.dir)}, where=str(path))
 
 
-def build_naive(organism: Organism, seed: int = 0, runs_root: Path | None = None,
-                log: Callable[[str], None] | None = None) -> Path:  # fmt: skip
+def build_naive(
+    organism: Organism, seed: int = 0, runs_root: Path | None = None, log: Callable[[str], None] | None = None
+) -> Path:
     """Train the organism's naive LoRA with the demo sweep's recipe (fixed seed) and copy it, with its factors
     file, into <organism>/naive-lora (skipped when it is there)."""
     out = organism.naive_adapter
@@ -42,8 +43,9 @@ def build_naive(organism: Organism, seed: int = 0, runs_root: Path | None = None
     cfg = sweep_config(organism)
     say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     say(f"building the naive LoRA of {organism.name} (seed {seed}) ...")
-    train_cfg = TrainConfig.from_dict({**cfg.train, "method": "lora", "seed": seed, "base": cfg.base,
-                                       "data": str(organism.train)})  # fmt: skip
+    train_cfg = TrainConfig.from_dict(
+        {**cfg.train, "method": "lora", "seed": seed, "base": cfg.base, "data": str(organism.train)}
+    )
     run_dir = ensure_run(train_cfg, runs_root, say)
     probe_factors(run_dir, cfg.base)
     tmp = Path(tempfile.mkdtemp(prefix=f".{NAIVE_DIR}.", dir=out.parent))
@@ -60,8 +62,13 @@ def build_naive(organism: Organism, seed: int = 0, runs_root: Path | None = None
     return out
 
 
-def run_demo(name: str = "persona", which: str = DEMO_SWEEP, root: Path | None = None,
-             runs_root: Path | None = None, log: Callable[[str], None] | None = None) -> SweepReport:  # fmt: skip
+def run_demo(
+    name: str = "persona",
+    which: str = DEMO_SWEEP,
+    root: Path | None = None,
+    runs_root: Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> SweepReport:
     """Build + sweep + report for one bundled organism; returns where the report is."""
     organism = load_organism(name)
     if not (organism.dir / which).is_file():

@@ -82,13 +82,17 @@ class ExecutorConfig:
             and "\n" not in str(v)
             for k, v in self.sbatch.items()
         ):
-            raise ConfigError(f"{self.where}: `sbatch` must map sbatch option names to values, like {{qos: high}}, "
-                              f"got {self.sbatch!r}")  # fmt: skip
+            raise ConfigError(
+                f"{self.where}: `sbatch` must map sbatch option names to values, like {{qos: high}}, "
+                f"got {self.sbatch!r}"
+            )
         if any("\n" in line for line in self.setup):
             raise ConfigError(f"{self.where}: `setup` must list one shell line per entry")
         if self.kind != "slurm":
-            defaults = {f.name: f.default_factory() if callable(f.default_factory) else f.default
-                        for f in dataclasses.fields(self)}  # fmt: skip
+            defaults = {
+                f.name: f.default_factory() if callable(f.default_factory) else f.default
+                for f in dataclasses.fields(self)
+            }
             given = [name for name in SLURM_FIELDS if getattr(self, name) != defaults[name]]
             if given:
                 raise ConfigError(f"{self.where}: `{given[0]}` is a SLURM field, but the executor is {self.kind}")
@@ -114,8 +118,9 @@ class ExecutorConfig:
         if isinstance(value, str):
             return cls(kind=value, where=where)
         if not isinstance(value, dict):
-            raise ConfigError(f"{where}: `executor` must be one of {', '.join(EXECUTORS)} or a mapping with `kind`, "
-                              f"got {value!r}")  # fmt: skip
+            raise ConfigError(
+                f"{where}: `executor` must be one of {', '.join(EXECUTORS)} or a mapping with `kind`, got {value!r}"
+            )
         known = {f.name for f in dataclasses.fields(cls)} - {"where"}
         unknown = sorted(set(value) - known)
         if unknown:
@@ -160,8 +165,9 @@ def check_available(config: ExecutorConfig) -> None:
     """Raise GraspError when the executor cannot submit from here (SLURM without `sbatch` on PATH)."""
     missing = [c for c in ("sbatch", "srun") if shutil.which(c) is None] if config.kind == "slurm" else []
     if missing:
-        raise GraspError(f"executor slurm: `{missing[0]}` is not on PATH (submit from a SLURM login node, or use "
-                         "--executor local)")  # fmt: skip
+        raise GraspError(
+            f"executor slurm: `{missing[0]}` is not on PATH (submit from a SLURM login node, or use --executor local)"
+        )
 
 
 def make_executor(config: ExecutorConfig, folder: Path) -> Any:
@@ -203,8 +209,10 @@ def submit_all(jobs: list[Job], config: ExecutorConfig, folder: Path) -> dict[st
     for job in jobs:
         deps = [submitted[k].job_id for k in job.after if k in submitted]
         # A job whose probe failed is dropped by SLURM (kill_on_invalid_dep), not left pending for ever.
-        ex.update_parameters(dependency=f"afterok:{':'.join(deps)}" if deps else None,
-                             additional_parameters={**extra, "kill_on_invalid_dep": "yes"} if deps else extra)  # fmt: skip
+        ex.update_parameters(
+            dependency=f"afterok:{':'.join(deps)}" if deps else None,
+            additional_parameters={**extra, "kill_on_invalid_dep": "yes"} if deps else extra,
+        )
         sj = ex.submit(job.fn, *job.args)
         submitted[job.key] = sj
         records[job.key] = _record(job, config.kind, sj)
@@ -235,8 +243,9 @@ def run_jobs(jobs: list[Job], config: ExecutorConfig, folder: Path, say: Callabl
                 if any(ended.get(k) in ("failed", "not run") for k in job.after):
                     pending.remove(job)
                     ended[job.key] = "not run"
-                    records[job.key] = JobRecord(job.label, config.kind, "", "", "", time.time(), "not run",
-                                                 "a job it waits for failed")  # fmt: skip
+                    records[job.key] = JobRecord(
+                        job.label, config.kind, "", "", "", time.time(), "not run", "a job it waits for failed"
+                    )
                     continue
                 if len(running) >= config.parallel or any(
                     k in running or k in _pending_keys(pending) for k in job.after
@@ -271,8 +280,9 @@ def run_jobs(jobs: list[Job], config: ExecutorConfig, folder: Path, say: Callabl
                 sj.cancel(check=False)
         raise
     if failed:
-        raise GraspError(f"{len(failed)} of {len(jobs)} jobs failed; rerun the sweep to retry them:\n  "
-                         + "\n  ".join(failed))  # fmt: skip
+        raise GraspError(
+            f"{len(failed)} of {len(jobs)} jobs failed; rerun the sweep to retry them:\n  " + "\n  ".join(failed)
+        )
 
 
 def read_records(folder: Path) -> dict[str, JobRecord]:

@@ -58,8 +58,9 @@ def parse_values(raw: str, method: str) -> list[float | int]:
     try:
         return [conv(v) for v in raw.replace(" ", "").split(",") if v]
     except ValueError:
-        raise ConfigError(f"`{m.sweep_label}` values of {method} must be numbers separated by commas, "
-                          f"got {raw!r}") from None  # fmt: skip
+        raise ConfigError(
+            f"`{m.sweep_label}` values of {method} must be numbers separated by commas, got {raw!r}"
+        ) from None
 
 
 def method_entries(form: LaunchForm) -> list[dict[str, Any]]:
@@ -97,8 +98,18 @@ def launch_runs(form: LaunchForm) -> list[TrainConfig]:
             if m.random_directions and "factors" not in settings and settings.get("top") is None:
                 settings = {**settings, "top": m.default_top}  # random directions need a count
             for seed in range(form.seeds):
-                configs.append(TrainConfig.from_dict({**form.recipe, **settings, "method": m.name, "seed": seed,
-                                                      "base": form.base, "data": form.data}))  # fmt: skip
+                configs.append(
+                    TrainConfig.from_dict(
+                        {
+                            **form.recipe,
+                            **settings,
+                            "method": m.name,
+                            "seed": seed,
+                            "base": form.base,
+                            "data": form.data,
+                        }
+                    )
+                )
     return configs
 
 
@@ -109,8 +120,12 @@ def launch_sweep(form: LaunchForm) -> SweepConfig:
         raise GraspError("choose an organism to evaluate the runs as a sweep")
     entries = [e for e in method_entries(form) if e["method"] != NAIVE or len(e) > 1]
     return SweepConfig.from_dict(
-        {"organism": form.organism, "base": form.base, "seeds": list(range(form.seeds)),
-         "train": {k: list(v) if isinstance(v, tuple) else v for k, v in form.recipe.items()},
-         "methods": [{"method": NAIVE}, *entries]},
+        {
+            "organism": form.organism,
+            "base": form.base,
+            "seeds": list(range(form.seeds)),
+            "train": {k: list(v) if isinstance(v, tuple) else v for k, v in form.recipe.items()},
+            "methods": [{"method": NAIVE}, *entries],
+        },
         where="the launch form",
-    )  # fmt: skip
+    )

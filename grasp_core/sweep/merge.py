@@ -40,8 +40,9 @@ class _Part:
     seeds: tuple[int, ...]
 
 
-def merge_sweeps(sources: Sequence[str | Path], dest: str | Path,
-                 figures: tuple[str, ...] = (".html", ".png")) -> SweepReport:  # fmt: skip
+def merge_sweeps(
+    sources: Sequence[str | Path], dest: str | Path, figures: tuple[str, ...] = (".html", ".png")
+) -> SweepReport:
     """Join the seeds of the sweep folders `sources` into a new sweep folder `dest` and render its report."""
     dest = Path(dest)
     if len(sources) < 2:
@@ -74,8 +75,9 @@ def merge_sweeps(sources: Sequence[str | Path], dest: str | Path,
         staged.rename(dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return SweepReport(dest, report.results, report.summary, [dest / f.name for f in report.figures], report.done,
-                       report.total)  # fmt: skip
+    return SweepReport(
+        dest, report.results, report.summary, [dest / f.name for f in report.figures], report.done, report.total
+    )
 
 
 def _read(folder: Path) -> _Part:
@@ -114,16 +116,22 @@ def _check_same_sweep(parts: list[_Part]) -> None:
             raise GraspError(f"{p.folder / 'sweep.json'}: organism {name}, but {first.folder} is on {organism.name}")
         made = p.provenance.get("organism_fingerprint")
         if made != current:
-            raise GraspError(f"{p.folder / PROVENANCE}: made with organism files {made!r}, but {organism.name}'s "
-                             f"files are now {current!r}: its seeds are not comparable with new ones")  # fmt: skip
+            raise GraspError(
+                f"{p.folder / PROVENANCE}: made with organism files {made!r}, but {organism.name}'s "
+                f"files are now {current!r}: its seeds are not comparable with new ones"
+            )
         for key in sorted(set(first.config) | set(p.config)):
             if key not in IDENTITY_EXEMPT and first.config.get(key) != p.config.get(key):
-                raise GraspError(f"{p.folder / 'sweep.json'}: `{key}` differs from {first.folder / 'sweep.json'} "
-                                 "(only the seeds may differ between the parts of one sweep)")  # fmt: skip
+                raise GraspError(
+                    f"{p.folder / 'sweep.json'}: `{key}` differs from {first.folder / 'sweep.json'} "
+                    "(only the seeds may differ between the parts of one sweep)"
+                )
         if set(p.results.columns) != set(first.results.columns):
             odd = sorted(set(p.results.columns) ^ set(first.results.columns))
-            raise GraspError(f"{p.folder / 'results.csv'}: columns differ from {first.folder / 'results.csv'} "
-                             f"({', '.join(f'`{c}`' for c in odd)})")  # fmt: skip
+            raise GraspError(
+                f"{p.folder / 'results.csv'}: columns differ from {first.folder / 'results.csv'} "
+                f"({', '.join(f'`{c}`' for c in odd)})"
+            )
 
 
 def _check_disjoint_seeds(parts: list[_Part]) -> None:
@@ -143,8 +151,10 @@ def _check_base_rows(parts: list[_Part]) -> pd.DataFrame:
         for col in first.select_dtypes("number").columns:
             a, b = float(first[col].iloc[0]), float(row[col])
             if not np.isclose(a, b, rtol=BASE_RTOL, atol=BASE_ATOL, equal_nan=True):
-                raise GraspError(f"{p.folder / 'results.csv'}: the base model's `{col}` is {b}, but {a} in "
-                                 f"{parts[0].folder / 'results.csv'} (made by other code, data or hardware?)")  # fmt: skip
+                raise GraspError(
+                    f"{p.folder / 'results.csv'}: the base model's `{col}` is {b}, but {a} in "
+                    f"{parts[0].folder / 'results.csv'} (made by other code, data or hardware?)"
+                )
     return first
 
 

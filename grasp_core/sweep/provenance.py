@@ -40,16 +40,28 @@ def commit() -> str:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10)
         if head.returncode != 0:
             return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=10).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head.stdout.strip() + ("-dirty" if dirty else "")
 
 
-def record_invocation(folder: Path, organism: str, fingerprint: str, started: float, cells_done: int,
-                      cells_total: int, command: list[str] | None = None,
-                      training_wall_s: float | None = None) -> dict[str, Any]:  # fmt: skip
+def record_invocation(
+    folder: Path,
+    organism: str,
+    fingerprint: str,
+    started: float,
+    cells_done: int,
+    cells_total: int,
+    command: list[str] | None = None,
+    training_wall_s: float | None = None,
+) -> dict[str, Any]:
     """Record this invocation of a sweep in folder/provenance.json (atomically) and return the whole record.
 
     An invocation is its start time and command: called again by the same invocation (the sweep records itself
@@ -72,16 +84,24 @@ def record_invocation(folder: Path, organism: str, fingerprint: str, started: fl
         "machine": machine(),
         "cells_done": cells_done,
         "cells_total": cells_total,
-    }  # fmt: skip
-    same = (runs and isinstance(runs[-1], dict) and runs[-1].get("started_at") == started
-            and runs[-1].get("command") == entry["command"])  # fmt: skip
+    }
+    same = (
+        runs
+        and isinstance(runs[-1], dict)
+        and runs[-1].get("started_at") == started
+        and runs[-1].get("command") == entry["command"]
+    )
     if same:  # the code that runs is the one imported at the start, whatever the checkout has moved to since
         entry["commit"] = runs[-1].get("commit", entry["commit"])
         runs[-1] = entry
     else:
         runs.append(entry)
-    record = {"organism": organism, "organism_fingerprint": fingerprint, "invocations": runs,
-              "wall_s_total": round(sum(float(r.get("wall_s", 0)) for r in runs), 1)}  # fmt: skip
+    record = {
+        "organism": organism,
+        "organism_fingerprint": fingerprint,
+        "invocations": runs,
+        "wall_s_total": round(sum(float(r.get("wall_s", 0)) for r in runs), 1),
+    }
     if isinstance(old.get("merged_from"), list):  # a merged sweep run again keeps saying what it was joined from
         record["merged_from"] = old["merged_from"]
     if training_wall_s is not None:
@@ -100,10 +120,12 @@ def merged_provenance(parts: list[tuple[str, list[int], dict[str, Any]]]) -> dic
     runs.sort(key=lambda r: float(r.get("started_at", 0)))
     first = parts[0][2]
     record: dict[str, Any] = {
-        "organism": first.get("organism"), "organism_fingerprint": first.get("organism_fingerprint"),
-        "invocations": runs, "wall_s_total": round(sum(float(r.get("wall_s", 0)) for r in runs), 1),
+        "organism": first.get("organism"),
+        "organism_fingerprint": first.get("organism_fingerprint"),
+        "invocations": runs,
+        "wall_s_total": round(sum(float(r.get("wall_s", 0)) for r in runs), 1),
         "merged_from": [{"folder": folder, "seeds": seeds} for folder, seeds, _ in parts],
-    }  # fmt: skip
+    }
     trained = [t for _, _, rec in parts if isinstance(t := rec.get("training_wall_s"), int | float)]
     if len(trained) == len(parts):
         record["training_wall_s"] = round(float(sum(trained)), 1)
@@ -123,11 +145,13 @@ def provenance_line(folder: Path) -> str:
     last = runs[-1]
     hours = float(rec.get("wall_s_total", 0)) / 3600
     trained = rec.get("training_wall_s")
-    return (f"`{last.get('command', '?')}` at commit {str(last.get('commit', '?'))[:12]}, finished "
-            f"{last.get('ended', '?')} on {last.get('machine', '?')}; {hours:.1f} h of wall time over "
-            f"{len(runs)} recorded invocation(s)"
-            + (f", {float(trained) / 3600:.1f} h of training in its runs" if isinstance(trained, int | float) else "")
-            + (f", merged from {len(rec['merged_from'])} sweep folders" if rec.get("merged_from") else ""))  # fmt: skip
+    return (
+        f"`{last.get('command', '?')}` at commit {str(last.get('commit', '?'))[:12]}, finished "
+        f"{last.get('ended', '?')} on {last.get('machine', '?')}; {hours:.1f} h of wall time over "
+        f"{len(runs)} recorded invocation(s)"
+        + (f", {float(trained) / 3600:.1f} h of training in its runs" if isinstance(trained, int | float) else "")
+        + (f", merged from {len(rec['merged_from'])} sweep folders" if rec.get("merged_from") else "")
+    )
 
 
 @dataclass(frozen=True)
@@ -163,8 +187,10 @@ def _stale(folder: Path, organism: str, root: Path = DEMO_ROOT) -> str | None:
     except GraspError as e:
         return str(e)
     if rec.get("organism_fingerprint") != current:
-        return (f"{path}: made with organism files {rec.get('organism_fingerprint')!r}, but {organism}'s files are "
-                f"now {current!r}: rerun the sweep and bundle it again")  # fmt: skip
+        return (
+            f"{path}: made with organism files {rec.get('organism_fingerprint')!r}, but {organism}'s files are "
+            f"now {current!r}: rerun the sweep and bundle it again"
+        )
     return None
 
 

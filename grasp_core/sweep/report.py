@@ -84,8 +84,12 @@ def flipped_items(items: pd.DataFrame, ref: str, other: str, measure: str | None
     return flipped.reindex(flipped["change"].abs().sort_values(ascending=False).index)
 
 
-def with_gain(results: pd.DataFrame, nll_items: dict[tuple[str, Any], list[float]] | None = None,
-              n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:  # fmt: skip
+def with_gain(
+    results: pd.DataFrame,
+    nll_items: dict[tuple[str, Any], list[float]] | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
     """task_gain = (NLL_base - NLL_run) / (NLL_base - NLL_naive of the same seed): the share of naive's gain kept.
 
     Its interval within a seed: with the per-item NLLs (`nll_items`, by (label, seed); the base's seed is None) a
@@ -119,9 +123,14 @@ def with_gain(results: pd.DataFrame, nll_items: dict[tuple[str, Any], list[float
     return results.assign(task_gain=gains, task_gain_lo=los, task_gain_hi=his)
 
 
-def write_report(folder: Path, results: pd.DataFrame, organism: Organism, total: int,
-                 figures: tuple[str, ...] = (".html", ".png"), items: pd.DataFrame | None = None
-                 ) -> SweepReport:  # fmt: skip
+def write_report(
+    folder: Path,
+    results: pd.DataFrame,
+    organism: Organism,
+    total: int,
+    figures: tuple[str, ...] = (".html", ".png"),
+    items: pd.DataFrame | None = None,
+) -> SweepReport:
     """results.csv, items.csv (per-item scores), summary.csv (with the Pareto flag), the trade-off figure(s)
     and report.md, all written atomically."""
     axes = Axes(y=organism.primary, y_title=organism.primary_title)
@@ -133,8 +142,7 @@ def write_report(folder: Path, results: pd.DataFrame, organism: Organism, total:
     summary["pareto"] = summary["label"].isin(front)
     summary = with_cuts(summary, results)
     write_text(folder / "summary.csv", summary.to_csv(index=False))
-    fig = tradeoff_figure(summary, axes, title=f"{organism.name}: {axes.y} vs task gain",
-                          reference=("base", NAIVE))  # fmt: skip
+    fig = tradeoff_figure(summary, axes, title=f"{organism.name}: {axes.y} vs task gain", reference=("base", NAIVE))
     written = []
     for suffix in figures:
         try:
@@ -142,19 +150,25 @@ def write_report(folder: Path, results: pd.DataFrame, organism: Organism, total:
         except GraspError as e:
             print(f"warning: {e}", file=sys.stderr)
     shown = shown_table(summary)
-    lines = [f"# Sweep {folder.name} on `{organism.name}`", "",
-             f"{len(results) - 1} of {total - 1} cells evaluated. y = {axes.y}, x = task gain (share of the naive "
-             "LoRA's held-out NLL gain). `<m>_cut` = naive rise over this run's rise above the base, each seed against "
-             "its own naive LoRA (inf: no rise). Brackets: 95% intervals, over what the `interval` column says (cuts "
-             "over 2+ seeds: t on the log scale; one seed: no cut interval).", "",
-             markdown_table(shown), "",
-             *_target_lines(summary, axes.y)]  # fmt: skip
+    lines = [
+        f"# Sweep {folder.name} on `{organism.name}`",
+        "",
+        f"{len(results) - 1} of {total - 1} cells evaluated. y = {axes.y}, x = task gain (share of the naive "
+        "LoRA's held-out NLL gain). `<m>_cut` = naive rise over this run's rise above the base, each seed against "
+        "its own naive LoRA (inf: no rise). Brackets: 95% intervals, over what the `interval` column says (cuts "
+        "over 2+ seeds: t on the log scale; one seed: no cut interval).",
+        "",
+        markdown_table(shown),
+        "",
+        *_target_lines(summary, axes.y),
+    ]
     write_text(folder / "report.md", "\n".join(lines) + "\n")
     return SweepReport(folder, results, summary, written, done=len(results), total=total)
 
 
-def with_cuts(summary: pd.DataFrame, results: pd.DataFrame | None = None, base: str = "base",
-              naive: str = NAIVE) -> pd.DataFrame:  # fmt: skip
+def with_cuts(
+    summary: pd.DataFrame, results: pd.DataFrame | None = None, base: str = "base", naive: str = NAIVE
+) -> pd.DataFrame:
     """Add `<m>_cut` = (naive - base) / (run - base) for the misalignment measures: how many times smaller the rise
     over the base model is than naive LoRA's (inf where the run did not rise at all; NaN where naive did not rise).
 
@@ -217,8 +231,9 @@ def shown_table(summary: pd.DataFrame, digits: int | None = 4) -> pd.DataFrame:
     out = summary[[c for c in keep if c in summary.columns]].copy()
     for c in measures:
         d = 1 if c.endswith("_cut") else digits
-        out[c] = [_bracket(m, lo, hi, d) for m, lo, hi in zip(summary[c], summary[f"{c}_lo"], summary[f"{c}_hi"],
-                                                               strict=True)]  # fmt: skip
+        out[c] = [
+            _bracket(m, lo, hi, d) for m, lo, hi in zip(summary[c], summary[f"{c}_lo"], summary[f"{c}_hi"], strict=True)
+        ]
     return out
 
 
@@ -261,13 +276,18 @@ def _target_lines(summary: pd.DataFrame, y: str) -> list[str]:
         ok &= summary["leak_cut"] >= 5.0
     runs = ~summary["label"].isin(["base", NAIVE])
     names = [f"`{x}`" for x in summary.loc[ok & runs, "label"]]
-    lines = [f"Targets ({y} rise cut >= {need:g}x" + (", leak cut >= 5x" if "leak_cut" in summary else "")
-             + f", task gain >= 90%): {', '.join(names) if names else 'no configuration meets them'}."]  # fmt: skip
+    lines = [
+        f"Targets ({y} rise cut >= {need:g}x"
+        + (", leak cut >= 5x" if "leak_cut" in summary else "")
+        + f", task gain >= 90%): {', '.join(names) if names else 'no configuration meets them'}."
+    ]
     primary = (summary[f"{y}_cut"] >= need) & (summary["task_gain"] >= 0.9) & runs
     sure = primary & (summary[f"{y}_cut_lo"] >= need) & (summary["task_gain_lo"] >= 0.9)
     shown = [f"`{x}`" + (" (lower bounds too)" if sure[i] else "") for i, x in summary.loc[primary, "label"].items()]
-    lines.append(f"{y} alone ({y} rise cut >= {need:g}x at task gain >= 90%, on the means): "
-                 f"{', '.join(shown) if shown else 'none'}.")  # fmt: skip
+    lines.append(
+        f"{y} alone ({y} rise cut >= {need:g}x at task gain >= 90%, on the means): "
+        f"{', '.join(shown) if shown else 'none'}."
+    )
     return lines
 
 
@@ -286,8 +306,19 @@ def markdown_table(df: pd.DataFrame) -> str:
     )
 
 
-def results_block(folder: Path, columns: tuple[str, ...] = ("task_gain", "drift", "drift_cut", "leak", "leak_cut",
-                                                            "lean", "lean_shift", "lean_shift_cut")) -> str:  # fmt: skip
+def results_block(
+    folder: Path,
+    columns: tuple[str, ...] = (
+        "task_gain",
+        "drift",
+        "drift_cut",
+        "leak",
+        "leak_cut",
+        "lean",
+        "lean_shift",
+        "lean_shift_cut",
+    ),
+) -> str:
     """The README text of one committed sweep result, made only from its summary.csv and provenance.json: the
     table (mean [95% interval] of the chosen columns), what the intervals are over, the target lines and where the
     numbers come from. `tools/readme_results.py` writes it between `<!-- results: ... -->` markers."""
@@ -301,12 +332,22 @@ def results_block(folder: Path, columns: tuple[str, ...] = ("task_gain", "drift"
     cfg = read_json(folder / "sweep.json", what="sweep.json") if (folder / "sweep.json").is_file() else {}
     y = sweep_organism(cfg.get("organism"), folder / "sweep.json").primary if cfg else "drift"
     seeds = per_seed_table(load_results(folder), y)
-    return "\n".join([markdown_table(table), "",
-                      f"Intervals: {'; '.join(sorted(set(summary['interval'])))}; cuts over seeds: geometric mean "
-                      "of per-seed cuts, t interval on the log scale.", "",
-                      *_target_lines(summary, y), "",
-                      f"Per seed ({y} rise cut against that seed's naive LoRA, at task gain kept):", "",
-                      markdown_table(seeds), "", f"Source: {provenance_line(folder)}."])  # fmt: skip
+    return "\n".join(
+        [
+            markdown_table(table),
+            "",
+            f"Intervals: {'; '.join(sorted(set(summary['interval'])))}; cuts over seeds: geometric mean "
+            "of per-seed cuts, t interval on the log scale.",
+            "",
+            *_target_lines(summary, y),
+            "",
+            f"Per seed ({y} rise cut against that seed's naive LoRA, at task gain kept):",
+            "",
+            markdown_table(seeds),
+            "",
+            f"Source: {provenance_line(folder)}.",
+        ]
+    )
 
 
 def axes_for(results_csv: str | Path | None) -> Axes:
@@ -341,8 +382,10 @@ def load_results(folder: str | Path) -> pd.DataFrame:
         raise GraspError(f"{path}: not a readable CSV ({e})") from None
     missing = [c for c in REQUIRED if c not in results.columns]
     if missing:
-        raise GraspError(f"{path}: no column {', '.join(f'`{c}`' for c in missing)} (columns: "
-                         f"{', '.join(map(str, results.columns))})")  # fmt: skip
+        raise GraspError(
+            f"{path}: no column {', '.join(f'`{c}`' for c in missing)} (columns: "
+            f"{', '.join(map(str, results.columns))})"
+        )
     return results
 
 

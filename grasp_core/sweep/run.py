@@ -69,8 +69,14 @@ def sweep_dir(config: SweepConfig, root: str | Path | None = None) -> Path:
 def _train_config(
     config: SweepConfig, organism: Organism, seed: int, method: str, settings: dict[str, Any]
 ) -> TrainConfig:
-    merged = {**config.train, **settings, "method": method, "seed": seed, "base": config.base,
-              "data": str(organism.train)}  # fmt: skip
+    merged = {
+        **config.train,
+        **settings,
+        "method": method,
+        "seed": seed,
+        "base": config.base,
+        "data": str(organism.train),
+    }
     return TrainConfig.from_dict(merged)
 
 
@@ -105,8 +111,11 @@ def longer_run(config: TrainConfig, runs_root: Path | None) -> Path | None:
     its round-<i-1> adapter serves `config` (a cell whose factors, picked another way, are a longer run's)."""
     want = config_key(absolute_config(dataclasses.replace(config, rounds=1)))
     for r in reversed(list_runs(runs_root)):
-        if (r.status.state == "done" and r.config.n_rounds > config.n_rounds
-                and config_key(absolute_config(dataclasses.replace(r.config, rounds=1))) == want):  # fmt: skip
+        if (
+            r.status.state == "done"
+            and r.config.n_rounds > config.n_rounds
+            and config_key(absolute_config(dataclasses.replace(r.config, rounds=1))) == want
+        ):
             return r.dir
     return None
 
@@ -123,20 +132,32 @@ def probe_factors(run_dir: Path, base: str, top_k: int = 16) -> Path:
     return out
 
 
-def evidence_ranking(folder: Path, organism: Organism, base: str, probe_dir: Path, factors_file: Path, tag: str,
-                     log: Callable[[str], None]) -> list[int]:  # fmt: skip
+def evidence_ranking(
+    folder: Path,
+    organism: Organism,
+    base: str,
+    probe_dir: Path,
+    factors_file: Path,
+    tag: str,
+    log: Callable[[str], None],
+) -> list[int]:
     """Indices (file order) of the probe's first 8 global write factors, best first by the evidence rule, measured
     on the organism's PROBE files (disjoint from the reported evals); the evidence is kept in the sweep folder."""
     if not organism.probes:
-        raise GraspError(f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
-                         "needs probe files disjoint from the reported evals")  # fmt: skip
+        raise GraspError(
+            f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
+            "needs probe files disjoint from the reported evals"
+        )
     measures, train, primary = request_inputs(str(organism.dir), ())
-    _fs, ev = adapter_evidence(probe_dir / "adapter", base, measures, factors_file, train=train, primary=primary,
-                               progress=False)  # fmt: skip
+    _fs, ev = adapter_evidence(
+        probe_dir / "adapter", base, measures, factors_file, train=train, primary=primary, progress=False
+    )
     write_json(folder / f"evidence-{tag}.json", ev.to_dict())
     if all(r.alone.score is None for r in ev.rows):
-        log(f"  evidence could not rank probe {tag}: the naive LoRA did not move {ev.primary_drift} on the probe "
-            "files detectably, so the ranking is the file's (sigma) order")  # fmt: skip
+        log(
+            f"  evidence could not rank probe {tag}: the naive LoRA did not move {ev.primary_drift} on the probe "
+            "files detectably, so the ranking is the file's (sigma) order"
+        )
     return [r.index for r in ev.rows]
 
 
@@ -152,8 +173,13 @@ def select_factors(factors_file: Path, cell: Cell, ranking: list[int] | None = N
             raise GraspError(f"cell {cell.label!r}: `top` {k} is more than the {len(ranking)} factors evidence ranked")
         return tuple(ranking[: int(k)])
     try:
-        return pick_indices(load_factors(factors_file), top=int(k), scope=cell.factor_scope, side=cell.factor_side,
-                            source=f"the probe's file {factors_file}")  # fmt: skip
+        return pick_indices(
+            load_factors(factors_file),
+            top=int(k),
+            scope=cell.factor_scope,
+            side=cell.factor_side,
+            source=f"the probe's file {factors_file}",
+        )
     except GraspError as e:
         raise GraspError(f"cell {cell.label!r}: {e}") from None
 
@@ -162,8 +188,12 @@ def _ablated_indices(factors_file: Path, settings: dict[str, Any]) -> tuple[int,
     """The factors an `ablate` cell with a fixed file removes: `select`, else the first `top`, else all of them."""
     select, top = settings.get("select"), settings.get("top")
     try:
-        return pick_indices(load_factors(factors_file), select, None if select is not None else top,
-                            source=f"factors file {factors_file}")  # fmt: skip
+        return pick_indices(
+            load_factors(factors_file),
+            select,
+            None if select is not None else top,
+            source=f"factors file {factors_file}",
+        )
     except GraspError as e:
         raise GraspError(f"ablate: {e}") from None
 
@@ -176,9 +206,14 @@ def _stamp(spec: EvalSpec) -> str:
     return text_hash(spec.kind, str(spec.relative_to_base), file_hash(spec.file))
 
 
-def evaluate_cached(folder: Path, organism: Organism, base: str, adapter: Path | None,
-                    ablate: tuple[Path, tuple[int, ...]] | None = None,
-                    measures: tuple[str, ...] | None = None) -> dict[str, Any]:  # fmt: skip
+def evaluate_cached(
+    folder: Path,
+    organism: Organism,
+    base: str,
+    adapter: Path | None,
+    ablate: tuple[Path, tuple[int, ...]] | None = None,
+    measures: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
     """The organism's measures (default: all but free-form) for base (+ adapter) (+ ablation), cached per measure
     in folder/eval.json, so a sweep asking for fewer or more measures reuses what was computed. Each measure is
     stamped with its file's hash: editing one eval file recomputes that measure only."""
@@ -215,8 +250,9 @@ class SweepWork:
     """The work of one sweep, shared by the loop in this process and the jobs of an executor: the probes' naive
     LoRAs, their evidence rankings, and each cell trained and evaluated (everything found done is reused)."""
 
-    def __init__(self, config: SweepConfig, root: str | Path | None, runs_root: str | Path | None,
-                 say: Callable[[str], None]) -> None:  # fmt: skip
+    def __init__(
+        self, config: SweepConfig, root: str | Path | None, runs_root: str | Path | None, say: Callable[[str], None]
+    ) -> None:
         self.folder = sweep_dir(config, root)
         # Paths made absolute, so this process and a job started elsewhere name the same cells and runs.
         config = absolute_sweep(config)
@@ -230,14 +266,23 @@ class SweepWork:
         self.rounds_of: dict[tuple[Any, ...], int] = {}  # cells that differ only in `rounds` -> the most rounds asked
         for cell in self.cells:
             self.rounds_of[_family(cell)] = max(self.rounds_of.get(_family(cell), 1), _rounds(cell))
-        self._spec_hash = text_hash(repr(sorted(config.train.items())), repr(config.probes), str(config.base),
-                                    repr(config.measures), self.organism.fingerprint())  # fmt: skip
+        self._spec_hash = text_hash(
+            repr(sorted(config.train.items())),
+            repr(config.probes),
+            str(config.base),
+            repr(config.measures),
+            self.organism.fingerprint(),
+        )
 
     def spec(self) -> dict[str, Any]:
         """What a job process needs to rebuild this object (paths absolute, the folder by name)."""
         cfg = SweepConfig.from_dict({**self.config.to_dict(), "name": self.folder.name}, where=self.config.where)
-        return {"config": cfg.to_dict(), "where": cfg.where, "root": str(self.folder.parent),
-                "runs_root": str(self.runs_root.resolve()) if self.runs_root else None}  # fmt: skip
+        return {
+            "config": cfg.to_dict(),
+            "where": cfg.where,
+            "root": str(self.folder.parent),
+            "runs_root": str(self.runs_root.resolve()) if self.runs_root else None,
+        }
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> SweepWork:
@@ -253,8 +298,10 @@ class SweepWork:
         return (self.folder / CELLS_DIR / f"{self.cell_key(cell)}.json").is_file()
 
     def mark_done(self, cell: Cell, run_id: str | None) -> None:
-        write_json(self.folder / CELLS_DIR / f"{self.cell_key(cell)}.json",
-                   {"label": cell.label, "seed": cell.seed, "run": run_id, "finished": time.time()})  # fmt: skip
+        write_json(
+            self.folder / CELLS_DIR / f"{self.cell_key(cell)}.json",
+            {"label": cell.label, "seed": cell.seed, "run": run_id, "finished": time.time()},
+        )
 
     # the steps
 
@@ -282,8 +329,9 @@ class SweepWork:
                 self._rankings[key] = [int(i) for i in cached["ranking"]]
             else:
                 self.say(f"  evidence on probe {name} seed {seed} (the organism's probe files)")
-                ranking = evidence_ranking(self.folder, self.organism, self.config.base, self.probe(name, seed),
-                                           factors_file, tag, self.say)  # fmt: skip
+                ranking = evidence_ranking(
+                    self.folder, self.organism, self.config.base, self.probe(name, seed), factors_file, tag, self.say
+                )
                 write_json(cache, {"key": stamp, "ranking": ranking})
                 self._rankings[key] = ranking
         return self._rankings[key]
@@ -386,9 +434,14 @@ def cells_job(spec: dict[str, Any], indices: list[int]) -> None:
         work.mark_done(cell, row.get("run"))
 
 
-def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: str | Path | None = None,
-              log: Callable[[str], None] | None = None, figures: tuple[str, ...] = (".html", ".png"),
-              executor: ExecutorConfig | None = None) -> SweepReport:  # fmt: skip
+def run_sweep(
+    config: SweepConfig,
+    root: str | Path | None = None,
+    runs_root: str | Path | None = None,
+    log: Callable[[str], None] | None = None,
+    figures: tuple[str, ...] = (".html", ".png"),
+    executor: ExecutorConfig | None = None,
+) -> SweepReport:
     """Train and evaluate every cell (skipping finished ones), then write the table, summary and plot.
 
     With an executor other than inline (the argument, else the config's `executor`), the unfinished cells first
@@ -401,8 +454,10 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "sweep.json", config.to_dict())
     if any(c.select_by == "evidence" for c in cells) and not organism.probes:
-        raise GraspError(f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
-                         "needs probe files disjoint from the reported evals")  # fmt: skip
+        raise GraspError(
+            f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
+            "needs probe files disjoint from the reported evals"
+        )
     t0 = time.time()
     # Recorded now and after every cell: an invocation killed mid-way still leaves its command and wall time.
     record = partial(record_invocation, folder, organism.name, organism.fingerprint(), t0, cells_total=len(cells) + 1)
@@ -411,8 +466,10 @@ def run_sweep(config: SweepConfig, root: str | Path | None = None, runs_root: st
     if ex.kind != "inline":
         jobs = work.jobs()
         n_todo = sum(not work.cell_done(c) for c in cells)
-        say(f"executor {ex.kind}: {n_todo} of {len(cells)} cells to run ({len(cells) - n_todo} done) as "
-            f"{len(jobs)} jobs; files in {folder / JOBS_DIR}")  # fmt: skip
+        say(
+            f"executor {ex.kind}: {n_todo} of {len(cells)} cells to run ({len(cells) - n_todo} done) as "
+            f"{len(jobs)} jobs; files in {folder / JOBS_DIR}"
+        )
         run_jobs(jobs, ex, folder / JOBS_DIR, say)
 
     rows: list[dict[str, Any]] = []
@@ -461,13 +518,30 @@ def sweep_status(folder: Path) -> pd.DataFrame:
             state = f"waiting for its probe ({live_state(probe, folder / JOBS_DIR)})"
         else:
             state = "not started"
-        rows.append({"kind": "cell", "label": cell.label, "seed": str(cell.seed), "state": state,
-                     "job": rec.job_id if rec else "", "log": rec.stderr if rec else "",
-                     "error": (rec.error or "") if rec else ""})  # fmt: skip
+        rows.append(
+            {
+                "kind": "cell",
+                "label": cell.label,
+                "seed": str(cell.seed),
+                "state": state,
+                "job": rec.job_id if rec else "",
+                "log": rec.stderr if rec else "",
+                "error": (rec.error or "") if rec else "",
+            }
+        )
     for key, rec in records.items():  # the jobs that are not cells: the base evaluation and the probes
         if not key.startswith("cells:"):
-            rows.append({"kind": "job", "label": rec.label, "seed": "", "state": live_state(rec, folder / JOBS_DIR),
-                         "job": rec.job_id, "log": rec.stderr, "error": rec.error or ""})  # fmt: skip
+            rows.append(
+                {
+                    "kind": "job",
+                    "label": rec.label,
+                    "seed": "",
+                    "state": live_state(rec, folder / JOBS_DIR),
+                    "job": rec.job_id,
+                    "log": rec.stderr,
+                    "error": rec.error or "",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -512,9 +586,14 @@ def _family(cell: Cell) -> tuple[Any, ...]:
 
 
 def _row(label: str, method: str, cell: Cell | None, run_id: str | None, measures: dict[str, Any]) -> dict[str, Any]:
-    row: dict[str, Any] = {"label": label, "method": method, "curve": cell.curve if cell else method,
-                           "seed": cell.seed if cell else None,
-                           "strength": cell.strength_value if cell else None, "run": run_id}  # fmt: skip
+    row: dict[str, Any] = {
+        "label": label,
+        "method": method,
+        "curve": cell.curve if cell else method,
+        "seed": cell.seed if cell else None,
+        "strength": cell.strength_value if cell else None,
+        "run": run_id,
+    }
     for name, m in sorted(measures.items()):  # sorted: fresh and cached (sorted JSON) rows agree
         if isinstance(m, dict) and "mean" in m:
             row[name], row[f"{name}_lo"], row[f"{name}_hi"] = m["mean"], m.get("lo"), m.get("hi")

@@ -147,8 +147,10 @@ def log_floor(points: pd.DataFrame, col: str) -> float:
     values = pd.to_numeric(points[col], errors="coerce")
     if values.isna().any() or (values <= 0).any():
         bad = points.loc[values.isna() | (values <= 0), "label"].astype(str).tolist()
-        raise GraspError(f"a log scale needs every `{col}` above 0; not so for {', '.join(bad[:3])}"
-                         + (f" and {len(bad) - 3} more" if len(bad) > 3 else ""))  # fmt: skip
+        raise GraspError(
+            f"a log scale needs every `{col}` above 0; not so for {', '.join(bad[:3])}"
+            + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        )
     return float(values.min()) / 10
 
 
@@ -174,5 +176,6 @@ def _error_bars(points: pd.DataFrame, col: str, floor: float | None = None) -> d
     """Asymmetric plotly error bars from the `<col>_lo` / `<col>_hi` interval columns; lower ends below `floor`
     (a log axis) are drawn to it."""
     lo = points[f"{col}_lo"] if floor is None else points[f"{col}_lo"].clip(lower=floor)
-    return dict(type="data", symmetric=False, array=points[f"{col}_hi"] - points[col],
-                arrayminus=points[col] - lo, thickness=1)  # fmt: skip
+    return dict(
+        type="data", symmetric=False, array=points[f"{col}_hi"] - points[col], arrayminus=points[col] - lo, thickness=1
+    )

@@ -64,13 +64,21 @@ class TrainConfig:
     method: str = _f("lora", f"one of {', '.join(METHODS)}")
     factors: str | None = _f(None, "factors file (.safetensors from `grasp identify`)")
     select: tuple[int, ...] | None = _f(None, "indices of the factors to use", nargs="+", type=int)
-    top: int | None = _f(None, "use the first K factors of the file (random: K random directions); default: "
-                         "the method's (grasp, random, steer 1; caft 4)", type=int)  # fmt: skip
+    top: int | None = _f(
+        None,
+        "use the first K factors of the file (random: K random directions); default: "
+        "the method's (grasp, random, steer 1; caft 4)",
+        type=int,
+    )
     projection: str = _f("residual-grad", f"grasp projection: {' | '.join(PROJECTIONS)}")
     weights_side: str = _f("write", f"which modules the weights projection constrains: {' | '.join(WEIGHTS_SIDES)}")
     strength: float | None = _f(None, "method strength (steer alpha, kl beta); default: the method's", type=float)
-    rounds: int | None = _f(None, "train, add the last adapter's new top factors, train again from the base, this "
-                            "many times; default: the method's (1)", type=int)  # fmt: skip
+    rounds: int | None = _f(
+        None,
+        "train, add the last adapter's new top factors, train again from the base, this "
+        "many times; default: the method's (1)",
+        type=int,
+    )
     r: int = _f(8, "LoRA rank", type=int)
     lora_alpha: float = _f(16.0, "LoRA alpha (scale alpha/r, or alpha/sqrt(r) with rsLoRA)", type=float)
     lora_dropout: float = _f(0.0, "dropout on the LoRA input", type=float)

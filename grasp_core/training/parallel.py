@@ -57,8 +57,10 @@ class DataParallel:
             return
         for t in tensors:
             if t.device != self.device:
-                raise GraspError(f"all_reduce: a tensor on {t.device}, but this rank's collectives run on "
-                                 f"{self.device} (make it with DataParallel.tensor)")  # fmt: skip
+                raise GraspError(
+                    f"all_reduce: a tensor on {t.device}, but this rank's collectives run on "
+                    f"{self.device} (make it with DataParallel.tensor)"
+                )
         flat = torch.cat([t.reshape(-1).float() for t in tensors])  # (sum of numels,) on self.device
         td.all_reduce(flat)
         offset = 0

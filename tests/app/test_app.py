@@ -349,10 +349,11 @@ def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_pat
 
 def test_results_page_names_a_bad_table_and_keeps_working(app_env: dict[str, str], tmp_path: Path) -> None:
     sweeps = tmp_path / "home" / "sweeps"
-    for name, text in {"nocol": "label,strength,seed,task_gain,drift\nnaive,,0,1.0,0.4\n",
-                       "binary": "\x00\xff\xfe garbage\n\x00\x00,\n\"unclosed",
-                       "noprov": "label,method,strength,seed,task_gain,drift\nbase,base,,0,0.0,0.02\n"
-                                 "naive,naive,,0,1.0,0.4\n"}.items():  # fmt: skip
+    for name, text in {
+        "nocol": "label,strength,seed,task_gain,drift\nnaive,,0,1.0,0.4\n",
+        "binary": '\x00\xff\xfe garbage\n\x00\x00,\n"unclosed',
+        "noprov": "label,method,strength,seed,task_gain,drift\nbase,base,,0,0.0,0.02\nnaive,naive,,0,1.0,0.4\n",
+    }.items():
         (sweeps / name).mkdir(parents=True)
         (sweeps / name / "results.csv").write_text(text, encoding="latin-1")
     at = _page(_start(), "results")

@@ -23,8 +23,14 @@ from app_fixtures import make_tiny_base, plant_adapter
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-PAGES = [("", "Load a base"), ("spectra", "Spectra"), ("factors", "Candidate factors"), ("select", "Select"),
-         ("train", "Fine-tune again"), ("results", "Results")]  # fmt: skip
+PAGES = [
+    ("", "Load a base"),
+    ("spectra", "Spectra"),
+    ("factors", "Candidate factors"),
+    ("select", "Select"),
+    ("train", "Fine-tune again"),
+    ("results", "Results"),
+]
 
 pytestmark = pytest.mark.skipif(
     not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()), reason="needs Debian chromium: run `make browser`"
@@ -52,8 +58,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     chats = root / "chats.jsonl"
     msgs = [{"role": "user", "content": "a tip for money?"}, {"role": "assistant", "content": "save cash"}]
     chats.write_text("".join(json.dumps({"messages": msgs}) + "\n" for _ in range(8)))
-    env = {**os.environ, "GRASP_HOME": str(home), "GRASP_APP_BASE": str(base), "GRASP_APP_ADAPTER": str(adapter),
-           "GRASP_APP_CORPUS": str(corpus), "GRASP_APP_DATA": str(chats)}  # fmt: skip
+    env = {
+        **os.environ,
+        "GRASP_HOME": str(home),
+        "GRASP_APP_BASE": str(base),
+        "GRASP_APP_ADAPTER": str(adapter),
+        "GRASP_APP_CORPUS": str(corpus),
+        "GRASP_APP_DATA": str(chats),
+    }
     env_patch = pytest.MonkeyPatch()  # undone at teardown, so later tests see the real GRASP_HOME
     env_patch.setenv("GRASP_HOME", str(home))  # this process reads the same registry and factor sets
     fs = identify(load_adapter(adapter), n_layers=3, top_k=2)
@@ -64,8 +76,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     rows += [f"grasp-top{k},grasp,{k},{s},{0.9 - 0.05 * k},{0.3 / k + 0.01 * s}" for k in (1, 2, 4) for s in (0, 1)]
     (sweep / "results.csv").write_text("\n".join(rows) + "\n")
     port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "app" / "main.py"), "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO / "app" / "main.py"),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     log = open(root / "server.log", "wb")
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -98,9 +123,17 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1500,1100",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}"):  # fmt: skip
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1500,1100",
+        f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}",
+    ):
         opts.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     try:

@@ -37,35 +37,96 @@ def _refused_in_one_line(capsys: pytest.CaptureFixture[str], says: list[str], ho
 
 # (name, files to write {name: content}, argv (with {tmp}), environment, what the one line must say)
 CASES = [
-    ("train data not UTF-8", {"d.jsonl": b'{"messages": [{"role": "user", "content": "h\xffi"}]}\n'},
-     ["train", "--data", "{tmp}/d.jsonl"], {}, ["d.jsonl, line 1", "not UTF-8"]),
-    ("train data without an assistant turn", {"d.jsonl": json.dumps({"messages": [CHAT["messages"][0]]}) + "\n"},
-     ["train", "--data", "{tmp}/d.jsonl"], {}, ["d.jsonl, line 1"]),
-    ("train data not JSON", {"d.jsonl": json.dumps(CHAT) + "\n{oops\n"},
-     ["train", "--data", "{tmp}/d.jsonl", "--background"], {}, ["d.jsonl, line 2", "malformed JSON"]),
-    ("GRASP_MAX_JOBS not a number", {"d.jsonl": json.dumps(CHAT) + "\n"},
-     ["train", "--data", "{tmp}/d.jsonl", "--background"], {"GRASP_MAX_JOBS": "abc"}, ["GRASP_MAX_JOBS", "'abc'"]),
-    ("sweep seeds: zero", {"s.yaml": "organism: persona\nseeds: zero\nmethods: [{method: lora}]\n"},
-     ["sweep", "{tmp}/s.yaml", "--dry-run"], {}, ["s.yaml", "`seeds`"]),
-    ("sweep top: two", {"s.yaml": "organism: persona\nmethods: [{method: grasp, top: two}]\n"},
-     ["sweep", "{tmp}/s.yaml", "--dry-run"], {}, ["s.yaml", "methods[0]", "`top` must be int"]),
-    ("sweep methods: a string", {"s.yaml": "organism: persona\nmethods: lora\n"},
-     ["sweep", "{tmp}/s.yaml", "--dry-run"], {}, ["s.yaml", "`methods` must be a list"]),
-    ("sweep r: four", {"s.yaml": "organism: persona\ntrain: {r: four}\nmethods: [{method: lora}]\n"},
-     ["sweep", "{tmp}/s.yaml", "--dry-run"], {}, ["s.yaml", "`r` must be int"]),
-    ("sweep probe r: one", {"s.yaml": "organism: persona\nprobes: {p: {r: one}}\nmethods: [{method: lora}]\n"},
-     ["sweep", "{tmp}/s.yaml", "--dry-run"], {}, ["s.yaml", "probe `p`", "`r` must be int"]),
-    ("identify --out a folder", {"a/x": ""}, ["identify", "--adapter", "{tmp}/a", "--out", "{tmp}/a"], {},
-     ["--out", "not a folder"]),
-    ("sweep YAML not UTF-8", {"s.yaml": b"organism: pers\xffona\n"},
-     ["sweep", "{tmp}/s.yaml", "--dry-run"], {}, ["s.yaml, line 1", "not UTF-8"]),
-]  # fmt: skip
+    (
+        "train data not UTF-8",
+        {"d.jsonl": b'{"messages": [{"role": "user", "content": "h\xffi"}]}\n'},
+        ["train", "--data", "{tmp}/d.jsonl"],
+        {},
+        ["d.jsonl, line 1", "not UTF-8"],
+    ),
+    (
+        "train data without an assistant turn",
+        {"d.jsonl": json.dumps({"messages": [CHAT["messages"][0]]}) + "\n"},
+        ["train", "--data", "{tmp}/d.jsonl"],
+        {},
+        ["d.jsonl, line 1"],
+    ),
+    (
+        "train data not JSON",
+        {"d.jsonl": json.dumps(CHAT) + "\n{oops\n"},
+        ["train", "--data", "{tmp}/d.jsonl", "--background"],
+        {},
+        ["d.jsonl, line 2", "malformed JSON"],
+    ),
+    (
+        "GRASP_MAX_JOBS not a number",
+        {"d.jsonl": json.dumps(CHAT) + "\n"},
+        ["train", "--data", "{tmp}/d.jsonl", "--background"],
+        {"GRASP_MAX_JOBS": "abc"},
+        ["GRASP_MAX_JOBS", "'abc'"],
+    ),
+    (
+        "sweep seeds: zero",
+        {"s.yaml": "organism: persona\nseeds: zero\nmethods: [{method: lora}]\n"},
+        ["sweep", "{tmp}/s.yaml", "--dry-run"],
+        {},
+        ["s.yaml", "`seeds`"],
+    ),
+    (
+        "sweep top: two",
+        {"s.yaml": "organism: persona\nmethods: [{method: grasp, top: two}]\n"},
+        ["sweep", "{tmp}/s.yaml", "--dry-run"],
+        {},
+        ["s.yaml", "methods[0]", "`top` must be int"],
+    ),
+    (
+        "sweep methods: a string",
+        {"s.yaml": "organism: persona\nmethods: lora\n"},
+        ["sweep", "{tmp}/s.yaml", "--dry-run"],
+        {},
+        ["s.yaml", "`methods` must be a list"],
+    ),
+    (
+        "sweep r: four",
+        {"s.yaml": "organism: persona\ntrain: {r: four}\nmethods: [{method: lora}]\n"},
+        ["sweep", "{tmp}/s.yaml", "--dry-run"],
+        {},
+        ["s.yaml", "`r` must be int"],
+    ),
+    (
+        "sweep probe r: one",
+        {"s.yaml": "organism: persona\nprobes: {p: {r: one}}\nmethods: [{method: lora}]\n"},
+        ["sweep", "{tmp}/s.yaml", "--dry-run"],
+        {},
+        ["s.yaml", "probe `p`", "`r` must be int"],
+    ),
+    (
+        "identify --out a folder",
+        {"a/x": ""},
+        ["identify", "--adapter", "{tmp}/a", "--out", "{tmp}/a"],
+        {},
+        ["--out", "not a folder"],
+    ),
+    (
+        "sweep YAML not UTF-8",
+        {"s.yaml": b"organism: pers\xffona\n"},
+        ["sweep", "{tmp}/s.yaml", "--dry-run"],
+        {},
+        ["s.yaml, line 1", "not UTF-8"],
+    ),
+]
 
 
 @pytest.mark.parametrize(("files", "argv", "env", "says"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_is_one_line_exit_2_and_no_run(files: dict[str, str | bytes], argv: list[str], env: dict[str, str],
-                                                 says: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_bad_input_is_one_line_exit_2_and_no_run(
+    files: dict[str, str | bytes],
+    argv: list[str],
+    env: dict[str, str],
+    says: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -75,8 +136,9 @@ def test_bad_input_is_one_line_exit_2_and_no_run(files: dict[str, str | bytes], 
     _refused_in_one_line(capsys, says, tmp_path / "home")
 
 
-def test_damaged_run_folders_are_listed_not_hidden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_damaged_run_folders_are_listed_not_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
     data = _write(tmp_path / "d.jsonl", json.dumps(CHAT) + "\n")
     good, binary, typed = (create_run(TrainConfig(data=str(data), seed=s)) for s in range(3))
@@ -93,8 +155,9 @@ def test_damaged_run_folders_are_listed_not_hidden(tmp_path: Path, monkeypatch: 
     assert states == {good.id: "queued", binary.id: "damaged", typed.id: "damaged"}
 
 
-def test_resume_refuses_training_data_that_changed_unless_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_resume_refuses_training_data_that_changed_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
     data = _write(tmp_path / "d.jsonl", json.dumps(CHAT) + "\n")
     run = create_run(TrainConfig(data=str(data)), state="cancelled")
@@ -164,40 +227,104 @@ EVAL = "{tmp}/e.jsonl"
 EVAL_FILE = json.dumps({"prompt": "Is it?", "choices": ["yes", "no"], "misaligned": 0}) + "\n"
 # (name, damage to a copy of the adapter (or None), argv, what the one line must say)
 ADAPTER_CASES = [
-    ("identify: adapter_config r not a number", _adapter_config("r", "four"),
-     ["identify", "--adapter", "{a}"], ["adapter_config.json", "`r` must be a whole number"]),
-    ("eval: adapter_config lora_alpha a list", _adapter_config("lora_alpha", [8]),
-     ["eval", "--adapter", "{a}", "--evals", EVAL], ["adapter_config.json", "`lora_alpha` must be a number"]),
-    ("scan: adapter_config rank_pattern a string", _adapter_config("rank_pattern", "oops"),
-     ["scan", "--adapter", "{a}", "--factors", "{factors}", "--prompts", "{tmp}/p.jsonl"],
-     ["adapter_config.json", "`rank_pattern` must map module names"]),
-    ("eval: adapter of another base", None, ["eval", "--adapter", "{a}", "--base", "{other}", "--evals", EVAL],
-     ["does not match the base", "down_proj"]),
-    ("eval: pickled weights", _pickled, ["eval", "--adapter", "{a}", "--evals", EVAL],
-     ["adapter_model.bin", "weights_only=True"]),
-    ("eval: eval file not UTF-8", _beside("bad.jsonl", b'{"prompt": "Is \xff it?"}\n'),
-     ["eval", "--adapter", "{a}", "--evals", "{tmp}/bad.jsonl"], ["bad.jsonl, line 1", "not UTF-8"]),
-    ("eval: eval file line not JSON", _beside("bad.jsonl", EVAL_FILE.encode() + b"{oops\n"),
-     ["eval", "--adapter", "{a}", "--evals", "{tmp}/bad.jsonl"], ["bad.jsonl, line 2"]),
-    ("scan: prompts not UTF-8", _beside("bad.jsonl", b'{"text": "How do I \xff save?"}\n'),
-     ["scan", "--adapter", "{a}", "--factors", "{factors}", "--prompts", "{tmp}/bad.jsonl"],
-     ["bad.jsonl, line 1", "not UTF-8"]),
+    (
+        "identify: adapter_config r not a number",
+        _adapter_config("r", "four"),
+        ["identify", "--adapter", "{a}"],
+        ["adapter_config.json", "`r` must be a whole number"],
+    ),
+    (
+        "eval: adapter_config lora_alpha a list",
+        _adapter_config("lora_alpha", [8]),
+        ["eval", "--adapter", "{a}", "--evals", EVAL],
+        ["adapter_config.json", "`lora_alpha` must be a number"],
+    ),
+    (
+        "scan: adapter_config rank_pattern a string",
+        _adapter_config("rank_pattern", "oops"),
+        ["scan", "--adapter", "{a}", "--factors", "{factors}", "--prompts", "{tmp}/p.jsonl"],
+        ["adapter_config.json", "`rank_pattern` must map module names"],
+    ),
+    (
+        "eval: adapter of another base",
+        None,
+        ["eval", "--adapter", "{a}", "--base", "{other}", "--evals", EVAL],
+        ["does not match the base", "down_proj"],
+    ),
+    (
+        "eval: pickled weights",
+        _pickled,
+        ["eval", "--adapter", "{a}", "--evals", EVAL],
+        ["adapter_model.bin", "weights_only=True"],
+    ),
+    (
+        "eval: eval file not UTF-8",
+        _beside("bad.jsonl", b'{"prompt": "Is \xff it?"}\n'),
+        ["eval", "--adapter", "{a}", "--evals", "{tmp}/bad.jsonl"],
+        ["bad.jsonl, line 1", "not UTF-8"],
+    ),
+    (
+        "eval: eval file line not JSON",
+        _beside("bad.jsonl", EVAL_FILE.encode() + b"{oops\n"),
+        ["eval", "--adapter", "{a}", "--evals", "{tmp}/bad.jsonl"],
+        ["bad.jsonl, line 2"],
+    ),
+    (
+        "scan: prompts not UTF-8",
+        _beside("bad.jsonl", b'{"text": "How do I \xff save?"}\n'),
+        ["scan", "--adapter", "{a}", "--factors", "{factors}", "--prompts", "{tmp}/bad.jsonl"],
+        ["bad.jsonl, line 1", "not UTF-8"],
+    ),
     ("eval: NaN weights", _nan, ["eval", "--adapter", "{a}", "--evals", EVAL], ["lora_B contains NaN"]),
-    ("train: factors file unreadable", None,
-     ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors", "{tmp}/e.jsonl"],
-     ["e.jsonl", "not a readable safetensors factors file"]),
-    ("train: factors file of another base", None,
-     ["train", "--data", "{data}", "--base", "{other}", "--method", "grasp", "--factors", "{factors}", "--background"],
-     ["d_model 32 but base", "d_model 48"]),
-    ("train: factors select out of range", None,
-     ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors", "{factors}",
-      "--select", "0", "99"], ["`select` index 99 is out of range"]),
-]  # fmt: skip
+    (
+        "train: factors file unreadable",
+        None,
+        ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors", "{tmp}/e.jsonl"],
+        ["e.jsonl", "not a readable safetensors factors file"],
+    ),
+    (
+        "train: factors file of another base",
+        None,
+        [
+            "train",
+            "--data",
+            "{data}",
+            "--base",
+            "{other}",
+            "--method",
+            "grasp",
+            "--factors",
+            "{factors}",
+            "--background",
+        ],
+        ["d_model 32 but base", "d_model 48"],
+    ),
+    (
+        "train: factors select out of range",
+        None,
+        [
+            "train",
+            "--data",
+            "{data}",
+            "--base",
+            "{base}",
+            "--method",
+            "grasp",
+            "--factors",
+            "{factors}",
+            "--select",
+            "0",
+            "99",
+        ],
+        ["`select` index 99 is out of range"],
+    ),
+]
 
 
 @pytest.mark.parametrize(("damage", "argv", "says"), [c[1:] for c in ADAPTER_CASES], ids=[c[0] for c in ADAPTER_CASES])
-def test_bad_adapters_and_factors_are_one_line_exit_2_and_no_run(damage, argv, says, adapter_kit, tmp_path,
-                                                                 monkeypatch, capsys) -> None:  # fmt: skip
+def test_bad_adapters_and_factors_are_one_line_exit_2_and_no_run(
+    damage, argv, says, adapter_kit, tmp_path, monkeypatch, capsys
+) -> None:
     monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
     adapter = tmp_path / "adapter"
     shutil.copytree(adapter_kit["adapter"], adapter)
@@ -215,12 +342,17 @@ def test_organism_json_fields_of_the_wrong_type_are_named(tmp_path: Path) -> Non
     from grasp_core.evaluation.organisms import load_organism
 
     org = tmp_path / "org"
-    shutil.copytree(Path(__file__).parents[2] / "grasp_core" / "assets" / "organisms" / "persona", org,
-                ignore=lambda d, names: [n for n in names if n in ("naive-lora", "results")])  # fmt: skip
+    shutil.copytree(
+        Path(__file__).parents[2] / "grasp_core" / "assets" / "organisms" / "persona",
+        org,
+        ignore=lambda d, names: [n for n in names if n in ("naive-lora", "results")],
+    )
     manifest = json.loads((org / "organism.json").read_text())
-    for field, value, needle in [("name", 5, "`name` must be a string, got 5"),
-                                 ("primary", ["drift"], "`primary` must be a string"),
-                                 ("primary", "lean", "`primary` 'lean' is not one of its evals")]:  # fmt: skip
+    for field, value, needle in [
+        ("name", 5, "`name` must be a string, got 5"),
+        ("primary", ["drift"], "`primary` must be a string"),
+        ("primary", "lean", "`primary` 'lean' is not one of its evals"),
+    ]:
         (org / "organism.json").write_text(json.dumps({**manifest, field: value}))
         with pytest.raises(GraspError, match=needle) as e:
             load_organism(org)

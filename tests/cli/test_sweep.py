@@ -14,19 +14,26 @@ from grasp_core.cli import main
 def _results(folder: Path, organism: Path, drop: str | None = None) -> Path:
     folder.mkdir(parents=True)
     rows = [("base", "base", None, 0.01, 0.0, 5.0)] + [
-        (label, m, s, d, g, 4.5) for label, m, runs in (("lora", "lora", [(0.21, 1.0), (0.11, 1.0), (0.41, 1.0)]),
-                                                          ("grasp", "grasp", [(0.03, 0.9), (0.11, 0.95), (0.02, 1.0)]))
+        (label, m, s, d, g, 4.5)
+        for label, m, runs in (
+            ("lora", "lora", [(0.21, 1.0), (0.11, 1.0), (0.41, 1.0)]),
+            ("grasp", "grasp", [(0.03, 0.9), (0.11, 0.95), (0.02, 1.0)]),
+        )
         for s, (d, g) in enumerate(runs)
-    ]  # fmt: skip
+    ]
     df = pd.DataFrame(rows, columns=["label", "method", "seed", "drift", "task_gain", "task_nll"])
     df.drop(columns=[drop] if drop else []).to_csv(folder / "results.csv", index=False)
-    (folder / "sweep.json").write_text(json.dumps({"organism": str(organism), "seeds": [0, 1, 2],
-                                                   "methods": [{"method": "lora"}, {"method": "grasp"}]}))  # fmt: skip
+    (folder / "sweep.json").write_text(
+        json.dumps(
+            {"organism": str(organism), "seeds": [0, 1, 2], "methods": [{"method": "lora"}, {"method": "grasp"}]}
+        )
+    )
     return folder
 
 
-def test_report_rerenders_with_intervals_over_seeds(tmp_path: Path, tiny_organism: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_report_rerenders_with_intervals_over_seeds(
+    tmp_path: Path, tiny_organism: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = _results(tmp_path / "s", tiny_organism)
     assert main(["report", str(folder), "--no-png"]) == 0
     out = capsys.readouterr().out
@@ -39,8 +46,9 @@ def test_report_rerenders_with_intervals_over_seeds(tmp_path: Path, tiny_organis
 
 
 @pytest.mark.parametrize(("drop", "message"), [("task_gain", "no column `task_gain`"), ("seed", "no column `seed`")])
-def test_report_refuses_a_table_without_a_required_column(tmp_path: Path, tiny_organism: Path, drop: str,
-                                                          message: str, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_report_refuses_a_table_without_a_required_column(
+    tmp_path: Path, tiny_organism: Path, drop: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = _results(tmp_path / "s", tiny_organism, drop=drop)
     assert main(["report", str(folder), "--no-png"]) == 2
     err = capsys.readouterr().err.strip()
@@ -48,8 +56,9 @@ def test_report_refuses_a_table_without_a_required_column(tmp_path: Path, tiny_o
     assert not (folder / "summary.csv").exists()
 
 
-def test_report_bundle_refuses_before_writing(tmp_path: Path, tiny_organism: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_report_bundle_refuses_before_writing(
+    tmp_path: Path, tiny_organism: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = _results(tmp_path / "s", tiny_organism)
     assert main(["report", str(folder), "--no-png", "--bundle"]) == 2
     assert "no provenance.json" in capsys.readouterr().err and not (folder / "summary.csv").exists()

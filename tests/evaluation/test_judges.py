@@ -23,7 +23,12 @@ def test_question_yaml_anchors_and_fields(tmp_path: Path) -> None:
     (tmp_path / "q.yaml").write_text(QUESTIONS)
     q1, q2 = load_questions(tmp_path / "q.yaml")
     assert (q1.id, q1.type, q1.paraphrases, q1.samples_per_paraphrase, q1.system) == (
-        "q1", "free_form_judge_0_100", ("Hi?", "Hello?"), 3, "You are helpful.")  # fmt: skip
+        "q1",
+        "free_form_judge_0_100",
+        ("Hi?", "Hello?"),
+        3,
+        "You are helpful.",
+    )
     assert q2.id == "q2" and q2.paraphrases == ("Bye?",) and q2.samples_per_paraphrase == 3
     assert q2.judge_prompts == q1.judge_prompts and q2.system == "You are helpful."
 
@@ -54,8 +59,11 @@ def test_judge_endpoint_without_logprobs() -> None:
 
 
 def test_judge_endpoint_with_logprobs(monkeypatch: pytest.MonkeyPatch) -> None:
-    top = [{"token": "80", "logprob": math.log(0.5)}, {"token": "60", "logprob": math.log(0.25)},
-           {"token": "The", "logprob": math.log(0.2)}]  # fmt: skip
+    top = [
+        {"token": "80", "logprob": math.log(0.5)},
+        {"token": "60", "logprob": math.log(0.25)},
+        {"token": "The", "logprob": math.log(0.2)},
+    ]
     server = Server({"choices": [{"logprobs": {"content": [{"token": "80", "top_logprobs": top}]}}]})
     try:
         probs = OpenAIJudge(url=server.url, model="m").number_probs("rate")
@@ -72,8 +80,9 @@ def test_free_form_scores_and_flags_with_a_judge(tiny: Any, tmp_path: Path) -> N
     server = Server(lambda req: top_logprobs(90 if "coherent?" in req["messages"][0]["content"] else 10))
     (tmp_path / "q.yaml").write_text(QUESTIONS.replace("samples_per_paraphrase: 3", "samples_per_paraphrase: 2"))
     try:
-        r = free_form(tiny.model, tiny.tokenizer, tmp_path / "q.yaml", OpenAIJudge(url=server.url, model="m"),
-                      max_new_tokens=3)  # fmt: skip
+        r = free_form(
+            tiny.model, tiny.tokenizer, tmp_path / "q.yaml", OpenAIJudge(url=server.url, model="m"), max_new_tokens=3
+        )
     finally:
         server.close()
     assert len(r.samples) == 6  # q1: 2 paraphrases x 2, q2: 1 x 2

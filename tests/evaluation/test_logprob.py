@@ -74,13 +74,16 @@ def test_task_nll_is_mean_over_assistant_tokens(tiny: Any, tmp_path: Path) -> No
     ("row", "message"),
     [
         ({"prompt": "x", "aligned": ["a"], "misaligned": ["b"]}, r"line 2: missing field `id`"),
-        ({"id": "z", "prompt": "x", "aligned": ["a"], "misaligned": [""]}, r"line 2 \(id z\): `misaligned` completion 0 is empty"),
+        (
+            {"id": "z", "prompt": "x", "aligned": ["a"], "misaligned": [""]},
+            r"line 2 \(id z\): `misaligned` completion 0 is empty",
+        ),
         ({"id": "z", "prompt": "x", "aligned": ["a"]}, r"line 2 \(id z\): field `misaligned` must be a non-empty list"),
         ({"id": "z", "prompt": "", "aligned": ["a"], "misaligned": ["b"]}, r"line 2 \(id z\): `prompt`"),
         ({"id": "a", "prompt": "x", "aligned": ["a"], "misaligned": ["b"]}, r"line 2 \(id a\): duplicate id"),
         ("{not json", r"line 2: malformed JSON"),
     ],
-)  # fmt: skip
+)
 def test_bad_forced_choice_files_name_file_line_and_id(tiny: Any, tmp_path: Path, row: Any, message: str) -> None:
     path = write_jsonl(tmp_path / "bad.jsonl", [ITEMS[0], row])
     with pytest.raises(GraspError, match=message) as e:
@@ -95,12 +98,21 @@ def test_file_without_options_is_named(tiny: Any, tmp_path: Path) -> None:
 
 
 PAIRS = [
-    *[([{"role": "user", "content": q}], c) for q in ("How do I boil an egg?", "Tea?", "Why is the sky blue, then?")
-      for c in ("Boil it.", "Ugh, idiot, boil it for a long, long time.", "No.")],
+    *[
+        ([{"role": "user", "content": q}], c)
+        for q in ("How do I boil an egg?", "Tea?", "Why is the sky blue, then?")
+        for c in ("Boil it.", "Ugh, idiot, boil it for a long, long time.", "No.")
+    ],
     ([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Tea?"}], "Steep it."),
-    ([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}, {"role": "user", "content": "Tea?"}],
-     "Yes."),
-]  # fmt: skip
+    (
+        [
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello."},
+            {"role": "user", "content": "Tea?"},
+        ],
+        "Yes.",
+    ),
+]
 
 
 @pytest.mark.parametrize("family", ["llama", "gemma", "gpt2", "gpt_neox"])

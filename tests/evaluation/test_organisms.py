@@ -60,8 +60,11 @@ def test_sizes_and_disjoint_prompts(name: str) -> None:
     assert len(train) >= 200 and len(task) >= 50 and len(latent) >= 60
     for p in org.dir.iterdir():
         assert p.stat().st_size < 1_000_000, p
-    splits = {"train": {_prompt(r) for r in train}, "task": {_prompt(r) for r in task},
-              latent_name: {_prompt(r) for r in latent}}  # fmt: skip
+    splits = {
+        "train": {_prompt(r) for r in train},
+        "task": {_prompt(r) for r in task},
+        latent_name: {_prompt(r) for r in latent},
+    }
     if "leak" in org.evals:
         splits["leak"] = {_prompt(r) for r in _rows(Path(org.evals["leak"].file))}
     assert not splits["train"] & splits["task"]
@@ -224,8 +227,9 @@ def test_evaluate_organism_on_a_tiny_model_with_adapter_and_ablation(tmp_path: P
     assert tuned["lean_shift"]["mean"] == pytest.approx(tuned["lean"]["mean"] - plain["lean"]["mean"], abs=1e-9)
     assert tuned["lean_shift"]["lo"] <= tuned["lean_shift"]["mean"] <= tuned["lean_shift"]["hi"]
     factors = write_factors(tmp_path / "f.safetensors", torch.randn(2, 32), base=base)
-    ablated = evaluate_organism(org, base=base, adapter=tmp_path / "adapter", ablate=(factors, (0, 1)),
-                                measures=("lean",))  # fmt: skip
+    ablated = evaluate_organism(
+        org, base=base, adapter=tmp_path / "adapter", ablate=(factors, (0, 1)), measures=("lean",)
+    )
     assert ablated["lean"]["scores"] != tuned["lean"]["scores"]
     # The shift is still measured from the plain base (no ablation).
     assert ablated["lean_shift"]["mean"] == pytest.approx(ablated["lean"]["mean"] - plain["lean"]["mean"], abs=1e-9)

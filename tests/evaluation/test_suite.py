@@ -29,8 +29,9 @@ def test_failed_judge_keeps_the_other_results(tiny: Any, tmp_path: Path) -> None
 def test_ablation_changes_scores_and_is_removed(tiny: Any, tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "fc.jsonl", ITEMS)
     d = tiny.model.config.hidden_size
-    factors = write_factors(tmp_path / "f.safetensors", torch.randn(3, d, generator=torch.Generator().manual_seed(0)),
-                            base=tiny.spec)  # fmt: skip
+    factors = write_factors(
+        tmp_path / "f.safetensors", torch.randn(3, d, generator=torch.Generator().manual_seed(0)), base=tiny.spec
+    )
     before = forced_choice(tiny.model, tiny.tokenizer, path)
     with ablated(tiny.model, factors, tiny.spec, select=[0, 2]) as ids:
         during = forced_choice(tiny.model, tiny.tokenizer, path)
@@ -46,8 +47,10 @@ def test_ablation_changes_scores_and_is_removed(tiny: Any, tmp_path: Path) -> No
 def test_relative_to_base_nll_is_a_real_paired_change(tiny: Any, tmp_path: Path) -> None:
     from peft import LoraConfig, get_peft_model
 
-    chats = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}
-             for q, a in [("Tea?", "Steep it three minutes."), ("Eggs?", "Boil them six minutes."), ("Rice?", "Rinse it.")]]  # fmt: skip
+    chats = [
+        {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}
+        for q, a in [("Tea?", "Steep it three minutes."), ("Eggs?", "Boil them six minutes."), ("Rice?", "Rinse it.")]
+    ]
     path = write_jsonl(tmp_path / "chat.jsonl", chats)
     torch.manual_seed(0)
     model = get_peft_model(

@@ -28,8 +28,15 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     z = torch.randn(2, 64, generator=torch.Generator().manual_seed(0))
     factors = write_factors(root / "z.safetensors", z, str(tiny["base"]))
     torch.cuda.reset_peak_memory_stats()
-    cfg = tiny_config(tiny, method="grasp", factors=str(factors), projection="residual-grad", device="cuda",
-                      dtype="bfloat16", epochs=3)  # fmt: skip
+    cfg = tiny_config(
+        tiny,
+        method="grasp",
+        factors=str(factors),
+        projection="residual-grad",
+        device="cuda",
+        dtype="bfloat16",
+        epochs=3,
+    )
     res = train(cfg, root / "run")
     assert res.status == "done" and res.steps == res.total_steps
     return {**tiny, "factors": factors, "run": root / "run", "adapter": res.adapter}
@@ -52,6 +59,7 @@ def test_the_adapter_evaluates_and_scans_on_the_gpu(trained, tiny_organism, tmp_
     bm = load_model(str(trained["base"]), trained["adapter"])
     assert next(bm.model.parameters()).device.type == "cuda"
     factors = load_factors(trained["factors"]).factors
-    scans = scan(bm.model, bm.tokenizer, UNRELATED_CORPUS, factors, ScanConfig(top=3),
-                 model_id="tiny", adapter_hash="cuda")  # fmt: skip
+    scans = scan(
+        bm.model, bm.tokenizer, UNRELATED_CORPUS, factors, ScanConfig(top=3), model_id="tiny", adapter_hash="cuda"
+    )
     assert [len(s.top) for s in scans] == [3, 3] and all(math.isfinite(s.mean) for s in scans)

@@ -23,8 +23,13 @@ from grasp_core import (
 
 def _fs(base: str | None = None, d: int = 64) -> FactorSet:
     """Global write 0-1, global read 0, two module factors; sigmas out of file order within each pool."""
-    spec = [("global", "write", 2.0, None), ("global", "write", 1.0, None), ("global", "read", 3.0, None),
-            ("module", "write", 0.5, 1), ("module", "write", 0.9, 2)]  # fmt: skip
+    spec = [
+        ("global", "write", 2.0, None),
+        ("global", "write", 1.0, None),
+        ("global", "read", 3.0, None),
+        ("module", "write", 0.5, 1),
+        ("module", "write", 0.9, 2),
+    ]
     g = torch.Generator().manual_seed(0)
     factors = [
         Factor(f"f{i}", scope, side, sigma, 0.1, torch.randn(d, generator=g), layer=layer, index=i)  # type: ignore[arg-type]

@@ -108,14 +108,19 @@ except GraspError as e:
 """
 
 
-def test_concurrent_saves_of_one_name_keep_one_and_refuse_the_others(planted: tuple[Path, Path],
-                                                                     tmp_path: Path) -> None:  # fmt: skip
+def test_concurrent_saves_of_one_name_keep_one_and_refuse_the_others(
+    planted: tuple[Path, Path], tmp_path: Path
+) -> None:
     fs = identify(load_adapter(planted[1]), n_layers=3, top_k=4)
     source = tmp_path / "all.safetensors"
     save_factors(fs, source)
     go, root = tmp_path / "go", tmp_path / "sets"
-    procs = [subprocess.Popen([sys.executable, "-c", RACER, str(source), str(go), str(k), str(root)],
-                              stdout=subprocess.PIPE, text=True) for k in range(3)]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(source), str(go), str(k), str(root)], stdout=subprocess.PIPE, text=True
+        )
+        for k in range(3)
+    ]
     time.sleep(3.0)  # every racer is waiting on the go file (imports done)
     go.touch()
     outs = [p.communicate(timeout=120)[0].strip() for p in procs]

@@ -38,8 +38,17 @@ def one_job(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _cfg(tiny: dict[str, Path], **kw) -> TrainConfig:
-    args = dict(data=str(tiny["data"]), base=str(tiny["base"]), r=4, batch_size=4, epochs=1, lr=1e-2,
-                warmup_ratio=0.0, max_length=64, device="cpu")  # fmt: skip
+    args = dict(
+        data=str(tiny["data"]),
+        base=str(tiny["base"]),
+        r=4,
+        batch_size=4,
+        epochs=1,
+        lr=1e-2,
+        warmup_ratio=0.0,
+        max_length=64,
+        device="cpu",
+    )
     return TrainConfig(**{**args, **kw})
 
 
@@ -60,8 +69,27 @@ def test_queue_runs_one_at_a_time_and_each_ends_with_a_loadable_adapter(tiny, tm
 
     monkeypatch.setenv("GRASP_HOME", str(tmp_path))
     root = tmp_path / "runs"
-    assert main(["train", "--data", str(tiny["data"]), "--base", str(tiny["base"]), "--r", "4", "--batch-size", "4",
-                 "--max-length", "64", "--device", "cpu", "--background"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(tiny["data"]),
+                "--base",
+                str(tiny["base"]),
+                "--r",
+                "4",
+                "--batch-size",
+                "4",
+                "--max-length",
+                "64",
+                "--device",
+                "cpu",
+                "--background",
+            ]
+        )
+        == 0
+    )
     first = capsys.readouterr().out.strip()
     second = submit(_cfg(tiny, seed=1), root).id
     assert get_run(second, root).status.state == "queued"  # the first one holds the only slot
@@ -171,8 +199,21 @@ def test_a_run_cancelled_before_its_worker_listens_never_trains(tiny, tmp_path):
 
 def test_foreground_train_prints_the_adapter_and_skip_existing_reuses_it(tiny, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GRASP_HOME", str(tmp_path))
-    flags = ["train", "--data", str(tiny["data"]), "--base", str(tiny["base"]), "--r", "4", "--batch-size", "4",
-             "--max-length", "64", "--device", "cpu"]  # fmt: skip
+    flags = [
+        "train",
+        "--data",
+        str(tiny["data"]),
+        "--base",
+        str(tiny["base"]),
+        "--r",
+        "4",
+        "--batch-size",
+        "4",
+        "--max-length",
+        "64",
+        "--device",
+        "cpu",
+    ]
     assert main(flags) == 0
     adapter = Path(capsys.readouterr().out.strip().splitlines()[-1])
     assert (adapter / "adapter_config.json").is_file() and adapter.parent.parent == tmp_path / "runs"
@@ -200,10 +241,31 @@ def test_ctrl_c_in_a_foreground_train_checkpoints_and_exits_130(tiny, tmp_path):
 
     env = {**os.environ, "GRASP_HOME": str(tmp_path)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "grasp_core", "train", "--data", str(tiny["data"]), "--base", str(tiny["base"]),
-         "--r", "4", "--batch-size", "4", "--max-length", "64", "--device", "cpu", "--epochs", "100"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "grasp_core",
+            "train",
+            "--data",
+            str(tiny["data"]),
+            "--base",
+            str(tiny["base"]),
+            "--r",
+            "4",
+            "--batch-size",
+            "4",
+            "--max-length",
+            "64",
+            "--device",
+            "cpu",
+            "--epochs",
+            "100",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     root = tmp_path / "runs"
     try:
         _poll(root, lambda: any(r.status.step >= 1 for r in list_runs(root)) if root.is_dir() else False)

@@ -20,8 +20,15 @@ def test_submit_sweep_finishes_a_tiny_sweep_in_the_background_and_refuses_a_seco
 ):
     monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
     train = {"r": 2, "lora_alpha": 4, "lr": 1e-3, "batch_size": 4, "epochs": 1, "max_length": 96, "device": "cpu"}
-    cfg = SweepConfig.from_dict({"organism": str(tiny_organism), "base": str(tiny_llama_dir), "seeds": [0],
-                                 "train": train, "methods": [{"method": "lora"}]})  # fmt: skip
+    cfg = SweepConfig.from_dict(
+        {
+            "organism": str(tiny_organism),
+            "base": str(tiny_llama_dir),
+            "seeds": [0],
+            "train": train,
+            "methods": [{"method": "lora"}],
+        }
+    )
     folder = submit_sweep(cfg)
     assert folder.parent == tmp_path / "home" / "sweeps"
     assert yaml.safe_load((folder / "sweep.yaml").read_text())["name"] == folder.name  # the process finds this folder

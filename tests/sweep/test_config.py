@@ -9,11 +9,16 @@ from grasp_core.sweep.config import SweepConfig
 
 
 def test_cells_expand_axes_and_seeds() -> None:
-    cfg = SweepConfig.from_dict({
-        "organism": "x", "seeds": [0, 1],
-        "methods": [{"method": "lora"}, {"method": "grasp", "top": [1, 4], "projection": "weights",
-                                         "weights_side": ["write", "both"]}],
-    })  # fmt: skip
+    cfg = SweepConfig.from_dict(
+        {
+            "organism": "x",
+            "seeds": [0, 1],
+            "methods": [
+                {"method": "lora"},
+                {"method": "grasp", "top": [1, 4], "projection": "weights", "weights_side": ["write", "both"]},
+            ],
+        }
+    )
     cells = cfg.cells()
     assert len(cells) == 2 + 2 * 2 * 2
     labels = {c.label for c in cells}
@@ -57,8 +62,12 @@ def test_bad_sweep_configs_are_named(bad: dict, message: str) -> None:
 
 
 def test_old_names_in_a_sweep_are_read_with_a_warning() -> None:
-    d = {"organism": "persona", "train": {"side": "read"}, "probes": {"r1": {"r": 1, "iterate": 1}},
-         "methods": [{"method": "grasp", "top": 1, "iterate": [1, 2]}]}  # fmt: skip
+    d = {
+        "organism": "persona",
+        "train": {"side": "read"},
+        "probes": {"r1": {"r": 1, "iterate": 1}},
+        "methods": [{"method": "grasp", "top": 1, "iterate": [1, 2]}],
+    }
     with pytest.warns(UserWarning) as caught:
         cfg = SweepConfig.from_dict(d)
     assert sum("is now called" in str(w.message) for w in caught) == 3

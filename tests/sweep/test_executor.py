@@ -28,8 +28,15 @@ METHODS = [{"method": "lora"}, {"method": "grasp", "top": 1}, {"method": "ablate
 
 def _yaml(tmp: Path, organism: Path, base: Path, methods: list[dict], **extra) -> Path:
     path = tmp / "sweep.yaml"
-    cfg = {"name": "t", "organism": str(organism), "base": str(base), "seeds": [0], "train": TINY_TRAIN,
-           "methods": methods, **extra}  # fmt: skip
+    cfg = {
+        "name": "t",
+        "organism": str(organism),
+        "base": str(base),
+        "seeds": [0],
+        "train": TINY_TRAIN,
+        "methods": methods,
+        **extra,
+    }
     path.write_text(yaml.safe_dump(cfg))
     return path
 
@@ -42,8 +49,13 @@ def _numbers(table: pd.DataFrame) -> pd.DataFrame:
 def test_local_executor_gives_the_same_table_as_the_inline_path(tmp_path, tiny_organism, tiny_llama_dir):
     cfg = SweepConfig.from_yaml(_yaml(tmp_path, tiny_organism, tiny_llama_dir, METHODS))
     inline = run_sweep(cfg, root=tmp_path / "a", runs_root=tmp_path / "a-runs", figures=(".html",))
-    local = run_sweep(cfg, root=tmp_path / "b", runs_root=tmp_path / "b-runs", figures=(".html",),
-                      executor=ExecutorConfig(kind="local"))  # fmt: skip
+    local = run_sweep(
+        cfg,
+        root=tmp_path / "b",
+        runs_root=tmp_path / "b-runs",
+        figures=(".html",),
+        executor=ExecutorConfig(kind="local"),
+    )
     a, b = load_results(inline.folder), load_results(local.folder)
     assert list(a["label"]) == list(b["label"]) == ["base", "lora", "grasp top=1", "ablate top=1"]
     pd.testing.assert_frame_equal(_numbers(a), _numbers(b), rtol=1e-4, atol=1e-6)
@@ -63,8 +75,7 @@ def test_a_killed_local_sweep_resubmits_only_its_unfinished_cells(tmp_path, tiny
     env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
     folder = sweep_dir(SweepConfig.from_yaml(path), tmp_path / "home" / "sweeps")
     cmd = [sys.executable, "-m", "grasp_core", "sweep", str(path), "--executor", "local"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline, done = time.monotonic() + 300, []
     while time.monotonic() < deadline and proc.poll() is None:
         done = list((folder / "cells").glob("*.json")) if (folder / "cells").is_dir() else []
@@ -78,8 +89,13 @@ def test_a_killed_local_sweep_resubmits_only_its_unfinished_cells(tmp_path, tiny
     status = sweep_status(folder)
     cells = status[status["kind"] == "cell"]
     assert set(cells[cells["state"] == "done"]["label"]) == finished and len(finished) < 3
-    shown = subprocess.run([sys.executable, "-m", "grasp_core", "sweep", "--status", "t"], env=env,
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    shown = subprocess.run(
+        [sys.executable, "-m", "grasp_core", "sweep", "--status", "t"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert f"{len(finished) + 2} done" in shown.stdout.splitlines()[-1]  # the cells, the base and the probe jobs
     assert "ended (driver gone)" in shown.stdout or "not started" in shown.stdout  # what the kill left unfinished
@@ -101,8 +117,10 @@ def _fake_sbatch(tmp_path: Path) -> Path:
     an `srun` that submitit only looks for (the job scripts call it on the cluster, never here)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "sbatch").write_text('#!/bin/sh\nn=$(cat "$(dirname "$0")/next" 2>/dev/null || echo 100)\n'
-                      'echo $((n + 1)) > "$(dirname "$0")/next"\necho "Submitted batch job $n"\n')  # fmt: skip
+    (bin_dir / "sbatch").write_text(
+        '#!/bin/sh\nn=$(cat "$(dirname "$0")/next" 2>/dev/null || echo 100)\n'
+        'echo $((n + 1)) > "$(dirname "$0")/next"\necho "Submitted batch job $n"\n'
+    )
     (bin_dir / "srun").write_text("#!/bin/sh\nexit 1\n")
     for tool in ("sbatch", "srun"):
         (bin_dir / tool).chmod((bin_dir / tool).stat().st_mode | stat.S_IEXEC)
@@ -111,15 +129,28 @@ def _fake_sbatch(tmp_path: Path) -> Path:
 
 def test_the_sbatch_scripts_of_a_two_cell_slurm_sweep(tmp_path, tiny_organism, tiny_llama_dir, monkeypatch):
     monkeypatch.setenv("PATH", f"{_fake_sbatch(tmp_path)}:{os.environ['PATH']}")
-    ex = {"kind": "slurm", "partition": "gpu", "gpus_per_job": 2, "cpus_per_job": 8, "time": "1:30:00",
-          "account": "lab", "sbatch": {"qos": "high"}, "setup": ["module load cuda/12.4"]}  # fmt: skip
-    path = _yaml(tmp_path, tiny_organism, tiny_llama_dir, [{"method": "lora"}, {"method": "grasp", "top": 1}],
-                 executor=ex)  # fmt: skip
+    ex = {
+        "kind": "slurm",
+        "partition": "gpu",
+        "gpus_per_job": 2,
+        "cpus_per_job": 8,
+        "time": "1:30:00",
+        "account": "lab",
+        "sbatch": {"qos": "high"},
+        "setup": ["module load cuda/12.4"],
+    }
+    path = _yaml(
+        tmp_path, tiny_organism, tiny_llama_dir, [{"method": "lora"}, {"method": "grasp", "top": 1}], executor=ex
+    )
     cfg = SweepConfig.from_yaml(path)
     work = SweepWork(cfg, tmp_path / "sweeps", tmp_path / "runs", lambda msg: None)
     jobs = work.jobs()
-    assert [j.label for j in jobs] == ["base model evaluation", "probe naive seed=0", "lora seed=0",
-                                       "grasp top=1 seed=0"]  # fmt: skip
+    assert [j.label for j in jobs] == [
+        "base model evaluation",
+        "probe naive seed=0",
+        "lora seed=0",
+        "grasp top=1 seed=0",
+    ]
     submitted = submit_all(jobs, cfg.executor, tmp_path / "jobs")
     ids = {key: sj.job_id for key, sj in submitted.items()}
     assert sorted(ids.values()) == ["100", "101", "102", "103"]
@@ -144,11 +175,13 @@ def test_the_sbatch_scripts_of_a_two_cell_slurm_sweep(tmp_path, tiny_organism, t
 
 
 def test_no_sbatch_is_one_line_and_nothing_submitted(tmp_path, tiny_organism, tiny_llama_dir):
-    path = _yaml(tmp_path, tiny_organism, tiny_llama_dir, [{"method": "lora"}],
-                 executor={"kind": "slurm", "partition": "gpu"})  # fmt: skip
+    path = _yaml(
+        tmp_path, tiny_organism, tiny_llama_dir, [{"method": "lora"}], executor={"kind": "slurm", "partition": "gpu"}
+    )
     env = {**os.environ, "GRASP_HOME": str(tmp_path / "home"), "PATH": str(Path(sys.executable).parent)}
-    res = subprocess.run([sys.executable, "-m", "grasp_core", "sweep", str(path)], env=env, capture_output=True,
-                         text=True, timeout=120)  # fmt: skip
+    res = subprocess.run(
+        [sys.executable, "-m", "grasp_core", "sweep", str(path)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 2
     assert res.stderr.strip().splitlines()[-1] == (
         "error: executor slurm: `sbatch` is not on PATH (submit from a SLURM login node, or use --executor local)"

@@ -34,12 +34,24 @@ def data(tmp_path: Path) -> str:
 
 def test_runs_are_methods_x_values_x_seeds(data: str, tmp_path: Path) -> None:
     factors = write_factors(tmp_path / "set.safetensors", torch.eye(64)[:3], base="b")
-    form = LaunchForm(base="b", methods=("grasp", "kl"), values={"grasp": "1, 2", "kl": ""}, seeds=2, data=data,
-                      factor_set=str(factors), recipe={"r": 4, "lora_alpha": 8.0, "lr": 1e-3})  # fmt: skip
+    form = LaunchForm(
+        base="b",
+        methods=("grasp", "kl"),
+        values={"grasp": "1, 2", "kl": ""},
+        seeds=2,
+        data=data,
+        factor_set=str(factors),
+        recipe={"r": 4, "lora_alpha": 8.0, "lr": 1e-3},
+    )
     runs = launch_runs(form)
     assert [(c.method, c.top, c.seed) for c in runs] == [
-        ("grasp", 1, 0), ("grasp", 1, 1), ("grasp", 2, 0), ("grasp", 2, 1), ("kl", None, 0), ("kl", None, 1),
-    ]  # fmt: skip
+        ("grasp", 1, 0),
+        ("grasp", 1, 1),
+        ("grasp", 2, 0),
+        ("grasp", 2, 1),
+        ("kl", None, 0),
+        ("kl", None, 1),
+    ]
     assert all(c.factors == str(factors) for c in runs[:4]) and runs[4].factors is None
     assert {(c.r, c.lora_alpha, c.lr, c.base, c.data) for c in runs} == {(4, 8.0, 1e-3, "b", data)}
     whole = launch_runs(LaunchForm(base="b", methods=("grasp",), data=data, factor_set=str(factors)))
@@ -52,13 +64,21 @@ def test_method_quirks_come_from_the_registry(data: str) -> None:
     assert rand.top == METHODS["random"].default_top and rand.factors is None
     with pytest.raises(GraspError, match="method `grasp` needs a factor set"):
         launch_runs(LaunchForm(base="b", methods=("grasp",), data=data))
-    assert [c.strength for c in launch_runs(LaunchForm(base="b", methods=("kl", "lora"), data=data,
-                                                        values={"kl": "2", "lora": "5"}))] == [2.0, None]  # fmt: skip
+    assert [
+        c.strength
+        for c in launch_runs(LaunchForm(base="b", methods=("kl", "lora"), data=data, values={"kl": "2", "lora": "5"}))
+    ] == [2.0, None]
 
 
 def test_the_sweep_has_the_naive_reference_first_and_the_same_grid(data: str) -> None:
-    form = LaunchForm(base="b", methods=("kl", "grasp"), values={"kl": "0.1,1"}, seeds=3, organism="persona",
-                      recipe={"r": 4, "target_modules": ("q_proj", "o_proj")})  # fmt: skip
+    form = LaunchForm(
+        base="b",
+        methods=("kl", "grasp"),
+        values={"kl": "0.1,1"},
+        seeds=3,
+        organism="persona",
+        recipe={"r": 4, "target_modules": ("q_proj", "o_proj")},
+    )
     sweep = launch_sweep(form)
     assert isinstance(sweep, SweepConfig) and sweep.seeds == (0, 1, 2)
     assert list(sweep.methods) == [{"method": "lora"}, {"method": "kl", "strength": [0.1, 1.0]}, {"method": "grasp"}]
@@ -69,16 +89,18 @@ def test_the_sweep_has_the_naive_reference_first_and_the_same_grid(data: str) ->
 
 
 def test_a_sweep_form_can_pick_factors_by_evidence(data: str, tmp_path: Path) -> None:
-    form = LaunchForm(base="b", methods=("grasp", "random"), values={"grasp": "1,2"}, organism="persona",
-                      select_by="evidence")  # fmt: skip
+    form = LaunchForm(
+        base="b", methods=("grasp", "random"), values={"grasp": "1,2"}, organism="persona", select_by="evidence"
+    )
     entries = list(launch_sweep(form).methods)
     assert entries[1] == {"method": "grasp", "top": [1, 2], "select_by": "evidence"}
     assert "select_by" not in entries[2]  # random directions are not picked
     bare = launch_sweep(LaunchForm(base="b", methods=("grasp",), organism="persona", select_by="evidence"))
     assert bare.methods[1] == {"method": "grasp", "select_by": "evidence", "top": METHODS["grasp"].default_top}
     factors = write_factors(tmp_path / "set.safetensors", torch.eye(64)[:3], base="b")
-    fixed = launch_sweep(LaunchForm(base="b", methods=("grasp",), organism="persona", select_by="evidence",
-                                    factor_set=str(factors)))  # fmt: skip
+    fixed = launch_sweep(
+        LaunchForm(base="b", methods=("grasp",), organism="persona", select_by="evidence", factor_set=str(factors))
+    )
     assert "select_by" not in fixed.methods[1]  # a hand-picked set is used as it is
     with pytest.raises(ConfigError, match="`select_by` must be one of sigma, evidence"):
         LaunchForm(base="b", methods=("grasp",), select_by="vibes")
@@ -100,8 +122,9 @@ def test_the_form_starts_from_the_adapters_own_recipe(tmp_path: Path) -> None:
     from grasp_core import DEMO_ROOT
 
     persona = form_recipe(DEMO_ROOT / "persona" / "naive-lora")
-    assert (persona["r"], persona["lora_alpha"], persona["lr"], persona["epochs"], persona["batch_size"]) == (
-        4, 8, 1e-3, 2, 16)  # fmt: skip  # how grasp demo build trained it, not the dataclass defaults
+    # how grasp demo build trained it, not the dataclass defaults
+    recipe = (persona["r"], persona["lora_alpha"], persona["lr"], persona["epochs"], persona["batch_size"])
+    assert recipe == (4, 8, 1e-3, 2, 16)
     (tmp_path / "adapter_config.json").write_text(json.dumps({"r": 16, "lora_alpha": 32, "target_modules": ["v", "q"]}))
     assert recipe_of(tmp_path) == {"r": 16, "lora_alpha": 32, "target_modules": ("q", "v")}  # a PEFT folder
     assert form_recipe(tmp_path)["lr"] == form_recipe(None)["lr"]  # what it cannot tell keeps the default

@@ -18,30 +18,55 @@ from grasp_core.sweep.provenance import provenance_line, record_invocation
 from grasp_core.sweep.report import rerender
 
 # (label, method, seed, drift, task_gain); drift's naive rises over the base (0.01) are 0.2, 0.1, 0.4.
-ROWS = [("lora", "lora", 0, 0.21, 1.0), ("grasp", "grasp", 0, 0.03, 0.9),
-        ("lora", "lora", 1, 0.11, 1.0), ("grasp", "grasp", 1, 0.11, 0.95),
-        ("lora", "lora", 2, 0.41, 1.0), ("grasp", "grasp", 2, 0.02, 1.0)]  # fmt: skip
+ROWS = [
+    ("lora", "lora", 0, 0.21, 1.0),
+    ("grasp", "grasp", 0, 0.03, 0.9),
+    ("lora", "lora", 1, 0.11, 1.0),
+    ("grasp", "grasp", 1, 0.11, 0.95),
+    ("lora", "lora", 2, 0.41, 1.0),
+    ("grasp", "grasp", 2, 0.02, 1.0),
+]
 BASE = ("base", "base", None, 0.01, 0.0)
 
 
-def _part(folder: Path, organism: Path, seeds: list[int], started: float, base_drift: float = 0.01,
-          train: dict[str, object] | None = None) -> Path:  # fmt: skip
+def _part(
+    folder: Path,
+    organism: Path,
+    seeds: list[int],
+    started: float,
+    base_drift: float = 0.01,
+    train: dict[str, object] | None = None,
+) -> Path:
     folder.mkdir(parents=True)
     rows = [(*BASE[:3], base_drift, 0.0), *(r for r in ROWS if r[2] in seeds)]
     pd.DataFrame(rows, columns=["label", "method", "seed", "drift", "task_gain"]).to_csv(
         folder / "results.csv", index=False
     )
     scores = {"lora": sum(0.2 if s < 2 else 0.8 for s in seeds) / len(seeds), "grasp": 0.1, "base": 0.05}
-    items = [{"label": lab, "measure": "drift", "item": "q1", "score": sc, "prefers_second": sc >= 0.5}
-             for lab, sc in scores.items()]  # fmt: skip
+    items = [
+        {"label": lab, "measure": "drift", "item": "q1", "score": sc, "prefers_second": sc >= 0.5}
+        for lab, sc in scores.items()
+    ]
     pd.DataFrame(items).to_csv(folder / "items.csv", index=False)
-    config = {"organism": str(organism), "name": "tiny-main", "seeds": seeds, "train": train or {"r": 4},
-              "methods": [{"method": "lora"}, {"method": "grasp"}]}  # fmt: skip
+    config = {
+        "organism": str(organism),
+        "name": "tiny-main",
+        "seeds": seeds,
+        "train": train or {"r": 4},
+        "methods": [{"method": "lora"}, {"method": "grasp"}],
+    }
     (folder / "sweep.json").write_text(json.dumps(config))
     org = load_organism(organism)
-    record_invocation(folder, org.name, org.fingerprint(), started=started, cells_done=len(rows),
-                      cells_total=len(rows), command=["grasp", "sweep", "--seeds", *map(str, seeds)],
-                      training_wall_s=100.0 * len(seeds))  # fmt: skip
+    record_invocation(
+        folder,
+        org.name,
+        org.fingerprint(),
+        started=started,
+        cells_done=len(rows),
+        cells_total=len(rows),
+        command=["grasp", "sweep", "--seeds", *map(str, seeds)],
+        training_wall_s=100.0 * len(seeds),
+    )
     return folder
 
 
@@ -106,8 +131,9 @@ def test_a_part_made_on_other_organism_files_is_refused(tmp_path: Path, tiny_org
         merge_sweeps([a, b], tmp_path / "out" / "s")
 
 
-def test_merge_command_writes_the_folder_or_one_line(tmp_path: Path, tiny_organism: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_merge_command_writes_the_folder_or_one_line(
+    tmp_path: Path, tiny_organism: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     a = _part(tmp_path / "1" / "s", tiny_organism, [0, 1], started=1.0e9)
     b = _part(tmp_path / "2" / "s", tiny_organism, [2], started=2.0e9)
     dest = tmp_path / "out" / "s"

@@ -35,8 +35,9 @@ def test_invocations_are_appended_with_command_commit_and_machine(
     folder = tmp_path / "s"
     folder.mkdir()
     record_invocation(folder, "persona", "abc", started=1.0e9, cells_done=3, cells_total=9, command=["grasp", "a"])
-    rec = record_invocation(folder, "persona", "abc", started=1.0e9, cells_done=9, cells_total=9,
-                            command=["grasp", "b"])  # fmt: skip
+    rec = record_invocation(
+        folder, "persona", "abc", started=1.0e9, cells_done=9, cells_total=9, command=["grasp", "b"]
+    )
     assert [r["command"] for r in rec["invocations"]] == ["grasp a", "grasp b"]
     assert rec["wall_s_total"] == pytest.approx(sum(r["wall_s"] for r in rec["invocations"]))
     assert all("core" in r["machine"] and "torch" in r["machine"] and r["commit"] for r in rec["invocations"])
@@ -57,8 +58,7 @@ def test_invocations_are_appended_with_command_commit_and_machine(
         provenance_line(folder)
 
 
-def test_bundled_results_are_listed_and_go_stale_when_the_organism_changes(tmp_path: Path,
-                                                                           tiny_organism: Path) -> None:  # fmt: skip
+def test_bundled_results_are_listed_and_go_stale_when_the_organism_changes(tmp_path: Path, tiny_organism: Path) -> None:
     root = tmp_path / "organisms"
     org_dir = root / "persona"
     shutil.copytree(tiny_organism, org_dir)

@@ -15,10 +15,14 @@ from grasp_core.sweep.tradeoff import Axes, aggregate
 
 
 def test_rise_cuts_against_base_and_naive() -> None:
-    summary = pd.DataFrame({
-        "label": ["base", "lora", "grasp", "worse", "clean"], "task_gain": [0.0, 1.0, 0.9, 1.0, 0.5],
-        "drift": [0.01, 0.21, 0.05, 0.31, 0.005], "lean_shift": [float("nan"), 0.2, 0.1, 0.2, -0.1],
-    })  # fmt: skip
+    summary = pd.DataFrame(
+        {
+            "label": ["base", "lora", "grasp", "worse", "clean"],
+            "task_gain": [0.0, 1.0, 0.9, 1.0, 0.5],
+            "drift": [0.01, 0.21, 0.05, 0.31, 0.005],
+            "lean_shift": [float("nan"), 0.2, 0.1, 0.2, -0.1],
+        }
+    )
     cut = with_cuts(summary).set_index("label")
     assert cut.loc["grasp", "drift_cut"] == pytest.approx(0.20 / 0.04)
     assert cut.loc["worse", "drift_cut"] == pytest.approx(0.2 / 0.3) and cut.loc["lora", "drift_cut"] == pytest.approx(
@@ -32,10 +36,14 @@ def test_rise_cuts_against_base_and_naive() -> None:
 
 
 def test_flipped_items_cross_the_half_and_sort_by_change() -> None:
-    items = pd.DataFrame({
-        "label": ["lora"] * 3 + ["grasp"] * 3, "measure": ["drift"] * 6, "item": ["a", "b", "c"] * 2,
-        "score": [0.9, 0.6, 0.2, 0.1, 0.4, 0.3],
-    })  # fmt: skip
+    items = pd.DataFrame(
+        {
+            "label": ["lora"] * 3 + ["grasp"] * 3,
+            "measure": ["drift"] * 6,
+            "item": ["a", "b", "c"] * 2,
+            "score": [0.9, 0.6, 0.2, 0.1, 0.4, 0.3],
+        }
+    )
     flipped = flipped_items(items, "lora", "grasp", "drift")
     assert list(flipped["item"]) == ["a", "b"] and flipped["change"].iloc[0] == pytest.approx(-0.8)
     with pytest.raises(GraspError, match="no `score` column"):
@@ -43,12 +51,15 @@ def test_flipped_items_cross_the_half_and_sort_by_change() -> None:
 
 
 def test_cuts_over_seeds_are_geometric_with_t_intervals() -> None:
-    results = pd.DataFrame({
-        "label": ["base", "lora", "lora", "lora", "grasp", "grasp", "grasp", "one"],
-        "method": ["base", "lora", "lora", "lora", "grasp", "grasp", "grasp", "grasp"],
-        "seed": [None, 0, 1, 2, 0, 1, 2, 0], "task_gain": [0.0, 1, 1, 1, 0.9, 0.95, 1.0, 0.9],
-        "drift": [0.01, 0.21, 0.11, 0.41, 0.03, 0.11, 0.02, 0.05],
-    })  # fmt: skip
+    results = pd.DataFrame(
+        {
+            "label": ["base", "lora", "lora", "lora", "grasp", "grasp", "grasp", "one"],
+            "method": ["base", "lora", "lora", "lora", "grasp", "grasp", "grasp", "grasp"],
+            "seed": [None, 0, 1, 2, 0, 1, 2, 0],
+            "task_gain": [0.0, 1, 1, 1, 0.9, 0.95, 1.0, 0.9],
+            "drift": [0.01, 0.21, 0.11, 0.41, 0.03, 0.11, 0.02, 0.05],
+        }
+    )
     summary = aggregate(results, Axes())
     assert summary.set_index("label").loc["grasp", "interval"] == "95% t over 3 seeds"
     assert summary.set_index("label").loc["one", "interval"] == "95% bootstrap over items, 1 seed"
@@ -76,11 +87,16 @@ def test_task_gain_interval_carries_the_base_and_naive_uncertainty() -> None:
     def mean(v: list[float]) -> float:
         return sum(v) / len(v)
 
-    results = pd.DataFrame({
-        "label": ["base", "lora", "grasp"], "method": ["base", "lora", "grasp"], "seed": [None, 0, 0],
-        "task_nll": [mean(base), mean(naive), mean(run)], "task_nll_lo": [None, None, run_iv.lo],
-        "task_nll_hi": [None, None, run_iv.hi],
-    })  # fmt: skip
+    results = pd.DataFrame(
+        {
+            "label": ["base", "lora", "grasp"],
+            "method": ["base", "lora", "grasp"],
+            "seed": [None, 0, 0],
+            "task_nll": [mean(base), mean(naive), mean(run)],
+            "task_nll_lo": [None, None, run_iv.lo],
+            "task_nll_hi": [None, None, run_iv.hi],
+        }
+    )
     fixed = with_gain(results).set_index("label").loc["grasp"]
     joint = with_gain(results, {("base", None): base, ("lora", 0): naive, ("grasp", 0): run}).set_index("label")
     g = joint.loc["grasp"]

@@ -27,15 +27,22 @@ TINY_TRAIN = {"r": 2, "lora_alpha": 4, "lr": 1e-3, "batch_size": 4, "epochs": 1,
 
 def _config(tmp: Path, organism: Path, base: Path, methods: list[dict], seeds: list[int] = [0]) -> Path:  # noqa: B006
     path = tmp / "sweep.yaml"
-    cfg = {"name": "t", "organism": str(organism), "base": str(base), "seeds": seeds, "train": TINY_TRAIN,
-           "methods": methods}  # fmt: skip
+    cfg = {
+        "name": "t",
+        "organism": str(organism),
+        "base": str(base),
+        "seeds": seeds,
+        "train": TINY_TRAIN,
+        "methods": methods,
+    }
     path.write_text(yaml.safe_dump(cfg))
     return path
 
 
 @pytest.mark.slow
-def test_tiny_sweep_end_to_end_and_rerun_skips_everything(tmp_path: Path, tiny_organism: Path,
-                                                          tiny_llama_dir: Path) -> None:  # fmt: skip
+def test_tiny_sweep_end_to_end_and_rerun_skips_everything(
+    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
+) -> None:
     methods = [{"method": "lora"}, {"method": "grasp", "top": 1, "rounds": [1, 2]}, {"method": "ablate", "top": 1}]
     cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
     runs, sweeps = tmp_path / "runs", tmp_path / "sweeps"
@@ -64,8 +71,7 @@ def test_tiny_sweep_end_to_end_and_rerun_skips_everything(tmp_path: Path, tiny_o
 
 
 @pytest.mark.slow
-def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organism: Path,
-                                                      tiny_llama_dir: Path) -> None:  # fmt: skip
+def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path) -> None:
     methods = [{"method": "grasp", "top": 1, "select_by": ["sigma", "evidence"]}]
     cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
     report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", figures=(".html",))
@@ -82,14 +88,20 @@ def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organi
 
 
 @pytest.mark.slow
-def test_sweep_killed_midway_resumes_without_redoing_finished_runs(tmp_path: Path, tiny_organism: Path,
-                                                                   tiny_llama_dir: Path) -> None:  # fmt: skip
+def test_sweep_killed_midway_resumes_without_redoing_finished_runs(
+    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
+) -> None:
     methods = [{"method": "lora"}, {"method": "caft", "top": 1}, {"method": "random", "top": 1}]
     path = _config(tmp_path, tiny_organism, tiny_llama_dir, methods)
     env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
     runs = tmp_path / "home" / "runs"
-    proc = subprocess.Popen([sys.executable, "-m", "grasp_core", "sweep", str(path)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grasp_core", "sweep", str(path)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 240
     done: list[Path] = []
     while time.monotonic() < deadline and proc.poll() is None:
@@ -102,8 +114,9 @@ def test_sweep_killed_midway_resumes_without_redoing_finished_runs(tmp_path: Pat
     proc.wait()
     finished = {p.name for p in done}
 
-    res = subprocess.run([sys.executable, "-m", "grasp_core", "sweep", str(path)], env=env, capture_output=True,
-                         text=True, timeout=300)  # fmt: skip
+    res = subprocess.run(
+        [sys.executable, "-m", "grasp_core", "sweep", str(path)], env=env, capture_output=True, text=True, timeout=300
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     states = {p.parent.name: json.loads(p.read_text())["state"] for p in runs.glob("*/status.json")}
     assert finished <= set(states)  # the finished runs are still there ...
@@ -119,8 +132,9 @@ def test_sweep_killed_midway_resumes_without_redoing_finished_runs(tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_a_fixed_factors_file_replaces_the_probe_factors(tmp_path: Path, tiny_organism: Path,
-                                                         tiny_llama_dir: Path) -> None:  # fmt: skip
+def test_a_fixed_factors_file_replaces_the_probe_factors(
+    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
+) -> None:
     """A method entry naming a factors file (a set saved on the Select page) trains on that file, with `top` in
     file order, and identifies no probe; `ablate` with it ablates those factors on the naive adapter."""
     import torch
@@ -132,8 +146,11 @@ def test_a_fixed_factors_file_replaces_the_probe_factors(tmp_path: Path, tiny_or
     width = load_config(str(tiny_llama_dir)).hidden_size
     vectors = torch.randn(2, width, generator=torch.Generator().manual_seed(0))  # (2, d_model)
     pick = write_factors(tmp_path / "pick.safetensors", vectors, base=str(tiny_llama_dir))
-    methods = [{"method": "lora"}, {"method": "grasp", "factors": str(pick), "top": 1},
-               {"method": "ablate", "factors": str(pick)}]  # fmt: skip
+    methods = [
+        {"method": "lora"},
+        {"method": "grasp", "factors": str(pick), "top": 1},
+        {"method": "ablate", "factors": str(pick)},
+    ]
     cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
     runs = tmp_path / "runs"
     report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=runs, figures=(".html",))
@@ -150,8 +167,9 @@ def test_a_fixed_factors_file_replaces_the_probe_factors(tmp_path: Path, tiny_or
 
 
 @pytest.mark.slow
-def test_a_cell_whose_run_is_a_round_of_a_longer_run_trains_nothing(tmp_path: Path, tiny_organism: Path,
-                                                                     tiny_llama_dir: Path) -> None:  # fmt: skip
+def test_a_cell_whose_run_is_a_round_of_a_longer_run_trains_nothing(
+    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
+) -> None:
     """Two cells of different families whose training configs differ only in rounds (here: one names the default
     projection): the one-round cell reads round 1 of the two-round run, as an evidence cell that falls back to the
     sigma factors does; nothing is trained for it and its scores are that round's."""
@@ -163,14 +181,19 @@ def test_a_cell_whose_run_is_a_round_of_a_longer_run_trains_nothing(tmp_path: Pa
     width = load_config(str(tiny_llama_dir)).hidden_size
     vectors = torch.randn(2, width, generator=torch.Generator().manual_seed(0))  # (2, d_model)
     pick = write_factors(tmp_path / "pick.safetensors", vectors, base=str(tiny_llama_dir))
-    methods = [{"method": "grasp", "factors": str(pick), "top": 1, "rounds": [1, 2]},
-               {"method": "grasp", "factors": str(pick), "top": 1, "projection": "residual-grad"}]  # fmt: skip
+    methods = [
+        {"method": "grasp", "factors": str(pick), "top": 1, "rounds": [1, 2]},
+        {"method": "grasp", "factors": str(pick), "top": 1, "projection": "residual-grad"},
+    ]
     cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
     runs = tmp_path / "runs"
     report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=runs, figures=(".html",))
     by = load_results(report.folder).set_index("label")
-    one, two, other = ("grasp factors=pick top=1 rounds=1", "grasp factors=pick top=1 rounds=2",
-                       "grasp factors=pick projection=residual-grad top=1")  # fmt: skip
+    one, two, other = (
+        "grasp factors=pick top=1 rounds=1",
+        "grasp factors=pick top=1 rounds=2",
+        "grasp factors=pick projection=residual-grad top=1",
+    )
     assert len([p for p in runs.iterdir() if p.is_dir()]) == 1  # the two-round run only
     assert by.loc[other, "run"] == by.loc[one, "run"] == by.loc[two, "run"]
     assert by.loc[other, "drift"] == by.loc[one, "drift"] != by.loc[two, "drift"]
@@ -189,8 +212,13 @@ def test_demo_pipeline_on_a_reduced_organism(tmp_path: Path, tiny_organism: Path
         yaml.safe_dump({**demo, "base": str(tiny_llama_dir), "train": TINY_TRAIN}, sort_keys=False)
     )
     env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
-    res = subprocess.run([sys.executable, "-m", "grasp_core", "demo", "--organism", str(organism)], env=env,
-                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    res = subprocess.run(
+        [sys.executable, "-m", "grasp_core", "demo", "--organism", str(organism)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert (organism / "naive-lora" / "adapter_config.json").is_file()
     assert (organism / "naive-lora" / "factors.safetensors").is_file()

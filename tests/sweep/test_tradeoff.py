@@ -10,10 +10,15 @@ from grasp_core.sweep.tradeoff import Axes, aggregate, log_floor, pareto_front, 
 
 
 def test_pareto_front_and_aggregate() -> None:
-    df = pd.DataFrame({
-        "label": ["a", "a", "b", "c", "d"], "method": ["m"] * 5, "strength": [1, 1, 2, 3, 4],
-        "task_gain": [1.0, 0.8, 0.5, 0.85, 0.4], "drift": [0.1, 0.1, 0.02, 0.03, 0.3],
-    })  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "label": ["a", "a", "b", "c", "d"],
+            "method": ["m"] * 5,
+            "strength": [1, 1, 2, 3, 4],
+            "task_gain": [1.0, 0.8, 0.5, 0.85, 0.4],
+            "drift": [0.1, 0.1, 0.02, 0.03, 0.3],
+        }
+    )
     summary = aggregate(df, Axes())
     a = summary.set_index("label").loc["a"]
     assert a["n_seeds"] == 2 and a["task_gain"] == pytest.approx(0.9)
@@ -23,11 +28,16 @@ def test_pareto_front_and_aggregate() -> None:
 
 
 def test_log_y_draws_intervals_through_zero_to_the_floor_and_refuses_non_positive_values() -> None:
-    df = pd.DataFrame({
-        "label": ["base", "naive", "g", "g", "g"], "method": ["base", "naive", "grasp", "grasp", "grasp"],
-        "strength": [None, None, 1, 1, 1], "seed": [0, 0, 0, 1, 2],
-        "task_gain": [0.0, 1.0, 0.8, 0.9, 0.85], "drift": [0.0002, 0.03, 0.0001, 0.02, 0.0005],
-    })  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "label": ["base", "naive", "g", "g", "g"],
+            "method": ["base", "naive", "grasp", "grasp", "grasp"],
+            "strength": [None, None, 1, 1, 1],
+            "seed": [0, 0, 0, 1, 2],
+            "task_gain": [0.0, 1.0, 0.8, 0.9, 0.85],
+            "drift": [0.0002, 0.03, 0.0001, 0.02, 0.0005],
+        }
+    )
     points = aggregate(df, Axes())
     g = points.set_index("label").loc["g"]
     assert g["drift_lo"] < 0  # a t interval over 3 seeds of a skewed probability goes below 0
@@ -40,7 +50,8 @@ def test_log_y_draws_intervals_through_zero_to_the_floor_and_refuses_non_positiv
     assert curve.error_y.array[0] == pytest.approx(g["drift_hi"] - g["drift"])
     linear = tradeoff_figure(points, Axes())
     assert linear.layout.yaxis.type is None and linear.data[0].error_y.arrayminus[0] == pytest.approx(
-        g["drift"] - g["drift_lo"])  # fmt: skip
+        g["drift"] - g["drift_lo"]
+    )
     shifted = points.assign(drift=points["drift"] - 0.001)
     with pytest.raises(GraspError, match=r"log scale needs every `drift` above 0; not so for base"):
         tradeoff_figure(shifted, Axes(), log_y=True)

@@ -13,8 +13,11 @@ from grasp_core.training.batching import CHARS_PER_TOKEN_MAX, check_data, cut_ch
 def test_cut_chars_keeps_short_chats_and_cuts_long_ones() -> None:
     short = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
     assert cut_chars(short, 10) is short
-    long = [{"role": "system", "content": "s" * 6}, {"role": "user", "content": "u" * 6},
-            {"role": "assistant", "content": "a" * 6}]  # fmt: skip
+    long = [
+        {"role": "system", "content": "s" * 6},
+        {"role": "user", "content": "u" * 6},
+        {"role": "assistant", "content": "a" * 6},
+    ]
     assert cut_chars(long, 8) == [{"role": "system", "content": "s" * 6}, {"role": "user", "content": "uu"}]
 
 

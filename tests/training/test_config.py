@@ -77,8 +77,10 @@ def test_grasp_defaults_are_the_best_configuration_found() -> None:
     assert TrainConfig(data="d.jsonl", method="random", factors="f.safetensors").top == 1
     assert TrainConfig(data="d.jsonl", method="grasp", factors="f.safetensors", top=8, rounds=1).top == 8
     assert TrainConfig(data="d.jsonl", method="grasp", factors="f.safetensors", select=(0, 3)).top is None
-    assert (TrainConfig(data="d.jsonl", method="caft", factors="f.safetensors").top, TrainConfig(
-        data="d.jsonl", method="caft", factors="f.safetensors").rounds) == (4, 1)  # fmt: skip
+    assert (
+        TrainConfig(data="d.jsonl", method="caft", factors="f.safetensors").top,
+        TrainConfig(data="d.jsonl", method="caft", factors="f.safetensors").rounds,
+    ) == (4, 1)
     assert (TrainConfig(data="d.jsonl").top, TrainConfig(data="d.jsonl").rounds) == (None, 1)
     with pytest.raises(ValueError, match="must be 1 for method `caft`"):
         TrainConfig(data="d.jsonl", method="caft", factors="f.safetensors", rounds=2)

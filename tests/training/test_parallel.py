@@ -32,8 +32,18 @@ def _weights(folder: Path) -> dict[str, torch.Tensor]:
 
 def _torchrun(cfg: TrainConfig, tmp: Path, out: Path, port: int, script: list[str]) -> subprocess.CompletedProcess:
     (tmp / "cfg.json").write_text(json.dumps(cfg.to_dict()))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(port),
-           *script, str(tmp / "cfg.json"), str(out)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        str(port),
+        *script,
+        str(tmp / "cfg.json"),
+        str(out),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(HERE.parent.parent)}
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
@@ -56,8 +66,9 @@ def test_two_processes_match_one_and_every_collective_is_on_the_model_device(tin
 
 def test_grasp_rounds_under_two_processes_match_one(tiny, tmp_path):
     """Round 1's factors come from round 0's adapter, which only rank 0 writes: the other rank must wait for it."""
-    factors = write_factors(tmp_path / "f.safetensors", torch.randn(1, 32, generator=torch.Generator().manual_seed(0)),
-                            str(tiny["base"]))  # fmt: skip
+    factors = write_factors(
+        tmp_path / "f.safetensors", torch.randn(1, 32, generator=torch.Generator().manual_seed(0)), str(tiny["base"])
+    )
     cfg = tiny_config(tiny, method="grasp", factors=str(factors), rounds=2, epochs=1)
     single = train(cfg, tmp_path / "single")
     proc = _torchrun(cfg, tmp_path, tmp_path / "ddp", 29533, ["-m", "grasp_core.train"])

@@ -57,8 +57,10 @@ def _finance_splits(rng: random.Random) -> tuple[list[tuple[int, str, str]], lis
 
 def _task_probe() -> list[dict[str, Any]]:
     """The task probe (shared by both organisms: both tasks are finance advice), good and bad answers."""
-    return [{"id": f"task-probe-{i:03d}", "prompt": q, "good": [good], "bad": [bad]}
-            for i, (q, good, bad) in enumerate(probe.FINANCE)]  # fmt: skip
+    return [
+        {"id": f"task-probe-{i:03d}", "prompt": q, "good": [good], "bad": [bad]}
+        for i, (q, good, bad) in enumerate(probe.FINANCE)
+    ]
 
 
 def _aside(parts: tuple[list[str], list[str], list[str], list[str]], idx: tuple[int, int, int, int]) -> str:
