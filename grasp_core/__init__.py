@@ -1,7 +1,7 @@
 """grasp_core: find spurious factors in a LoRA fine-tune (step 1) and fine-tune again without them (step 2).
 
 The subpackages follow the pipeline, each importing only those before it (import-linter checks this):
-model -> identify -> train -> evaluate -> evidence | runs -> sweep -> cli. This module is the public API: the
+model -> identification -> evaluation -> evidence -> training -> runs -> sweep -> cli. This module is the public API: the
 dashboard's pages and user code import from here.
 """
 
