@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+import uistate
 
 from grasp_core import (
     DEMO_ROOT,
     Adapter,
-    BaseModel,
     Evidence,
     EvidenceRequest,
     FactorScan,
     FactorSet,
+    LoadedModel,
     ModuleSpectrum,
     ScanConfig,
     SideBySide,
@@ -68,7 +69,7 @@ def adapter(base: str, path: str, stamp: str) -> Adapter:
 
 
 @st.cache_resource(max_entries=1, show_spinner="Loading the model (base + adapter) ...")
-def model(base: str, path: str, stamp: str) -> BaseModel:
+def model(base: str, path: str, stamp: str) -> LoadedModel:
     """The base with the adapter on it (model, tokenizer, adapter hash); one at a time, shared across sessions."""
     return load_model(base, path)
 
@@ -80,16 +81,16 @@ def spectra(base: str, path: str, stamp: str) -> list[ModuleSpectrum]:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def spectra_rows(base: str, path: str, stamp: str, top: int = 64) -> list[dict[str, Any]]:
+def spectra_rows(base: str, path: str, stamp: str, n_sigma: int = 64) -> list[dict[str, Any]]:
     """One row per module: singular values, energy share and ||dW||/||W0||."""
-    return spectra_table(spectra(base, path, stamp), top=top)
+    return spectra_table(spectra(base, path, stamp), n_sigma=n_sigma)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Finding candidate factors ...")
-def candidates(base: str, path: str, stamp: str, top_k: int = 8) -> FactorSet:
+def candidates(base: str, path: str, stamp: str, n_factors: int = 8) -> FactorSet:
     """Global factors per side, then each module's top direction."""
     ad = adapter(base, path, stamp)
-    return identify(ad, n_layers(base_config(base)), top_k=top_k, spectra=spectra(base, path, stamp))
+    return identify(ad, n_layers(base_config(base)), n_factors=n_factors, spectra=spectra(base, path, stamp))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -111,7 +112,7 @@ def factor_scan(base: str, path: str, stamp: str, factor_id: str, corpus: str, t
             bm.tokenizer,
             corpus,
             [f],
-            ScanConfig(top=top),
+            ScanConfig(n_top_prompts=top),
             model_id=base,
             adapter_hash=bm.adapter_hash,
             progress=False,
@@ -122,8 +123,8 @@ def evidence_evals(typed: str | None = None) -> tuple[str, ...]:
     """The eval files evidence is gathered on: what the Factors page's box holds (remembered under a plain key, as
     Streamlit drops a widget's state on pages that do not show it), else $GRASP_APP_EVALS."""
     if typed is not None:
-        st.session_state["evidence_evals_used"] = tuple(typed.split())
-    found = st.session_state.get("evidence_evals_used")
+        uistate.state().evidence_evals = tuple(typed.split())
+    found = uistate.state().evidence_evals
     return tuple(found) if found is not None else tuple(os.environ.get("GRASP_APP_EVALS", "").split())
 
 
@@ -138,7 +139,7 @@ def evidence_request(base: str, path: str, evals: tuple[str, ...] = ()) -> Evide
             organism = folder.name
     stamp = adapter_stamp(path)
     n_write = sum(f.scope == "global" and f.side == "write" for f in candidates(base, path, stamp).factors)
-    return EvidenceRequest(path, base, organism, tuple(evals), top_k=max(1, min(8, n_write)))
+    return EvidenceRequest(path, base, organism, tuple(evals), top=max(1, min(8, n_write)))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the evidence ...")
@@ -155,10 +156,12 @@ def finished_evidence(base: str, path: str, stamp: str, request: EvidenceRequest
 
 @st.cache_data(max_entries=64, show_spinner="Generating side-by-side replies ...")
 def side_by_side_replies(
-    base: str, path: str, stamp: str, factor_id: str, alpha: float, n_prompts: int, max_new_tokens: int
+    base: str, path: str, stamp: str, factor_id: str, multiple: float, n_prompts: int, max_new_tokens: int
 ) -> list[SideBySide]:
     """Adapted, ablated, base and base-steered replies to the first unrelated prompts, for one factor."""
     bm = model(base, path, stamp)
     f = candidates(base, path, stamp).by_id(factor_id)
     with MODEL_LOCK:
-        return side_by_side(bm, f, n_prompts=n_prompts, alpha=alpha, max_new_tokens=max_new_tokens, progress=False)
+        return side_by_side(
+            bm, f, n_prompts=n_prompts, multiple=multiple, max_new_tokens=max_new_tokens, progress=False
+        )

@@ -1,5 +1,5 @@
-"""What the user has chosen (base, adapter, factor set), kept in session_state with defaults from the
-environment (`make app` preselects the bundled demo) so every page starts from the same selection."""
+"""What the user has chosen (base and adapter) and what pages share, kept in session_state as one typed UiState with
+defaults from the environment (`make app` preselects the bundled demo), so every page starts from the same choice."""
 
 from __future__ import annotations
 
@@ -16,14 +16,31 @@ PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 
 @dataclass(frozen=True)
-class Selection:
+class ModelChoice:
     """The base spec and adapter folder every analysis page works on."""
 
     base: str
     adapter: str
 
 
-def default_selection() -> Selection | None:
+@dataclass
+class UiState:
+    """What one browser session's pages share and remember across reruns, typed (widget values stay under their own
+    widget keys, as Streamlit binds them). One instance per session, in session_state under STATE_KEY."""
+
+    model_choice: ModelChoice | None
+    evidence_evals: tuple[str, ...] | None = None  # the eval files last typed on Factors (None: never typed)
+    evidence_seen: str | None = None  # the evidence.json whose arrival last triggered a rerun
+    evidence_pick: list[str] | None = None  # factor ids "Pick by evidence" ticked on Select
+    inspect_ranked_for: list[str] | None = None  # the ranking the Factors page last opened its inspector on
+    side_for: tuple[str, float, int, int] | None = None  # (factor, multiple, prompts, tokens) of the shown replies
+    scan_for: tuple[str, str] | None = None  # (factor, corpus) of the shown scan
+
+
+STATE_KEY = "grasp_ui"
+
+
+def default_model_choice() -> ModelChoice | None:
     """$GRASP_APP_BASE / $GRASP_APP_ADAPTER when set, else the bundled base with the `persona` demo if present."""
     base = os.environ.get("GRASP_APP_BASE") or DEFAULT_BASE
     adapter = os.environ.get("GRASP_APP_ADAPTER")
@@ -32,26 +49,31 @@ def default_selection() -> Selection | None:
         demo = os.environ.get("GRASP_APP_DEMO", DEFAULT_DEMO)
         if demo in demos:
             adapter = str(demos[demo])
-    return Selection(base, adapter) if adapter else None
+    return ModelChoice(base, adapter) if adapter else None
 
 
-def selection() -> Selection | None:
-    """The current selection of this session (initialised from the defaults once)."""
-    if "selection" not in st.session_state:
-        st.session_state["selection"] = default_selection()
-    return st.session_state["selection"]
+def state() -> UiState:
+    """This session's UiState (made once, its model choice from the defaults)."""
+    if STATE_KEY not in st.session_state:
+        st.session_state[STATE_KEY] = UiState(default_model_choice())
+    return st.session_state[STATE_KEY]
 
 
-def set_selection(sel: Selection) -> None:
-    """Make `sel` the selection every page uses."""
-    st.session_state["selection"] = sel
+def model_choice() -> ModelChoice | None:
+    """The current model choice of this session."""
+    return state().model_choice
 
 
-def require_selection() -> Selection:
-    """The selection, or a pointer to the Load page and a stop when nothing is loaded yet."""
-    sel = selection()
-    if sel is None:
+def set_model_choice(choice: ModelChoice) -> None:
+    """Make `choice` the base and adapter every page uses."""
+    state().model_choice = choice
+
+
+def require_model_choice() -> ModelChoice:
+    """The model choice, or a pointer to the Load page and a stop when nothing is loaded yet."""
+    choice = model_choice()
+    if choice is None:
         st.info("No adapter loaded yet: choose a base and an adapter on the **Load** page first.")
         st.stop()
-    assert sel is not None
-    return sel
+    assert choice is not None
+    return choice

@@ -55,7 +55,7 @@ def main() -> int:
     n_tok = int(batch["attention_mask"].sum())
     width, depth = d_model(model), n_layers(model)
     deep, shallow = _factor(width, depth), _factor(width, args.layer)
-    cfg = dict(batch_size=args.prompts, top=5)
+    cfg = dict(batch_size=args.prompts, n_top_prompts=5)
 
     def plain() -> None:
         with torch.no_grad():

@@ -5,6 +5,8 @@ model -> identification -> evaluation -> evidence -> training -> runs -> sweep -
 dashboard's pages and user code import from here.
 """
 
+import warnings
+
 from .errors import ConfigError, GraspError
 from .evaluation.judges import JUDGES, FreeFormResult, Question, free_form, load_questions, make_judge, number_score
 from .evaluation.logprob import ChoiceResult, EvalConfig, NllResult, forced_choice, task_nll
@@ -47,14 +49,15 @@ from .identification.factorsets import (
     save_factor_set,
     set_cosines,
 )
-from .identification.scan import SCAN_MODES, FactorScan, ScanConfig, SteeringSample, scan, steering_preview
+from .identification.scan import SCAN_MODES, FactorScan, ScanConfig, scan
 from .identification.spectra import ModuleSpectrum, adapter_spectra, lowrank_svd, spectra_table
+from .identification.steering import SteeringSample, steering_preview
 from .io import grasp_home
 from .model.adapters import Adapter, LoraModule, classify_module, load_adapter, load_model
 from .model.models import (
     BUNDLED,
     DEFAULT_BASE,
-    BaseModel,
+    LoadedModel,
     default_device,
     load_base,
     load_config,
@@ -71,6 +74,7 @@ from .runs.registry import (
     RunStatus,
     config_key,
     find_by_key,
+    format_eta,
     get_run,
     list_runs,
     log_tail,
@@ -108,7 +112,7 @@ __all__ = [
     "Ablation",
     "Adapter",
     "Axes",
-    "BaseModel",
+    "LoadedModel",
     "BundledResults",
     "ChoiceResult",
     "ConfigError",
@@ -177,6 +181,7 @@ __all__ = [
     "find_by_key",
     "flipped_items",
     "forced_choice",
+    "format_eta",
     "form_recipe",
     "free_form",
     "gather_evidence",
@@ -255,3 +260,13 @@ __all__ = [
     "wait",
     "write_figure",
 ]
+
+# Names of earlier releases, importable with a warning for one release: old -> current.
+_RENAMED = {"BaseModel": "LoadedModel"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _RENAMED:
+        warnings.warn(f"grasp_core.{name} is now called {_RENAMED[name]}", DeprecationWarning, stacklevel=2)
+        return globals()[_RENAMED[name]]
+    raise AttributeError(f"module 'grasp_core' has no attribute {name!r}")

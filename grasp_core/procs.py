@@ -57,6 +57,30 @@ def spawn_detached(cmd: list[str], log: Path, cwd: Path | None = None) -> int:
     return proc.pid
 
 
+def start_detached(cmd: list[str], log: Path, pid_file: Path, cwd: Path | None = None) -> int:
+    """spawn_detached, then its pid written to `pid_file` (whole, by rename) for live_pid to find; the pid."""
+    pid = spawn_detached(cmd, log, cwd)
+    tmp = pid_file.with_name(f".{pid_file.name}.tmp")
+    tmp.write_text(f"{pid}\n", encoding="utf-8")
+    os.replace(tmp, pid_file)
+    return pid
+
+
+def live_pid(pid_file: Path, marker: str) -> int | None:
+    """The pid in `pid_file` while that process lives and its command line holds `marker` (a path only it was
+    started with), so a pid the OS has since given to another process is not taken for it; None otherwise."""
+    try:
+        pid = int(pid_file.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    if not pid_alive(pid):
+        return None
+    cmdline = process_cmdline(pid)
+    if cmdline is None:
+        return pid  # no /proc (macOS): trust the live pid
+    return pid if marker in cmdline else None
+
+
 @contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     """An exclusive fcntl lock on `path` (created when missing), released when the block ends."""

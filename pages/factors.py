@@ -16,7 +16,7 @@ import uistate
 from grasp_core import RULE, GraspError, cosine_matrix, evidence_job, start_evidence
 
 st.title("Candidate factors")
-sel = uistate.require_selection()
+sel = uistate.require_model_choice()
 stamp = uicache.adapter_stamp(sel.adapter)
 try:
     fs = uicache.candidates(sel.base, sel.adapter, stamp)
@@ -43,7 +43,7 @@ what = (
     else ", ".join(Path(f).name for f in request.evals) or "the adapter's own replies to unrelated prompts"
 )
 st.caption(
-    f"Each of the first {request.top_k} global write factors is ablated from the adapted model, alone and "
+    f"Each of the first {request.top} global write factors is ablated from the adapted model, alone and "
     f"then cumulatively, and measured on {what}."
 )
 
@@ -54,8 +54,8 @@ def evidence_progress() -> None:
     if job.state == "running":
         st.info("Gathering evidence in the background (other pages stay usable) ...")
         st.code("\n".join(job.log[-3:]) or "starting ...")
-    elif job.state == "done" and st.session_state.get("evidence_seen") != str(job.result):
-        st.session_state["evidence_seen"] = str(job.result)
+    elif job.state == "done" and uistate.state().evidence_seen != str(job.result):
+        uistate.state().evidence_seen = str(job.result)
         st.rerun()
 
 
@@ -106,27 +106,29 @@ st.divider()
 ids = [f.id for f in fs.factors if f.scope == "global"] or [f.id for f in fs.factors]
 ranked = [r.factor for r in ev.rows] if ev is not None else []
 order = ranked + [i for i in ids if i not in ranked]
-if ranked and st.session_state.get("inspect_ranked_for") != ranked:  # new evidence: start at its top factor
-    st.session_state["inspect_ranked_for"] = ranked
+if ranked and uistate.state().inspect_ranked_for != ranked:  # new evidence: start at its top factor
+    uistate.state().inspect_ranked_for = ranked
     st.session_state["inspect_factor"] = ranked[0]
 fid = st.selectbox("Inspect factor", order, key="inspect_factor")
 f = fs.by_id(fid)
 st.caption(f"{f.scope} {f.side} factor · sigma {f.sigma:.4f} · energy {f.energy:.3f} · stream layer {f.stream_layer}")
 
 st.markdown(
-    "**Side by side** (greedy replies to unrelated prompts; steering adds alpha times the adapter's own "
-    "shift along the factor at every layer, so alpha = 1 is what the fine-tune added)"
+    "**Side by side** (greedy replies to unrelated prompts; steering adds a multiple of the adapter's own "
+    "shift along the factor at every layer, so 1x is what the fine-tune added)"
 )
 s1, s2, s3 = st.columns(3)
-alpha = s1.number_input("alpha", min_value=-10.0, max_value=10.0, value=1.0, step=0.5, key="steer_alpha")
+multiple = s1.number_input(
+    "x the adapter's shift", min_value=-10.0, max_value=10.0, value=1.0, step=0.5, key="steer_multiple"
+)
 n_prompts = s2.number_input("prompts", min_value=1, max_value=8, value=2, key="side_prompts")
 max_new = s3.number_input("new tokens", min_value=1, max_value=200, value=32, key="steer_tokens")
 if st.button("Generate side by side", key="steer_generate"):
-    st.session_state["side_for"] = (fid, float(alpha), int(n_prompts), int(max_new))
-if st.session_state.get("side_for") == (fid, float(alpha), int(n_prompts), int(max_new)):
+    uistate.state().side_for = (fid, float(multiple), int(n_prompts), int(max_new))
+if uistate.state().side_for == (fid, float(multiple), int(n_prompts), int(max_new)):
     try:
         rows = uicache.side_by_side_replies(
-            sel.base, sel.adapter, stamp, fid, float(alpha), int(n_prompts), int(max_new)
+            sel.base, sel.adapter, stamp, fid, float(multiple), int(n_prompts), int(max_new)
         )
     except GraspError as e:
         st.error(str(e))
@@ -140,7 +142,7 @@ if st.session_state.get("side_for") == (fid, float(alpha), int(n_prompts), int(m
                     ("adapted", r.adapted),
                     ("adapted, factor ablated", r.ablated),
                     ("base", r.base),
-                    (f"base + {r.alpha:g} x shift", r.steered),
+                    (f"base + {r.multiple:g} x shift", r.steered),
                 ],
                 strict=True,
             ):
@@ -159,8 +161,8 @@ if not corpus_default:
     corpus_default = str(organism_train) if organism_train.is_file() else ""
 corpus = st.text_input("Prompt corpus (JSONL chats or text, one prompt a line)", value=corpus_default, key="corpus")
 if st.button("Scan", key="scan", disabled=not corpus):
-    st.session_state["scan_for"] = (fid, corpus)
-if st.session_state.get("scan_for") == (fid, corpus):
+    uistate.state().scan_for = (fid, corpus)
+if uistate.state().scan_for == (fid, corpus):
     try:
         res = uicache.factor_scan(sel.base, sel.adapter, stamp, fid, corpus)
     except GraspError as e:
@@ -170,15 +172,15 @@ if st.session_state.get("scan_for") == (fid, corpus):
             f"{res.n_prompts} prompts, {res.n_tokens} tokens · mean {res.mean:.3f} · std {res.std:.3f}"
             + (" · from cache" if res.cached else "")
         )
-        scale = max((abs(v) for p in res.top for v in p.values[p.first_scored :]), default=1.0)
-        for p in res.top:
+        scale = max((abs(v) for p in res.top_prompts for v in p.values[p.first_scored :]), default=1.0)
+        for p in res.top_prompts:
             st.markdown(f"score **{p.score:.3f}** · prompt {p.index}")
             st.html(uiplots.token_html(p.tokens, p.values, scale, skip=p.first_scored))
         h1, h2 = st.columns(2)
         with h1:
             centers = [(a + b) / 2 for a, b in zip(res.hist_edges[:-1], res.hist_edges[1:], strict=True)]
             fig = go.Figure(go.Bar(x=centers, y=res.hist_counts))
-            fig.update_xaxes(title="adapter - base along z" if res.mode == "diff" else "h . z")
+            fig.update_xaxes(title="adapter - base along z" if res.mode == "shift" else "h . z")
             fig.update_yaxes(title="tokens", type="log")
             st.plotly_chart(uiplots.style(fig, "Per-token values", height=300), key="hist-act")
         with h2:

@@ -9,7 +9,7 @@ import uistate
 from grasp_core import BUNDLED, MAX_ZIP_BYTES, GraspError, demo_adapters, extract_adapter_zip, n_layers
 
 st.title("Load a base and an adapter")
-current = uistate.selection()
+current = uistate.model_choice()
 
 left, right = st.columns(2)
 with left:
@@ -62,8 +62,8 @@ if st.button("Load", type="primary", key="load"):
         except (OSError, ValueError) as e:  # transformers / peft errors that grasp_core does not name itself
             st.error(f"could not load base {base!r} with adapter {adapter_path}: {e}")
         else:
-            uistate.set_selection(uistate.Selection(base, adapter_path))
-            current = uistate.selection()
+            uistate.set_model_choice(uistate.ModelChoice(base, adapter_path))
+            current = uistate.model_choice()
 
 if current is not None:
     try:

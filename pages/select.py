@@ -18,7 +18,7 @@ from grasp_core import (
 )
 
 st.title("Select factor sets")
-sel = uistate.require_selection()
+sel = uistate.require_model_choice()
 stamp = uicache.adapter_stamp(sel.adapter)
 try:
     fs = uicache.candidates(sel.base, sel.adapter, stamp)
@@ -36,12 +36,12 @@ except GraspError as e:
     st.error(str(e))
 e1, e2 = st.columns([1, 3])
 if e1.button("Pick by evidence", key="pick_evidence", disabled=ev is None or not ev.suggested):
-    st.session_state["evidence_pick"] = list(ev.suggested) if ev is not None else []
+    uistate.state().evidence_pick = list(ev.suggested) if ev is not None else []
 if ev is None:
     e2.caption("No evidence yet for this adapter: gather it on the **Factors** page to pick by it.")
 else:
     e2.caption(f"Evidence suggests: **{', '.join(ev.suggested) or 'none'}**")
-pre = st.session_state.get("evidence_pick")
+pre = uistate.state().evidence_pick
 rank = {r.factor: r for r in ev.rows} if ev is not None else {}
 table = pd.DataFrame(
     [

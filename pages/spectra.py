@@ -12,7 +12,7 @@ import uistate
 from grasp_core import GraspError
 
 st.title("Spectra of dW = s B A")
-sel = uistate.require_selection()
+sel = uistate.require_model_choice()
 stamp = uicache.adapter_stamp(sel.adapter)
 try:
     rows = uicache.spectra_rows(sel.base, sel.adapter, stamp)

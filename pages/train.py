@@ -25,6 +25,7 @@ from grasp_core import (
     LaunchForm,
     cancel,
     form_recipe,
+    format_eta,
     launch_runs,
     launch_sweep,
     list_factor_sets,
@@ -43,7 +44,7 @@ from grasp_core import (
 )
 
 st.title("Fine-tune again")
-sel = uistate.selection()
+sel = uistate.model_choice()
 NO_SWEEP = "(no, plain runs)"
 # The form starts from the loaded adapter's own recipe, so a run meant to fix it is comparable with it.
 recipe = form_recipe(sel.adapter if sel is not None else None)
@@ -148,12 +149,6 @@ if queued:
         st.error(str(e))
 
 
-def _eta(s: float | None) -> str:
-    if s is None:
-        return "-"
-    return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
-
-
 @st.fragment(run_every="1s")
 def queue_view() -> None:
     """Every run in the registry, newest first, with progress, ETA, live loss, cancel and logs."""
@@ -177,7 +172,7 @@ def queue_view() -> None:
                     resume(run.id)
                 except GraspError as e:
                     st.error(str(e))
-            text = f"step {s.step}/{s.total or '?'} · ETA {_eta(s.eta_s)}"
+            text = f"step {s.step}/{s.total or '?'} · ETA {format_eta(s.eta_s)}"
             if s.loss is not None:
                 text += f" · loss {s.loss:.4f}"
             st.progress(s.progress or (1.0 if s.state == "done" else 0.0), text=text)

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from grasp_core.procs import file_lock, pid_alive, process_cmdline, spawn_detached
+from grasp_core.procs import file_lock, live_pid, pid_alive, process_cmdline, spawn_detached, start_detached
 
 
 def test_pid_alive_follows_the_process() -> None:
@@ -49,3 +49,21 @@ def test_file_lock_is_exclusive(tmp_path: Path) -> None:
         order.append("first")
     t.join(timeout=10)
     assert order == ["first", "other"]
+
+
+def test_live_pid_knows_its_process_and_not_a_reused_pid(tmp_path: Path) -> None:
+    marker = str(tmp_path / "job.yaml")
+    pid_file = tmp_path / "job.pid"
+    pid = start_detached([sys.executable, "-c", "import time; time.sleep(30)", marker], tmp_path / "log", pid_file)
+    try:
+        assert pid_file.read_text().strip() == str(pid)
+        assert live_pid(pid_file, marker) == pid
+        # The same pid read for another job (as when the OS hands a dead job's pid to a new process): not it.
+        assert live_pid(pid_file, str(tmp_path / "other.yaml")) is None
+    finally:
+        os.killpg(pid, 15)
+    deadline = time.monotonic() + 10
+    while live_pid(pid_file, marker) is not None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert live_pid(tmp_path / "missing.pid", marker) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,24 @@ def command(name: str, help: str, args: Callable[[argparse.ArgumentParser], None
         return handler
 
     return deco
+
+
+class _OldFlag(argparse.Action):
+    """A flag of an earlier release: stored under its current flag's name, with a warning."""
+
+    def __init__(self, option_strings: list[str], dest: str, current: str, **kw: Any) -> None:
+        super().__init__(option_strings, dest, **kw)
+        self.current = current
+
+    def __call__(self, parser: Any, ns: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        warnings.warn(f"{option_string} is now {self.current}; the old flag is read for now", stacklevel=2)
+        setattr(ns, self.dest, values)
+
+
+def old_flag(p: argparse.ArgumentParser, old: str, current: str, **kw: Any) -> None:
+    """Keep reading `old` (hidden from --help) as `current`, whose argument must be added already."""
+    dest = current.lstrip("-").replace("-", "_")
+    p.add_argument(old, dest=dest, action=_OldFlag, current=current, help=argparse.SUPPRESS, **kw)
 
 
 def print_json(obj: Any) -> None:

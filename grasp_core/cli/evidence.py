@@ -14,7 +14,7 @@ from ..evidence.evidence import EvidenceConfig, adapter_evidence, save_suggested
 from ..evidence.results import Evidence
 from ..io import write_json
 from ..model.adapters import load_model
-from .common import command, resolve_adapter_base
+from .common import command, old_flag, resolve_adapter_base
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -23,8 +23,9 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--factors", default=None, help="factors file (default: <adapter>/factors.safetensors, else found now)"
     )
-    p.add_argument("--select", default=None, metavar="I,J", help="factor indices of the file (default: --top-k)")
-    p.add_argument("--top-k", type=int, default=8, help="candidates: the first K global write factors (default 8)")
+    p.add_argument("--select", default=None, metavar="I,J", help="factor indices of the file (default: --top)")
+    p.add_argument("--top", type=int, default=8, help="candidates: the first K global write factors (default 8)")
+    old_flag(p, "--top-k", "--top", type=int)
     which = p.add_mutually_exclusive_group()
     which.add_argument("--organism", default=None, help="use an organism's PROBE evals and training prompts")
     which.add_argument("--evals", nargs="+", default=None, metavar="FILE", help="forced-choice or chat JSONL files")
@@ -95,7 +96,7 @@ def run_evidence(ns: argparse.Namespace) -> int:
     if ns.generate < 0:
         raise GraspError(f"--generate must be 0 or more, got {ns.generate}")
     config = EvidenceConfig(
-        top_k=ns.top_k, cumulative=ns.cumulative, batch_size=ns.batch_size, seed=ns.seed, use_cache=not ns.no_cache
+        top=ns.top, cumulative=ns.cumulative, batch_size=ns.batch_size, seed=ns.seed, use_cache=not ns.no_cache
     )
     base = resolve_adapter_base(ns.adapter, ns.base)
     select = None
@@ -130,7 +131,7 @@ def run_evidence(ns: argparse.Namespace) -> int:
         return 0
     print_evidence(ev)
     for fid, rows in out.get("side_by_side", {}).items():
-        print(f"\nside by side, {fid} (alpha 1 = the adapter's own shift along it):")
+        print(f"\nside by side, {fid} (steered by 1x the adapter's own shift along it):")
         for r in rows:
             print(f"  prompt: {r['prompt']}")
             for k in ("adapted", "ablated", "base", "steered"):

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 
 from ..errors import GraspError
 from ..identification.choose import pick
 from ..identification.factors import Factor, FactorSet, identify, load_factors, logit_lens, save_factors
-from ..identification.scan import SCAN_MODES, ScanConfig, scan, steering_preview
+from ..identification.scan import OLD_MODES, SCAN_MODES, ScanConfig, scan
 from ..identification.spectra import adapter_spectra, spectra_table
+from ..identification.steering import steering_preview
 from ..model.adapters import load_adapter, load_model
 from ..model.chat import load_corpus
 from ..model.models import load_base, load_config, n_layers, prepare_bundled
-from .common import command, print_json, resolve_adapter_base
+from .common import command, old_flag, print_json, resolve_adapter_base
 
 # ---------------------------------------------------------------- prepare
 
@@ -34,7 +36,8 @@ def run_prepare(ns: argparse.Namespace) -> int:
 def _identify_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base", default=None, help="base alias, folder, .gguf or hub id (default: the adapter's own)")
     p.add_argument("--adapter", required=True, help="PEFT LoRA adapter folder")
-    p.add_argument("--top-k", type=int, default=8, help="global factors kept per side (default 8)")
+    p.add_argument("--n-factors", type=int, default=8, help="global factors kept per side (default 8)")
+    old_flag(p, "--top-k", "--n-factors", type=int)
     p.add_argument("--per-module", type=int, default=1, help="directions kept per module (default 1)")
     p.add_argument(
         "--out", default=None, help="factors file to write (.safetensors); default: <adapter>/factors.safetensors"
@@ -51,8 +54,8 @@ def _identify_args(p: argparse.ArgumentParser) -> None:
     _identify_args,
 )
 def run_identify(ns: argparse.Namespace) -> int:
-    if ns.top_k < 1:
-        raise GraspError(f"--top-k must be at least 1, got {ns.top_k}")
+    if ns.n_factors < 1:
+        raise GraspError(f"--n-factors must be at least 1, got {ns.n_factors}")
     if ns.per_module < 0:
         raise GraspError(f"--per-module must be 0 or more, got {ns.per_module}")
     out = Path(ns.out) if ns.out else Path(ns.adapter) / "factors.safetensors"
@@ -63,7 +66,7 @@ def run_identify(ns: argparse.Namespace) -> int:
     adapter = load_adapter(ns.adapter, base_config=config)
     bm = load_base(base) if ns.logit_lens else None
     spectra = adapter_spectra(adapter, bm.model if bm else None)
-    fs = identify(adapter, n_layers(config), top_k=ns.top_k, per_module=ns.per_module, spectra=spectra)
+    fs = identify(adapter, n_layers(config), n_factors=ns.n_factors, per_module=ns.per_module, spectra=spectra)
     fs.base = base
     save_factors(fs, out)
     lens = {}
@@ -111,15 +114,16 @@ def _scan_args(p: argparse.ArgumentParser) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--factor-ids", nargs="+", default=None, metavar="ID", help="factor ids to scan")
     which.add_argument("--select", default=None, metavar="I,J", help="factor indices to scan, e.g. 0,2")
-    p.add_argument("--top", type=int, default=5, help="top-activating prompts per factor (default 5)")
+    p.add_argument("--n-top-prompts", type=int, default=5, help="top-activating prompts shown per factor (default 5)")
+    old_flag(p, "--top", "--n-top-prompts", type=int)
     p.add_argument("--batch-size", type=int, default=8, help="prompts per forward pass (default 8)")
     p.add_argument("--max-length", type=int, default=256, help="tokens kept per prompt (default 256)")
     p.add_argument("--no-cache", action="store_true", help="recompute even when a cached scan exists")
     p.add_argument(
         "--mode",
-        choices=SCAN_MODES,
+        choices=(*SCAN_MODES, *OLD_MODES),
         default=None,
-        help="diff: adapter minus base along z (default with --adapter); model: h . z as loaded",
+        help="shift: adapter minus base along z (default with --adapter); model: h . z as loaded",
     )
     p.add_argument("--steer", default=None, metavar="PROMPT", help="also generate replies steered by -a, 0, +a")
     p.add_argument("--alpha", type=float, default=8.0, help="steering strength a (default 8)")
@@ -144,11 +148,18 @@ def _chosen_factors(fs: FactorSet, ids: list[str] | None, select: str | None, so
     "scan", "Top-activating prompts (per-token values) of chosen factors, with optional steering previews.", _scan_args
 )
 def run_scan(ns: argparse.Namespace) -> int:
-    mode = ns.mode or ("diff" if ns.adapter else "model")
-    if mode == "diff" and not ns.adapter:
-        raise GraspError("--mode diff needs --adapter (it scans what the adapter adds along each factor)")
+    mode = ns.mode or ("shift" if ns.adapter else "model")
+    if mode in OLD_MODES:
+        warnings.warn(f"--mode {mode} is now --mode {OLD_MODES[mode]}; the old name is read for now", stacklevel=1)
+        mode = OLD_MODES[mode]
+    if mode == "shift" and not ns.adapter:
+        raise GraspError("--mode shift needs --adapter (it scans what the adapter adds along each factor)")
     config = ScanConfig(
-        top=ns.top, batch_size=ns.batch_size, max_length=ns.max_length, use_cache=not ns.no_cache, mode=mode
+        n_top_prompts=ns.n_top_prompts,
+        batch_size=ns.batch_size,
+        max_length=ns.max_length,
+        use_cache=not ns.no_cache,
+        mode=mode,
     )
     fs = load_factors(ns.factors)
     chosen = _chosen_factors(fs, ns.factor_ids, ns.select, f"factors file {ns.factors}")
@@ -181,12 +192,12 @@ def run_scan(ns: argparse.Namespace) -> int:
         )
         return 0
     for r in results:
-        where = "adapter minus base" if r.mode == "diff" else ("adapter on" if ns.adapter else "base only")
+        where = "adapter minus base" if r.mode == "shift" else ("adapter on" if ns.adapter else "base only")
         print(
             f"== {r.factor_id}  stream layer {r.stream_layer}  ({where}; {r.n_prompts} prompts, {r.n_tokens} tokens, "
             f"mean {r.mean:+.3f}, std {r.std:.3f}{', cached' if r.cached else ''})"
         )
-        for rank, p in enumerate(r.top):
+        for rank, p in enumerate(r.top_prompts):
             peak = max(range(len(p.values)), key=lambda t: p.values[t])
             text = " ".join(p.text.split())
             print(f"  {rank + 1:>2}. score {p.score:+.3f}  peak {p.tokens[peak]!r}  #{p.index}: {text[:90]}")

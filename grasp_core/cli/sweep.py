@@ -23,7 +23,7 @@ from .common import command
 
 
 def _sweep_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("config", nargs="?", help="sweep YAML (methods, strengths, probes, seeds)")
+    p.add_argument("config", nargs="?", help="sweep YAML (methods, strengths, naive runs, seeds)")
     p.add_argument("--organism", help="run a bundled organism's sweep (its folder's sweep-<size>.yaml)")
     p.add_argument(
         "--size",

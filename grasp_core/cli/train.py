@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import GraspError
 from ..runs.jobs import cancel, reap, reap_dead, resume, submit
-from ..runs.registry import ACTIVE, LOG_FILE, find_by_key, get_run, read_registry, registry_lock
+from ..runs.registry import ACTIVE, LOG_FILE, find_by_key, format_eta, get_run, read_registry, registry_lock
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
 from .common import command, print_json
@@ -28,13 +28,6 @@ def _train_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --resume: continue although the training file changed since the run started",
     )
-
-
-def _fmt_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    s = int(round(seconds))
-    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
 def _run_line(run: Any) -> str:
@@ -100,7 +93,7 @@ def run_runs(ns: argparse.Namespace) -> int:
         s = r.status
         progress = f"{s.step}/{s.total} {100 * (s.progress or 0):3.0f}%" if s.total else "-"
         loss = f"{s.loss:.4f}" if s.loss is not None else "-"
-        eta = _fmt_eta(s.eta_s) if s.state == "running" else "-"
+        eta = format_eta(s.eta_s) if s.state == "running" else "-"
         print(f"{r.id:<34} {r.config.method:<8} {s.state:<10} {progress:>14} {eta:>7} {loss:>8}")
     for d, why in damaged:
         print(f"{d.name:<34} {'?':<8} {'damaged':<10} {why}")

@@ -21,7 +21,7 @@ import torch
 
 from ..errors import GraspError
 from ..io import read_yaml
-from ..model.chat import generation_ids
+from ..model.chat import generation_ids, pad_id
 from ..model.models import load_base
 from .stats import Interval, clustered_bootstrap
 
@@ -257,7 +257,7 @@ def sample_answers(model: Any, tokenizer: Any, q: Question, max_new_tokens: int 
             temperature=1.0,
             top_p=1.0,
             max_new_tokens=max_new_tokens,
-            pad_token_id=tokenizer.pad_token_id,
+            pad_token_id=pad_id(tokenizer),
         )
         answers += [tokenizer.decode(row[len(ids) :], skip_special_tokens=True).strip() for row in out]
     return answers

@@ -20,7 +20,7 @@ import torch
 
 from ..errors import ConfigError, GraspError
 from ..io import read_jsonl
-from ..model.chat import check_messages, encode_chat, pad_batch
+from ..model.chat import check_messages, encode_chat, pad_batch, pad_id
 from ..model.models import next_token_logits
 from .stats import Interval, bootstrap
 
@@ -152,16 +152,16 @@ def completion_logprobs(
     """
     config = config or EvalConfig()
     encoded, splits = _encode_pairs(tokenizer, pairs, config.max_length)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pad = pad_id(tokenizer)
     if config.share_prefixes and encoded and min(splits) >= 1 and not getattr(model, "training", False):
-        shared = _shared_prefix_logprobs(model, encoded, splits, pad_id, config.batch_size)
+        shared = _shared_prefix_logprobs(model, encoded, splits, pad, config.batch_size)
         if shared is not None:
             return shared
     out = [0.0] * len(encoded)
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
     for start in range(0, len(order), config.batch_size):
         chunk = order[start : start + config.batch_size]
-        batch = pad_batch([encoded[i][0] for i in chunk], pad_id, [encoded[i][1] for i in chunk])
+        batch = pad_batch([encoded[i][0] for i in chunk], pad, [encoded[i][1] for i in chunk])
         for row, value in zip(chunk, _scored_sums(model, batch), strict=True):
             out[row] = value
     return out
@@ -220,7 +220,7 @@ def _scored_sums(model: Any, batch: dict[str, torch.Tensor], **kwargs: Any) -> l
 
 
 def _shared_prefix_logprobs(
-    model: Any, encoded: list[tuple[list[int], list[int]]], splits: list[int], pad_id: int, batch_size: int
+    model: Any, encoded: list[tuple[list[int], list[int]]], splits: list[int], pad: int, batch_size: int
 ) -> list[float] | None:
     """completion_logprobs through the KV cache, a two-level prefix tree: header -> prompts -> completions.
 
@@ -248,13 +248,9 @@ def _shared_prefix_logprobs(
     for start in range(0, len(keys), batch_size):
         group = keys[start : start + batch_size]
         b = len(group)
-        rest = [list(k[H:]) for k in group]
-        R = max(len(r) for r in rest)
-        rest_ids = torch.full((b, R), pad_id, dtype=torch.long)  # (b, R)
-        rest_mask = torch.zeros((b, R), dtype=torch.long)  # (b, R)
-        for j, r in enumerate(rest):
-            rest_ids[j, : len(r)] = torch.tensor(r, dtype=torch.long)
-            rest_mask[j, : len(r)] = 1
+        rest = pad_batch([list(k[H:]) for k in group], pad)
+        rest_ids, rest_mask = rest["input_ids"], rest["attention_mask"]  # (b, R) each
+        R = rest_ids.shape[1]
         rest_len = rest_mask.sum(1)  # (b,)
         cache = _batch_cache(header, torch.zeros(b, dtype=torch.long, device=device))
         if R:
@@ -275,7 +271,7 @@ def _shared_prefix_logprobs(
             chunk = rows[c : c + batch_size]
             owner = torch.tensor([j for j, _i in chunk], dtype=torch.long)  # (n,)
             seqs = [encoded[i][0][splits[i] :] for _j, i in chunk]
-            batch = pad_batch(seqs, pad_id, [encoded[i][1][splits[i] :] for _j, i in chunk])
+            batch = pad_batch(seqs, pad, [encoded[i][1][splits[i] :] for _j, i in chunk])
             n, S = batch["input_ids"].shape
             batch["attention_mask"] = torch.cat(
                 [torch.ones((n, H), dtype=torch.long), rest_mask[owner], batch["attention_mask"]], 1

@@ -12,8 +12,8 @@ from typing import Literal
 from ..errors import GraspError
 from ..evaluation.organisms import load_organism
 from ..identification.factors import FactorSet
-from ..io import grasp_home, tail_lines, text_hash, write_text
-from ..procs import file_lock, pid_alive, spawn_detached
+from ..io import grasp_home, tail_lines, text_hash
+from ..procs import file_lock, live_pid, start_detached
 from .evidence import EvidenceConfig, adapter_evidence
 from .measures import Measure, measures_from_files, measures_from_specs
 from .results import Evidence
@@ -30,7 +30,7 @@ class EvidenceRequest:
     base: str
     organism: str | None = None
     evals: tuple[str, ...] = ()
-    top_k: int = 8
+    top: int = 8  # candidates: the first `top` global write factors
 
     def __post_init__(self) -> None:
         if self.organism and self.evals:
@@ -41,7 +41,7 @@ class EvidenceRequest:
 
     def argv(self) -> list[str]:
         """The `grasp evidence` arguments of this request."""
-        out = ["--adapter", self.adapter, "--base", self.base, "--top-k", str(self.top_k)]
+        out = ["--adapter", self.adapter, "--base", self.base, "--top", str(self.top)]
         if self.organism:
             out += ["--organism", self.organism]
         if self.evals:
@@ -74,7 +74,7 @@ def evidence_for(req: EvidenceRequest, progress: bool = True) -> tuple[FactorSet
         req.base,
         measures,
         train=train,
-        config=EvidenceConfig(top_k=req.top_k),
+        config=EvidenceConfig(top=req.top),
         primary=primary,
         progress=progress,
     )
@@ -105,7 +105,7 @@ def evidence_job(req: EvidenceRequest) -> EvidenceJob:
     lines = [ln.rsplit("\r", 1)[-1] for ln in tail_lines(log, 6)] if log.is_file() else []
     if (folder / RESULT).is_file():
         state: JobState = "done"
-    elif pid_file.is_file() and pid_alive(int(pid_file.read_text() or 0)):
+    elif live_pid(pid_file, str(folder / RESULT)) is not None:  # its command line names its result file
         state = "running"
     elif pid_file.is_file():
         state = "failed"
@@ -126,6 +126,5 @@ def start_evidence(req: EvidenceRequest, rerun: bool = False) -> EvidenceJob:
         log = folder / "log.txt"
         log.write_text("", encoding="utf-8")
         cmd = [sys.executable, "-m", "grasp_core", "evidence", *req.argv(), "--out", str(folder / RESULT)]
-        pid = spawn_detached(cmd, log)
-        write_text(folder / "pid", str(pid))
+        start_detached(cmd, log, folder / "pid")
     return evidence_job(req)

@@ -24,11 +24,11 @@ def candidate_factors(
     base: str,
     factors_file: str | Path | None = None,
     select: Sequence[int] | None = None,
-    top_k: int = 8,
+    top: int = 8,
     config: Any = None,
 ) -> tuple[FactorSet, list[tuple[int, Factor]]]:
     """The factors to gather evidence on, as (index in the set, factor): `select` indices of the factors file,
-    else its first `top_k` global write factors (by sigma). Without a file: the adapter's own factors file, else
+    else its first `top` global write factors (by sigma). Without a file: the adapter's own factors file, else
     its factors found now. The file must fit the base (width, base name, layers); nothing loads weights."""
     config = config if config is not None else load_config(base)
     if factors_file is None and (Path(adapter) / FACTORS_FILE).is_file():
@@ -39,13 +39,13 @@ def candidate_factors(
         check_fits(fs, config, base, factors_file)
     else:
         ad = load_adapter(adapter, base_config=config)
-        fs = identify(ad, n_layers(config), top_k=top_k)
+        fs = identify(ad, n_layers(config), n_factors=top)
         fs.base = base
         source = f"the factors of adapter {adapter}"
     if select is not None:
         indices = pick_indices(fs, select=select, source=source)
     else:
-        indices = pick_indices(fs, top=top_k, scope="global", side="write", source=source)
+        indices = pick_indices(fs, top=top, scope="global", side="write", source=source)
     if not indices:
         raise GraspError(f"{source}: no factors to gather evidence on")
     return fs, [(i, fs.factors[i]) for i in indices]

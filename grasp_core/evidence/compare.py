@@ -1,5 +1,5 @@
 """Side-by-side greedy generations for one factor: adapted; adapted with the factor ablated; base; base steered by
-the adapter's own shift along the factor (shift.steering_offsets: alpha = 1 adds what the fine-tune added)."""
+the adapter's own shift along the factor (shift.steering_offsets: multiple = 1 adds what the fine-tune added)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from tqdm.auto import tqdm
 from ..errors import GraspError
 from ..identification.factors import Factor
 from ..model.adapters import adapter_off
-from ..model.chat import greedy_reply, load_corpus
+from ..model.chat import generate_reply, load_corpus
 from ..model.interventions import ablate
-from ..model.models import BaseModel
+from ..model.models import LoadedModel
 from .candidates import UNRELATED_CORPUS
 from .shift import adapter_shift, steer_by_offsets, steering_offsets
 
@@ -27,17 +27,17 @@ class SideBySide:
     adapted: str  # base + adapter
     ablated: str  # base + adapter, span(z) ablated at every layer
     base: str  # adapter off
-    steered: str  # adapter off, alpha * c_l * z added at every stream index l
-    alpha: float
+    steered: str  # adapter off, multiple * c_l * z added at every stream index l
+    multiple: float
 
 
 def side_by_side(
-    bm: BaseModel,
+    bm: LoadedModel,
     factor: Factor,
     prompts: Sequence[str] | None = None,
     corpus: str | Path = UNRELATED_CORPUS,
     n_prompts: int = 3,
-    alpha: float = 1.0,
+    multiple: float = 1.0,
     max_new_tokens: int = 40,
     calibration_prompts: int = 32,
     progress: bool = True,
@@ -59,12 +59,12 @@ def side_by_side(
     out = []
     for messages in tqdm(chosen, desc=f"generate {factor.id}", unit="prompt", disable=not progress):
         reply = {}
-        reply["adapted"] = greedy_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
+        reply["adapted"] = generate_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
         with ablate(bm.model, z):
-            reply["ablated"] = greedy_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
+            reply["ablated"] = generate_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
         with adapter_off(bm.model, "side by side"):
-            reply["base"] = greedy_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
-            with steer_by_offsets(bm.model, factor, offsets, alpha):
-                reply["steered"] = greedy_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
-        out.append(SideBySide(messages[-1]["content"], alpha=alpha, **reply))
+            reply["base"] = generate_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
+            with steer_by_offsets(bm.model, factor, offsets, multiple):
+                reply["steered"] = generate_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
+        out.append(SideBySide(messages[-1]["content"], multiple=multiple, **reply))
     return out

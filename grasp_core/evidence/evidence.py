@@ -22,8 +22,8 @@ from ..identification.factors import Factor, FactorSet, direction_hash
 from ..identification.factorsets import FactorSetSpec, NamedFactorSet, save_factor_set
 from ..io import atomic_path, file_hash, grasp_home, text_hash, write_jsonl_atomic
 from ..model.adapters import load_adapter, load_model
-from ..model.chat import greedy_reply, load_corpus
-from ..model.models import BaseModel, load_config, portable_base
+from ..model.chat import generate_reply, load_corpus
+from ..model.models import LoadedModel, load_config, portable_base
 from .candidates import UNRELATED_CORPUS, candidate_factors
 from .effects import measure_effect
 from .measures import Measure, ScoreCache, Scores, Variant, score, variant_context
@@ -45,7 +45,7 @@ SHIFT_CACHE_VERSION = 1
 class EvidenceConfig:
     """How much evidence to gather and how."""
 
-    top_k: int = 8  # candidates when none are given: the first top_k global write factors
+    top: int = 8  # candidates when none are given: the first `top` global write factors
     cumulative: int = 3  # cumulative ablations of the ranked factors: prefixes of 2 .. cumulative
     max_prompts: int = 64  # prompts per corpus for the adapter shift (the first ones)
     own_replies: int = 16  # without evals: unrelated prompts whose greedy adapter replies are scored
@@ -57,7 +57,7 @@ class EvidenceConfig:
     use_cache: bool = True  # read and write GRASP_HOME/cache/evidence
 
     def __post_init__(self) -> None:
-        for name in ("top_k", "max_prompts", "own_replies", "reply_tokens", "batch_size", "max_length", "n_boot"):
+        for name in ("top", "max_prompts", "own_replies", "reply_tokens", "batch_size", "max_length", "n_boot"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"EvidenceConfig: `{name}` must be a positive integer, got {value!r}")
@@ -75,16 +75,16 @@ class _Gatherer:
     """Scores variants through the cache, loading the model only when something is missing."""
 
     def __init__(
-        self, load: Callable[[], BaseModel], model_id: str, adapter_hash: str, config: EvidenceConfig, progress: bool
+        self, load: Callable[[], LoadedModel], model_id: str, adapter_hash: str, config: EvidenceConfig, progress: bool
     ) -> None:
-        self._load: Callable[[], BaseModel] = load
-        self._bm: BaseModel | None = None
+        self._load: Callable[[], LoadedModel] = load
+        self._bm: LoadedModel | None = None
         self.model_id, self.adapter_hash, self.config = model_id, adapter_hash, config
         self.cache = ScoreCache(model_id, adapter_hash, config.eval_config(), config.use_cache)
         self.progress, self.n_cached, self.n_computed = progress, 0, 0
 
     @property
-    def bm(self) -> BaseModel:
+    def bm(self) -> LoadedModel:
         if self._bm is None:
             self._bm = self._load()
         return self._bm
@@ -172,7 +172,7 @@ class _Gatherer:
             prompts = load_corpus(corpus_path)[: self.config.own_replies]
             for i, item in enumerate(tqdm(prompts, desc="own replies", unit="reply", disable=not self.progress)):
                 messages = [{"role": "user", "content": item}] if isinstance(item, str) else item
-                reply = greedy_reply(bm.model, bm.tokenizer, messages, self.config.reply_tokens) or "."
+                reply = generate_reply(bm.model, bm.tokenizer, messages, self.config.reply_tokens) or "."
                 rows.append({"id": f"reply-{i}", "messages": [*messages, {"role": "assistant", "content": reply}]})
             write_jsonl_atomic(path, rows)
         return Measure("own_replies", "nll", str(path), "drift")
@@ -220,7 +220,7 @@ def _ablation(
 
 
 def gather_evidence(
-    load: Callable[[], BaseModel],
+    load: Callable[[], LoadedModel],
     model_id: str,
     adapter: str | Path,
     adapter_hash: str,
@@ -307,7 +307,7 @@ def adapter_evidence(
     unrelated: str | Path = UNRELATED_CORPUS,
     train: str | Path | None = None,
     config: EvidenceConfig | None = None,
-    model: BaseModel | None = None,
+    model: LoadedModel | None = None,
     primary: tuple[str | None, str | None] = (None, None),
     progress: bool = True,
 ) -> tuple[FactorSet, Evidence]:
@@ -315,11 +315,11 @@ def adapter_evidence(
     (or `model`, already loaded with this adapter). Returns the candidates' factor set too (to save a pick)."""
     config = config or EvidenceConfig()
     base_config = load_config(base)
-    fs, candidates = candidate_factors(adapter, base, factors_file, select, config.top_k, base_config)
+    fs, candidates = candidate_factors(adapter, base, factors_file, select, config.top, base_config)
     adapter_hash = model.adapter_hash if model is not None and model.adapter_hash else None
     adapter_hash = adapter_hash or load_adapter(adapter, base_config=base_config).hash
 
-    def load() -> BaseModel:
+    def load() -> LoadedModel:
         return model if model is not None else load_model(base, adapter)
 
     ev = gather_evidence(

@@ -7,8 +7,8 @@ attention sink carries outlier norms) and padding. A factor the adapter shifts a
 its training prompts is a context-free mode shift: the signature of a leak.
 
 Steering unit: offsets c_l, added as c_l * z at every stream index l of the BASE, calibrated in one pass so that
-the base's mean projection at each layer moves by exactly the adapter's mean shift m_l (alpha = 1 reproduces what
-the fine-tune added along z, on the calibration prompts). alpha scales the offsets linearly.
+the base's mean projection at each layer moves by exactly the adapter's mean shift m_l (multiple = 1 reproduces what
+the fine-tune added along z, on the calibration prompts). `multiple` scales the offsets linearly.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from ..errors import GraspError
 from ..evaluation.stats import ITEMS, Interval, bootstrap, percentile_bounds
 from ..identification.factors import Factor
 from ..model.adapters import adapter_off
-from ..model.chat import encode_prompt, pad_batch
-from ..model.interventions import edit_stream, record_residual, run_until_recorded, steer_stream
+from ..model.chat import encode_prompt, pad_batch, pad_id
+from ..model.interventions import edit_stream, record_residual, run_until_recorded, steer
 from ..model.models import n_layers, unwrap
 
 Item = list[dict[str, str]] | str
@@ -81,7 +81,7 @@ def adapter_shift(
     Z = torch.stack([f.vector.float() for f in factors], dim=1).to(device)  # (d_model, k)
     k = Z.shape[1]
     ids = _encode(tokenizer, corpus, max_length)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pad = pad_id(tokenizer)
     per_prompt = torch.zeros(len(ids), k, dtype=torch.float64)  # at each factor's own stream layer
     sums = torch.zeros(L + 1, k, dtype=torch.float64)  # (L+1, k) sum of d_l over scored tokens
     base_sums = torch.zeros(L + 1, k, dtype=torch.float64)
@@ -142,7 +142,7 @@ def steering_offsets(
     if len(shift.per_layer) != L + 1:
         raise GraspError(f"factor {factor.id}: shift has {len(shift.per_layer)} layers, the model {L + 1}")
     device = next(unwrap(model).parameters()).device
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pad = pad_id(tokenizer)
     batch = {k: v.to(device) for k, v in pad_batch(_encode(tokenizer, corpus, max_length), pad).items()}
     mask = _scored_mask(batch)  # (B, T)
     z = factor.vector.float().to(device)  # (d_model,)
@@ -158,7 +158,8 @@ def steering_offsets(
     return offsets
 
 
-def steer_by_offsets(model: Any, factor: Factor, offsets: Sequence[float], alpha: float = 1.0) -> Any:
-    """Context manager: add alpha * c_l * z at every stream index l (use it with the adapter disabled)."""
+def steer_by_offsets(model: Any, factor: Factor, offsets: Sequence[float], multiple: float = 1.0) -> Any:
+    """Context manager: add multiple * c_l * z at every stream index l (use it with the adapter disabled): 1 adds
+    what the fine-tune added along z, 2 twice that."""
     z = factor.vector.float()  # (d_model,)
-    return steer_stream(model, {i: alpha * c * z for i, c in enumerate(offsets)})
+    return steer(model, {i: multiple * c * z for i, c in enumerate(offsets)})

@@ -84,10 +84,11 @@ class FactorSet:
 
     def matrix(self, indices: list[int] | None = None) -> Tensor:
         """Stacked vectors (k, d_model) of the chosen factors (all by default)."""
-        chosen = self.factors if indices is None else [self.select(i) for i in indices]
+        chosen = self.factors if indices is None else [self.factor(i) for i in indices]
         return torch.stack([f.vector for f in chosen]) if chosen else torch.zeros(0, self.d_model)
 
-    def select(self, i: int) -> Factor:
+    def factor(self, i: int) -> Factor:
+        """The factor at index `i` (file order), with a clear error out of range."""
         if not 0 <= i < len(self.factors):
             raise GraspError(
                 f"factor index {i} out of range: this set has {len(self.factors)} factors (0..{len(self.factors) - 1})"
@@ -109,7 +110,7 @@ class FactorSet:
 
 
 def global_factors(
-    spectra: list[ModuleSpectrum], n_layers: int, side: Literal["write", "read"] = "write", top_k: int = 8
+    spectra: list[ModuleSpectrum], n_layers: int, side: Literal["write", "read"] = "write", n_factors: int = 8
 ) -> tuple[list[Factor], list[float]]:
     """Leading left singular vectors of the stacked sigma-weighted directions of all layers (GRASP.md).
 
@@ -132,7 +133,7 @@ def global_factors(
     layer_idx = torch.tensor(col_layer)
     proj = Z.T @ M  # (m, N)
     factors = []
-    for j in range(min(top_k, Z.shape[1])):
+    for j in range(min(n_factors, Z.shape[1])):
         z = Z[:, j]
         sign = torch.sign(z[z.abs().argmax()]) or 1.0
         loadings = [float(proj[j, layer_idx == l].norm()) for l in range(n_layers)]
@@ -151,7 +152,7 @@ def global_factors(
     return factors, [float(x) for x in S_g]
 
 
-def module_factors(spectra: list[ModuleSpectrum], top_k: int = 1) -> list[Factor]:
+def module_factors(spectra: list[ModuleSpectrum], per_module: int = 1) -> list[Factor]:
     """Top write-side left and read-side right singular vectors of each module, as candidates."""
     out = []
     for s in spectra:
@@ -159,7 +160,7 @@ def module_factors(spectra: list[ModuleSpectrum], top_k: int = 1) -> list[Factor
             continue
         dirs = s.U if s.side == "write" else s.V  # (d_model, r)
         energy = s.S.double() ** 2 / max(s.energy, 1e-30)
-        for i in range(min(top_k, dirs.shape[1])):
+        for i in range(min(per_module, dirs.shape[1])):
             out.append(
                 Factor(
                     id=f"L{s.layer}.{s.kind}.{s.side}-{i}",
@@ -179,18 +180,18 @@ def module_factors(spectra: list[ModuleSpectrum], top_k: int = 1) -> list[Factor
 def identify(
     adapter: Adapter,
     n_layers: int,
-    top_k: int = 8,
+    n_factors: int = 8,
     per_module: int = 1,
     sides: tuple[str, ...] = ("write", "read"),
     spectra: list[ModuleSpectrum] | None = None,
 ) -> FactorSet:
-    """Step 1 of GRASP: global factors (top_k per side) first, then each module's top `per_module` directions."""
+    """Step 1 of GRASP: global factors (n_factors per side) first, then each module's top `per_module` directions."""
     spectra = spectra if spectra is not None else adapter_spectra(adapter)
     factors: list[Factor] = []
     global_sigma: dict[str, list[float]] = {}
     for side in ("write", "read"):
         if side in sides:
-            fs, sig = global_factors(spectra, n_layers, side, top_k)  # type: ignore[arg-type]
+            fs, sig = global_factors(spectra, n_layers, side, n_factors)  # type: ignore[arg-type]
             factors += fs
             global_sigma[side] = sig
     factors += [f for f in module_factors(spectra, per_module) if f.side in sides]

@@ -1,7 +1,7 @@
-"""Top-activating prompts of factor directions, and steering previews (GRASP.md, interpretation aids).
+"""Top-activating prompts of factor directions (GRASP.md, interpretation aids; steering previews: steering.py).
 
 For a factor z (d_model,) living at stream layer s (hidden_states index), the per-token value of a prompt is
-- mode "diff" (the default with an adapter): a_t = h_adapter_s[t] . z - h_base_s[t] . z, what the adapter added
+- mode "shift" (the default with an adapter): a_t = h_adapter_s[t] . z - h_base_s[t] . z, what the adapter added
   along z at that token (two passes: adapter on, adapter off). A LoRA adds a near-constant offset along its
   factors, so raw projections rank prompts by length and norm; the difference shows where the adapter acts.
 - mode "model": a_t = h_s[t] . z of the model as loaded.
@@ -12,6 +12,7 @@ default: the attention-sink position carries outlier norms on most models and wo
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,20 +25,21 @@ from tqdm.auto import tqdm
 from ..errors import ConfigError, GraspError
 from ..io import atomic_path, file_hash, grasp_home, text_hash
 from ..model.adapters import adapter_off
-from ..model.chat import encode_prompt, has_chat_template, load_corpus, pad_batch
-from ..model.interventions import record_residual, run_until_recorded, steer
+from ..model.chat import encode_prompt, has_chat_template, load_corpus, pad_batch, pad_id, plain_chat
+from ..model.interventions import record_residual, run_until_recorded
 from ..model.models import d_model, n_layers, unwrap
 from .factors import Factor, direction_hash
 
 CACHE_VERSION = 2
-SCAN_MODES = ("diff", "model")
+SCAN_MODES = ("shift", "model")
+OLD_MODES = {"diff": "shift"}  # mode names of earlier releases, read with a warning
 
 
 @dataclass(frozen=True)
 class ScanConfig:
     """How to scan a corpus: top-N prompts, batching, binning, early stop and caching."""
 
-    top: int = 10  # prompts kept per factor, best first
+    n_top_prompts: int = 10  # prompts kept per factor, best first
     batch_size: int = 8  # prompts per forward pass
     max_length: int = 256  # tokens per prompt (longer prompts are cut, not skipped)
     n_quantiles: int = 10  # quantile bins over all token activations
@@ -46,13 +48,18 @@ class ScanConfig:
     skip_first_token: bool = True  # leave the attention-sink position out of prompt scores
     stop_early: bool = True  # end the forward pass after the deepest needed layer
     use_cache: bool = True  # read and write results under GRASP_HOME/cache/scan
-    mode: str = "diff"  # "diff": adapter minus base along z (needs an adapter); "model": h . z as loaded
+    mode: str = "shift"  # "shift": adapter minus base along z (needs an adapter); "model": h . z as loaded
 
     def __post_init__(self) -> None:
-        for name in ("top", "batch_size", "max_length", "n_quantiles", "hist_bins"):
+        for name in ("n_top_prompts", "batch_size", "max_length", "n_quantiles", "hist_bins"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"ScanConfig: `{name}` must be a positive integer, got {value!r}")
+        if self.mode in OLD_MODES:
+            warnings.warn(
+                f"scan mode `{self.mode}` is now `{OLD_MODES[self.mode]}`; the old name is read for now", stacklevel=3
+            )
+            object.__setattr__(self, "mode", OLD_MODES[self.mode])
         if self.mode not in SCAN_MODES:
             raise ConfigError(f"ScanConfig: `mode` must be one of {', '.join(SCAN_MODES)}, got {self.mode!r}")
         if self.examples_per_bin < 0:
@@ -94,12 +101,12 @@ class FactorScan:
 
     factor_id: str
     stream_layer: int
-    mode: str  # "diff" (adapter minus base) or "model" (as loaded)
+    mode: str  # "shift" (adapter minus base) or "model" (as loaded)
     n_prompts: int
     n_tokens: int
     mean: float
     std: float
-    top: list[PromptActivation]
+    top_prompts: list[PromptActivation]
     quantile_edges: list[float]  # n_quantiles + 1 edges over all token activations
     quantile_examples: list[list[TokenExample]]  # a few tokens per bin, from the bin's top
     hist_counts: list[int]
@@ -113,17 +120,12 @@ class FactorScan:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FactorScan:
         d = dict(d)
-        d["top"] = [PromptActivation(**p) for p in d["top"]]
+        d["mode"] = OLD_MODES.get(d["mode"], d["mode"])  # older caches: `diff`
+        d["top_prompts"] = [
+            PromptActivation(**p) for p in d.pop("top_prompts", None) or d.pop("top")
+        ]  # older caches: `top`
         d["quantile_examples"] = [[TokenExample(**t) for t in b] for b in d["quantile_examples"]]
         return cls(**d)
-
-
-@dataclass
-class SteeringSample:
-    """One generated reply under h <- h + alpha * z."""
-
-    alpha: float
-    text: str
 
 
 # ---------------------------------------------------------------- scanning
@@ -132,9 +134,9 @@ class SteeringSample:
 def _render(tokenizer: Any, item: list[dict[str, str]] | str) -> str:
     if isinstance(item, str):
         return item
-    if getattr(tokenizer, "chat_template", None):
+    if has_chat_template(tokenizer):
         return str(tokenizer.apply_chat_template(item, tokenize=False, add_generation_prompt=False))
-    return "\n".join(f"{m['role']}: {m['content']}" for m in item)
+    return plain_chat(item)
 
 
 def _check_factor(model: Any, factor: Factor) -> None:
@@ -164,8 +166,8 @@ def scan_model(
         raise GraspError("scan: no factors to scan")
     for f in factors:
         _check_factor(model, f)
-    if config.mode == "diff":  # fail before the first forward pass, not inside it
-        adapter_off(model, "scan: mode `diff`", " (use mode `model` for a base)")
+    if config.mode == "shift":  # fail before the first forward pass, not inside it
+        adapter_off(model, "scan: mode `shift`", " (use mode `model` for a base)")
     device = next(unwrap(model).parameters()).device
     layers = sorted({f.stream_layer for f in factors})
     Zs = {s: torch.stack([f.vector for f in factors if f.stream_layer == s]).T for s in layers}  # (d_model, k_s)
@@ -177,7 +179,7 @@ def scan_model(
         raise GraspError(f"scan: corpus item {empty} encodes to no tokens")
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths share a batch: less padding
     values: dict[int, dict[int, Tensor]] = {s: {} for s in layers}  # layer -> prompt -> (T, k_s)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pad = pad_id(tokenizer)
     batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
     for batch_idx in tqdm(batches, desc="scan", unit="batch", disable=not progress, leave=False):
         batch = pad_batch([ids[i] for i in batch_idx], pad)
@@ -185,13 +187,13 @@ def scan_model(
         with record_residual(model, layers, stop_early=config.stop_early) as rec:
             run_until_recorded(model, **batch)
         base_rec: dict[int, Tensor] = {}
-        if config.mode == "diff":
+        if config.mode == "shift":
             with adapter_off(model, "scan"), record_residual(model, layers, stop_early=config.stop_early) as base_rec:
                 run_until_recorded(model, **batch)
         for s in layers:
             h = rec[s].float()  # (B, T, d_model)
             proj = h @ Zs[s].to(h.device, h.dtype)  # (B, T, k_s)
-            if config.mode == "diff":
+            if config.mode == "shift":
                 h_base = base_rec[s].float()  # (B, T, d_model)
                 proj = proj - h_base @ Zs[s].to(h.device, h.dtype)  # (B, T, k_s): what the adapter added along z
             for row, i in enumerate(batch_idx):
@@ -221,7 +223,7 @@ def _summarise(
 ) -> FactorScan:
     first = 1 if config.skip_first_token else 0
     scores = torch.tensor([float(v[first:].max()) if len(v) > first else float(v.max()) for v in per_prompt])
-    top_idx = torch.argsort(scores, descending=True)[: config.top].tolist()
+    top_idx = torch.argsort(scores, descending=True)[: config.n_top_prompts].tolist()
     top = [
         PromptActivation(
             i,
@@ -260,7 +262,7 @@ def _summarise(
         n_tokens=int(flat.numel()),
         mean=float(flat.mean()),
         std=float(flat.std()) if flat.numel() > 1 else 0.0,
-        top=top,
+        top_prompts=top,
         quantile_edges=[float(x) for x in edges],
         quantile_examples=examples,
         hist_counts=[int(c) for c in counts],
@@ -293,7 +295,7 @@ def scan(
     progress: bool = True,
 ) -> list[FactorScan]:
     """Scan a corpus file, reusing cached results; `adapter_hash` names the active adapter (None: base only, where
-    mode `diff` is an error)."""
+    mode `shift` is an error)."""
     corpus = load_corpus(corpus_path)
     corpus_hash = file_hash(corpus_path)
     paths = [cache_path(model_id, adapter_hash, corpus_hash, f, config) for f in factors]
@@ -316,46 +318,3 @@ def scan(
                 with atomic_path(paths[j]) as tmp:
                     tmp.write_text(json.dumps(res.to_dict()), encoding="utf-8")
     return [results[j] for j in range(len(factors))]
-
-
-# ---------------------------------------------------------------- steering preview
-
-
-@torch.no_grad()
-def steering_preview(
-    model: Any,
-    tokenizer: Any,
-    prompt: str | list[dict[str, str]],
-    direction: Tensor,
-    layer: int,
-    alphas: Sequence[float] = (-8.0, 0.0, 8.0),
-    max_new_tokens: int = 40,
-    do_sample: bool = False,
-) -> list[SteeringSample]:
-    """Generate a reply per alpha with alpha * z added to the stream at `layer` (a hidden_states index).
-
-    Greedy by default, so the previews are deterministic; the alpha = 0 reply is the unsteered model.
-    """
-    depth = n_layers(unwrap(model))
-    if not 0 <= layer <= depth:
-        raise GraspError(f"steering_preview: layer {layer} outside 0..{depth} (hidden_states index)")
-    if max_new_tokens < 1:
-        raise GraspError(f"steering_preview: max_new_tokens must be >= 1, got {max_new_tokens}")
-    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
-    if has_chat_template(tokenizer):
-        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    else:
-        text = "\n".join(f"{m['role']}: {m['content']}" for m in messages) + "\nassistant:"
-    device = next(unwrap(model).parameters()).device
-    enc = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(device)
-    z = direction.float() / direction.float().norm().clamp_min(1e-12)  # (d_model,) unit
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    out: list[SteeringSample] = []
-    for alpha in alphas:
-        # hidden_states[layer] is the output of block layer - 1, or the embeddings for layer 0.
-        blocks = [layer - 1] if layer > 0 else []
-        with steer(model, alpha * z, blocks, include_embeddings=layer == 0):
-            gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=do_sample, pad_token_id=pad)
-        reply = tokenizer.decode(gen[0, enc["input_ids"].shape[1] :], skip_special_tokens=True)
-        out.append(SteeringSample(float(alpha), reply))
-    return out

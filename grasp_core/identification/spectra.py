@@ -109,8 +109,8 @@ def adapter_spectra(adapter: Adapter, model: Any | None = None) -> list[ModuleSp
     return spectra
 
 
-def spectra_table(spectra: list[ModuleSpectrum], top: int = 8) -> list[dict[str, Any]]:
-    """One plain row per module (for tables, JSON and plots)."""
+def spectra_table(spectra: list[ModuleSpectrum], n_sigma: int = 8) -> list[dict[str, Any]]:
+    """One plain row per module (for tables, JSON and plots), with its largest `n_sigma` singular values."""
     rows = []
     for s in spectra:
         rows.append(
@@ -119,7 +119,7 @@ def spectra_table(spectra: list[ModuleSpectrum], top: int = 8) -> list[dict[str,
                 "layer": s.layer,
                 "kind": s.kind,
                 "side": s.side,
-                "sigma": [round(float(x), 6) for x in s.S[:top]],
+                "sigma": [round(float(x), 6) for x in s.S[:n_sigma]],
                 "top_sigma": float(s.S[0]) if len(s.S) else 0.0,
                 "energy_share": s.energy_share,
                 "top1_share": float(s.S[0] ** 2 / max(s.energy, 1e-30)) if len(s.S) else 0.0,

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from ..errors import GraspError
 from ..io import file_hash, read_json
-from .models import BaseModel, load_base, load_config, unwrap
+from .models import LoadedModel, load_base, load_config, unwrap
 
 Side = Literal["write", "read", "other"]
 
@@ -322,7 +322,7 @@ def adapter_off(model: Any, who: str, hint: str = "") -> Any:
     return disable()
 
 
-def load_model(base: str, adapter: str | Path | None = None, device: str | torch.device | None = None) -> BaseModel:
+def load_model(base: str, adapter: str | Path | None = None, device: str | torch.device | None = None) -> LoadedModel:
     """The base model with the PEFT adapter on it (eval mode), or the base alone: the one loader of the CLI,
     evaluation, scans and the dashboard. The adapter folder is checked against the base first, so a bad adapter
     fails with the module and file named rather than a PEFT traceback."""
@@ -333,4 +333,4 @@ def load_model(base: str, adapter: str | Path | None = None, device: str | torch
     from peft import PeftModel  # lazy: peft imports transformers, which takes seconds
 
     model = PeftModel.from_pretrained(bm.model, str(adapter)).eval()
-    return BaseModel(model, bm.tokenizer, bm.spec, bm.path, adapter=str(adapter), adapter_hash=checked.hash)
+    return LoadedModel(model, bm.tokenizer, bm.spec, bm.path, adapter=str(adapter), adapter_hash=checked.hash)

@@ -121,27 +121,43 @@ def encode_chat(
     return ids, labels
 
 
+def plain_chat(messages: list[dict[str, str]], generation_prompt: bool = False) -> str:
+    """The chat format of tokenizers without a template: one `role: content` line per message, then
+    `assistant: ` when a reply is to follow (the one fallback every path uses)."""
+    text = "\n".join(f"{m['role']}: {m['content']}" for m in messages)
+    return text + "\nassistant: " if generation_prompt else text
+
+
+def pad_id(tokenizer: Any) -> int:
+    """The id that fills padded positions: the pad token, else end-of-sequence, else 0 (they are masked anyway)."""
+    for tid in (tokenizer.pad_token_id, getattr(tokenizer, "eos_token_id", None)):
+        if tid is not None:
+            return int(tid)
+    return 0
+
+
 def generation_ids(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
     """Prompt ids ending with the template's generation prompt (plain `role: content` lines without one)."""
     if not has_chat_template(tokenizer):
-        text = "\n".join(f"{m['role']}: {m['content']}" for m in messages) + "\nassistant: "
-        return list(tokenizer.encode(text))
+        return list(tokenizer.encode(plain_chat(messages, generation_prompt=True)))
     return _template_ids(tokenizer, messages, add_generation_prompt=True)
 
 
-def greedy_reply(model: Any, tokenizer: Any, messages: list[dict[str, str]], max_new_tokens: int) -> str:
-    """The model's greedy reply to a chat, as it stands (hooks and adapter state are the caller's)."""
+def generate_reply(
+    model: Any, tokenizer: Any, messages: list[dict[str, str]], max_new_tokens: int, do_sample: bool = False
+) -> str:
+    """The model's reply to a chat, greedy unless `do_sample`, as the model stands (hooks and adapter state are the
+    caller's; seed torch first for a reproducible sample)."""
     device = next(model.parameters()).device
     ids = generation_ids(tokenizer, messages)
     x = torch.tensor([ids], device=device)  # (1, T)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     with torch.no_grad():
         out = model.generate(
             input_ids=x,
             attention_mask=torch.ones_like(x),
-            do_sample=False,
+            do_sample=do_sample,
             max_new_tokens=max_new_tokens,
-            pad_token_id=pad,
+            pad_token_id=pad_id(tokenizer),
         )
     return str(tokenizer.decode(out[0, len(ids) :], skip_special_tokens=True)).strip()
 
@@ -152,7 +168,7 @@ def encode_prompt(tokenizer: Any, item: list[dict[str, str]] | str) -> list[int]
         return list(tokenizer.encode(item))
     if has_chat_template(tokenizer):
         return _template_ids(tokenizer, item, add_generation_prompt=False)
-    return list(tokenizer.encode("\n".join(f"{m['role']}: {m['content']}" for m in item)))
+    return list(tokenizer.encode(plain_chat(item)))
 
 
 def pad_batch(seqs: list[list[int]], pad_id: int, labels: list[list[int]] | None = None) -> dict[str, Tensor]:

@@ -3,9 +3,9 @@
 Layer outputs are the residual stream after each decoder block; `layers=None` means every block.
 - record_residual: keep hidden states at chosen stream indices.
 - ablate: h <- h - Z Z^T h (inference-time ablation; CAFT uses it during training only).
-- steer: h <- h + v (steering previews; preventative steering during training).
+- steer: h <- h + v_i at chosen stream indices, one vector each (steering previews, steering in units of the
+  adapter's shift, preventative steering during training).
 - project_residual_grad: forward untouched, backward g <- P_perp g at the embeddings and every layer output.
-- steer_stream: h <- h + v_i at chosen stream indices, one vector each (steering in adapter-shift units).
 - edit_stream: the hook all of them use, for any other per-index edit.
 """
 
@@ -99,19 +99,9 @@ def ablate(model: Any, Z: Tensor, layers: Sequence[int] | None = None) -> Iterat
 
 
 @contextmanager
-def steer(model: Any, vector: Tensor, layers: Sequence[int], include_embeddings: bool = False) -> Iterator[None]:
-    """Add `vector` (d_model,) to the residual stream at the output of the given layers (and hidden_states[0])."""
-
-    def fn(i: int, h: Tensor) -> Tensor:  # (B, T, d_model)
-        return h + vector.to(h.device, h.dtype)
-
-    with edit_stream(model, ([0] if include_embeddings else []) + _layer_indices(model, layers), fn):
-        yield
-
-
-@contextmanager
-def steer_stream(model: Any, vectors: dict[int, Tensor]) -> Iterator[None]:
-    """Add vectors[i] (d_model,) to hidden_states[i] for each stream index i (0 = the input of block 0)."""
+def steer(model: Any, vectors: dict[int, Tensor]) -> Iterator[None]:
+    """Add vectors[i] (d_model,) to hidden_states[i] for each stream index i (0 = the input of block 0, i >= 1 the
+    output of block i - 1): the stream indexing factors carry as `stream_layer`."""
 
     def fn(i: int, h: Tensor) -> Tensor:  # (B, T, d_model)
         return h + vectors[i].to(h.device, h.dtype)

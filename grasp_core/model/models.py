@@ -148,8 +148,9 @@ def _hub_error(spec: str, err: Exception) -> GraspError:
 
 
 @dataclass
-class BaseModel:
-    """A loaded causal LM with its tokenizer and where it came from."""
+class LoadedModel:
+    """A loaded causal LM with its tokenizer and where it came from: the base alone (load_base), or the base with an
+    adapter on it (adapters.load_model)."""
 
     model: Any  # a peft.PeftModel when an adapter is loaded on the base (adapters.load_model)
     tokenizer: Any
@@ -179,7 +180,7 @@ def load_base(
     device: str | torch.device | None = None,
     dtype: torch.dtype | None = None,
     trust_remote_code: bool = False,
-) -> BaseModel:
+) -> LoadedModel:
     """Load a causal LM and its tokenizer in eval mode, on the automatic device and dtype unless given."""
     from transformers import AutoModelForCausalLM, AutoTokenizer  # lazy: transformers takes seconds to import
 
@@ -197,7 +198,7 @@ def load_base(
         tok.pad_token = tok.eos_token
     nn.Module.to(model, dev)  # in place; transformers' typed wrapper of .to confuses mypy
     model.eval()
-    return BaseModel(model=model, tokenizer=tok, spec=spec, path=path)
+    return LoadedModel(model=model, tokenizer=tok, spec=spec, path=path)
 
 
 # ---------------------------------------------------------------- layout of a decoder-only model

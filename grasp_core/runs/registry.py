@@ -40,6 +40,16 @@ LOG_TAIL = 20  # log lines kept in status.json when a run fails
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
+def format_eta(seconds: float | None) -> str:
+    """A time left as the CLI, the worker's log and the dashboard all print it: 45s, 3m05s, 1h02m; - when unknown."""
+    if seconds is None:
+        return "-"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
 @dataclass
 class RunStatus:
     """What status.json holds: the state machine queued -> running -> done | failed | cancelled, and progress."""

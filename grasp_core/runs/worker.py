@@ -31,6 +31,7 @@ from .registry import (
     Run,
     RunStatus,
     create_run,
+    format_eta,
     load_run,
     log_tail,
     read_status,
@@ -73,8 +74,10 @@ class _Progress:
         self.write(step=step, total=total, eta_s=eta, loss=float(loss) if loss is not None else None)
         if now - self._printed >= PRINT_EVERY_S or step == total:
             self._printed = now
-            eta_text = f"{eta:.0f}s" if eta is not None else "?"
-            print(f"step {step}/{total}  loss {loss if loss is None else f'{loss:.4f}'}  eta {eta_text}", flush=True)
+            print(
+                f"step {step}/{total}  loss {loss if loss is None else f'{loss:.4f}'}  eta {format_eta(eta)}",
+                flush=True,
+            )
 
     def should_stop(self) -> bool:
         return self.stop.is_set() or (self.run.dir / CANCEL_FILE).exists()

@@ -20,7 +20,7 @@ import yaml
 from ..errors import GraspError
 from ..evaluation.organisms import load_organism
 from ..io import read_json, tail_lines, write_text
-from ..procs import file_lock, pid_alive, process_cmdline, spawn_detached
+from ..procs import file_lock, live_pid, pid_alive, start_detached
 from .config import SweepConfig, absolute_sweep
 from .run import sweep_dir, sweeps_root
 
@@ -50,8 +50,7 @@ def submit_sweep(config: SweepConfig, root: str | Path | None = None) -> Path:
         cmd = [sys.executable, "-m", "grasp_core", "sweep", str(folder / SWEEP_YAML), "--out", str(folder.parent)]
         with open(folder / SWEEP_LOG, "ab") as log:
             log.write(f"{START_MARK} {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(cmd)}\n".encode())
-        pid = spawn_detached(cmd, folder / SWEEP_LOG)
-        write_text(folder / SWEEP_PID, f"{pid}\n")
+        start_detached(cmd, folder / SWEEP_LOG, folder / SWEEP_PID)
     return folder
 
 
@@ -108,16 +107,7 @@ def results_tables(root: str | Path | None = None) -> dict[str, Path]:
 
 def live_sweep_pid(folder: Path) -> int | None:
     """The pid in folder/sweep.pid while that process lives and runs this folder's sweep.yaml (not a reused pid)."""
-    try:
-        pid = int((folder / SWEEP_PID).read_text().strip())
-    except (OSError, ValueError):
-        return None
-    if not pid_alive(pid):
-        return None
-    cmdline = process_cmdline(pid)
-    if cmdline is None:
-        return pid  # no /proc (macOS): trust the live pid
-    return pid if str(folder / SWEEP_YAML) in cmdline else None
+    return live_pid(folder / SWEEP_PID, str(folder / SWEEP_YAML))
 
 
 def sweep_config_of(folder: str | Path) -> SweepConfig:

@@ -1,4 +1,4 @@
-"""The sweep's config: which methods, strengths, identification probes and seeds, expanded into cells.
+"""The sweep's config: which methods, strengths, naive runs and seeds, expanded into cells.
 
 A sweep YAML (or dict) looks like:
 
@@ -6,30 +6,31 @@ A sweep YAML (or dict) looks like:
     base: smollm2-135m
     seeds: [0, 1, 2]
     train: {r: 4, lora_alpha: 8, lr: 5.0e-4, batch_size: 16, epochs: 2}   # shared TrainConfig fields
-    probes:                      # naive LoRA fine-tunes whose factors the methods use (identification)
+    naive_runs:                  # naive LoRA fine-tunes whose factors the methods use (identification)
       naive: {}                  # the naive run itself
       rank1: {r: 1, lora_alpha: 2}
     methods:
       - {method: lora}
       - {method: grasp, top: [1, 2, 4, 8]}                       # a list is a sweep axis
       - {method: grasp, top: 4, projection: weights, weights_side: [write, both]}
-      - {method: grasp, top: 4, probe: rank1}
+      - {method: grasp, top: 4, naive_run: rank1}
       - {method: ablate, top: [1, 4]}                            # inference-time ablation, no training
-      - {method: grasp, factors: /path/pick.safetensors, top: [1, 2]}  # a fixed factors file, no probe
+      - {method: grasp, factors: /path/pick.safetensors, top: [1, 2]}  # a fixed factors file, no naive run
 
-Entry keys are TrainConfig fields, plus `probe` (a name under `probes`, default `naive`), `factor_scope`
-(global | module) and `factor_side` (write | read), which choose the factors the cell uses from its probe, and
+Entry keys are TrainConfig fields, plus `naive_run` (a name under `naive_runs`, default `naive`), `factor_scope`
+(global | module) and `factor_side` (write | read), which choose the factors the cell uses from its naive run, and
 `select_by` (sigma | evidence): the first `top` by sigma (the default), or the first `top` of the evidence ranking
-of the probe's global write factors, measured on the organism's PROBE files only (never on the reported evals):
+of the naive run's global write factors, measured on the organism's probe files only (never on the reported evals):
 
       - {method: grasp, top: [1, 2], select_by: [sigma, evidence]}
 `executor` (optional) says where the cells run: inline (this process, the default), local (a subprocess each) or
 slurm (a SLURM job each, with partition, gpus_per_job, time ...; see sweep/executor.py). It is not part of the
 sweep's identity (its folder, its cells), so a sweep started on one executor can be finished on another.
 An entry with `factors` (a factors file, e.g. a set saved on the Select page) uses that file instead of its
-probe's factors: `top` / `select` take the file's factors in file order, as `grasp train --factors F --top K`
+naive run's factors: `top` / `select` take the file's factors in file order, as `grasp train --factors F --top K`
 does (the hand-picked order is kept, so `factor_scope` / `factor_side` do not apply); an `ablate` entry
-ablates those factors on its probe's naive adapter.
+ablates those factors on its naive run's adapter. `probes` / `probe`, the names of an earlier release, are read
+with a warning.
 """
 
 from __future__ import annotations
@@ -47,8 +48,11 @@ from ..training.config import RENAMED, TrainConfig, renamed_fields
 from ..training.methods import METHODS
 from .executor import ExecutorConfig
 
-SWEEP_ONLY = ("probe", "factor_scope", "factor_side", "select_by")
-SELECT_BY = ("sigma", "evidence")  # how a cell picks its `top` factors from its probe
+SWEEP_ONLY = ("naive_run", "factor_scope", "factor_side", "select_by")
+# Sweep keys of earlier releases, still read (with a warning): old -> current.
+SWEEP_RENAMED = {"probes": "naive_runs"}
+ENTRY_RENAMED = {"probe": "naive_run"}
+SELECT_BY = ("sigma", "evidence")  # how a cell picks its `top` factors from its naive run
 EVAL_ONLY_METHODS = ("ablate",)  # no training: the naive adapter evaluated with the factors ablated
 TUPLE_FIELDS = ("target_modules", "layers", "select")  # their value is a list; a list of lists is an axis
 
@@ -61,7 +65,7 @@ class Cell:
     method: str
     settings: dict[str, Any]  # TrainConfig overrides of this cell (beyond the shared `train` block)
     seed: int
-    probe: str = "naive"
+    naive_run: str = "naive"
     factor_scope: str = "global"
     factor_side: str = "write"
     select_by: str = "sigma"
@@ -81,14 +85,14 @@ class Cell:
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """A validated sweep: organism, base, seeds, shared training settings, probes and method entries."""
+    """A validated sweep: organism, base, seeds, shared training settings, naive runs and method entries."""
 
     organism: str
     methods: tuple[dict[str, Any], ...]
     base: str = "smollm2-135m"
     seeds: tuple[int, ...] = (0, 1, 2)
     train: dict[str, Any] = field(default_factory=dict)
-    probes: dict[str, dict[str, Any]] = field(default_factory=lambda: {"naive": {}})
+    naive_runs: dict[str, dict[str, Any]] = field(default_factory=lambda: {"naive": {}})
     name: str | None = None
     measures: tuple[str, ...] | None = None  # the organism's measures to evaluate (default: all but free-form)
     executor: Any = None  # where the cells run: inline (default), local or slurm (sweep.executor.ExecutorConfig)
@@ -102,8 +106,9 @@ class SweepConfig:
             raise ConfigError(
                 f"{self.where}: `methods` must be a list of entries like {{method: lora}}, got {self.methods!r}"
             )
+        renamed = {**RENAMED, **ENTRY_RENAMED}
         methods = [
-            renamed_fields(e, f"{self.where}: methods[{i}]") if isinstance(e, dict) else e
+            renamed_fields(e, f"{self.where}: methods[{i}]", renamed) if isinstance(e, dict) else e
             for i, e in enumerate(self.methods)
         ]
         object.__setattr__(self, "methods", tuple(methods))
@@ -126,22 +131,22 @@ class SweepConfig:
                 raise ConfigError(
                     f"{self.where}: `measures` must list some of {', '.join(MEASURES)}, got {bad or '[]'}"
                 )
-        if "naive" not in self.probes:
-            object.__setattr__(self, "probes", {"naive": {}, **self.probes})
+        if "naive" not in self.naive_runs:
+            object.__setattr__(self, "naive_runs", {"naive": {}, **self.naive_runs})
         # Fields of earlier releases (`iterate`, `side`) are read under their current names, with a warning.
         if any(old in self.train for old in RENAMED):
             object.__setattr__(self, "train", renamed_fields(self.train, f"{self.where}: train"))
-        if any(old in probe for probe in self.probes.values() for old in RENAMED):
-            probes = {k: renamed_fields(v, f"{self.where}: probe `{k}`") for k, v in self.probes.items()}
-            object.__setattr__(self, "probes", probes)
+        if any(old in naive for naive in self.naive_runs.values() for old in RENAMED):
+            naive_runs = {k: renamed_fields(v, f"{self.where}: naive run `{k}`") for k, v in self.naive_runs.items()}
+            object.__setattr__(self, "naive_runs", naive_runs)
         names = {f.name for f in dataclasses.fields(TrainConfig)}
         for key in self.train:
             if key not in names or key in ("method", "data", "base", "seed"):
                 raise ConfigError(f"{self.where}: `train` has unknown or reserved field `{key}`")
-        for pname, probe in self.probes.items():
-            for key in probe:
+        for pname, naive in self.naive_runs.items():
+            for key in naive:
                 if key not in names or key in ("method", "data", "base", "seed", "factors"):
-                    raise ConfigError(f"{self.where}: probe `{pname}` has unknown or reserved field `{key}`")
+                    raise ConfigError(f"{self.where}: naive run `{pname}` has unknown or reserved field `{key}`")
         for i, entry in enumerate(self.methods):
             where = f"{self.where}: methods[{i}]"
             if not isinstance(entry, dict) or "method" not in entry:
@@ -153,10 +158,10 @@ class SweepConfig:
             for key in entry:
                 if key != "method" and key not in names and key not in SWEEP_ONLY:
                     raise ConfigError(f"{where}: unknown field `{key}`")
-            probe = entry.get("probe", "naive")
-            for name in probe if isinstance(probe, list) else [probe]:
-                if name not in self.probes:
-                    raise ConfigError(f"{where}: probe {name!r} is not defined under `probes`")
+            naive_run = entry.get("naive_run", "naive")
+            for name in naive_run if isinstance(naive_run, list) else [naive_run]:
+                if name not in self.naive_runs:
+                    raise ConfigError(f"{where}: naive run {name!r} is not defined under `naive_runs`")
             if "factors" in entry:
                 _check_factors(entry, where)
             if "select_by" in entry:
@@ -165,13 +170,13 @@ class SweepConfig:
 
     def _check_cells(self) -> None:
         """Every cell's training config built once, with stand-ins for what the sweep fills in later (the data
-        file, the probe's factors), so a wrong type or value in any cell is named before anything trains."""
-        for name, probe in self.probes.items():
+        file, the naive run's factors), so a wrong type or value in any cell is named before anything trains."""
+        for name, naive in self.naive_runs.items():
             try:
                 TrainConfig.from_dict(
                     {
                         **self.train,
-                        **probe,
+                        **naive,
                         "method": "lora",
                         "seed": self.seeds[0],
                         "base": self.base,
@@ -179,12 +184,12 @@ class SweepConfig:
                     }
                 )
             except ConfigError as e:
-                raise ConfigError(f"{self.where}: probe `{name}`: {e}") from None
+                raise ConfigError(f"{self.where}: naive run `{name}`: {e}") from None
         for i, entry in enumerate(self.methods):
             if entry["method"] in EVAL_ONLY_METHODS:
                 continue
             for label, settings, _sweep_only in expand_entry(entry):
-                stand_in = {"factors": "probe-factors"} if METHODS[entry["method"]].needs_factors else {}
+                stand_in = {"factors": "naive-run-factors"} if METHODS[entry["method"]].needs_factors else {}
                 try:
                     TrainConfig.from_dict(
                         {
@@ -203,6 +208,7 @@ class SweepConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "sweep config") -> SweepConfig:
         known = {f.name for f in dataclasses.fields(cls)}
+        d = current_names(d, where)
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}")
@@ -239,6 +245,26 @@ class SweepConfig:
             for seed in self.seeds
         ]
         return sorted(cells, key=lambda c: self.seeds.index(c.seed))  # stable: YAML order within a seed
+
+
+def current_names(d: dict[str, Any], where: str) -> dict[str, Any]:
+    """A sweep config dict with the keys of earlier releases (top level, `train`, naive runs, method entries) under
+    their current names, warning once per old name; every reader of a sweep.json or YAML goes through it."""
+    d = renamed_fields(d, where, SWEEP_RENAMED)
+    if isinstance(d.get("methods"), list | tuple):
+        renamed = {**RENAMED, **ENTRY_RENAMED}
+        d["methods"] = [
+            renamed_fields(e, f"{where}: methods[{i}]", renamed) if isinstance(e, dict) else e
+            for i, e in enumerate(d["methods"])
+        ]
+    if isinstance(d.get("train"), dict):
+        d["train"] = renamed_fields(d["train"], f"{where}: train")
+    if isinstance(d.get("naive_runs"), dict):
+        d["naive_runs"] = {
+            k: renamed_fields(v, f"{where}: naive run `{k}`") if isinstance(v, dict) else v
+            for k, v in d["naive_runs"].items()
+        }
+    return d
 
 
 def expand_entry(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -291,14 +317,14 @@ def _is_axis(key: str, value: Any) -> bool:
 
 
 def _check_factors(entry: dict[str, Any], where: str) -> None:
-    """A fixed `factors` entry: a method that uses factors, no probe-only choosers, every file present."""
+    """A fixed `factors` entry: a method that uses factors, no naive-run-only choosers, every file present."""
     method = entry["method"]
     if method not in EVAL_ONLY_METHODS and not METHODS[method].needs_factors:
         raise ConfigError(f"{where}: `factors` is given, but method `{method}` uses no factors")
     for key in ("factor_scope", "factor_side"):
         if key in entry:
             raise ConfigError(
-                f"{where}: `{key}` chooses among a probe's factors; with a fixed `factors` file, "
+                f"{where}: `{key}` chooses among a naive run's factors; with a fixed `factors` file, "
                 "`top` / `select` take the file's factors in file order (drop one of the two)"
             )
     files = entry["factors"] if isinstance(entry["factors"], list) else [entry["factors"]]
@@ -313,7 +339,7 @@ def _check_factors(entry: dict[str, Any], where: str) -> None:
 
 
 def _check_select_by(entry: dict[str, Any], where: str) -> None:
-    """`select_by` picks among a probe's factors: a known rule, a method that uses factors, no fixed file."""
+    """`select_by` picks among a naive run's factors: a known rule, a method that uses factors, no fixed file."""
     values = entry["select_by"] if isinstance(entry["select_by"], list) else [entry["select_by"]]
     bad = [v for v in values if v not in SELECT_BY]
     if bad:
@@ -323,7 +349,7 @@ def _check_select_by(entry: dict[str, Any], where: str) -> None:
         raise ConfigError(f"{where}: `select_by` is given, but method `{method}` uses no factors")
     if "factors" in entry or "select" in entry:
         raise ConfigError(
-            f"{where}: `select_by` picks the first `top` of a probe's factors; it does not apply "
+            f"{where}: `select_by` picks the first `top` of a naive run's factors; it does not apply "
             "with a fixed `factors` file or `select` indices"
         )
     if "evidence" in values and entry.get("factor_scope", "global") != "global":

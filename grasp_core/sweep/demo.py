@@ -13,7 +13,7 @@ from ..evaluation.organisms import NAIVE_DIR, Organism, load_organism
 from ..training.config import TrainConfig
 from .config import SweepConfig
 from .report import SweepReport
-from .run import FACTORS_FILE, ensure_run, probe_factors, run_sweep
+from .run import FACTORS_FILE, ensure_run, naive_factors, run_sweep
 
 DEMO_SWEEP = "sweep-demo.yaml"  # the reduced sweep `grasp demo` runs (fits ~20 minutes on a 2-core CPU)
 FULL_SWEEP = "sweep.yaml"  # the full comparison (hours on a CPU; resumable across sessions)
@@ -47,7 +47,7 @@ def build_naive(
         {**cfg.train, "method": "lora", "seed": seed, "base": cfg.base, "data": str(organism.train)}
     )
     run_dir = ensure_run(train_cfg, runs_root, say)
-    probe_factors(run_dir, cfg.base)
+    naive_factors(run_dir, cfg.base)
     tmp = Path(tempfile.mkdtemp(prefix=f".{NAIVE_DIR}.", dir=out.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; this is a shared asset folder
     try:

@@ -1,6 +1,6 @@
 """Where a sweep's jobs run: in this process (`inline`, the default), as local subprocesses or as SLURM jobs, both
 through submitit. A job is a module-level function and its arguments; jobs name the jobs they wait for (a method
-cell waits for its seed's probe). Locally, a job starts once those ended well, at most `parallel` at a time; on
+cell waits for its seed's naive run). Locally, a job starts once those ended well, at most `parallel` at a time; on
 SLURM every job is submitted at once, each held by `--dependency=afterok:` on the ones it waits for.
 
 In a sweep YAML:
@@ -141,7 +141,7 @@ class Job:
     """One unit of a sweep: `fn(*args)` in its own process, after the jobs named in `after` ended well."""
 
     key: str  # unique within the sweep, stable across invocations
-    label: str  # what a person reads ("probe naive seed=0", "grasp top=4 seed=1")
+    label: str  # what a person reads ("naive run naive seed=0", "grasp top=4 seed=1")
     fn: Callable[..., Any]
     args: tuple[Any, ...] = ()
     after: tuple[str, ...] = ()
@@ -208,7 +208,7 @@ def submit_all(jobs: list[Job], config: ExecutorConfig, folder: Path) -> dict[st
     extra = {k.replace("-", "_"): v for k, v in config.sbatch.items()}
     for job in jobs:
         deps = [submitted[k].job_id for k in job.after if k in submitted]
-        # A job whose probe failed is dropped by SLURM (kill_on_invalid_dep), not left pending for ever.
+        # A job whose naive run failed is dropped by SLURM (kill_on_invalid_dep), not left pending for ever.
         ex.update_parameters(
             dependency=f"afterok:{':'.join(deps)}" if deps else None,
             additional_parameters={**extra, "kill_on_invalid_dep": "yes"} if deps else extra,

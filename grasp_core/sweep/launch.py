@@ -29,7 +29,7 @@ class LaunchForm:
     data: str = ""  # chat JSONL of plain runs
     organism: str | None = None  # set: one evaluated sweep on this organism's own data instead of plain runs
     factor_set: str | None = None  # a factors file (e.g. a set saved on the Select page)
-    select_by: str = "sigma"  # a sweep without a factor set: the probe's first `top` by sigma, or by evidence
+    select_by: str = "sigma"  # a sweep without a factor set: the naive run's first `top` by sigma, or by evidence
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "methods", tuple(self.methods))
@@ -65,7 +65,7 @@ def parse_values(raw: str, method: str) -> list[float | int]:
 
 def method_entries(form: LaunchForm) -> list[dict[str, Any]]:
     """One sweep entry per chosen method: its values as an axis; factor methods take the form's factor set
-    (`top` unset = the whole set), or without one their probe's factors (a sweep; by sigma or by evidence, as the
+    (`top` unset = the whole set), or without one their naive run's factors (a sweep; by sigma or by evidence, as the
     form's `select_by` says) or random directions."""
     n_set = len(load_factors(form.factor_set)) if form.factor_set else None
     entries: list[dict[str, Any]] = []
@@ -79,7 +79,9 @@ def method_entries(form: LaunchForm) -> list[dict[str, Any]]:
             entry["factors"] = str(form.factor_set)
             entry.setdefault("top", n_set)
         elif m.needs_factors_file and form.organism is not None and form.select_by != "sigma":
-            entry["select_by"] = form.select_by  # picked from the probe's factors by its evidence on the probe files
+            entry["select_by"] = (
+                form.select_by
+            )  # picked from the naive run's factors by its evidence on the probe files
             entry.setdefault("top", m.default_top)
         entries.append(entry)
     return entries

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import GraspError
 from ..io import read_json, write_json, write_text
+from .config import current_names
 from .provenance import PROVENANCE, merged_provenance
 from .report import SweepReport, load_results, rerender, sweep_organism
 
@@ -89,6 +90,7 @@ def _read(folder: Path) -> _Part:
     config = read_json(folder / "sweep.json", what="sweep.json")
     if not isinstance(config, dict):
         raise GraspError(f"{folder / 'sweep.json'}: not a sweep config (a JSON object)")
+    config = current_names(config, str(folder / "sweep.json"))  # parts made before a rename still match
     results = load_results(folder)
     if not (results["label"] == "base").any():
         raise GraspError(f"{folder / 'results.csv'}: no `base` row")

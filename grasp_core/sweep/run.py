@@ -37,7 +37,7 @@ from ..runs.registry import absolute_config, config_key, find_by_key, get_run, l
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
 from ..training.methods import METHODS
-from .config import Cell, SweepConfig, absolute_sweep
+from .config import ENTRY_RENAMED, SWEEP_RENAMED, Cell, SweepConfig, absolute_sweep
 from .executor import ExecutorConfig, Job, check_available, live_state, read_records, run_jobs
 from .provenance import record_invocation
 from .report import SweepReport, item_rows, with_gain, write_report
@@ -58,9 +58,17 @@ def sweeps_root(root: str | Path | None = None) -> Path:
 def sweep_dir(config: SweepConfig, root: str | Path | None = None) -> Path:
     """The folder of a sweep: its name, or organism + a hash of the config."""
     base = sweeps_root(root)
-    what = {k: v for k, v in config.to_dict().items() if k != "executor"}  # where it runs is not what it is
-    name = config.name or f"{Path(config.organism).name}-{text_hash(repr(what), length=8)}"
+    name = config.name or f"{Path(config.organism).name}-{text_hash(repr(_identity(config)), length=8)}"
     return inside(base, name)
+
+
+def _identity(config: SweepConfig) -> dict[str, Any]:
+    """What an unnamed sweep's folder is hashed from: the config without its executor (where it runs is not what it
+    is), spelled as before `naive_runs` / `naive_run` were renamed, so a sweep begun then resumes in its folder."""
+    old = {new: old for old, new in SWEEP_RENAMED.items()} | {new: old for old, new in ENTRY_RENAMED.items()}
+    d = {old.get(k, k): v for k, v in config.to_dict().items() if k != "executor"}
+    d["methods"] = [{old.get(k, k): v for k, v in entry.items()} for entry in d["methods"]]
+    return d
 
 
 # ---------------------------------------------------------------- runs
@@ -120,13 +128,13 @@ def longer_run(config: TrainConfig, runs_root: Path | None) -> Path | None:
     return None
 
 
-def probe_factors(run_dir: Path, base: str, top_k: int = 16) -> Path:
-    """The factors file of a probe run (identify on its adapter), written once into the run folder."""
+def naive_factors(run_dir: Path, base: str, n_factors: int = 16) -> Path:
+    """The factors file of a naive run (identify on its adapter), written once into the run folder."""
     out = run_dir / FACTORS_FILE
     if not out.is_file():
         cfg = load_config(base)
         adapter = load_adapter(run_dir / "adapter", base_config=cfg)
-        fs = identify(adapter, n_layers(cfg), top_k=top_k)
+        fs = identify(adapter, n_layers(cfg), n_factors=n_factors)
         fs.base = base
         save_factors(fs, out)
     return out
@@ -136,26 +144,22 @@ def evidence_ranking(
     folder: Path,
     organism: Organism,
     base: str,
-    probe_dir: Path,
+    naive_dir: Path,
     factors_file: Path,
     tag: str,
     log: Callable[[str], None],
 ) -> list[int]:
-    """Indices (file order) of the probe's first 8 global write factors, best first by the evidence rule, measured
+    """Indices (file order) of the naive run's first 8 global write factors, best first by the evidence rule, measured
     on the organism's PROBE files (disjoint from the reported evals); the evidence is kept in the sweep folder."""
-    if not organism.probes:
-        raise GraspError(
-            f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
-            "needs probe files disjoint from the reported evals"
-        )
+    _require_probe_files(organism)
     measures, train, primary = request_inputs(str(organism.dir), ())
     _fs, ev = adapter_evidence(
-        probe_dir / "adapter", base, measures, factors_file, train=train, primary=primary, progress=False
+        naive_dir / "adapter", base, measures, factors_file, train=train, primary=primary, progress=False
     )
     write_json(folder / f"evidence-{tag}.json", ev.to_dict())
     if all(r.alone.score is None for r in ev.rows):
         log(
-            f"  evidence could not rank probe {tag}: the naive LoRA did not move {ev.primary_drift} on the probe "
+            f"  evidence could not rank naive run {tag}: the naive LoRA did not move {ev.primary_drift} on the probe "
             "files detectably, so the ranking is the file's (sigma) order"
         )
     return [r.index for r in ev.rows]
@@ -178,7 +182,7 @@ def select_factors(factors_file: Path, cell: Cell, ranking: list[int] | None = N
             top=int(k),
             scope=cell.factor_scope,
             side=cell.factor_side,
-            source=f"the probe's file {factors_file}",
+            source=f"the naive run's factors file {factors_file}",
         )
     except GraspError as e:
         raise GraspError(f"cell {cell.label!r}: {e}") from None
@@ -247,7 +251,7 @@ def evaluate_cached(
 
 
 class SweepWork:
-    """The work of one sweep, shared by the loop in this process and the jobs of an executor: the probes' naive
+    """The work of one sweep, shared by the loop in this process and the jobs of an executor: the naive runs'
     LoRAs, their evidence rankings, and each cell trained and evaluated (everything found done is reused)."""
 
     def __init__(
@@ -261,14 +265,14 @@ class SweepWork:
         self.runs_root = Path(runs_root) if runs_root is not None else None
         self.say = say
         self.cells = config.cells()
-        self._probes: dict[tuple[str, int], Path] = {}  # (probe, seed) -> run folder of the probe's naive LoRA
-        self._rankings: dict[tuple[str, int], list[int]] = {}  # (probe, seed) -> evidence ranking of its factors
+        self._naive_runs: dict[tuple[str, int], Path] = {}  # (naive run, seed) -> its run folder
+        self._rankings: dict[tuple[str, int], list[int]] = {}  # (naive run, seed) -> evidence ranking of its factors
         self.rounds_of: dict[tuple[Any, ...], int] = {}  # cells that differ only in `rounds` -> the most rounds asked
         for cell in self.cells:
             self.rounds_of[_family(cell)] = max(self.rounds_of.get(_family(cell), 1), _rounds(cell))
         self._spec_hash = text_hash(
             repr(sorted(config.train.items())),
-            repr(config.probes),
+            repr(config.naive_runs),
             str(config.base),
             repr(config.measures),
             self.organism.fingerprint(),
@@ -308,16 +312,16 @@ class SweepWork:
     def base_measures(self) -> dict[str, Any]:
         return evaluate_cached(self.folder, self.organism, self.config.base, None, measures=self.config.measures)
 
-    def probe(self, name: str, seed: int) -> Path:
-        """The run folder of probe `name`'s naive LoRA at `seed` (trained or resumed when not done)."""
+    def naive_run(self, name: str, seed: int) -> Path:
+        """The run folder of naive run `name` at `seed` (trained or resumed when not done)."""
         key = (name, seed)
-        if key not in self._probes:
-            cfg = _train_config(self.config, self.organism, seed, "lora", self.config.probes[name])
-            self._probes[key] = ensure_run(cfg, self.runs_root, self.say)
-        return self._probes[key]
+        if key not in self._naive_runs:
+            cfg = _train_config(self.config, self.organism, seed, "lora", self.config.naive_runs[name])
+            self._naive_runs[key] = ensure_run(cfg, self.runs_root, self.say)
+        return self._naive_runs[key]
 
     def ranking(self, name: str, seed: int, factors_file: Path) -> list[int]:
-        """The evidence ranking of a probe's factors, computed once per sweep folder (kept in ranking-<tag>.json,
+        """The evidence ranking of a naive run's factors, computed once per sweep folder (kept in ranking-<tag>.json,
         keyed by the factors file and the organism's files)."""
         key = (name, seed)
         if key not in self._rankings:
@@ -328,19 +332,25 @@ class SweepWork:
             if cached.get("key") == stamp:
                 self._rankings[key] = [int(i) for i in cached["ranking"]]
             else:
-                self.say(f"  evidence on probe {name} seed {seed} (the organism's probe files)")
+                self.say(f"  evidence on naive run {name} seed {seed} (the organism's probe files)")
                 ranking = evidence_ranking(
-                    self.folder, self.organism, self.config.base, self.probe(name, seed), factors_file, tag, self.say
+                    self.folder,
+                    self.organism,
+                    self.config.base,
+                    self.naive_run(name, seed),
+                    factors_file,
+                    tag,
+                    self.say,
                 )
                 write_json(cache, {"key": stamp, "ranking": ranking})
                 self._rankings[key] = ranking
         return self._rankings[key]
 
-    def prepare_probe(self, name: str, seed: int) -> None:
-        """A probe job: its naive LoRA, its factors file and, when a cell picks by evidence, its ranking."""
-        run_dir = self.probe(name, seed)
-        ffile = probe_factors(run_dir, self.config.base)
-        if any(c.probe == name and c.seed == seed and c.select_by == "evidence" for c in self.cells):
+    def prepare_naive_run(self, name: str, seed: int) -> None:
+        """A naive run's job: its LoRA, its factors file and, when a cell picks by evidence, its ranking."""
+        run_dir = self.naive_run(name, seed)
+        ffile = naive_factors(run_dir, self.config.base)
+        if any(c.naive_run == name and c.seed == seed and c.select_by == "evidence" for c in self.cells):
             self.ranking(name, seed, ffile)
 
     def measure(self, cell: Cell) -> tuple[dict[str, Any], list[float] | None, list[dict[str, Any]]]:
@@ -348,26 +358,26 @@ class SweepWork:
         config, organism = self.config, self.organism
         settings = dict(cell.settings)
         ffile: Path | None = None
-        fixed = settings.get("factors")  # a fixed factors file replaces the probe's (top/select in file order)
+        fixed = settings.get("factors")  # a fixed factors file replaces the naive run's (top/select in file order)
         uses_factors = cell.method == "ablate" or METHODS[cell.method].needs_factors
         if uses_factors and fixed is not None:
             ffile = Path(str(fixed)).expanduser().resolve()
         elif uses_factors:
-            ffile = probe_factors(self.probe(cell.probe, cell.seed), config.base)
-            ranking = self.ranking(cell.probe, cell.seed, ffile) if cell.select_by == "evidence" else None
+            ffile = naive_factors(self.naive_run(cell.naive_run, cell.seed), config.base)
+            ranking = self.ranking(cell.naive_run, cell.seed, ffile) if cell.select_by == "evidence" else None
             sel = select_factors(ffile, cell, ranking)
             if sel is not None:
                 settings.pop("top", None)
                 settings["select"] = sel
         if cell.method == "ablate":
             assert ffile is not None
-            probe_dir = self.probe(cell.probe, cell.seed)
+            naive_dir = self.naive_run(cell.naive_run, cell.seed)
             chosen = _ablated_indices(ffile, settings) if fixed is not None else tuple(settings.get("select", ()))
             chosen = tuple(int(j) for j in chosen)
             measures = evaluate_cached(
-                probe_dir, organism, config.base, probe_dir / "adapter", (ffile, chosen), config.measures
+                naive_dir, organism, config.base, naive_dir / "adapter", (ffile, chosen), config.measures
             )
-            row = _row(cell.label, "ablate", cell, probe_dir.name, measures)
+            row = _row(cell.label, "ablate", cell, naive_dir.name, measures)
             return row, _nll(measures), item_rows(cell.label, cell.seed, measures)
         if ffile is not None:
             settings["factors"] = str(ffile)
@@ -388,17 +398,17 @@ class SweepWork:
         return row, _nll(measures), item_rows(cell.label, cell.seed, measures)
 
     def jobs(self) -> list[Job]:
-        """The executor's jobs for what is not done yet: the base model's evaluation, each probe's naive LoRA (its
+        """The executor's jobs for what is not done yet: the base model's evaluation, each naive run's LoRA (its
         factors and evidence), then one job per group of cells that share a training run (they differ only in
-        `rounds`), after its probe's job."""
+        `rounds`), after its naive run's job."""
         spec = self.spec()
         todo = [c for c in self.cells if not self.cell_done(c)]
         jobs: list[Job] = []
         if (not (self.folder / CELLS_DIR / BASE_MARK).is_file()) or todo:
             jobs.append(Job("base", "base model evaluation", base_job, (spec,)))
-        probes = sorted({(c.probe, c.seed) for c in todo if _needs_probe(c)}, key=lambda p: (p[1], p[0]))
-        for name, seed in probes:
-            jobs.append(Job(f"probe:{name}:{seed}", f"probe {name} seed={seed}", probe_job, (spec, name, seed)))
+        naive = sorted({(c.naive_run, c.seed) for c in todo if _needs_naive_run(c)}, key=lambda p: (p[1], p[0]))
+        for name, seed in naive:
+            jobs.append(Job(f"naive:{name}:{seed}", f"naive run {name} seed={seed}", naive_run_job, (spec, name, seed)))
         families: dict[tuple[Any, ...], list[int]] = {}
         for i, cell in enumerate(self.cells):
             if not self.cell_done(cell):
@@ -406,7 +416,7 @@ class SweepWork:
         for indices in families.values():
             first = self.cells[indices[0]]
             label = " + ".join(self.cells[i].label for i in indices) + f" seed={first.seed}"
-            after = (f"probe:{first.probe}:{first.seed}",) if _needs_probe(first) else ()
+            after = (f"naive:{first.naive_run}:{first.seed}",) if _needs_naive_run(first) else ()
             key = "cells:" + ",".join(self.cell_key(self.cells[i]) for i in indices)
             jobs.append(Job(key, label, cells_job, (spec, indices), after))
         return jobs
@@ -421,8 +431,8 @@ def base_job(spec: dict[str, Any]) -> None:
     write_json(work.folder / CELLS_DIR / BASE_MARK, {"finished": time.time()})
 
 
-def probe_job(spec: dict[str, Any], name: str, seed: int) -> None:
-    SweepWork.from_spec(spec).prepare_probe(name, seed)
+def naive_run_job(spec: dict[str, Any], name: str, seed: int) -> None:
+    SweepWork.from_spec(spec).prepare_naive_run(name, seed)
 
 
 def cells_job(spec: dict[str, Any], indices: list[int]) -> None:
@@ -451,13 +461,10 @@ def run_sweep(
     check_available(ex)  # before anything is written or submitted
     work = SweepWork(config, root, runs_root, say)
     organism, folder, cells = work.organism, work.folder, work.cells
+    if any(c.select_by == "evidence" for c in cells):
+        _require_probe_files(organism)  # before the folder is made
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "sweep.json", config.to_dict())
-    if any(c.select_by == "evidence" for c in cells) and not organism.probes:
-        raise GraspError(
-            f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
-            "needs probe files disjoint from the reported evals"
-        )
     t0 = time.time()
     # Recorded now and after every cell: an invocation killed mid-way still leaves its command and wall time.
     record = partial(record_invocation, folder, organism.name, organism.fingerprint(), t0, cells_total=len(cells) + 1)
@@ -494,8 +501,8 @@ def run_sweep(
 
 def sweep_status(folder: Path) -> pd.DataFrame:
     """Each cell of the sweep in `folder` by state: done (its marker), the state of the job it was given (running,
-    failed, a SLURM state ...) with the job's id and log, waiting for its probe, or `not started`; then the jobs
-    that are not cells (kind `job`: the base model's evaluation, the probes)."""
+    failed, a SLURM state ...) with the job's id and log, waiting for its naive run, or `not started`; then the jobs
+    that are not cells (kind `job`: the base model's evaluation, the naive runs)."""
     if not (folder / "sweep.json").is_file():
         raise GraspError(f"{folder}: no sweep.json (not a sweep folder, or its sweep never started)")
     config = SweepConfig.from_dict(
@@ -509,13 +516,13 @@ def sweep_status(folder: Path) -> pd.DataFrame:
         key = work.cell_key(cell)
         rec_key = next((k for k in records if k.startswith("cells:") and key in k.split(":", 1)[1].split(",")), None)
         rec = records.get(rec_key) if rec_key else None
-        probe = records.get(f"probe:{cell.probe}:{cell.seed}") if _needs_probe(cell) else None
+        naive = records.get(f"naive:{cell.naive_run}:{cell.seed}") if _needs_naive_run(cell) else None
         if work.cell_done(cell):
             state = "done"
         elif rec is not None:
             state = live_state(rec, folder / JOBS_DIR)
-        elif probe is not None and live_state(probe, folder / JOBS_DIR) not in ("done", "failed"):
-            state = f"waiting for its probe ({live_state(probe, folder / JOBS_DIR)})"
+        elif naive is not None and live_state(naive, folder / JOBS_DIR) not in ("done", "failed"):
+            state = f"waiting for its naive run ({live_state(naive, folder / JOBS_DIR)})"
         else:
             state = "not started"
         rows.append(
@@ -529,7 +536,7 @@ def sweep_status(folder: Path) -> pd.DataFrame:
                 "error": (rec.error or "") if rec else "",
             }
         )
-    for key, rec in records.items():  # the jobs that are not cells: the base evaluation and the probes
+    for key, rec in records.items():  # the jobs that are not cells: the base evaluation and the naive runs
         if not key.startswith("cells:"):
             rows.append(
                 {
@@ -545,8 +552,17 @@ def sweep_status(folder: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _needs_probe(cell: Cell) -> bool:
-    """Whether a cell uses its probe's naive LoRA (ablation, or factors picked from the probe's spectrum)."""
+def _require_probe_files(organism: Organism) -> None:
+    """`select_by: evidence` ranks on the organism's probe files; without them it cannot run."""
+    if not organism.probes:
+        raise GraspError(
+            f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
+            "needs probe files disjoint from the reported evals"
+        )
+
+
+def _needs_naive_run(cell: Cell) -> bool:
+    """Whether a cell uses its naive run's LoRA (ablation, or factors picked from the naive run's spectrum)."""
     if cell.method == "ablate":
         return True
     return METHODS[cell.method].needs_factors and cell.settings.get("factors") is None
@@ -567,7 +583,7 @@ def _training_wall_s(results: pd.DataFrame, runs_root: Path | None) -> float | N
         try:
             status = get_run(str(run_id), runs_root).status
         except GraspError:
-            continue  # an ablate cell names its probe's run; a run folder removed since
+            continue  # an ablate cell names its naive run; a run folder removed since
         if status.started is not None and status.finished is not None:
             total += status.finished - status.started
     return total
@@ -582,7 +598,7 @@ def _rounds(cell: Cell) -> int:
 def _family(cell: Cell) -> tuple[Any, ...]:
     """A cell's identity without its `rounds` (round i of an n-round run is the i-round run)."""
     rest = sorted((k, repr(v)) for k, v in cell.settings.items() if k != "rounds")
-    return (cell.method, cell.seed, cell.probe, cell.factor_scope, cell.factor_side, cell.select_by, tuple(rest))
+    return (cell.method, cell.seed, cell.naive_run, cell.factor_scope, cell.factor_side, cell.select_by, tuple(rest))
 
 
 def _row(label: str, method: str, cell: Cell | None, run_id: str | None, measures: dict[str, Any]) -> dict[str, Any]:

@@ -112,7 +112,7 @@ def shard(indices: list[int], rank: int, world: int) -> list[int]:
     return indices[rank::world]
 
 
-def collate(data: TokenizedData, indices: list[int], pad_id: int, device: torch.device) -> dict[str, Tensor]:
+def collate(data: TokenizedData, indices: list[int], pad: int, device: torch.device) -> dict[str, Tensor]:
     """A right-padded batch (input_ids, attention_mask, labels) on the device."""
-    batch = pad_batch([data.input_ids[i] for i in indices], pad_id, [data.labels[i] for i in indices])
+    batch = pad_batch([data.input_ids[i] for i in indices], pad, [data.labels[i] for i in indices])
     return {k: v.to(device) for k, v in batch.items()}

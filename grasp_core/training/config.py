@@ -40,10 +40,11 @@ RECIPE_FIELDS = (
 )
 
 
-def renamed_fields(d: dict[str, Any], where: str) -> dict[str, Any]:
-    """`d` with the fields of earlier releases under their current names, warning once per old name."""
+def renamed_fields(d: dict[str, Any], where: str, renamed: dict[str, str] = RENAMED) -> dict[str, Any]:
+    """`d` with the fields of earlier releases (`renamed`: old -> current) under their current names, warning once
+    per old name."""
     out = dict(d)
-    for old, new in RENAMED.items():
+    for old, new in renamed.items():
         if old in out:
             warnings.warn(f"{where}: `{old}` is now called `{new}`; the old name is read for now", stacklevel=3)
             value = out.pop(old)

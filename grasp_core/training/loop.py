@@ -30,6 +30,7 @@ from ..errors import GraspError
 from ..identification.choose import basis, load_picked, random_factors
 from ..identification.factors import Factor, FactorSet, save_factors
 from ..io import append_jsonl, read_json, write_json, write_text
+from ..model.chat import pad_id
 from ..model.models import (
     d_model,
     default_device,
@@ -251,7 +252,7 @@ def train_once(
         )
 
     bar = tqdm(total=total, initial=step, disable=not (dist.main and sys.stderr.isatty()), desc=config.method)
-    pad_id = bm.tokenizer.pad_token_id
+    pad = pad_id(bm.tokenizer)
     status, metrics, last_loss = "done", {}, None
     try:
         while step < total:
@@ -262,7 +263,7 @@ def train_once(
                 idx = shard(mb, dist.rank, dist.world)
                 if not idx:
                     continue
-                batch = collate(data, idx, pad_id, dev)
+                batch = collate(data, idx, pad, dev)
                 with mh.context():
                     target = batch["labels"][:, 1:]  # (B, T-1)
                     mask = target != -100  # (B, T-1)

@@ -7,8 +7,8 @@ an extra loss term, and metrics. Adding a baseline is one setup function and one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -205,14 +205,7 @@ def _setup_steer(ctx: MethodContext) -> MethodHooks:
         s = f.stream_layer
         per_index[s] = per_index.get(s, torch.zeros_like(f.vector)) + ctx.strength * f.vector
 
-    @contextmanager
-    def context() -> Iterator[None]:
-        with ExitStack() as stack:
-            for s, v in per_index.items():
-                stack.enter_context(steer(ctx.model, v, [s - 1]) if s > 0 else steer(ctx.model, v, [], True))
-            yield
-
-    return MethodHooks(context=context)
+    return MethodHooks(context=lambda: steer(ctx.model, per_index))
 
 
 def _setup_kl(ctx: MethodContext) -> MethodHooks:

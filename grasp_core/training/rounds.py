@@ -30,7 +30,7 @@ def next_round_factors(used: list[Factor], adapter_dir: Path, k_new: int, round_
         layers = n_layers(load_config(adapter.base))
     else:
         layers = max((m.layer for m in adapter.modules.values() if m.layer is not None), default=0) + 1
-    fs = identify(adapter, layers, top_k=k_new + len(used), per_module=0, sides=("write",))
+    fs = identify(adapter, layers, n_factors=k_new + len(used), per_module=0, sides=("write",))
     Z = orthonormal_basis(torch.stack([f.vector for f in used])) if used else torch.zeros(0)  # (d_model, k)
     new: list[Factor] = []
     for f in fs.factors:

@@ -198,7 +198,7 @@ def test_train_page_queues_a_run_and_shows_it_done(
     from grasp_core.runs.jobs import wait
     from grasp_core.runs.registry import list_runs
 
-    fs = identify(load_adapter(app_env["adapter"]), n_layers=3, top_k=2)
+    fs = identify(load_adapter(app_env["adapter"]), n_layers=3, n_factors=2)
     save_factor_set(FactorSetSpec("pick", ["global-write-0"]), fs)
     monkeypatch.setenv("GRASP_APP_DATA", str(_chats(tmp_path / "chats.jsonl")))
     at = _page(_start(), "train")
@@ -241,7 +241,7 @@ def test_train_page_starts_a_background_sweep_and_stops_it(
     from grasp_core.model.adapters import load_adapter
     from grasp_core.sweep.background import list_sweeps, live_sweep_pid
 
-    fs = identify(load_adapter(app_env["adapter"]), n_layers=3, top_k=2)
+    fs = identify(load_adapter(app_env["adapter"]), n_layers=3, n_factors=2)
     pick = save_factor_set(FactorSetSpec("pick", ["global-write-0"]), fs)
     at = _page(_start(), "train")
     assert any("No sweeps yet" in i.value for i in at.info)

@@ -68,7 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     }
     env_patch = pytest.MonkeyPatch()  # undone at teardown, so later tests see the real GRASP_HOME
     env_patch.setenv("GRASP_HOME", str(home))  # this process reads the same registry and factor sets
-    fs = identify(load_adapter(adapter), n_layers=3, top_k=2)
+    fs = identify(load_adapter(adapter), n_layers=3, n_factors=2)
     save_factor_set(FactorSetSpec("e2e-pick", ["global-write-0"]), fs)
     sweep = home / "sweeps" / "e2e"
     sweep.mkdir(parents=True)

@@ -94,11 +94,11 @@ CASES = [
         ["s.yaml", "`r` must be int"],
     ),
     (
-        "sweep probe r: one",
-        {"s.yaml": "organism: persona\nprobes: {p: {r: one}}\nmethods: [{method: lora}]\n"},
+        "sweep naive run r: one",
+        {"s.yaml": "organism: persona\nnaive_runs: {p: {r: one}}\nmethods: [{method: lora}]\n"},
         ["sweep", "{tmp}/s.yaml", "--dry-run"],
         {},
-        ["s.yaml", "probe `p`", "`r` must be int"],
+        ["s.yaml", "naive run `p`", "`r` must be int"],
     ),
     (
         "identify --out a folder",
@@ -186,7 +186,7 @@ def adapter_kit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     data = write_chats(root / "data.jsonl")
     adapter = train(tiny_config({"base": base, "data": data}), root / "run").adapter
     assert adapter is not None
-    fs = identify(load_adapter(adapter), 2, top_k=4)
+    fs = identify(load_adapter(adapter), 2, n_factors=4)
     fs.base = str(base)
     save_factors(fs, root / "factors.safetensors")
     return {"base": base, "other": other, "data": data, "adapter": adapter, "factors": root / "factors.safetensors"}

@@ -28,13 +28,15 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, s
 
 
 def test_evidence_table_json_and_saved_set(env: Planted, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    args = ["evidence", "--adapter", env.adapter, "--base", env.base, "--top-k", "2", "--evals", env.drift, env.task]
+    args = ["evidence", "--adapter", env.adapter, "--base", env.base, "--top", "2", "--evals", env.drift, env.task]
     rc, out, err = _run(capsys, *args, "--save-set", "ev-pick", "--generate", "1")
     assert rc == 0, err
     assert "suggested: global-write-1" in out and "rule: score" in out and "side by side, global-write-1" in out
     assert "saved the suggested factors as factor set 'ev-pick'" in out
     assert (tmp_path / "home" / "factor_sets" / "ev-pick.safetensors").is_file()
-    rc, out, err = _run(capsys, *args, "--json", "--out", tmp_path / "ev.json")
+    old = [a if a != "--top" else "--top-k" for a in args]  # the flag of the earlier release, read with a warning
+    with pytest.warns(UserWarning, match="--top-k is now --top"):
+        rc, out, err = _run(capsys, *old, "--json", "--out", tmp_path / "ev.json")
     assert rc == 0, err
     data = json.loads(out)
     assert data["n_computed"] == 0 and data["suggested"] == ["global-write-1"]  # all from the cache
@@ -53,8 +55,8 @@ def test_bad_inputs_are_one_line_exit_2_and_cache_nothing(
     common = ["evidence", "--adapter", env.adapter, "--base", env.base]
     cases = [
         ([*common, "--evals", empty], r"empty.jsonl.*no forced-choice items|empty.jsonl.*no items"),
-        ([*common, "--top-k", "0"], "`top_k` must be a positive integer, got 0"),
-        ([*common, "--top-k", "99"], "asks for more global write factors"),
+        ([*common, "--top", "0"], "`top` must be a positive integer, got 0"),
+        ([*common, "--top", "99"], "asks for more global write factors"),
         ([*common, "--factors", wide], "d_model 32"),
         ([*common, "--corpus", blank], "blank.txt: empty, no prompts"),
         ([*common, "--corpus", not_chat], r"corpus.jsonl, line 1: expected"),

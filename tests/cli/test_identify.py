@@ -58,7 +58,7 @@ def test_identify_then_scan(env, capsys) -> None:
         env["base"],
         "--out",
         out_file,
-        "--top-k",
+        "--n-factors",
         "2",
         "--logit-lens",
         "3",
@@ -85,7 +85,7 @@ def test_identify_then_scan(env, capsys) -> None:
     assert rc == 0, err
     res = json.loads(out)
     assert [s["factor_id"] for s in res["scans"]] == ["global-write-0", "global-write-1"]
-    assert all(len(s["top"]) == 3 and s["mode"] == "diff" for s in res["scans"])
+    assert all(len(s["top_prompts"]) == 3 and s["mode"] == "shift" for s in res["scans"])
     rc, out, err = _run(
         capsys,
         "scan",
@@ -238,7 +238,7 @@ def test_bundled_model_identify_and_scan_end_to_end(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "grasp_core"]
     factors = tmp_path / "factors.safetensors"
     res = subprocess.run(
-        [*cmd, "identify", "--adapter", str(adapter), "--base", bm.path, "--out", str(factors), "--top-k", "2"],
+        [*cmd, "identify", "--adapter", str(adapter), "--base", bm.path, "--out", str(factors), "--n-factors", "2"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -272,5 +272,5 @@ def test_bundled_model_identify_and_scan_end_to_end(tmp_path: Path) -> None:
     )
     assert res.returncode == 0, res.stderr
     scanned = json.loads(res.stdout)["scans"][0]
-    assert scanned["factor_id"] == "global-write-0" and len(scanned["top"]) == 2
-    assert scanned["n_prompts"] == 4 and scanned["mode"] == "diff"
+    assert scanned["factor_id"] == "global-write-0" and len(scanned["top_prompts"]) == 2
+    assert scanned["n_prompts"] == 4 and scanned["mode"] == "shift"

@@ -19,7 +19,7 @@ def _wait(req: EvidenceRequest, timeout: float = 240) -> str:
 
 def test_a_job_runs_detached_and_its_evidence_is_then_cached(tmp_path: Path, home: Path, tiny_llama_dir: Path) -> None:
     p = planted(tmp_path, tiny_llama_dir)
-    req = EvidenceRequest(str(p.adapter), str(p.base), evals=(str(p.drift), str(p.task)), top_k=2)
+    req = EvidenceRequest(str(p.adapter), str(p.base), evals=(str(p.drift), str(p.task)), top=2)
     assert evidence_job(req).state == "none"
     job = start_evidence(req)
     assert job.state in ("running", "done")

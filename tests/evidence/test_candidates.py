@@ -36,19 +36,19 @@ def test_unrelated_corpus_shares_nothing_with_training_data() -> None:
 
 def test_candidates_default_to_the_first_global_write_factors(tmp_path: Path, tiny_llama_dir: Path) -> None:
     f = write_factors(tmp_path / "f.safetensors", torch.randn(3, 64), str(tiny_llama_dir))
-    fs, chosen = candidate_factors(tmp_path, str(tiny_llama_dir), f, top_k=2)
+    fs, chosen = candidate_factors(tmp_path, str(tiny_llama_dir), f, top=2)
     assert [i for i, _f in chosen] == [0, 1] and len(fs) == 3
     _fs, picked = candidate_factors(tmp_path, str(tiny_llama_dir), f, select=[2])
     assert [fac.id for _i, fac in picked] == ["f2"]
 
 
 @pytest.mark.parametrize(
-    ("width", "top_k", "message"),
+    ("width", "top", "message"),
     [(64, 0, "at least 1"), (64, 4, "asks for more global write factors"), (32, 1, "d_model 32")],
 )
 def test_bad_candidates_are_one_clear_line(
-    tmp_path: Path, tiny_llama_dir: Path, width: int, top_k: int, message: str
+    tmp_path: Path, tiny_llama_dir: Path, width: int, top: int, message: str
 ) -> None:
     f = write_factors(tmp_path / "f.safetensors", torch.randn(3, width), str(tiny_llama_dir))
     with pytest.raises(GraspError, match=message):
-        candidate_factors(tmp_path, str(tiny_llama_dir), f, top_k=top_k)
+        candidate_factors(tmp_path, str(tiny_llama_dir), f, top=top)

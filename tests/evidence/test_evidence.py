@@ -16,7 +16,7 @@ def test_planted_drift_factor_ranks_first(tmp_path: Path, home: Path, tiny_llama
     p = planted(tmp_path, tiny_llama_dir)
     measures = measures_from_files([p.drift, p.task])
     assert [(m.name, m.kind, m.role) for m in measures] == [("drift", "choice", "drift"), ("task", "nll", "task")]
-    config = EvidenceConfig(top_k=2, n_boot=200)
+    config = EvidenceConfig(top=2, n_boot=200)
     fs, ev = adapter_evidence(p.adapter, str(p.base), measures, config=config, progress=False)
     by_sigma = sorted(ev.rows, key=lambda r: -r.sigma)
     assert abs(float(fs.by_id(by_sigma[0].factor).vector @ p.u_task)) > 0.99  # the task factor has the larger sigma
@@ -34,5 +34,5 @@ def test_planted_drift_factor_ranks_first(tmp_path: Path, home: Path, tiny_llama
 
 
 def test_config_rejects_bad_values() -> None:
-    with pytest.raises(ConfigError, match="top_k"):
-        EvidenceConfig(top_k=0)
+    with pytest.raises(ConfigError, match="`top`"):
+        EvidenceConfig(top=0)

@@ -31,7 +31,7 @@ def test_planted_direction_is_global_factor_0(tmp_path: Path, family: str) -> No
     model = tiny_model(family)
     z = _unit(64, 7)
     folder = make_adapter(model, tmp_path / "a", FAMILY_MODULES[family][0], r=4, plant=planted_direction_plant(z))
-    fs = identify(load_adapter(folder, model.config), n_layers=4, top_k=3)
+    fs = identify(load_adapter(folder, model.config), n_layers=4, n_factors=3)
     g0 = fs.factors[0]
     assert g0.id == "global-write-0" and g0.scope == "global"
     assert abs(float(g0.vector @ z)) > 0.99
@@ -55,7 +55,7 @@ def test_identify_without_write_modules_fails(tmp_path: Path) -> None:
 def test_factors_file_round_trip(tmp_path: Path) -> None:
     model = tiny_model("llama")
     folder = make_adapter(model, tmp_path / "a", ["o_proj", "down_proj", "up_proj"], r=4)
-    fs = identify(load_adapter(folder), n_layers=4, top_k=2)
+    fs = identify(load_adapter(folder), n_layers=4, n_factors=2)
     path = save_factors(fs, tmp_path / "f.safetensors")
     back = load_factors(path)
     assert back.meta() == fs.meta()
@@ -63,7 +63,7 @@ def test_factors_file_round_trip(tmp_path: Path) -> None:
         assert torch.equal(a.vector, b.vector) and a.stream_layer == b.stream_layer
     assert back.matrix([0, 1]).shape == (2, 64)
     with pytest.raises(GraspError, match="out of range"):
-        back.select(len(back))
+        back.factor(len(back))
     with pytest.raises(GraspError, match="no factor 'nope'"):
         back.by_id("nope")
     bad = tmp_path / "bad.safetensors"

@@ -35,7 +35,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_save_list_load_roundtrip(planted: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRASP_HOME", str(tmp_path))
     adapter = load_adapter(planted[1])
-    fs = identify(adapter, n_layers=3, top_k=4)
+    fs = identify(adapter, n_layers=3, n_factors=4)
     ids = [fs.factors[2].id, fs.factors[0].id]
     saved = save_factor_set(FactorSetSpec("persona-pick", ids), fs)
     assert saved.path == tmp_path / "factor_sets" / "persona-pick.safetensors"
@@ -55,7 +55,7 @@ def test_save_list_load_roundtrip(planted: tuple[Path, Path], tmp_path: Path, mo
 
 def test_stale_set_detected(planted: tuple[Path, Path], tmp_path: Path) -> None:
     adapter = load_adapter(planted[1])
-    fs = identify(adapter, n_layers=3, top_k=2)
+    fs = identify(adapter, n_layers=3, n_factors=2)
     saved = save_factor_set(FactorSetSpec("s", [fs.factors[0].id]), fs, root=tmp_path)
     other = plant_adapter(str(planted[0]), tmp_path / "other", seed=1)
     other_hash = load_adapter(other).hash
@@ -66,7 +66,7 @@ def test_stale_set_detected(planted: tuple[Path, Path], tmp_path: Path) -> None:
 
 
 def test_bad_inputs(planted: tuple[Path, Path], tmp_path: Path) -> None:
-    fs = identify(load_adapter(planted[1]), n_layers=3, top_k=2)
+    fs = identify(load_adapter(planted[1]), n_layers=3, n_factors=2)
     with pytest.raises(ValueError, match="`name`"):
         FactorSetSpec("../escape", ("global-write-0",))
     with pytest.raises(ValueError, match="`factor_ids`"):
@@ -111,7 +111,7 @@ except GraspError as e:
 def test_concurrent_saves_of_one_name_keep_one_and_refuse_the_others(
     planted: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    fs = identify(load_adapter(planted[1]), n_layers=3, top_k=4)
+    fs = identify(load_adapter(planted[1]), n_layers=3, n_factors=4)
     source = tmp_path / "all.safetensors"
     save_factors(fs, source)
     go, root = tmp_path / "go", tmp_path / "sets"

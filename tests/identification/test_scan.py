@@ -1,4 +1,4 @@
-"""Scan: the planted prompt tops the list, early stop equals a full pass, cached results, steering previews."""
+"""Scan: the planted prompt tops the list, early stop equals a full pass, cached results."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from lora_fixtures import make_adapter, planted_direction_plant, tiny_with_token
 
 from grasp_core.errors import GraspError
 from grasp_core.identification.factors import Factor
-from grasp_core.identification.scan import ScanConfig, scan, scan_model, steering_preview
+from grasp_core.identification.scan import ScanConfig, scan, scan_model
 from grasp_core.model.adapters import load_model
 from grasp_core.model.interventions import record_residual, run_until_recorded
 
@@ -50,9 +50,9 @@ def _factor(vector: torch.Tensor, stream_layer: int, fid: str = "f") -> Factor:
 
 def _planted_factor(model, tok, layer: int) -> Factor:
     """The direction of the planted prompt's last-token state at `layer`, minus the mean of all tokens."""
-    from grasp_core.model.chat import encode_prompt, pad_batch
+    from grasp_core.model.chat import encode_prompt, pad_batch, pad_id
 
-    batch = pad_batch([encode_prompt(tok, p) for p in PROMPTS], tok.pad_token_id or 0)
+    batch = pad_batch([encode_prompt(tok, p) for p in PROMPTS], pad_id(tok))
     with record_residual(model, [layer]) as rec:
         run_until_recorded(model, **batch)
     h = rec[layer]  # (B, T, d_model)
@@ -77,16 +77,21 @@ def test_planted_prompt_is_top_activating(tmp_path: Path, home: Path, model_and_
     model, tok = model_and_tok
     f = _planted_factor(model, tok, 2)
     (res,) = scan(
-        model, tok, _corpus(tmp_path, kind), [f], ScanConfig(top=3, batch_size=4, mode="model"), model_id="tiny"
+        model,
+        tok,
+        _corpus(tmp_path, kind),
+        [f],
+        ScanConfig(n_top_prompts=3, batch_size=4, mode="model"),
+        model_id="tiny",
     )
-    assert res.top[0].index == PLANTED
-    assert "zebra" in res.top[0].text
-    top = res.top[0]
+    assert res.top_prompts[0].index == PLANTED
+    assert "zebra" in res.top_prompts[0].text
+    top = res.top_prompts[0]
     assert len(top.tokens) == len(top.values) and top.score == pytest.approx(max(top.values[1:]))
     assert res.n_prompts == len(PROMPTS) and sum(res.hist_counts) == res.n_tokens
     assert len(res.quantile_edges) == 11 and res.quantile_edges == sorted(res.quantile_edges)
     assert sum(len(b) for b in res.quantile_examples) > 0
-    assert res.top[0].score >= res.top[1].score >= res.top[2].score
+    assert res.top_prompts[0].score >= res.top_prompts[1].score >= res.top_prompts[2].score
 
 
 def test_early_stop_equals_full_pass_and_batching(home: Path, model_and_tok) -> None:
@@ -94,14 +99,24 @@ def test_early_stop_equals_full_pass_and_batching(home: Path, model_and_tok) -> 
     fs = [_planted_factor(model, tok, 1), _planted_factor(model, tok, 3)]
     fs[1].id = "deep"
     early = scan_model(
-        model, tok, PROMPTS, fs, ScanConfig(top=9, batch_size=3, stop_early=True, mode="model"), progress=False
+        model,
+        tok,
+        PROMPTS,
+        fs,
+        ScanConfig(n_top_prompts=9, batch_size=3, stop_early=True, mode="model"),
+        progress=False,
     )
     full = scan_model(
-        model, tok, PROMPTS, fs, ScanConfig(top=9, batch_size=9, stop_early=False, mode="model"), progress=False
+        model,
+        tok,
+        PROMPTS,
+        fs,
+        ScanConfig(n_top_prompts=9, batch_size=9, stop_early=False, mode="model"),
+        progress=False,
     )
     for a, b in zip(early, full, strict=True):
-        assert [p.index for p in a.top] == [p.index for p in b.top]
-        for pa, pb in zip(a.top, b.top, strict=True):
+        assert [p.index for p in a.top_prompts] == [p.index for p in b.top_prompts]
+        for pa, pb in zip(a.top_prompts, b.top_prompts, strict=True):
             assert pa.values == pytest.approx(pb.values, abs=1e-5)
 
 
@@ -139,9 +154,9 @@ def test_diff_mode_is_adapter_minus_base_from_separate_passes(tmp_path: Path, ho
     bm = load_model(str(tiny_llama_dir), folder)
     model, tok = bm.model, bm.tokenizer
     f = _factor(z, 3)  # hidden_states[3]: before the final norm that transformers applies to hidden_states[4]
-    diff = scan_model(model, tok, PROMPTS, [f], ScanConfig(top=len(PROMPTS)), progress=False)[0]
-    assert diff.mode == "diff"
-    for p in diff.top:
+    diff = scan_model(model, tok, PROMPTS, [f], ScanConfig(n_top_prompts=len(PROMPTS)), progress=False)[0]
+    assert diff.mode == "shift"
+    for p in diff.top_prompts:
         ids = torch.tensor([encode_prompt(tok, PROMPTS[p.index])])  # (1, T): one prompt, no padding
         with torch.no_grad():
             h_a = model(input_ids=ids, output_hidden_states=True).hidden_states[3][0]  # (T, d_model)
@@ -171,18 +186,4 @@ def test_bad_inputs(tmp_path: Path, home: Path, model_and_tok) -> None:
     with pytest.raises(GraspError, match="stream layer 9 outside 0..4"):
         scan_model(model, tok, PROMPTS, [_factor(f.vector, 9)], MODEL)
     with pytest.raises(GraspError, match="`top` must be a positive integer, got 0"):
-        ScanConfig(top=0)
-
-
-def test_steering_preview_is_deterministic_and_steers(model_and_tok) -> None:
-    model, tok = model_and_tok
-    z = torch.randn(64, generator=torch.Generator().manual_seed(1))
-    a = steering_preview(model, tok, "Hello, how are you?", z, layer=2, alphas=(-20.0, 0.0, 20.0), max_new_tokens=6)
-    b = steering_preview(model, tok, "Hello, how are you?", z, layer=2, alphas=(-20.0, 0.0, 20.0), max_new_tokens=6)
-    assert [s.text for s in a] == [s.text for s in b]
-    assert [s.alpha for s in a] == [-20.0, 0.0, 20.0]
-    assert len({s.text for s in a}) == 3  # +/- a large push changes the greedy reply
-    plain = steering_preview(model, tok, "Hello, how are you?", z, layer=0, alphas=(0.0,), max_new_tokens=6)
-    assert plain[0].text == a[1].text  # alpha 0 is the unsteered model, at any layer
-    with pytest.raises(GraspError, match="layer 7 outside"):
-        steering_preview(model, tok, "hi", z, layer=7)
+        ScanConfig(n_top_prompts=0)

@@ -48,10 +48,10 @@ def test_steer_adds_the_vector(family: str) -> None:
     v = 0.5 * _Z(1)[:, 0]
     with record_residual(model, [0, 2], stop_early=False) as plain:
         run_until_recorded(model, **_inputs())
-    with steer(model, v, [1]), record_residual(model, [2], stop_early=False) as steered:
+    with steer(model, {2: v}), record_residual(model, [2], stop_early=False) as steered:
         run_until_recorded(model, **_inputs())
     torch.testing.assert_close(steered[2] - plain[2], v.expand_as(plain[2]), atol=1e-5, rtol=0)
-    with steer(model, v, [], include_embeddings=True), record_residual(model, [0], stop_early=False) as emb:
+    with steer(model, {0: v}), record_residual(model, [0], stop_early=False) as emb:
         run_until_recorded(model, **_inputs())
     torch.testing.assert_close(emb[0] - plain[0], v.expand_as(plain[0]), atol=1e-6, rtol=0)
 

@@ -37,7 +37,7 @@ def test_cells_expand_axes_and_seeds() -> None:
     [
         ({"organism": "x", "methods": [{"method": "nope"}]}, "unknown method 'nope'"),
         ({"organism": "x", "methods": [{"method": "grasp", "topp": 1}]}, "unknown field `topp`"),
-        ({"organism": "x", "methods": [{"method": "grasp", "probe": "p"}]}, "probe 'p' is not defined"),
+        ({"organism": "x", "methods": [{"method": "grasp", "naive_run": "p"}]}, "naive run 'p' is not defined"),
         ({"organism": "x", "methods": [{"method": "lora"}], "train": {"seed": 1}}, "reserved field `seed`"),
         ({"methods": [{"method": "lora"}]}, "needs `organism` and `methods`"),
         ({"organism": "x", "methods": [{"method": "lora"}], "seeds": []}, "at least one seed"),
@@ -66,10 +66,37 @@ def test_old_names_in_a_sweep_are_read_with_a_warning() -> None:
         "organism": "persona",
         "train": {"side": "read"},
         "probes": {"r1": {"r": 1, "iterate": 1}},
-        "methods": [{"method": "grasp", "top": 1, "iterate": [1, 2]}],
+        "methods": [{"method": "grasp", "top": 1, "iterate": [1, 2]}, {"method": "grasp", "top": 1, "probe": "r1"}],
     }
     with pytest.warns(UserWarning) as caught:
         cfg = SweepConfig.from_dict(d)
-    assert sum("is now called" in str(w.message) for w in caught) == 3
-    assert cfg.train == {"weights_side": "read"} and cfg.probes["r1"] == {"r": 1, "rounds": 1}
-    assert [c.label for c in cfg.cells() if c.seed == 0] == ["grasp top=1 rounds=1", "grasp top=1 rounds=2"]
+    # iterate (train, naive run, entry), side, probes, probe
+    assert sum("is now called" in str(w.message) for w in caught) == 5
+    assert cfg.train == {"weights_side": "read"} and cfg.naive_runs["r1"] == {"r": 1, "rounds": 1}
+    labels = ["grasp top=1 rounds=1", "grasp top=1 rounds=2", "grasp top=1 naive_run=r1"]
+    assert [c.label for c in cfg.cells() if c.seed == 0] == labels
+    assert [c.naive_run for c in cfg.cells() if c.seed == 0] == ["naive", "naive", "r1"]
+
+
+def test_an_unnamed_sweep_keeps_its_folder_across_the_naive_run_rename(tmp_path) -> None:
+    from grasp_core.sweep.run import sweep_dir
+
+    old = {"organism": "persona", "probes": {"r1": {"r": 1}}, "methods": [{"method": "grasp", "top": 1, "probe": "r1"}]}
+    new = {
+        "organism": "persona",
+        "naive_runs": {"r1": {"r": 1}},
+        "methods": [{"method": "grasp", "top": 1, "naive_run": "r1"}],
+    }
+    with pytest.warns(UserWarning):
+        before = sweep_dir(SweepConfig.from_dict(old), tmp_path)
+    assert sweep_dir(SweepConfig.from_dict(new), tmp_path) == before
+    # the hash the folder had before the rename (text_hash of the config as then spelled), so it cannot drift
+    assert before.name == "persona-" + _old_hash(old)
+
+
+def _old_hash(d: dict) -> str:
+    from grasp_core.io import text_hash
+
+    full = {"organism": "persona", "methods": d["methods"], "base": "smollm2-135m", "seeds": [0, 1, 2], "train": {}}
+    full |= {"probes": {"naive": {}, **d["probes"]}, "name": None, "measures": None}
+    return text_hash(repr(full), length=8)

@@ -62,7 +62,7 @@ def test_local_executor_gives_the_same_table_as_the_inline_path(tmp_path, tiny_o
     jobs = json.loads((local.folder / "jobs" / "jobs.json").read_text())
     # base evaluation, the seed's probe, then one job per cell; each a process of its own that ended well
     assert sorted(r["label"] for r in jobs.values()) == sorted(
-        ["base model evaluation", "probe naive seed=0", "lora seed=0", "grasp top=1 seed=0", "ablate top=1 seed=0"]
+        ["base model evaluation", "naive run naive seed=0", "lora seed=0", "grasp top=1 seed=0", "ablate top=1 seed=0"]
     )
     assert {r["state"] for r in jobs.values()} == {"done"} and len({r["job_id"] for r in jobs.values()}) == 5
     assert (sweep_status(local.folder)["state"] == "done").all()
@@ -147,7 +147,7 @@ def test_the_sbatch_scripts_of_a_two_cell_slurm_sweep(tmp_path, tiny_organism, t
     jobs = work.jobs()
     assert [j.label for j in jobs] == [
         "base model evaluation",
-        "probe naive seed=0",
+        "naive run naive seed=0",
         "lora seed=0",
         "grasp top=1 seed=0",
     ]
@@ -164,9 +164,9 @@ def test_the_sbatch_scripts_of_a_two_cell_slurm_sweep(tmp_path, tiny_organism, t
         assert f"#SBATCH --output={tmp_path}/jobs/%j_0_log.out" in text
         assert f"#SBATCH --error={tmp_path}/jobs/%j_0_log.err" in text
         assert f"-m submitit.core._submit {tmp_path}/jobs" in text and sys.executable in text
-        probe_id = ids["probe:naive:0"]
-        if job.label == "grasp top=1 seed=0":  # picks its factors from the probe: held until the probe ends well
-            assert f"#SBATCH --dependency=afterok:{probe_id}" in text and "#SBATCH --kill-on-invalid-dep=yes" in text
+        naive_id = ids["naive:naive:0"]
+        if job.label == "grasp top=1 seed=0":  # picks its factors from the naive run: held until it ends well
+            assert f"#SBATCH --dependency=afterok:{naive_id}" in text and "#SBATCH --kill-on-invalid-dep=yes" in text
         else:
             assert "--dependency" not in text
     records = json.loads((tmp_path / "jobs" / "jobs.json").read_text())

@@ -132,7 +132,7 @@ def test_sweep_killed_midway_resumes_without_redoing_finished_runs(
 
 
 @pytest.mark.slow
-def test_a_fixed_factors_file_replaces_the_probe_factors(
+def test_a_fixed_factors_file_replaces_the_naive_run_factors(
     tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
 ) -> None:
     """A method entry naming a factors file (a set saved on the Select page) trains on that file, with `top` in
