@@ -27,7 +27,7 @@ from grasp_core import (
     SideBySide,
     adapter_spectra,
     evidence_for,
-    evidence_job,
+    evidence_process,
     identify,
     list_organisms,
     load_adapter,
@@ -144,14 +144,14 @@ def evidence_request(base: str, path: str, evals: tuple[str, ...] = ()) -> Evide
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the evidence ...")
 def _evidence(base: str, path: str, stamp: str, request: EvidenceRequest, finished: float) -> Evidence:
-    """The evidence of a finished background job (`finished`: its result's mtime), read from the evidence cache."""
+    """The evidence of a finished background proc (`finished`: its result's mtime), read from the evidence cache."""
     return evidence_for(request, progress=False)[1]
 
 
 def finished_evidence(base: str, path: str, stamp: str, request: EvidenceRequest) -> Evidence | None:
-    """The evidence of the request once its background job is done (None before); GraspError if it cannot be read."""
-    job = evidence_job(request)
-    return _evidence(base, path, stamp, request, job.result.stat().st_mtime) if job.state == "done" else None
+    """The evidence of the request once its background proc is done (None before); GraspError if it cannot be read."""
+    proc = evidence_process(request)
+    return _evidence(base, path, stamp, request, proc.result.stat().st_mtime) if proc.state == "done" else None
 
 
 @st.cache_data(max_entries=64, show_spinner="Generating side-by-side replies ...")

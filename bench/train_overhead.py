@@ -136,7 +136,7 @@ def main() -> int:
             warmup_ratio=0.0,
         )
         variants = {
-            "lora": TrainConfig(method="lora", **common),
+            "naive": TrainConfig(method="naive", **common),
             "grasp residual-grad k=1": TrainConfig(method="grasp", factors=str(f1), **common),
             "grasp residual-grad k=8": TrainConfig(method="grasp", factors=str(f8), **common),
             "grasp weights both k=1": TrainConfig(
@@ -158,14 +158,14 @@ def main() -> int:
         for rep in range(args.repeats):
             for name in names[rep % len(names) :] + names[: rep % len(names)]:
                 if name == "plain":
-                    runs[name].append(_plain_peft(variants["lora"], data, args.steps, args.skip))
+                    runs[name].append(_plain_peft(variants["naive"], data, args.steps, args.skip))
                 else:
                     out = root / f"{rep}-{name.replace(' ', '_')}"
                     runs[name].append(_timed_train(variants[name], out, args.skip))
 
     print(f"{'variant':<26} {'s/step':>8} {'tokens/s':>9} {'vs lora: median [min, max] of paired ratios':>44}")
     for name in names:
-        ratios = [dt / lora_dt for (dt, _), (lora_dt, _) in zip(runs[name], runs["lora"], strict=True)]
+        ratios = [dt / lora_dt for (dt, _), (lora_dt, _) in zip(runs[name], runs["naive"], strict=True)]
         dt, tok = statistics.median(d for d, _ in runs[name]), statistics.mean(t for _, t in runs[name])
         label = "plain peft+transformers" if name == "plain" else name
         spread = f"{statistics.median(ratios):.3f} [{min(ratios):.3f}, {max(ratios):.3f}]"

@@ -14,10 +14,10 @@ from .evaluation.organisms import DEMO_ROOT, Organism, demo_adapters, evaluate_o
 from .evaluation.stats import Interval, bootstrap
 from .evaluation.suite import EvalReport, EvalSpec, ablated, evaluate, spec_for_file
 from .evidence.background import (
-    EvidenceJob,
+    EvidenceProcess,
     EvidenceRequest,
     evidence_for,
-    evidence_job,
+    evidence_process,
     request_inputs,
     start_evidence,
 )
@@ -67,7 +67,7 @@ from .model.models import (
     resolve_base,
 )
 from .model.uploads import MAX_ZIP_BYTES, extract_adapter_zip
-from .runs.jobs import cancel, reap_dead, refresh, resume, submit, wait
+from .runs.queue import cancel, reap_dead, refresh, resume, submit, wait
 from .runs.registry import (
     ACTIVE,
     Run,
@@ -112,7 +112,6 @@ __all__ = [
     "Ablation",
     "Adapter",
     "Axes",
-    "LoadedModel",
     "BundledResults",
     "ChoiceResult",
     "ConfigError",
@@ -121,7 +120,7 @@ __all__ = [
     "EvalSpec",
     "Evidence",
     "EvidenceConfig",
-    "EvidenceJob",
+    "EvidenceProcess",
     "EvidenceRequest",
     "ExecutorConfig",
     "Factor",
@@ -133,6 +132,7 @@ __all__ = [
     "GraspError",
     "Interval",
     "LaunchForm",
+    "LoadedModel",
     "LoraModule",
     "Measure",
     "MeasureEffect",
@@ -176,13 +176,13 @@ __all__ = [
     "evaluate",
     "evaluate_organism",
     "evidence_for",
-    "evidence_job",
+    "evidence_process",
     "extract_adapter_zip",
     "find_by_key",
     "flipped_items",
     "forced_choice",
-    "format_eta",
     "form_recipe",
+    "format_eta",
     "free_form",
     "gather_evidence",
     "get_method",

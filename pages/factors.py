@@ -13,7 +13,7 @@ import uicache
 import uiplots
 import uistate
 
-from grasp_core import RULE, GraspError, cosine_matrix, evidence_job, start_evidence
+from grasp_core import RULE, GraspError, cosine_matrix, evidence_process, start_evidence
 
 st.title("Candidate factors")
 sel = uistate.require_model_choice()
@@ -50,28 +50,30 @@ st.caption(
 
 @st.fragment(run_every="2s")
 def evidence_progress() -> None:
-    job = evidence_job(request)
-    if job.state == "running":
+    proc = evidence_process(request)
+    if proc.state == "running":
         st.info("Gathering evidence in the background (other pages stay usable) ...")
-        st.code("\n".join(job.log[-3:]) or "starting ...")
-    elif job.state == "done" and uistate.state().evidence_seen != str(job.result):
-        uistate.state().evidence_seen = str(job.result)
+        st.code("\n".join(proc.log[-3:]) or "starting ...")
+    elif proc.state == "done" and uistate.state().evidence_seen != str(proc.result):
+        uistate.state().evidence_seen = str(proc.result)
         st.rerun()
 
 
-job = evidence_job(request)
+proc = evidence_process(request)
 c1, c2 = st.columns([1, 3])
 if c1.button(
-    "Gather evidence" if job.state != "done" else "Gather again", key="evidence_start", disabled=job.state == "running"
+    "Gather evidence" if proc.state != "done" else "Gather again",
+    key="evidence_start",
+    disabled=proc.state == "running",
 ):
     try:
-        job = start_evidence(request, rerun=job.state in ("done", "failed"))
+        proc = start_evidence(request, rerun=proc.state in ("done", "failed"))
     except GraspError as e:
         st.error(str(e))
-if job.state == "running":
+if proc.state == "running":
     evidence_progress()
-elif job.state == "failed":
-    st.error("Gathering evidence failed:\n\n" + "\n".join(job.log[-4:]))
+elif proc.state == "failed":
+    st.error("Gathering evidence failed:\n\n" + "\n".join(proc.log[-4:]))
 
 ev = None
 try:

@@ -13,6 +13,7 @@ from ..evaluation.judges import make_judge
 from ..evaluation.logprob import EvalConfig
 from ..evaluation.organisms import load_organism
 from ..evaluation.suite import ablated, evaluate, spec_for_file
+from ..identification.choose import parse_indices
 from ..io import write_json
 from ..model.adapters import load_model
 from ..model.models import DEFAULT_BASE
@@ -64,10 +65,7 @@ def run_eval(ns: argparse.Namespace) -> int:
         raise GraspError("--select / --top choose factors to ablate: add --ablate FACTORS")
     if ns.select and ns.top is not None:
         raise GraspError("give --select or --top, not both")
-    try:
-        select = [int(s) for s in ns.select.split(",")] if ns.select else None
-    except ValueError:
-        raise GraspError(f"--select must be comma-separated integers, got {ns.select!r}") from None
+    select = list(parse_indices(ns.select)) if ns.select else None
     config = EvalConfig(batch_size=ns.batch_size, seed=ns.seed)
     specs = load_organism(ns.organism).eval_specs() if ns.organism else [spec_for_file(f) for f in ns.evals]
     if ns.organism and ns.judge is None:

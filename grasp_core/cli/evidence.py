@@ -12,6 +12,7 @@ from ..evidence.candidates import UNRELATED_CORPUS
 from ..evidence.compare import side_by_side
 from ..evidence.evidence import EvidenceConfig, adapter_evidence, save_suggested
 from ..evidence.results import Evidence
+from ..identification.choose import parse_indices
 from ..io import write_json
 from ..model.adapters import load_model
 from .common import command, old_flag, resolve_adapter_base
@@ -99,14 +100,7 @@ def run_evidence(ns: argparse.Namespace) -> int:
         top=ns.top, cumulative=ns.cumulative, batch_size=ns.batch_size, seed=ns.seed, use_cache=not ns.no_cache
     )
     base = resolve_adapter_base(ns.adapter, ns.base)
-    select = None
-    if ns.select:
-        try:
-            select = [int(x) for x in ns.select.split(",") if x.strip()]
-        except ValueError:
-            raise GraspError(
-                f"--select expects comma-separated factor indices such as 0,2, got {ns.select!r}"
-            ) from None
+    select = list(parse_indices(ns.select)) if ns.select else None
     measures, train, primary = request_inputs(ns.organism, ns.evals or ())
     train = ns.train_corpus or train
     fs, ev = adapter_evidence(

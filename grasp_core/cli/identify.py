@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 from ..errors import GraspError
-from ..identification.choose import pick
+from ..identification.choose import parse_indices, pick
 from ..identification.factors import Factor, FactorSet, identify, load_factors, logit_lens, save_factors
 from ..identification.scan import OLD_MODES, SCAN_MODES, ScanConfig, scan
 from ..identification.spectra import adapter_spectra, spectra_table
@@ -135,11 +135,7 @@ def _chosen_factors(fs: FactorSet, ids: list[str] | None, select: str | None, so
     if ids:
         return [fs.by_id(i) for i in ids]
     if select:
-        try:
-            indices = [int(x) for x in select.split(",") if x.strip()]
-        except ValueError:
-            raise GraspError(f"--select expects comma-separated factor indices such as 0,2, got {select!r}") from None
-        return pick(fs, select=indices, source=source)
+        return pick(fs, select=list(parse_indices(select)), source=source)
     chosen = [f for f in fs.factors if f.scope == "global"][:4]  # the first global factors of each side, file order
     return chosen or fs.factors[:4]
 

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from ..errors import GraspError
-from ..runs.jobs import cancel, reap, reap_dead, resume, submit
+from ..runs.queue import cancel, reap, reap_dead, resume, submit
 from ..runs.registry import ACTIVE, LOG_FILE, find_by_key, format_eta, get_run, read_registry, registry_lock
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig

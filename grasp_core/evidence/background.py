@@ -1,6 +1,6 @@
 """Evidence gathered by a detached `grasp evidence` process, so the dashboard never waits on it: the process fills
 the evidence cache and writes evidence.json; a page that finds it done calls adapter_evidence, which then reads
-only the cache. A job lives under GRASP_HOME/evidence/<key>/ (key: the request), and survives page reloads."""
+only the cache. A request's process lives under GRASP_HOME/evidence/<key>/ (key: the request), and survives page reloads."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .evidence import EvidenceConfig, adapter_evidence
 from .measures import Measure, measures_from_files, measures_from_specs
 from .results import Evidence
 
-JobState = Literal["none", "running", "done", "failed"]
+ProcessState = Literal["none", "running", "done", "failed"]
 RESULT = "evidence.json"
 
 
@@ -67,7 +67,7 @@ def request_inputs(
 
 
 def evidence_for(req: EvidenceRequest, progress: bool = True) -> tuple[FactorSet, Evidence]:
-    """The evidence of a request in this process (fast once its job is done: everything is cached)."""
+    """The evidence of a request in this process (fast once its background process is done: all is cached)."""
     measures, train, primary = request_inputs(req.organism, req.evals)
     return adapter_evidence(
         req.adapter,
@@ -81,12 +81,12 @@ def evidence_for(req: EvidenceRequest, progress: bool = True) -> tuple[FactorSet
 
 
 @dataclass
-class EvidenceJob:
-    """A request's background job as found on disk."""
+class EvidenceProcess:
+    """A request's background `grasp evidence` process as found on disk."""
 
     request: EvidenceRequest
     folder: Path
-    state: JobState
+    state: ProcessState
     log: list[str]  # the last lines of its output (progress bars included)
 
     @property
@@ -98,33 +98,33 @@ def _folder(req: EvidenceRequest) -> Path:
     return grasp_home() / "evidence" / req.key()
 
 
-def evidence_job(req: EvidenceRequest) -> EvidenceJob:
-    """The state of a request's job (reads only: starts, stops and marks nothing)."""
+def evidence_process(req: EvidenceRequest) -> EvidenceProcess:
+    """The state of a request's background process (reads only: starts, stops and marks nothing)."""
     folder = _folder(req)
     pid_file, log = folder / "pid", folder / "log.txt"
     lines = [ln.rsplit("\r", 1)[-1] for ln in tail_lines(log, 6)] if log.is_file() else []
     if (folder / RESULT).is_file():
-        state: JobState = "done"
+        state: ProcessState = "done"
     elif live_pid(pid_file, str(folder / RESULT)) is not None:  # its command line names its result file
         state = "running"
     elif pid_file.is_file():
         state = "failed"
     else:
         state = "none"
-    return EvidenceJob(req, folder, state, lines)
+    return EvidenceProcess(req, folder, state, lines)
 
 
-def start_evidence(req: EvidenceRequest, rerun: bool = False) -> EvidenceJob:
-    """Start the job unless it runs or is done (`rerun`: start again after a failure or to refresh)."""
+def start_evidence(req: EvidenceRequest, rerun: bool = False) -> EvidenceProcess:
+    """Start the process unless it runs or is done (`rerun`: start again after a failure or to refresh)."""
     folder = _folder(req)
     folder.mkdir(parents=True, exist_ok=True)
     with file_lock(folder / "lock"):
-        job = evidence_job(req)
-        if job.state == "running" or (job.state == "done" and not rerun):
-            return job
+        found = evidence_process(req)
+        if found.state == "running" or (found.state == "done" and not rerun):
+            return found
         (folder / RESULT).unlink(missing_ok=True)
         log = folder / "log.txt"
         log.write_text("", encoding="utf-8")
         cmd = [sys.executable, "-m", "grasp_core", "evidence", *req.argv(), "--out", str(folder / RESULT)]
         start_detached(cmd, log, folder / "pid")
-    return evidence_job(req)
+    return evidence_process(req)

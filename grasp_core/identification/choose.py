@@ -18,6 +18,22 @@ from ..model.models import d_model, n_layers, portable_base
 from .factors import Factor, FactorSet, load_factors, orthonormal_basis
 
 
+def parse_indices(text: str, where: str = "--select") -> tuple[int, ...]:
+    """Factor indices written as the CLI, forms and YAML lists take them, comma-separated ("0,2"); one clear line
+    naming `where` for anything else, a negative index or an index given twice."""
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        indices = tuple(int(p) for p in parts if p)
+    except ValueError:
+        raise GraspError(f"{where} expects comma-separated factor indices such as 0,2, got {text!r}") from None
+    if not indices or any(i < 0 for i in indices):
+        raise GraspError(f"{where} expects factor indices >= 0 such as 0,2, got {text!r}")
+    twice = sorted({i for i in indices if indices.count(i) > 1})
+    if twice:
+        raise GraspError(f"{where}: index {', '.join(map(str, twice))} given twice in {text!r}")
+    return indices
+
+
 def pick_indices(
     fs: FactorSet,
     select: Sequence[int] | None = None,

@@ -1,1 +1,1 @@
-"""The run registry: one folder per fine-tuning run, the queue of background jobs, and the worker process."""
+"""The run registry: one folder per fine-tuning run, the queue of background runs, and the worker process."""

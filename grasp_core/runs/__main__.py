@@ -1,4 +1,4 @@
-"""`python -m grasp_core.runs RUN_DIR`: the background worker of one registry run (what jobs.refresh starts)."""
+"""`python -m grasp_core.runs RUN_DIR`: the background worker of one registry run (what queue.refresh starts)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..errors import GraspError
-from .jobs import refresh
+from .queue import refresh
 from .worker import execute
 
 

@@ -2,7 +2,7 @@
 
 A run folder holds config.json (the TrainConfig), status.json (state, progress, heartbeat, pid, error),
 metrics.jsonl and checkpoint/ and adapter/ (written by grasp_core.training), and log.txt (the worker's output).
-This module only reads and writes folders: what starts, stops or marks runs is in jobs.py (queries never act).
+This module only reads and writes folders: what starts, stops or marks runs is in queue.py (queries never act).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ..errors import ConfigError, GraspError, check_field_types
 from ..io import file_hash, grasp_home, inside, read_json, read_jsonl, tail_lines, text_hash, write_json
 from ..procs import file_lock, lease_held, pid_alive
 from ..training.config import TrainConfig
+from ..training.methods import OLD_METHOD_NAMES
 
 CONFIG_FILE = "config.json"
 STATUS_FILE = "status.json"
@@ -82,7 +83,7 @@ class RunStatus:
         return min(1.0, self.step / self.total) if self.total else None
 
     def worker_gone(self, now: float | None = None, lease: Path | None = None) -> str | None:
-        """Why a `running` run's worker is dead, else None. Reading only: jobs.refresh() is what marks such a run
+        """Why a `running` run's worker is dead, else None. Reading only: queue.refresh() is what marks such a run
         failed. A worker whose pid is gone is dead. With the run's `lease` file, a live pid holding it is alive
         however long it has been silent (a suspended laptop, a SIGSTOP), and a live pid without it, after the
         worker's first heartbeat, is another process (a reused pid). Without it, a heartbeat older than STALE_S
@@ -173,6 +174,8 @@ def config_key(config: TrainConfig) -> str:
     """A hash of everything that decides a run's result: the config (less `device`) and the data file's content."""
     d = config.to_dict()
     d.pop("device", None)  # where it runs does not change what it learns
+    # Hashed under the method's spelling before `lora` became `naive`, so runs trained then are still found.
+    d["method"] = {new: old for old, new in OLD_METHOD_NAMES.items()}.get(d["method"], d["method"])
     data = Path(config.data)
     d["data_hash"] = file_hash(data) if data.is_file() else None
     return text_hash(json.dumps(d, sort_keys=True, default=str))
@@ -289,7 +292,7 @@ def read_registry(root: str | Path | None = None) -> tuple[list[Run], list[tuple
 
 def list_runs(root: str | Path | None = None) -> list[Run]:
     """Every readable run in the registry, oldest first, as its folder says (it changes nothing: a run whose
-    worker died still reads `running` until jobs.refresh() marks it). Unreadable folders are left out here
+    worker died still reads `running` until queue.refresh() marks it). Unreadable folders are left out here
     (`read_registry` names them), so `grasp runs` still lists the others."""
     return read_registry(root)[0]
 

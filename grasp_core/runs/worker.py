@@ -22,7 +22,7 @@ from ..procs import try_lease
 from ..training.config import TrainConfig
 from ..training.loop import TrainHooks, check_inputs
 from ..training.run import train
-from .jobs import claim, refresh
+from .queue import claim, refresh
 from .registry import (
     CANCEL_FILE,
     HEARTBEAT_S,

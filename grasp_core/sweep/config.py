@@ -10,7 +10,7 @@ A sweep YAML (or dict) looks like:
       naive: {}                  # the naive run itself
       rank1: {r: 1, lora_alpha: 2}
     methods:
-      - {method: lora}
+      - {method: naive}
       - {method: grasp, top: [1, 2, 4, 8]}                       # a list is a sweep axis
       - {method: grasp, top: 4, projection: weights, weights_side: [write, both]}
       - {method: grasp, top: 4, naive_run: rank1}
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ from ..errors import ConfigError
 from ..evaluation.organisms import MEASURES
 from ..io import read_yaml
 from ..training.config import RENAMED, TrainConfig, renamed_fields
-from ..training.methods import METHODS
+from ..training.methods import METHODS, OLD_METHOD_NAMES
 from .executor import ExecutorConfig
 
 SWEEP_ONLY = ("naive_run", "factor_scope", "factor_side", "select_by")
@@ -104,13 +105,9 @@ class SweepConfig:
         )
         if not isinstance(self.methods, list | tuple):
             raise ConfigError(
-                f"{self.where}: `methods` must be a list of entries like {{method: lora}}, got {self.methods!r}"
+                f"{self.where}: `methods` must be a list of entries like {{method: naive}}, got {self.methods!r}"
             )
-        renamed = {**RENAMED, **ENTRY_RENAMED}
-        methods = [
-            renamed_fields(e, f"{self.where}: methods[{i}]", renamed) if isinstance(e, dict) else e
-            for i, e in enumerate(self.methods)
-        ]
+        methods = [_current_entry(e, f"{self.where}: methods[{i}]") for i, e in enumerate(self.methods)]
         object.__setattr__(self, "methods", tuple(methods))
         seeds = [self.seeds] if isinstance(self.seeds, int) else self.seeds
         if not isinstance(seeds, list | tuple) or not all(
@@ -177,7 +174,7 @@ class SweepConfig:
                     {
                         **self.train,
                         **naive,
-                        "method": "lora",
+                        "method": "naive",
                         "seed": self.seeds[0],
                         "base": self.base,
                         "data": "data.jsonl",
@@ -252,11 +249,7 @@ def current_names(d: dict[str, Any], where: str) -> dict[str, Any]:
     their current names, warning once per old name; every reader of a sweep.json or YAML goes through it."""
     d = renamed_fields(d, where, SWEEP_RENAMED)
     if isinstance(d.get("methods"), list | tuple):
-        renamed = {**RENAMED, **ENTRY_RENAMED}
-        d["methods"] = [
-            renamed_fields(e, f"{where}: methods[{i}]", renamed) if isinstance(e, dict) else e
-            for i, e in enumerate(d["methods"])
-        ]
+        d["methods"] = [_current_entry(e, f"{where}: methods[{i}]") for i, e in enumerate(d["methods"])]
     if isinstance(d.get("train"), dict):
         d["train"] = renamed_fields(d["train"], f"{where}: train")
     if isinstance(d.get("naive_runs"), dict):
@@ -265,6 +258,20 @@ def current_names(d: dict[str, Any], where: str) -> dict[str, Any]:
             for k, v in d["naive_runs"].items()
         }
     return d
+
+
+def _current_entry(entry: Any, where: str) -> Any:
+    """A method entry with the keys and method names of earlier releases under their current names (warned)."""
+    if not isinstance(entry, dict):
+        return entry
+    entry = renamed_fields(entry, where, {**RENAMED, **ENTRY_RENAMED})
+    if entry.get("method") in OLD_METHOD_NAMES:
+        old = entry["method"]
+        warnings.warn(
+            f"{where}: method `{old}` is now `{OLD_METHOD_NAMES[old]}`; the old name is read for now", stacklevel=3
+        )
+        entry["method"] = OLD_METHOD_NAMES[old]
+    return entry
 
 
 def expand_entry(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:

@@ -44,7 +44,7 @@ def build_naive(
     say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     say(f"building the naive LoRA of {organism.name} (seed {seed}) ...")
     train_cfg = TrainConfig.from_dict(
-        {**cfg.train, "method": "lora", "seed": seed, "base": cfg.base, "data": str(organism.train)}
+        {**cfg.train, "method": "naive", "seed": seed, "base": cfg.base, "data": str(organism.train)}
     )
     run_dir = ensure_run(train_cfg, runs_root, say)
     naive_factors(run_dir, cfg.base)

@@ -32,7 +32,8 @@ REPORTED = (
     "task_nll",
     "task_choice",
 )  # measures averaged in summary.csv
-NAIVE = "lora"  # the label of the naive LoRA cell in a sweep
+NAIVE = "naive"  # the naive LoRA: its method and its cell's label in a sweep
+OLD_NAIVE = "lora"  # its name in tables of earlier releases, read as NAIVE
 
 
 @dataclass
@@ -98,7 +99,7 @@ def with_gain(
     if "task_nll" not in results:
         return results
     base_nll = float(results.loc[results["method"] == "base", "task_nll"].iloc[0])
-    naive = results[(results["method"] == "lora") & (results["label"] == NAIVE)].set_index("seed")["task_nll"]
+    naive = results[(results["method"] == NAIVE) & (results["label"] == NAIVE)].set_index("seed")["task_nll"]
     items = nll_items or {}
     base_items = items.get(("base", None))
     gains, los, his = [], [], []
@@ -364,8 +365,22 @@ def axes_for(results_csv: str | Path | None) -> Axes:
 
 
 def naive_label(labels: Iterable[str]) -> str:
-    """The naive LoRA's label in a table: `naive` where a hand-made table says so, else the sweeps' `lora`."""
-    return "naive" if "naive" in set(labels) else NAIVE
+    """The naive LoRA's label in a table: `naive`, or `lora` in an uploaded table of an earlier release."""
+    return OLD_NAIVE if OLD_NAIVE in set(labels) and NAIVE not in set(labels) else NAIVE
+
+
+def current_labels(table: pd.DataFrame) -> pd.DataFrame:
+    """A results or items table with the naive LoRA's name of earlier releases (`lora`, as method, label or the
+    first word of a label or curve) under its current one, so old sweep folders read like new ones."""
+    table = table.copy()
+    if "method" in table.columns:
+        table["method"] = table["method"].replace(OLD_NAIVE, NAIVE)
+    for col in ("label", "curve"):
+        if col in table.columns:
+            table[col] = table[col].map(
+                lambda v: NAIVE + v[len(OLD_NAIVE) :] if isinstance(v, str) and v.split(" ")[0] == OLD_NAIVE else v
+            )
+    return table
 
 
 REQUIRED = ("label", "method", "seed")  # columns every results.csv has (and the measures its organism reports)
@@ -386,7 +401,7 @@ def load_results(folder: str | Path) -> pd.DataFrame:
             f"{path}: no column {', '.join(f'`{c}`' for c in missing)} (columns: "
             f"{', '.join(map(str, results.columns))})"
         )
-    return results
+    return current_labels(results)
 
 
 def rerender(folder: str | Path, figures: tuple[str, ...] = (".html", ".png")) -> SweepReport:

@@ -32,11 +32,11 @@ from ..io import file_hash, grasp_home, inside, read_json, text_hash, write_json
 from ..model.adapters import load_adapter
 from ..model.models import load_config, n_layers
 from ..procs import file_lock
-from ..runs.jobs import reap_dead, wait
+from ..runs.queue import reap_dead, wait
 from ..runs.registry import absolute_config, config_key, find_by_key, get_run, list_runs
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
-from ..training.methods import METHODS
+from ..training.methods import METHODS, OLD_METHOD_NAMES
 from .config import ENTRY_RENAMED, SWEEP_RENAMED, Cell, SweepConfig, absolute_sweep
 from .executor import ExecutorConfig, Job, check_available, live_state, read_records, run_jobs
 from .provenance import record_invocation
@@ -64,10 +64,14 @@ def sweep_dir(config: SweepConfig, root: str | Path | None = None) -> Path:
 
 def _identity(config: SweepConfig) -> dict[str, Any]:
     """What an unnamed sweep's folder is hashed from: the config without its executor (where it runs is not what it
-    is), spelled as before `naive_runs` / `naive_run` were renamed, so a sweep begun then resumes in its folder."""
+    is), spelled as before `naive_runs` / `naive_run` / method `naive` were renamed, so a sweep begun then resumes in its folder."""
     old = {new: old for old, new in SWEEP_RENAMED.items()} | {new: old for old, new in ENTRY_RENAMED.items()}
+    old_method = {new: old for old, new in OLD_METHOD_NAMES.items()}
     d = {old.get(k, k): v for k, v in config.to_dict().items() if k != "executor"}
-    d["methods"] = [{old.get(k, k): v for k, v in entry.items()} for entry in d["methods"]]
+    d["methods"] = [
+        {old.get(k, k): old_method.get(v, v) if k == "method" else v for k, v in entry.items()}
+        for entry in d["methods"]
+    ]
     return d
 
 
@@ -316,7 +320,7 @@ class SweepWork:
         """The run folder of naive run `name` at `seed` (trained or resumed when not done)."""
         key = (name, seed)
         if key not in self._naive_runs:
-            cfg = _train_config(self.config, self.organism, seed, "lora", self.config.naive_runs[name])
+            cfg = _train_config(self.config, self.organism, seed, "naive", self.config.naive_runs[name])
             self._naive_runs[key] = ensure_run(cfg, self.runs_root, self.say)
         return self._naive_runs[key]
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, check_field_types
-from .methods import METHODS, PROJECTIONS, WEIGHTS_SIDES
+from ..identification.choose import parse_indices
+from .methods import METHODS, OLD_METHOD_NAMES, PROJECTIONS, WEIGHTS_SIDES, current_method
 
 DTYPES = ("float32", "bfloat16", "float16")
 SCHEDULES = ("cosine", "linear")
@@ -62,9 +63,11 @@ class TrainConfig:
 
     data: str = field(metadata={"help": "chat JSONL file (messages format); loss on assistant tokens only"})
     base: str = _f("smollm2-135m", "base alias, model folder, .gguf or hub id")
-    method: str = _f("lora", f"one of {', '.join(METHODS)}")
+    method: str = _f("naive", f"one of {', '.join(METHODS)}")
     factors: str | None = _f(None, "factors file (.safetensors from `grasp identify`)")
-    select: tuple[int, ...] | None = _f(None, "indices of the factors to use", nargs="+", type=int)
+    select: tuple[int, ...] | None = _f(
+        None, "indices of the factors to use, comma-separated: 0,2", nargs="+", metavar="I,J"
+    )
     top: int | None = _f(
         None,
         "use the first K factors of the file (random: K random directions); default: "
@@ -106,6 +109,9 @@ class TrainConfig:
     dtype: str | None = _f(None, f"{' | '.join(DTYPES)} (default: automatic)")
 
     def __post_init__(self) -> None:
+        # `lora`, the naive method's name in earlier releases, is read silently here (stored run configs hold it);
+        # the CLI and sweep YAMLs, where a person types it, warn.
+        object.__setattr__(self, "method", current_method(self.method))
         # Lists from JSON or argparse become tuples, so the config stays hashable and comparable.
         for name in ("select", "target_modules", "layers"):
             value = getattr(self, name)
@@ -240,6 +246,16 @@ class TrainConfig:
     def from_args(cls, ns: argparse.Namespace) -> TrainConfig:
         """The config from parsed flags: flags left unset keep the dataclass defaults."""
         given = {f.name: getattr(ns, f.name) for f in dataclasses.fields(cls) if getattr(ns, f.name, None) is not None}
+        if given.get("method") in OLD_METHOD_NAMES:
+            old = given["method"]
+            warnings.warn(
+                f"--method {old} is now --method {OLD_METHOD_NAMES[old]}; the old name is read for now", stacklevel=2
+            )
+        if "select" in given:  # "0,2" as every verb takes it; "0 2" (earlier releases) read with a warning
+            if len(given["select"]) > 1:
+                spaced = " ".join(given["select"])
+                warnings.warn(f"--select {spaced} is now --select {spaced.replace(' ', ',')}", stacklevel=2)
+            given["select"] = parse_indices(",".join(given["select"]))
         for old, new in RENAMED.items():
             if getattr(ns, f"_old_{old}", None) is not None:
                 warnings.warn(f"--{old} is now --{new.replace('_', '-')}; the old flag is read for now", stacklevel=2)

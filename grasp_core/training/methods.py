@@ -180,7 +180,7 @@ class WeightProjector:
 # ---------------------------------------------------------------- the methods
 
 
-def _setup_lora(ctx: MethodContext) -> MethodHooks:
+def _setup_naive(ctx: MethodContext) -> MethodHooks:
     return MethodHooks()
 
 
@@ -226,7 +226,7 @@ def _setup_kl(ctx: MethodContext) -> MethodHooks:
 
 
 METHODS: dict[str, Method] = {
-    "lora": Method("lora", "naive LoRA fine-tune, no intervention", _setup_lora, needs_factors=False),
+    "naive": Method("naive", "naive LoRA fine-tune, no intervention", _setup_naive, needs_factors=False),
     "grasp": Method(
         "grasp",
         "GRASP: keep the update out of the factor directions (residual-grad: g <- P_perp g at every layer "
@@ -283,8 +283,18 @@ METHODS: dict[str, Method] = {
 DEFAULT_METHOD = "grasp"  # what the tool is for: the method forms and the CLI start from
 
 
+# Method names of earlier releases, still read: old -> current.
+OLD_METHOD_NAMES = {"lora": "naive"}
+
+
+def current_method(name: Any) -> Any:
+    """A method name under its current spelling (`lora` of earlier releases is `naive`); anything else as given."""
+    return OLD_METHOD_NAMES.get(name, name) if isinstance(name, str) else name
+
+
 def get_method(name: str) -> Method:
     """The registry entry of a method, or a GraspError listing the known ones."""
+    name = current_method(name)
     if name not in METHODS:
         raise GraspError(f"unknown method {name!r}; known: {', '.join(METHODS)}")
     return METHODS[name]

@@ -195,7 +195,7 @@ def test_train_page_queues_a_run_and_shows_it_done(
     from grasp_core.identification.factors import identify
     from grasp_core.identification.factorsets import FactorSetSpec, save_factor_set
     from grasp_core.model.adapters import load_adapter
-    from grasp_core.runs.jobs import wait
+    from grasp_core.runs.queue import wait
     from grasp_core.runs.registry import list_runs
 
     fs = identify(load_adapter(app_env["adapter"]), n_layers=3, n_factors=2)
@@ -204,16 +204,16 @@ def test_train_page_queues_a_run_and_shows_it_done(
     at = _page(_start(), "train")
     assert any("No runs yet" in i.value for i in at.info)
     at.selectbox(key="train_set").set_value("pick")
-    at.multiselect(key="train_methods").set_value(["grasp", "lora", "kl"])
+    at.multiselect(key="train_methods").set_value(["grasp", "naive", "kl"])
     at.text_input(key="values-kl").set_value("0.1")
     at.number_input(key="train_batch").set_value(4)
     at.button[0].click().run()  # the form's submit button
     assert not at.exception and not _errors(at), _errors(at)
     runs = list_runs()
-    assert sorted(r.config.method for r in runs) == ["grasp", "kl", "lora"]
+    assert sorted(r.config.method for r in runs) == ["grasp", "kl", "naive"]
     grasp_run = next(r for r in runs if r.config.method == "grasp")
     assert grasp_run.config.factors.endswith("pick.safetensors") and grasp_run.status.state in ("queued", "running")
-    # One job at a time (GRASP_MAX_JOBS defaults to 1): the last run waits in the queue; cancel it from the page.
+    # One run at a time (GRASP_MAX_RUNS defaults to 1): the last run waits in the queue; cancel it from the page.
     kl_run = next(r for r in runs if r.config.method == "kl")
     assert kl_run.status.state == "queued" and kl_run.config.strength == 0.1
     at.button(key=f"cancel-{kl_run.id}").click().run()
@@ -261,7 +261,7 @@ def test_train_page_starts_a_background_sweep_and_stops_it(
         cfg = yaml.safe_load((sweep.folder / "sweep.yaml").read_text())
         assert cfg["organism"] == "persona" and cfg["base"] == app_env["base"] and cfg["seeds"] == [0, 1]
         assert cfg["methods"] == [
-            {"method": "lora"},
+            {"method": "naive"},
             {"method": "grasp", "top": [1], "factors": str(pick.path)},
             {"method": "kl", "strength": [0.1, 1.0]},
         ]

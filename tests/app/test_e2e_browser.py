@@ -186,7 +186,7 @@ def _button(driver: object, label: str) -> object:
 def test_walk_every_page_and_train(server: dict[str, str], browser: object, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
-    from grasp_core.runs.jobs import wait
+    from grasp_core.runs.queue import wait
     from grasp_core.runs.registry import list_runs
 
     shots = Path(os.environ.get("GRASP_E2E_SHOTS") or tmp_path)

@@ -11,7 +11,7 @@ import pytest
 
 from grasp_core.cli import main
 from grasp_core.errors import GraspError
-from grasp_core.runs.jobs import claim
+from grasp_core.runs.queue import claim
 from grasp_core.runs.registry import create_run
 from grasp_core.training.config import TrainConfig
 
@@ -59,15 +59,15 @@ CASES = [
         ["d.jsonl, line 2", "malformed JSON"],
     ),
     (
-        "GRASP_MAX_JOBS not a number",
+        "GRASP_MAX_RUNS not a number",
         {"d.jsonl": json.dumps(CHAT) + "\n"},
         ["train", "--data", "{tmp}/d.jsonl", "--background"],
-        {"GRASP_MAX_JOBS": "abc"},
-        ["GRASP_MAX_JOBS", "'abc'"],
+        {"GRASP_MAX_RUNS": "abc"},
+        ["GRASP_MAX_RUNS", "'abc'"],
     ),
     (
         "sweep seeds: zero",
-        {"s.yaml": "organism: persona\nseeds: zero\nmethods: [{method: lora}]\n"},
+        {"s.yaml": "organism: persona\nseeds: zero\nmethods: [{method: naive}]\n"},
         ["sweep", "{tmp}/s.yaml", "--dry-run"],
         {},
         ["s.yaml", "`seeds`"],
@@ -88,14 +88,14 @@ CASES = [
     ),
     (
         "sweep r: four",
-        {"s.yaml": "organism: persona\ntrain: {r: four}\nmethods: [{method: lora}]\n"},
+        {"s.yaml": "organism: persona\ntrain: {r: four}\nmethods: [{method: naive}]\n"},
         ["sweep", "{tmp}/s.yaml", "--dry-run"],
         {},
         ["s.yaml", "`r` must be int"],
     ),
     (
         "sweep naive run r: one",
-        {"s.yaml": "organism: persona\nnaive_runs: {p: {r: one}}\nmethods: [{method: lora}]\n"},
+        {"s.yaml": "organism: persona\nnaive_runs: {p: {r: one}}\nmethods: [{method: naive}]\n"},
         ["sweep", "{tmp}/s.yaml", "--dry-run"],
         {},
         ["s.yaml", "naive run `p`", "`r` must be int"],
@@ -313,10 +313,27 @@ ADAPTER_CASES = [
             "--factors",
             "{factors}",
             "--select",
-            "0",
-            "99",
+            "0,99",
         ],
         ["`select` index 99 is out of range"],
+    ),
+    (
+        "train: an index selected twice",
+        None,
+        [
+            "train",
+            "--data",
+            "{data}",
+            "--base",
+            "{base}",
+            "--method",
+            "grasp",
+            "--factors",
+            "{factors}",
+            "--select",
+            "0,0,1,1",
+        ],
+        ["--select: index 0, 1 given twice"],
     ),
 ]
 

@@ -202,7 +202,15 @@ def test_scan_bad_inputs(env, capsys) -> None:
         capsys, "factors file .* not found", "scan", "--factors", tmp / "no.safetensors", "--prompts", env["prompts"]
     )
     _expect_error(
-        capsys, "`top` must be a positive integer", "scan", "--factors", f, "--prompts", env["prompts"], "--top", "0"
+        capsys,
+        "`n_top_prompts` must be a positive integer",
+        "scan",
+        "--factors",
+        f,
+        "--prompts",
+        env["prompts"],
+        "--n-top-prompts",
+        "0",
     )
 
 

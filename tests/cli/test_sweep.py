@@ -16,7 +16,7 @@ def _results(folder: Path, organism: Path, drop: str | None = None) -> Path:
     rows = [("base", "base", None, 0.01, 0.0, 5.0)] + [
         (label, m, s, d, g, 4.5)
         for label, m, runs in (
-            ("lora", "lora", [(0.21, 1.0), (0.11, 1.0), (0.41, 1.0)]),
+            ("naive", "naive", [(0.21, 1.0), (0.11, 1.0), (0.41, 1.0)]),
             ("grasp", "grasp", [(0.03, 0.9), (0.11, 0.95), (0.02, 1.0)]),
         )
         for s, (d, g) in enumerate(runs)
@@ -25,7 +25,7 @@ def _results(folder: Path, organism: Path, drop: str | None = None) -> Path:
     df.drop(columns=[drop] if drop else []).to_csv(folder / "results.csv", index=False)
     (folder / "sweep.json").write_text(
         json.dumps(
-            {"organism": str(organism), "seeds": [0, 1, 2], "methods": [{"method": "lora"}, {"method": "grasp"}]}
+            {"organism": str(organism), "seeds": [0, 1, 2], "methods": [{"method": "naive"}, {"method": "grasp"}]}
         )
     )
     return folder

@@ -185,5 +185,5 @@ def test_bad_inputs(tmp_path: Path, home: Path, model_and_tok) -> None:
         scan_model(model, tok, PROMPTS, [_factor(torch.ones(32), 1)], MODEL)
     with pytest.raises(GraspError, match="stream layer 9 outside 0..4"):
         scan_model(model, tok, PROMPTS, [_factor(f.vector, 9)], MODEL)
-    with pytest.raises(GraspError, match="`top` must be a positive integer, got 0"):
+    with pytest.raises(GraspError, match="`n_top_prompts` must be a positive integer, got 0"):
         ScanConfig(n_top_prompts=0)

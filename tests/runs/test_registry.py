@@ -22,7 +22,7 @@ from grasp_core.training.config import TrainConfig
 def test_create_and_get_a_run(tmp_path, data):
     root = tmp_path / "runs"
     run = create_run(TrainConfig(data=str(data), lr=1e-3), root)
-    assert run.dir.parent == root.resolve() and run.id.split("-")[2] == "lora"
+    assert run.dir.parent == root.resolve() and run.id.split("-")[2] == "naive"
     on_disk = json.loads((run.dir / "config.json").read_text())
     assert on_disk["lr"] == 1e-3 and on_disk["data"] == str(data.resolve())
     assert (run.dir / "log.txt").is_file() and read_status(run.dir).state == "queued"
@@ -73,3 +73,26 @@ def test_folders_that_are_not_runs_get_clear_messages(tmp_path, data):
     with pytest.raises(GraspError, match="escapes the workspace"):
         get_run("link", root)
     assert [r.id for r in list_runs(root)] == [run.id]  # the junk is skipped, the real run listed
+
+
+def test_a_run_of_the_naive_method_keeps_its_key_across_the_rename_from_lora(tmp_path, data):
+    """Runs trained when the naive method was called `lora` are still found: their config reads back as `naive`
+    (silently: stored data, not user input) and the key is hashed under the old spelling."""
+    from grasp_core.io import file_hash, text_hash
+
+    cfg = TrainConfig(data=str(data))
+    assert cfg.method == "naive"
+    stored = {**cfg.to_dict(), "method": "lora"}  # a config.json written before the rename
+    stored.pop("device")
+    stored["data_hash"] = file_hash(data)
+    assert config_key(cfg) == text_hash(json.dumps(stored, sort_keys=True, default=str))  # the key it had then
+    run = create_run(cfg, tmp_path / "runs")
+    on_disk = json.loads((run.dir / "config.json").read_text())
+    (run.dir / "config.json").write_text(json.dumps({**on_disk, "method": "lora"}))
+    update_status(run.dir, state="done", adapter=str(run.dir / "adapter"))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reading stored configs warns about nothing
+        assert get_run(run.id, tmp_path / "runs").config.method == "naive"
+        assert find_by_key(cfg, tmp_path / "runs").id == run.id

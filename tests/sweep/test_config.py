@@ -14,7 +14,7 @@ def test_cells_expand_axes_and_seeds() -> None:
             "organism": "x",
             "seeds": [0, 1],
             "methods": [
-                {"method": "lora"},
+                {"method": "naive"},
                 {"method": "grasp", "top": [1, 4], "projection": "weights", "weights_side": ["write", "both"]},
             ],
         }
@@ -29,7 +29,7 @@ def test_cells_expand_axes_and_seeds() -> None:
         "grasp projection=weights weights_side=both",
     }
     assert sorted({c.strength_value for c in grasp}) == [1.0, 4.0]
-    assert [c.seed for c in cells] == [0] * 5 + [1] * 5 and cells[0].method == "lora"  # seed-major, YAML order
+    assert [c.seed for c in cells] == [0] * 5 + [1] * 5 and cells[0].method == "naive"  # seed-major, YAML order
 
 
 @pytest.mark.parametrize(
@@ -38,14 +38,14 @@ def test_cells_expand_axes_and_seeds() -> None:
         ({"organism": "x", "methods": [{"method": "nope"}]}, "unknown method 'nope'"),
         ({"organism": "x", "methods": [{"method": "grasp", "topp": 1}]}, "unknown field `topp`"),
         ({"organism": "x", "methods": [{"method": "grasp", "naive_run": "p"}]}, "naive run 'p' is not defined"),
-        ({"organism": "x", "methods": [{"method": "lora"}], "train": {"seed": 1}}, "reserved field `seed`"),
-        ({"methods": [{"method": "lora"}]}, "needs `organism` and `methods`"),
-        ({"organism": "x", "methods": [{"method": "lora"}], "seeds": []}, "at least one seed"),
+        ({"organism": "x", "methods": [{"method": "naive"}], "train": {"seed": 1}}, "reserved field `seed`"),
+        ({"methods": [{"method": "naive"}]}, "needs `organism` and `methods`"),
+        ({"organism": "x", "methods": [{"method": "naive"}], "seeds": []}, "at least one seed"),
         (
             {"organism": "x", "methods": [{"method": "grasp", "factors": "/no/pick.safetensors"}]},
             r"s.yaml: methods\[0\]: `factors` file /no/pick.safetensors not found",
         ),
-        ({"organism": "x", "methods": [{"method": "lora", "factors": "f"}]}, "method `lora` uses no factors"),
+        ({"organism": "x", "methods": [{"method": "naive", "factors": "f"}]}, "method `naive` uses no factors"),
         ({"organism": "x", "methods": [{"method": "grasp", "select_by": "vibes"}]}, "one of sigma, evidence"),
         ({"organism": "x", "methods": [{"method": "kl", "select_by": "evidence"}]}, "method `kl` uses no factors"),
         ({"organism": "x", "methods": [{"method": "grasp", "select_by": "evidence", "select": [1]}]}, "fixed"),
@@ -78,14 +78,18 @@ def test_old_names_in_a_sweep_are_read_with_a_warning() -> None:
     assert [c.naive_run for c in cfg.cells() if c.seed == 0] == ["naive", "naive", "r1"]
 
 
-def test_an_unnamed_sweep_keeps_its_folder_across_the_naive_run_rename(tmp_path) -> None:
+def test_an_unnamed_sweep_keeps_its_folder_across_the_renames(tmp_path) -> None:
     from grasp_core.sweep.run import sweep_dir
 
-    old = {"organism": "persona", "probes": {"r1": {"r": 1}}, "methods": [{"method": "grasp", "top": 1, "probe": "r1"}]}
+    old = {
+        "organism": "persona",
+        "probes": {"r1": {"r": 1}},
+        "methods": [{"method": "lora"}, {"method": "grasp", "top": 1, "probe": "r1"}],
+    }
     new = {
         "organism": "persona",
         "naive_runs": {"r1": {"r": 1}},
-        "methods": [{"method": "grasp", "top": 1, "naive_run": "r1"}],
+        "methods": [{"method": "naive"}, {"method": "grasp", "top": 1, "naive_run": "r1"}],
     }
     with pytest.warns(UserWarning):
         before = sweep_dir(SweepConfig.from_dict(old), tmp_path)

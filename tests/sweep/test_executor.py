@@ -23,7 +23,7 @@ from grasp_core.sweep.report import load_results
 from grasp_core.sweep.run import SweepWork, run_sweep, sweep_dir, sweep_status
 
 TINY_TRAIN = {"r": 2, "lora_alpha": 4, "lr": 1e-3, "batch_size": 4, "epochs": 1, "max_length": 96}
-METHODS = [{"method": "lora"}, {"method": "grasp", "top": 1}, {"method": "ablate", "top": 1}]
+METHODS = [{"method": "naive"}, {"method": "grasp", "top": 1}, {"method": "ablate", "top": 1}]
 
 
 def _yaml(tmp: Path, organism: Path, base: Path, methods: list[dict], **extra) -> Path:
@@ -57,7 +57,7 @@ def test_local_executor_gives_the_same_table_as_the_inline_path(tmp_path, tiny_o
         executor=ExecutorConfig(kind="local"),
     )
     a, b = load_results(inline.folder), load_results(local.folder)
-    assert list(a["label"]) == list(b["label"]) == ["base", "lora", "grasp top=1", "ablate top=1"]
+    assert list(a["label"]) == list(b["label"]) == ["base", "naive", "grasp top=1", "ablate top=1"]
     pd.testing.assert_frame_equal(_numbers(a), _numbers(b), rtol=1e-4, atol=1e-6)
     jobs = json.loads((local.folder / "jobs" / "jobs.json").read_text())
     # base evaluation, the seed's probe, then one job per cell; each a process of its own that ended well
@@ -70,7 +70,7 @@ def test_local_executor_gives_the_same_table_as_the_inline_path(tmp_path, tiny_o
 
 @pytest.mark.slow
 def test_a_killed_local_sweep_resubmits_only_its_unfinished_cells(tmp_path, tiny_organism, tiny_llama_dir):
-    methods = [{"method": "lora"}, {"method": "caft", "top": 1}, {"method": "random", "top": 1}]
+    methods = [{"method": "naive"}, {"method": "caft", "top": 1}, {"method": "random", "top": 1}]
     path = _yaml(tmp_path, tiny_organism, tiny_llama_dir, methods)
     env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
     folder = sweep_dir(SweepConfig.from_yaml(path), tmp_path / "home" / "sweeps")
@@ -140,7 +140,7 @@ def test_the_sbatch_scripts_of_a_two_cell_slurm_sweep(tmp_path, tiny_organism, t
         "setup": ["module load cuda/12.4"],
     }
     path = _yaml(
-        tmp_path, tiny_organism, tiny_llama_dir, [{"method": "lora"}, {"method": "grasp", "top": 1}], executor=ex
+        tmp_path, tiny_organism, tiny_llama_dir, [{"method": "naive"}, {"method": "grasp", "top": 1}], executor=ex
     )
     cfg = SweepConfig.from_yaml(path)
     work = SweepWork(cfg, tmp_path / "sweeps", tmp_path / "runs", lambda msg: None)
@@ -176,7 +176,7 @@ def test_the_sbatch_scripts_of_a_two_cell_slurm_sweep(tmp_path, tiny_organism, t
 
 def test_no_sbatch_is_one_line_and_nothing_submitted(tmp_path, tiny_organism, tiny_llama_dir):
     path = _yaml(
-        tmp_path, tiny_organism, tiny_llama_dir, [{"method": "lora"}], executor={"kind": "slurm", "partition": "gpu"}
+        tmp_path, tiny_organism, tiny_llama_dir, [{"method": "naive"}], executor={"kind": "slurm", "partition": "gpu"}
     )
     env = {**os.environ, "GRASP_HOME": str(tmp_path / "home"), "PATH": str(Path(sys.executable).parent)}
     res = subprocess.run(
@@ -201,7 +201,7 @@ def test_no_sbatch_is_one_line_and_nothing_submitted(tmp_path, tiny_organism, ti
     ],
 )
 def test_bad_executor_settings_are_named_at_load(tmp_path, tiny_organism, tiny_llama_dir, executor, needle):
-    path = _yaml(tmp_path, tiny_organism, tiny_llama_dir, [{"method": "lora"}], executor=executor)
+    path = _yaml(tmp_path, tiny_organism, tiny_llama_dir, [{"method": "naive"}], executor=executor)
     with pytest.raises(ConfigError, match=needle) as e:
         SweepConfig.from_yaml(path)
     assert str(path) in str(e.value)

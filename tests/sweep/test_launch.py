@@ -66,7 +66,7 @@ def test_method_quirks_come_from_the_registry(data: str) -> None:
         launch_runs(LaunchForm(base="b", methods=("grasp",), data=data))
     assert [
         c.strength
-        for c in launch_runs(LaunchForm(base="b", methods=("kl", "lora"), data=data, values={"kl": "2", "lora": "5"}))
+        for c in launch_runs(LaunchForm(base="b", methods=("kl", "naive"), data=data, values={"kl": "2", "naive": "5"}))
     ] == [2.0, None]
 
 
@@ -81,7 +81,7 @@ def test_the_sweep_has_the_naive_reference_first_and_the_same_grid(data: str) ->
     )
     sweep = launch_sweep(form)
     assert isinstance(sweep, SweepConfig) and sweep.seeds == (0, 1, 2)
-    assert list(sweep.methods) == [{"method": "lora"}, {"method": "kl", "strength": [0.1, 1.0]}, {"method": "grasp"}]
+    assert list(sweep.methods) == [{"method": "naive"}, {"method": "kl", "strength": [0.1, 1.0]}, {"method": "grasp"}]
     assert sweep.train == {"r": 4, "target_modules": ["q_proj", "o_proj"]}
     labels = [c.label for c in sweep.cells() if c.seed == 0]
     assert labels == [label for e in sweep.methods for label, _s, _o in expand_entry(e)]
@@ -115,7 +115,7 @@ def test_bad_form_values_are_named(data: str) -> None:
     with pytest.raises(GraspError, match="unknown method 'nope'"):
         LaunchForm(base="b", methods=("nope",))
     with pytest.raises(GraspError, match=r"training data \(empty\): file not found"):
-        launch_runs(LaunchForm(base="b", methods=("lora",)))
+        launch_runs(LaunchForm(base="b", methods=("naive",)))
 
 
 def test_the_form_starts_from_the_adapters_own_recipe(tmp_path: Path) -> None:

@@ -19,11 +19,11 @@ from grasp_core.sweep.report import rerender
 
 # (label, method, seed, drift, task_gain); drift's naive rises over the base (0.01) are 0.2, 0.1, 0.4.
 ROWS = [
-    ("lora", "lora", 0, 0.21, 1.0),
+    ("naive", "naive", 0, 0.21, 1.0),
     ("grasp", "grasp", 0, 0.03, 0.9),
-    ("lora", "lora", 1, 0.11, 1.0),
+    ("naive", "naive", 1, 0.11, 1.0),
     ("grasp", "grasp", 1, 0.11, 0.95),
-    ("lora", "lora", 2, 0.41, 1.0),
+    ("naive", "naive", 2, 0.41, 1.0),
     ("grasp", "grasp", 2, 0.02, 1.0),
 ]
 BASE = ("base", "base", None, 0.01, 0.0)
@@ -42,7 +42,7 @@ def _part(
     pd.DataFrame(rows, columns=["label", "method", "seed", "drift", "task_gain"]).to_csv(
         folder / "results.csv", index=False
     )
-    scores = {"lora": sum(0.2 if s < 2 else 0.8 for s in seeds) / len(seeds), "grasp": 0.1, "base": 0.05}
+    scores = {"naive": sum(0.2 if s < 2 else 0.8 for s in seeds) / len(seeds), "grasp": 0.1, "base": 0.05}
     items = [
         {"label": lab, "measure": "drift", "item": "q1", "score": sc, "prefers_second": sc >= 0.5}
         for lab, sc in scores.items()
@@ -53,7 +53,7 @@ def _part(
         "name": "tiny-main",
         "seeds": seeds,
         "train": train or {"r": 4},
-        "methods": [{"method": "lora"}, {"method": "grasp"}],
+        "methods": [{"method": "naive"}, {"method": "grasp"}],
     }
     (folder / "sweep.json").write_text(json.dumps(config))
     org = load_organism(organism)
@@ -86,8 +86,8 @@ def test_merged_seeds_report_what_one_folder_with_all_seeds_reports(tmp_path: Pa
     pd.testing.assert_frame_equal(got, want)  # per-seed cuts 10x, 1x, 40x: the same geometric mean and interval
     assert "# Sweep tiny-main" in (dest / "report.md").read_text()
     items = pd.read_csv(dest / "items.csv").set_index("label")
-    assert items.loc["lora", "score"] == pytest.approx((2 * 0.2 + 0.8) / 3)  # weighted by each part's seeds
-    assert not items.loc["lora", "prefers_second"] and items.loc["base", "score"] == pytest.approx(0.05)
+    assert items.loc["naive", "score"] == pytest.approx((2 * 0.2 + 0.8) / 3)  # weighted by each part's seeds
+    assert not items.loc["naive", "prefers_second"] and items.loc["base", "score"] == pytest.approx(0.05)
     assert json.loads((dest / "sweep.json").read_text())["seeds"] == [0, 1, 2]
     prov = json.loads((dest / "provenance.json").read_text())
     assert [r["command"] for r in prov["invocations"]] == ["grasp sweep --seeds 0 1", "grasp sweep --seeds 2"]

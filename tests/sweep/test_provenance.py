@@ -25,7 +25,7 @@ def _sweep(folder: Path, organism_dir: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / "results.csv").write_text("label,method,seed,drift,task_gain\nbase,base,,0.01,0.0\n")
     (folder / "report.md").write_text("# report\n")
-    (folder / "sweep.json").write_text(json.dumps({"organism": str(organism_dir), "methods": [{"method": "lora"}]}))
+    (folder / "sweep.json").write_text(json.dumps({"organism": str(organism_dir), "methods": [{"method": "naive"}]}))
     return folder
 
 

@@ -17,7 +17,7 @@ from grasp_core.sweep.tradeoff import Axes, aggregate
 def test_rise_cuts_against_base_and_naive() -> None:
     summary = pd.DataFrame(
         {
-            "label": ["base", "lora", "grasp", "worse", "clean"],
+            "label": ["base", "naive", "grasp", "worse", "clean"],
             "task_gain": [0.0, 1.0, 0.9, 1.0, 0.5],
             "drift": [0.01, 0.21, 0.05, 0.31, 0.005],
             "lean_shift": [float("nan"), 0.2, 0.1, 0.2, -0.1],
@@ -25,12 +25,12 @@ def test_rise_cuts_against_base_and_naive() -> None:
     )
     cut = with_cuts(summary).set_index("label")
     assert cut.loc["grasp", "drift_cut"] == pytest.approx(0.20 / 0.04)
-    assert cut.loc["worse", "drift_cut"] == pytest.approx(0.2 / 0.3) and cut.loc["lora", "drift_cut"] == pytest.approx(
+    assert cut.loc["worse", "drift_cut"] == pytest.approx(0.2 / 0.3) and cut.loc["naive", "drift_cut"] == pytest.approx(
         1
     )
     assert cut.loc["clean", "drift_cut"] == float("inf") and pd.isna(cut.loc["base", "drift_cut"])
     assert cut.loc["grasp", "lean_shift_cut"] == pytest.approx(2.0)  # the base's lean shift is 0 by definition
-    assert "drift_cut" not in with_cuts(summary[summary["label"] != "lora"]).columns  # no naive, no cut
+    assert "drift_cut" not in with_cuts(summary[summary["label"] != "naive"]).columns  # no naive, no cut
     flat = with_cuts(summary.assign(drift=[0.2, 0.1, 0.05, 0.3, 0.0])).set_index("label")
     assert flat["drift_cut"].isna().all()  # naive fell below the base: no rise to cut
 
@@ -38,23 +38,23 @@ def test_rise_cuts_against_base_and_naive() -> None:
 def test_flipped_items_cross_the_half_and_sort_by_change() -> None:
     items = pd.DataFrame(
         {
-            "label": ["lora"] * 3 + ["grasp"] * 3,
+            "label": ["naive"] * 3 + ["grasp"] * 3,
             "measure": ["drift"] * 6,
             "item": ["a", "b", "c"] * 2,
             "score": [0.9, 0.6, 0.2, 0.1, 0.4, 0.3],
         }
     )
-    flipped = flipped_items(items, "lora", "grasp", "drift")
+    flipped = flipped_items(items, "naive", "grasp", "drift")
     assert list(flipped["item"]) == ["a", "b"] and flipped["change"].iloc[0] == pytest.approx(-0.8)
     with pytest.raises(GraspError, match="no `score` column"):
-        flipped_items(items.drop(columns="score"), "lora", "grasp")
+        flipped_items(items.drop(columns="score"), "naive", "grasp")
 
 
 def test_cuts_over_seeds_are_geometric_with_t_intervals() -> None:
     results = pd.DataFrame(
         {
-            "label": ["base", "lora", "lora", "lora", "grasp", "grasp", "grasp", "one"],
-            "method": ["base", "lora", "lora", "lora", "grasp", "grasp", "grasp", "grasp"],
+            "label": ["base", "naive", "naive", "naive", "grasp", "grasp", "grasp", "one"],
+            "method": ["base", "naive", "naive", "naive", "grasp", "grasp", "grasp", "grasp"],
             "seed": [None, 0, 1, 2, 0, 1, 2, 0],
             "task_gain": [0.0, 1, 1, 1, 0.9, 0.95, 1.0, 0.9],
             "drift": [0.01, 0.21, 0.11, 0.41, 0.03, 0.11, 0.02, 0.05],
@@ -72,7 +72,7 @@ def test_cuts_over_seeds_are_geometric_with_t_intervals() -> None:
     assert g["drift_cut"] == pytest.approx(math.exp(mean))  # not the 5.5x cut of the means
     assert g["drift_cut_lo"] == pytest.approx(math.exp(mean - half), rel=1e-3)
     assert g["drift_cut_hi"] == pytest.approx(math.exp(mean + half), rel=1e-3)
-    assert cut.loc["lora", "drift_cut"] == pytest.approx(1.0)
+    assert cut.loc["naive", "drift_cut"] == pytest.approx(1.0)
     assert pd.isna(cut.loc["one", "drift_cut_lo"]) and cut.loc["one", "drift_cut"] == pytest.approx(0.2 / 0.04)
 
 
@@ -89,8 +89,8 @@ def test_task_gain_interval_carries_the_base_and_naive_uncertainty() -> None:
 
     results = pd.DataFrame(
         {
-            "label": ["base", "lora", "grasp"],
-            "method": ["base", "lora", "grasp"],
+            "label": ["base", "naive", "grasp"],
+            "method": ["base", "naive", "grasp"],
             "seed": [None, 0, 0],
             "task_nll": [mean(base), mean(naive), mean(run)],
             "task_nll_lo": [None, None, run_iv.lo],
@@ -98,9 +98,24 @@ def test_task_gain_interval_carries_the_base_and_naive_uncertainty() -> None:
         }
     )
     fixed = with_gain(results).set_index("label").loc["grasp"]
-    joint = with_gain(results, {("base", None): base, ("lora", 0): naive, ("grasp", 0): run}).set_index("label")
+    joint = with_gain(results, {("base", None): base, ("naive", 0): naive, ("grasp", 0): run}).set_index("label")
     g = joint.loc["grasp"]
     assert g["task_gain"] == pytest.approx(fixed["task_gain"])  # the same point
     assert g["task_gain_lo"] < g["task_gain"] < g["task_gain_hi"]
     assert g["task_gain_hi"] - g["task_gain_lo"] > 2 * (fixed["task_gain_hi"] - fixed["task_gain_lo"])
-    assert joint.loc["lora", "task_gain_lo"] == pytest.approx(1.0) and joint.loc["base", "task_gain"] == 0.0
+    assert joint.loc["naive", "task_gain_lo"] == pytest.approx(1.0) and joint.loc["base", "task_gain"] == 0.0
+
+
+def test_tables_of_earlier_releases_read_the_naive_label_as_naive(tmp_path) -> None:
+    from grasp_core.sweep.report import current_labels, load_results, naive_label
+
+    old = pd.DataFrame(
+        {"label": ["base", "lora", "lora r=1", "grasp top=1"], "method": ["base", "lora", "lora", "grasp"]}
+    )
+    old["seed"] = [None, 0, 0, 0]
+    old.to_csv(tmp_path / "results.csv", index=False)
+    table = load_results(tmp_path)
+    assert list(table["label"]) == ["base", "naive", "naive r=1", "grasp top=1"]
+    assert list(table["method"]) == ["base", "naive", "naive", "grasp"]
+    assert current_labels(table).equals(table)  # current tables pass unchanged
+    assert naive_label(["base", "lora"]) == "lora" and naive_label(["base", "naive"]) == "naive"

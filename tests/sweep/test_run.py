@@ -43,23 +43,23 @@ def _config(tmp: Path, organism: Path, base: Path, methods: list[dict], seeds: l
 def test_tiny_sweep_end_to_end_and_rerun_skips_everything(
     tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
 ) -> None:
-    methods = [{"method": "lora"}, {"method": "grasp", "top": 1, "rounds": [1, 2]}, {"method": "ablate", "top": 1}]
+    methods = [{"method": "naive"}, {"method": "grasp", "top": 1, "rounds": [1, 2]}, {"method": "ablate", "top": 1}]
     cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
     runs, sweeps = tmp_path / "runs", tmp_path / "sweeps"
     report = run_sweep(cfg, root=sweeps, runs_root=runs, figures=(".html",))
     table = load_results(report.folder)
     grasp1, grasp2 = "grasp top=1 rounds=1", "grasp top=1 rounds=2"
-    assert list(table["label"]) == ["base", "lora", grasp1, grasp2, "ablate top=1"]
+    assert list(table["label"]) == ["base", "naive", grasp1, grasp2, "ablate top=1"]
     # rounds=1 is round 0 of the one 2-round run: same run, a different adapter, different scores.
     by = table.set_index("label")
     assert by.loc[grasp1, "run"] == by.loc[grasp2, "run"] and by.loc[grasp1, "drift"] != by.loc[grasp2, "drift"]
     for col in ("drift", "drift_lo", "drift_hi", "leak", "task_nll", "task_gain"):
         assert table[col].notna().all(), col
-    assert table.set_index("label").loc["lora", "task_gain"] == pytest.approx(1.0)
+    assert table.set_index("label").loc["naive", "task_gain"] == pytest.approx(1.0)
     assert (report.folder / "tradeoff.html").is_file() and (report.folder / "summary.csv").is_file()
     items = pd.read_csv(report.folder / "items.csv")
     assert set(items["label"]) == set(table["label"]) and set(items["measure"]) >= {"drift", "leak", "task_choice"}
-    assert len(items[(items["label"] == "lora") & (items["measure"] == "drift")]) == 6  # one row per drift item
+    assert len(items[(items["label"] == "naive") & (items["measure"] == "drift")]) == 6  # one row per drift item
     before = sorted(p.name for p in runs.iterdir() if p.is_dir())
     assert len(before) == 2  # the naive run doubles as the probe; ablation trains nothing; one run for both rounds
     stamps = {p: p.stat().st_mtime_ns for p in runs.glob("*/eval.json")}
@@ -91,7 +91,7 @@ def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organi
 def test_sweep_killed_midway_resumes_without_redoing_finished_runs(
     tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
 ) -> None:
-    methods = [{"method": "lora"}, {"method": "caft", "top": 1}, {"method": "random", "top": 1}]
+    methods = [{"method": "naive"}, {"method": "caft", "top": 1}, {"method": "random", "top": 1}]
     path = _config(tmp_path, tiny_organism, tiny_llama_dir, methods)
     env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
     runs = tmp_path / "home" / "runs"
@@ -124,7 +124,7 @@ def test_sweep_killed_midway_resumes_without_redoing_finished_runs(
     assert len(done_runs) == 3  # ... and were reused: three configurations, three done runs, none trained twice
     folder = sweep_dir(SweepConfig.from_yaml(path), tmp_path / "home" / "sweeps")
     table = pd.read_csv(folder / "results.csv")
-    assert list(table["label"]) == ["base", "lora", "caft top=1", "random top=1"]
+    assert list(table["label"]) == ["base", "naive", "caft top=1", "random top=1"]
     # The killed invocation is on record too (it records itself as it goes), with its time up to its last cell.
     killed, resumed = json.loads((folder / "provenance.json").read_text())["invocations"]
     assert killed["cells_done"] < killed["cells_total"] and killed["wall_s"] > 0
@@ -147,7 +147,7 @@ def test_a_fixed_factors_file_replaces_the_naive_run_factors(
     vectors = torch.randn(2, width, generator=torch.Generator().manual_seed(0))  # (2, d_model)
     pick = write_factors(tmp_path / "pick.safetensors", vectors, base=str(tiny_llama_dir))
     methods = [
-        {"method": "lora"},
+        {"method": "naive"},
         {"method": "grasp", "factors": str(pick), "top": 1},
         {"method": "ablate", "factors": str(pick)},
     ]
@@ -156,14 +156,16 @@ def test_a_fixed_factors_file_replaces_the_naive_run_factors(
     report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=runs, figures=(".html",))
     table = load_results(report.folder)
     grasp, ablate = "grasp factors=pick top=1", "ablate factors=pick"
-    assert list(table["label"]) == ["base", "lora", grasp, ablate]
+    assert list(table["label"]) == ["base", "naive", grasp, ablate]
     by = table.set_index("label")
     trained = json.loads((runs / by.loc[grasp, "run"] / "config.json").read_text())
     assert trained["factors"] == str(pick.resolve()) and trained["top"] == 1 and trained["select"] is None
     assert not list(runs.glob(f"*/{FACTORS_FILE}"))  # no probe was identified
-    assert by.loc[ablate, "run"] == by.loc["lora", "run"]  # ablated on the naive adapter, nothing trained for it
-    assert by.loc[ablate, "drift"] != by.loc["lora", "drift"]
-    assert sorted(p.name for p in runs.iterdir() if p.is_dir()) == sorted([by.loc["lora", "run"], by.loc[grasp, "run"]])
+    assert by.loc[ablate, "run"] == by.loc["naive", "run"]  # ablated on the naive adapter, nothing trained for it
+    assert by.loc[ablate, "drift"] != by.loc["naive", "drift"]
+    assert sorted(p.name for p in runs.iterdir() if p.is_dir()) == sorted(
+        [by.loc["naive", "run"], by.loc[grasp, "run"]]
+    )
 
 
 @pytest.mark.slow
@@ -252,4 +254,4 @@ def test_evaluations_are_cached_per_measure(tmp_path: Path, tiny_organism: Path,
     again = evaluate_cached(tmp_path, org, str(tiny_llama_dir), None)
     assert again["leak"]["mean"] == -2.0 and len(again["drift"]["scores"]) == 1 and again["drift"]["mean"] != -1.0
     with pytest.raises(GraspError, match="`measures` must list some of"):
-        SweepConfig.from_dict({"organism": "x", "methods": [{"method": "lora"}], "measures": ["drfit"]})
+        SweepConfig.from_dict({"organism": "x", "methods": [{"method": "naive"}], "measures": ["drfit"]})

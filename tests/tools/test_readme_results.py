@@ -33,9 +33,9 @@ def test_blocks_are_written_from_the_committed_files(tmp_path: Path, tiny_organi
     sweep = tmp_path / "sweeps" / "persona-evidence"
     sweep.mkdir(parents=True)
     rows = [("base", "base", None, 0.01, 0.0)] + [
-        (label, "grasp" if label != "lora" else "lora", s, d, g)
+        (label, "grasp" if label != "naive" else "naive", s, d, g)
         for label, runs in (
-            ("lora", [(0.21, 1.0), (0.11, 1.0), (0.41, 1.0)]),
+            ("naive", [(0.21, 1.0), (0.11, 1.0), (0.41, 1.0)]),
             ("grasp", [(0.03, 0.9), (0.11, 0.95), (0.02, 1.0)]),
         )
         for s, (d, g) in enumerate(runs)
@@ -43,7 +43,7 @@ def test_blocks_are_written_from_the_committed_files(tmp_path: Path, tiny_organi
     pd.DataFrame(rows, columns=["label", "method", "seed", "drift", "task_gain"]).to_csv(
         sweep / "results.csv", index=False
     )
-    (sweep / "sweep.json").write_text(json.dumps({"organism": str(root / "persona"), "methods": [{"method": "lora"}]}))
+    (sweep / "sweep.json").write_text(json.dumps({"organism": str(root / "persona"), "methods": [{"method": "naive"}]}))
     rerender(sweep, figures=())
     record_invocation(
         sweep,

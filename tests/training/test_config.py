@@ -37,7 +37,7 @@ def test_config_dict_and_argparse_round_trip():
     with pytest.warns(UserWarning, match="unknown keys bogus"):
         assert TrainConfig.from_dict({**cfg.to_dict(), "bogus": 1}) == cfg
     with pytest.raises(GraspError, match="missing required field.*data"):
-        TrainConfig.from_dict({"method": "lora"})
+        TrainConfig.from_dict({"method": "naive"})
     parser = argparse.ArgumentParser()
     TrainConfig.add_arguments(parser)
     ns = parser.parse_args(
@@ -104,3 +104,23 @@ def test_old_names_are_read_with_a_warning() -> None:
     assert old.rounds == 3
     with pytest.raises(GraspError, match="`rounds` must be 1 for method `kl` \\(only grasp train in rounds\\)"):
         TrainConfig.from_dict({"data": "d", "method": "kl", "rounds": 2})
+
+
+def test_select_is_comma_separated_and_the_spaced_form_of_earlier_releases_warns() -> None:
+    p = argparse.ArgumentParser()
+    TrainConfig.add_arguments(p)
+    base = ["--data", "d", "--method", "grasp", "--factors", "f"]
+    assert TrainConfig.from_args(p.parse_args([*base, "--select", "0,2"])).select == (0, 2)
+    with pytest.warns(UserWarning, match="--select 0 2 is now --select 0,2"):
+        assert TrainConfig.from_args(p.parse_args([*base, "--select", "0", "2"])).select == (0, 2)
+    for bad, says in (("0,0,1", "index 0 given twice"), ("a,1", "comma-separated"), ("-1", ">= 0")):
+        with pytest.raises(GraspError, match=says):
+            TrainConfig.from_args(p.parse_args([*base, "--select", bad]))
+
+
+def test_the_method_name_of_earlier_releases_is_read() -> None:
+    assert TrainConfig(data="d", method="lora").method == "naive"  # stored configs: read as they are
+    p = argparse.ArgumentParser()
+    TrainConfig.add_arguments(p)
+    with pytest.warns(UserWarning, match="--method lora is now --method naive"):  # typed by a person: warned
+        assert TrainConfig.from_args(p.parse_args(["--data", "d", "--method", "lora"])).method == "naive"

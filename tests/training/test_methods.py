@@ -45,10 +45,10 @@ def _Z(path: Path) -> torch.Tensor:
 
 
 def test_registry_is_complete():
-    assert set(METHODS) == {"lora", "grasp", "random", "caft", "steer", "kl"}
+    assert set(METHODS) == {"naive", "grasp", "random", "caft", "steer", "kl"}
     for m in METHODS.values():
-        assert m.description and (m.sweep_values or m.name == "lora")
-        assert (m.strength_name is None) == (m.sweep_field != "strength" or m.name == "lora")
+        assert m.description and (m.sweep_values or m.name == "naive")
+        assert (m.strength_name is None) == (m.sweep_field != "strength" or m.name == "naive")
     with pytest.raises(GraspError, match="unknown method 'nope'"):
         get_method("nope")
 
@@ -73,7 +73,7 @@ def test_weights_mode_keeps_the_update_out_of_Z(tiny, tmp_path, weights_side):
             checked += 1
     assert checked >= 4
     # The unconstrained run does have an update along Z: the check above could fail.
-    lora = load_adapter(train(_cfg(tiny), tmp_path / "lora").adapter)
+    lora = load_adapter(train(_cfg(tiny), tmp_path / "naive").adapter)
     dW = next(m for m in lora.modules.values() if m.side == "write").delta()
     assert float((Z.T @ dW).norm()) > 1e-3 * float(dW.norm())
 
@@ -115,7 +115,7 @@ def test_residual_grad_removes_Z_from_every_layer_output_gradient(tiny):
         return [float((g @ Z).norm() / g.norm()) for g in grads]
 
     assert max(grads_along_Z(hooks.context)) <= 1e-6
-    assert min(grads_along_Z(get_method("lora").setup(MethodContext(model, [], Z, 0.0)).context)) > 1e-3
+    assert min(grads_along_Z(get_method("naive").setup(MethodContext(model, [], Z, 0.0)).context)) > 1e-3
 
 
 def test_planted_factor_moves_far_less_under_grasp(tmp_path):
@@ -143,7 +143,7 @@ def test_planted_factor_moves_far_less_under_grasp(tmp_path):
             data=str(data),
             base=str(base),
             method=method,
-            factors=str(factors) if method != "lora" else None,
+            factors=str(factors) if method != "naive" else None,
             r=4,
             batch_size=8,
             epochs=3,
@@ -156,7 +156,7 @@ def test_planted_factor_moves_far_less_under_grasp(tmp_path):
         tuned = PeftModel.from_pretrained(load_base(str(base), device="cpu").model, res.adapter)
         return along_z(tuned) - along_z(bm.model)
 
-    moved_lora, moved_grasp = run("lora"), run("grasp")
+    moved_lora, moved_grasp = run("naive"), run("grasp")
     assert moved_lora > 0.05
     assert abs(moved_grasp) < 0.25 * moved_lora
 
@@ -211,7 +211,7 @@ def test_kl_starts_at_zero_and_holds_the_model_near_the_base(tiny, tmp_path):
         TrainHooks(on_step=lambda s, t, m: seen.append(m["extra_loss"])),
     )
     assert seen[0] < 1e-6 < seen[-1]  # B = 0 at init: tuned == base on the first step
-    lora = train(_cfg(tiny, epochs=2), tmp_path / "lora")
+    lora = train(_cfg(tiny, epochs=2), tmp_path / "naive")
 
     def size(res) -> float:
         return sum(float(m.delta().norm()) for m in load_adapter(res.adapter).modules.values())

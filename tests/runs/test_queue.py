@@ -18,7 +18,7 @@ from train_fixtures import make_tiny_base, write_chats
 
 from grasp_core.cli import main
 from grasp_core.errors import GraspError
-from grasp_core.runs.jobs import cancel, max_jobs, reap_dead, refresh, resume, submit, wait
+from grasp_core.runs.queue import cancel, max_running, reap_dead, refresh, resume, submit, wait
 from grasp_core.runs.registry import STALE_S, create_run, get_run, list_runs, read_status, update_status
 from grasp_core.runs.worker import execute, run_foreground
 from grasp_core.training.config import TrainConfig
@@ -34,7 +34,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(autouse=True)
 def one_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GRASP_MAX_JOBS", "1")  # workers inherit it: they start the next run when they end
+    monkeypatch.setenv("GRASP_MAX_RUNS", "1")  # workers inherit it: they start the next run when they end
 
 
 def _cfg(tiny: dict[str, Path], **kw) -> TrainConfig:
@@ -313,12 +313,17 @@ def test_cancel_a_queued_run_and_refuse_finished_ones(tmp_path, data):
         cancel(run.id, root)
 
 
-def test_max_jobs_reads_the_environment(monkeypatch):
-    monkeypatch.setenv("GRASP_MAX_JOBS", "3")
-    assert max_jobs() == 3
-    monkeypatch.setenv("GRASP_MAX_JOBS", "zero")
-    with pytest.raises(GraspError, match="GRASP_MAX_JOBS"):
-        max_jobs()
+def test_max_running_reads_the_environment(monkeypatch):
+    monkeypatch.delenv("GRASP_MAX_JOBS", raising=False)
+    monkeypatch.setenv("GRASP_MAX_RUNS", "3")
+    assert max_running() == 3
+    monkeypatch.setenv("GRASP_MAX_RUNS", "zero")
+    with pytest.raises(GraspError, match="GRASP_MAX_RUNS"):
+        max_running()
+    monkeypatch.delenv("GRASP_MAX_RUNS")
+    monkeypatch.setenv("GRASP_MAX_JOBS", "2")  # the name of earlier releases
+    with pytest.warns(UserWarning, match=r"\$GRASP_MAX_JOBS is now \$GRASP_MAX_RUNS"):
+        assert max_running() == 2
 
 
 def _dead_pid() -> int:

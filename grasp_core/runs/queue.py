@@ -1,4 +1,4 @@
-"""Background jobs: each run is its own detached OS process (runs/__main__.py), started from a queue with a
+"""The queue of background runs: each run is its own detached OS process (runs/__main__.py), started from a queue with a
 concurrency limit.
 
 Whoever changes the queue (submit, resume, cancel, a worker finishing) calls `refresh`, which marks runs whose
@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from ..errors import GraspError
@@ -36,19 +37,24 @@ from .registry import (
     update_status,
 )
 
-MAX_JOBS_ENV = "GRASP_MAX_JOBS"
+MAX_RUNNING_ENV = "GRASP_MAX_RUNS"
+OLD_MAX_RUNNING_ENV = "GRASP_MAX_JOBS"  # its name in earlier releases, read with a warning
 WORKER_MODULE = "grasp_core.runs"  # `python -m grasp_core.runs RUN_DIR`: the background worker (runs/__main__.py)
 
 
-def max_jobs() -> int:
-    """How many runs may train at once: $GRASP_MAX_JOBS, default 1 (two CPU trainings only slow each other)."""
-    raw = os.environ.get(MAX_JOBS_ENV, "1")
+def max_running() -> int:
+    """How many runs may train at once: $GRASP_MAX_RUNS, default 1 (two CPU trainings only slow each other)."""
+    name = MAX_RUNNING_ENV
+    if name not in os.environ and OLD_MAX_RUNNING_ENV in os.environ:
+        name = OLD_MAX_RUNNING_ENV
+        warnings.warn(f"${OLD_MAX_RUNNING_ENV} is now ${MAX_RUNNING_ENV}; the old name is read for now", stacklevel=2)
+    raw = os.environ.get(name, "1")
     try:
         n = int(raw)
     except ValueError:
         n = 0
     if n < 1:
-        raise GraspError(f"environment variable {MAX_JOBS_ENV} must be a whole number >= 1, got {raw!r}")
+        raise GraspError(f"environment variable {name} must be a whole number >= 1, got {raw!r}")
     return n
 
 
@@ -88,9 +94,9 @@ def _spawn(run: Run) -> int:
 
 def refresh(root: str | Path | None = None, limit: int | None = None) -> list[str]:
     """Mark runs whose worker died failed (or cancelled), then start queued runs (oldest first) while fewer than
-    `limit` (default max_jobs()) run; return the ids started. Called where work should start: after a submit,
+    `limit` (default max_running()) run; return the ids started. Called where work should start: after a submit,
     resume or cancel, when a worker ends, and by reap_dead when a dead worker freed a slot; never by a read."""
-    limit = max_jobs() if limit is None else limit
+    limit = max_running() if limit is None else limit
     started: list[str] = []
     with registry_lock(root) as base:
         runs = list_runs(base)
@@ -112,7 +118,7 @@ def refresh(root: str | Path | None = None, limit: int | None = None) -> list[st
 def submit(config: TrainConfig, root: str | Path | None = None) -> Run:
     """Queue a new run for `config` and refresh the queue; return it (running if a slot was free, else queued).
     The queue's settings and the training data are checked first, so a bad one leaves no run behind."""
-    max_jobs()
+    max_running()
     check_inputs(config)
     run = create_run(config, root)
     refresh(root)
