@@ -50,7 +50,7 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
 
 
 def _print_report(report: Any) -> None:
-    cols = ["label", "n_seeds", "task_gain", "drift", "drift_cut", "lean_shift", "lean_shift_cut", "leak"]
+    cols = ["label", "n_seeds", "task_gain", "drift", "drift_cut", "lean_change", "lean_change_cut", "leak"]
     cols = [c for c in cols if c in report.summary]
     bounds = [f"{c}_{e}" for c in cols[2:] for e in ("lo", "hi") if f"{c}_lo" in report.summary]
     print(shown_table(report.summary[[*cols, *bounds]]).to_string(index=False))

@@ -10,6 +10,7 @@ phrasings on unrelated prompts), lean (political lean, reported as the change fr
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -24,6 +25,8 @@ from .suite import EvalSpec, ablated, evaluate
 # The bundled organisms ship inside the package (package data), so a non-editable install finds them too.
 DEMO_ROOT = Path(str(files("grasp_core") / "assets" / "organisms"))
 MANIFEST = "organism.json"
+CHANGE = "_change"  # suffix of a measure's paired change from the plain base: lean -> lean_change
+OLD_CHANGE = "_shift"  # that suffix in earlier releases, read as CHANGE
 NAIVE_DIR = "naive-lora"  # the organism's committed naive LoRA (PEFT folder + factors file)
 MEASURES = ("task_nll", "task_choice", "drift", "leak", "lean", "free_form")
 
@@ -37,7 +40,7 @@ class Organism:
     spurious: str
     train: Path
     evals: dict[str, EvalSpec]
-    primary: str = "drift"  # the y axis of the trade-off: drift, leak or lean_shift
+    primary: str = "drift"  # the y axis of the trade-off: drift, leak or lean_change
     primary_title: str = "latent drift P(misaligned)"
     # Probe evals by measure: new items for choosing factors (evidence), disjoint from the reported `evals`.
     probes: dict[str, EvalSpec] = field(default_factory=dict)
@@ -92,7 +95,10 @@ def load_organism(name_or_dir: str | Path, root: Path = DEMO_ROOT) -> Organism:
     evals = _specs(folder, path, m["evals"], "evals")
     probes = _specs(folder, path, m.get("probes") or {}, "probes")
     primary = m.get("primary", "drift")
-    if primary.removesuffix("_shift") not in evals:
+    if isinstance(primary, str) and primary.endswith(OLD_CHANGE):  # the suffix of earlier releases
+        warnings.warn(f"{path}: `primary` {primary!r} is now {current_column(primary)!r}", stacklevel=2)
+        primary = current_column(primary)
+    if primary.removesuffix(CHANGE) not in evals:
         raise GraspError(f"{path}: `primary` {primary!r} is not one of its evals ({', '.join(evals)})")
     return Organism(
         str(m["name"]), folder, str(m["spurious"]), train, evals, primary, str(m.get("primary_title", primary)), probes
@@ -131,7 +137,7 @@ def evaluate_organism(
 ) -> dict[str, Any]:
     """The organism's measures (free-form only with a judge) for base (+ adapter) (+ ablating the factors at
     the given indices of a factors file), as {measure: {mean, lo, hi, ...}}; a relative_to_base measure `m`
-    adds `m_shift` (paired change from the plain base). Failed measures land under `errors`."""
+    adds `m_change` (paired change from the plain base). Failed measures land under `errors`."""
     specs = [s for s in organism.eval_specs(measures) if judge is not None or s.kind != "free_form"]
     bm = load_model(base, adapter)
     model = bm.model
@@ -153,10 +159,17 @@ def evaluate_organism(
     )
     out: dict[str, Any] = {name: r.to_dict() for name, r in report.results.items()}
     for name, iv in report.changes.items():
-        out[f"{name}_shift"] = {"mean": iv.mean, "lo": iv.lo, "hi": iv.hi}
+        out[f"{name}{CHANGE}"] = {"mean": iv.mean, "lo": iv.lo, "hi": iv.hi}
     if report.errors:
         out["errors"] = dict(report.errors)
     return out
+
+
+def current_column(name: str) -> str:
+    """A measure or column name with the change-from-base suffix of earlier releases (`lean_shift`, `lean_shift_lo`)
+    under its current one (`lean_change`, `lean_change_lo`); any other name as given."""
+    stem, sep, rest = name.partition(OLD_CHANGE)
+    return f"{stem}{CHANGE}{rest}" if sep and (not rest or rest.startswith("_")) else name
 
 
 def _file(folder: Path, rel: Any, manifest: Path, field: str) -> Path:

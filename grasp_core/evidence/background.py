@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import GraspError
-from ..evaluation.organisms import load_organism
+from ..evaluation.organisms import CHANGE, load_organism
 from ..identification.factors import FactorSet
 from ..io import grasp_home, tail_lines, text_hash
 from ..procs import file_lock, live_pid, start_detached
@@ -61,7 +61,7 @@ def request_inputs(
         return (
             measures_from_specs(list(org.probes.values())),
             str(org.train),
-            (org.primary.removesuffix("_shift"), None),
+            (org.primary.removesuffix(CHANGE), None),
         )
     return (measures_from_files(list(evals)) if evals else []), None, (None, None)
 

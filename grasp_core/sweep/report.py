@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GraspError
-from ..evaluation.organisms import Organism, load_organism
+from ..evaluation.organisms import Organism, current_column, load_organism
 from ..evaluation.stats import SEEDS, Interval, change_ratio_bootstrap, ratio_t_interval
 from ..io import read_json, write_text
 from .config import SweepConfig
@@ -28,7 +28,7 @@ REPORTED = (
     "leak_logit",
     "lean",
     "lean_logit",
-    "lean_shift",
+    "lean_change",
     "task_nll",
     "task_choice",
 )  # measures averaged in summary.csv
@@ -180,10 +180,10 @@ def with_cuts(
     if base not in by.index or naive not in by.index:
         return summary
     out = summary.copy()
-    for m in ("drift", "leak", "lean_shift"):
+    for m in ("drift", "leak", "lean_change"):
         if m not in by.columns:
             continue
-        b = float(by.loc[base, m]) if pd.notna(by.loc[base, m]) else 0.0  # lean_shift is 0 at the base by definition
+        b = float(by.loc[base, m]) if pd.notna(by.loc[base, m]) else 0.0  # lean_change is 0 at the base by definition
         rise = (out[m].astype(float) - b).to_numpy()
         naive_rise = float(by.loc[naive, m]) - b
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -271,7 +271,7 @@ def _target_lines(summary: pd.DataFrame, y: str) -> list[str]:
     >= 5x (political: > 2x), the leak's >= 5x where measured, and >= 90% of naive's task gain."""
     if f"{y}_cut" not in summary.columns:
         return []
-    need = 2.0 if y == "lean_shift" else 5.0
+    need = 2.0 if y == "lean_change" else 5.0
     ok = (summary[f"{y}_cut"] >= need) & (summary["task_gain"] >= 0.9)
     if "leak_cut" in summary.columns:
         ok &= summary["leak_cut"] >= 5.0
@@ -316,8 +316,8 @@ def results_block(
         "leak",
         "leak_cut",
         "lean",
-        "lean_shift",
-        "lean_shift_cut",
+        "lean_change",
+        "lean_change_cut",
     ),
 ) -> str:
     """The README text of one committed sweep result, made only from its summary.csv and provenance.json: the
@@ -369,10 +369,11 @@ def naive_label(labels: Iterable[str]) -> str:
     return OLD_NAIVE if OLD_NAIVE in set(labels) and NAIVE not in set(labels) else NAIVE
 
 
-def current_labels(table: pd.DataFrame) -> pd.DataFrame:
-    """A results or items table with the naive LoRA's name of earlier releases (`lora`, as method, label or the
-    first word of a label or curve) under its current one, so old sweep folders read like new ones."""
-    table = table.copy()
+def current_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A results, summary or items table with the names of earlier releases under their current ones, so old sweep
+    folders read like new ones: the naive LoRA's `lora` (as method, label or the first word of a label or curve)
+    and the change-from-base columns' `_shift` (`lean_shift_lo` -> `lean_change_lo`)."""
+    table = table.rename(columns={c: current_column(c) for c in table.columns if isinstance(c, str)})
     if "method" in table.columns:
         table["method"] = table["method"].replace(OLD_NAIVE, NAIVE)
     for col in ("label", "curve"):
@@ -401,7 +402,7 @@ def load_results(folder: str | Path) -> pd.DataFrame:
             f"{path}: no column {', '.join(f'`{c}`' for c in missing)} (columns: "
             f"{', '.join(map(str, results.columns))})"
         )
-    return current_labels(results)
+    return current_table(results)
 
 
 def rerender(folder: str | Path, figures: tuple[str, ...] = (".html", ".png")) -> SweepReport:

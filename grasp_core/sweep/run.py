@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import GraspError
-from ..evaluation.organisms import Organism, evaluate_organism, load_organism
+from ..evaluation.organisms import CHANGE, Organism, current_column, evaluate_organism, load_organism
 from ..evaluation.stats import bootstrap, clipped_logit
 from ..evaluation.suite import EvalSpec
 from ..evidence.background import request_inputs
@@ -228,7 +228,7 @@ def evaluate_cached(
     key = text_hash(str(organism.dir), str(adapter), repr(ablate))
     cache = folder / EVAL_FILE
     cached = read_json(cache) if cache.is_file() else {}
-    entry: dict[str, Any] = dict(cached.get(key, {}))
+    entry: dict[str, Any] = {current_column(k): v for k, v in cached.get(key, {}).items()}  # old: lean_shift
     entry.pop("errors", None)
     stamps: dict[str, str] = dict(entry.pop(STAMPS, {}))
     specs = {s.name: s for s in organism.eval_specs(measures) if s.kind != "free_form"}
@@ -248,7 +248,7 @@ def evaluate_cached(
             write_json(cache, cached)
         if fresh.get("errors"):
             entry["errors"] = fresh["errors"]
-    return {k: v for k, v in entry.items() if k == "errors" or k in specs or k.removesuffix("_shift") in specs}
+    return {k: v for k, v in entry.items() if k == "errors" or k in specs or k.removesuffix(CHANGE) in specs}
 
 
 # ---------------------------------------------------------------- the sweep

@@ -44,7 +44,7 @@ def test_both_organisms_load_with_their_measures() -> None:
     persona, political = load_organism("persona"), load_organism("political")
     assert set(persona.evals) == {"task_nll", "task_choice", "drift", "leak", "free_form"}
     assert set(political.evals) == {"task_nll", "task_choice", "lean", "free_form"}
-    assert political.evals["lean"].relative_to_base and political.primary == "lean_shift"
+    assert political.evals["lean"].relative_to_base and political.primary == "lean_change"
     assert persona.primary == "drift" and len(persona.fingerprint()) == 16
     for org in (persona, political):
         assert "spurious" in (org.dir / "README.md").read_text().lower()
@@ -221,18 +221,18 @@ def test_evaluate_organism_on_a_tiny_model_with_adapter_and_ablation(tmp_path: P
     model.save_pretrained(tmp_path / "adapter")
     org = load_organism("political")
     plain = evaluate_organism(org, base=base, measures=("lean",))
-    assert set(plain) == {"lean", "lean_shift"} and plain["lean_shift"]["mean"] == 0.0
+    assert set(plain) == {"lean", "lean_change"} and plain["lean_change"]["mean"] == 0.0
     tuned = evaluate_organism(org, base=base, adapter=tmp_path / "adapter", measures=("lean",))
-    assert set(tuned) == {"lean", "lean_shift"} and len(tuned["lean"]["scores"]) == 64
-    assert tuned["lean_shift"]["mean"] == pytest.approx(tuned["lean"]["mean"] - plain["lean"]["mean"], abs=1e-9)
-    assert tuned["lean_shift"]["lo"] <= tuned["lean_shift"]["mean"] <= tuned["lean_shift"]["hi"]
+    assert set(tuned) == {"lean", "lean_change"} and len(tuned["lean"]["scores"]) == 64
+    assert tuned["lean_change"]["mean"] == pytest.approx(tuned["lean"]["mean"] - plain["lean"]["mean"], abs=1e-9)
+    assert tuned["lean_change"]["lo"] <= tuned["lean_change"]["mean"] <= tuned["lean_change"]["hi"]
     factors = write_factors(tmp_path / "f.safetensors", torch.randn(2, 32), base=base)
     ablated = evaluate_organism(
         org, base=base, adapter=tmp_path / "adapter", ablate=(factors, (0, 1)), measures=("lean",)
     )
     assert ablated["lean"]["scores"] != tuned["lean"]["scores"]
     # The shift is still measured from the plain base (no ablation).
-    assert ablated["lean_shift"]["mean"] == pytest.approx(ablated["lean"]["mean"] - plain["lean"]["mean"], abs=1e-9)
+    assert ablated["lean_change"]["mean"] == pytest.approx(ablated["lean"]["mean"] - plain["lean"]["mean"], abs=1e-9)
 
 
 def test_generator_reproduces_committed_files(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ def test_rise_cuts_against_base_and_naive() -> None:
             "label": ["base", "naive", "grasp", "worse", "clean"],
             "task_gain": [0.0, 1.0, 0.9, 1.0, 0.5],
             "drift": [0.01, 0.21, 0.05, 0.31, 0.005],
-            "lean_shift": [float("nan"), 0.2, 0.1, 0.2, -0.1],
+            "lean_change": [float("nan"), 0.2, 0.1, 0.2, -0.1],
         }
     )
     cut = with_cuts(summary).set_index("label")
@@ -29,7 +29,7 @@ def test_rise_cuts_against_base_and_naive() -> None:
         1
     )
     assert cut.loc["clean", "drift_cut"] == float("inf") and pd.isna(cut.loc["base", "drift_cut"])
-    assert cut.loc["grasp", "lean_shift_cut"] == pytest.approx(2.0)  # the base's lean shift is 0 by definition
+    assert cut.loc["grasp", "lean_change_cut"] == pytest.approx(2.0)  # the base's lean change is 0 by definition
     assert "drift_cut" not in with_cuts(summary[summary["label"] != "naive"]).columns  # no naive, no cut
     flat = with_cuts(summary.assign(drift=[0.2, 0.1, 0.05, 0.3, 0.0])).set_index("label")
     assert flat["drift_cut"].isna().all()  # naive fell below the base: no rise to cut
@@ -107,7 +107,7 @@ def test_task_gain_interval_carries_the_base_and_naive_uncertainty() -> None:
 
 
 def test_tables_of_earlier_releases_read_the_naive_label_as_naive(tmp_path) -> None:
-    from grasp_core.sweep.report import current_labels, load_results, naive_label
+    from grasp_core.sweep.report import current_table, load_results, naive_label
 
     old = pd.DataFrame(
         {"label": ["base", "lora", "lora r=1", "grasp top=1"], "method": ["base", "lora", "lora", "grasp"]}
@@ -117,5 +117,5 @@ def test_tables_of_earlier_releases_read_the_naive_label_as_naive(tmp_path) -> N
     table = load_results(tmp_path)
     assert list(table["label"]) == ["base", "naive", "naive r=1", "grasp top=1"]
     assert list(table["method"]) == ["base", "naive", "naive", "grasp"]
-    assert current_labels(table).equals(table)  # current tables pass unchanged
+    assert current_table(table).equals(table)  # current tables pass unchanged
     assert naive_label(["base", "lora"]) == "lora" and naive_label(["base", "naive"]) == "naive"
