@@ -88,7 +88,8 @@ from .sweep.executor import EXECUTORS, ExecutorConfig
 from .sweep.launch import LaunchForm, form_recipe, launch_runs, launch_sweep, parse_values
 from .sweep.provenance import BundledResults, bundle, bundled_results, provenance_line, record_invocation
 from .sweep.report import SweepReport, axes_for, flipped_items, load_results, naive_label, rerender
-from .sweep.run import run_sweep, sweep_status
+from .sweep.run import run_sweep
+from .sweep.status import sweep_status
 from .sweep.tradeoff import Axes, aggregate, log_floor, pareto_front, tradeoff_figure, write_figure
 from .training.config import TrainConfig, recipe_of
 from .training.loop import TrainHooks, TrainResult

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import grasp_core.sweep.eval_cache as eval_cache
 import grasp_core.sweep.run as sweep_run
 from grasp_core.cli import main
 from grasp_core.io import read_json, text_hash, write_json
@@ -26,7 +27,7 @@ from grasp_core.io import read_json, text_hash, write_json
 # The organism fingerprints the sweeps were last run under (their provenance.json), before task.jsonl changed.
 OLD = {"persona": "958ebce296354d8d", "political": "0e5dd92cb0eefb36"}
 CHANGED = ("task_choice",)
-real = sweep_run.evaluate_cached
+real = eval_cache.evaluate_cached
 
 
 def reusing(
@@ -37,20 +38,20 @@ def reusing(
     ablate: Any = None,
     measures: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    cache = Path(folder) / sweep_run.EVAL_FILE
+    cache = Path(folder) / eval_cache.EVAL_FILE
     if cache.is_file() and organism.name in OLD:
         data = read_json(cache)
         new = text_hash(str(organism.dir), str(adapter), repr(ablate))
         old = text_hash(str(organism.dir), str(adapter), repr(ablate), OLD[organism.name])
         if new not in data and old in data:
             entry = {k: v for k, v in data[old].items() if k != "errors" and k.removesuffix("_shift") not in CHANGED}
-            stamps = {s.name: sweep_run._stamp(s) for s in organism.eval_specs() if s.name in entry}
-            data[new] = {**entry, sweep_run.STAMPS: stamps}
+            stamps = {s.name: eval_cache.stamp(s) for s in organism.eval_specs() if s.name in entry}
+            data[new] = {**entry, eval_cache.STAMPS: stamps}
             write_json(cache, data)
             print(f"migrate: reused {sorted(stamps)} in {cache}", file=sys.stderr, flush=True)
     return real(folder, organism, base, adapter, ablate, measures)
 
 
 if __name__ == "__main__":
-    sweep_run.evaluate_cached = reusing  # type: ignore[assignment]
+    sweep_run.evaluate_cached = reusing  # type: ignore[assignment]  (SweepWork looks it up in run.py)
     sys.exit(main(sys.argv[1:]))

@@ -13,10 +13,12 @@ from ..io import inside
 from ..sweep.config import SweepConfig
 from ..sweep.demo import SWEEPS, build_naive, run_demo, sweep_config
 from ..sweep.executor import EXECUTORS
+from ..sweep.folders import sweeps_root
 from ..sweep.merge import merge_sweeps
 from ..sweep.provenance import bundle, check_bundle, provenance_line
 from ..sweep.report import rerender, shown_table
-from ..sweep.run import run_sweep, sweep_status, sweeps_root
+from ..sweep.run import run_sweep
+from ..sweep.status import sweep_status
 from .common import command
 
 # ---------------------------------------------------------------- sweep, demo (trade-off experiments)

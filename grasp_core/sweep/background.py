@@ -22,7 +22,7 @@ from ..evaluation.organisms import load_organism
 from ..io import read_json, tail_lines, write_text
 from ..procs import file_lock, live_pid, pid_alive, start_detached
 from .config import SweepConfig, absolute_sweep
-from .run import sweep_dir, sweeps_root
+from .folders import sweep_dir, sweeps_root
 
 SWEEP_YAML, SWEEP_LOG, SWEEP_PID = "sweep.yaml", "sweep.log", "sweep.pid"  # a background sweep's files
 START_MARK = "=== grasp sweep started"  # the line submit_sweep writes to sweep.log before each start

@@ -11,9 +11,11 @@ from pathlib import Path
 from ..errors import GraspError
 from ..evaluation.organisms import NAIVE_DIR, Organism, load_organism
 from ..training.config import TrainConfig
+from .cell_runs import ensure_run
 from .config import SweepConfig
+from .factor_choice import FACTORS_FILE, naive_factors
 from .report import SweepReport
-from .run import FACTORS_FILE, ensure_run, naive_factors, run_sweep
+from .run import run_sweep
 
 DEMO_SWEEP = "sweep-demo.yaml"  # the reduced sweep `grasp demo` runs (fits ~20 minutes on a 2-core CPU)
 FULL_SWEEP = "sweep.yaml"  # the full comparison (hours on a CPU; resumable across sessions)

@@ -1,4 +1,6 @@
-"""Trade-off sweeps: every cell of a SweepConfig trained through the run registry, evaluated, tabled and plotted.
+"""Trade-off sweeps: every cell of a SweepConfig trained through the run registry, evaluated, tabled and plotted
+(the orchestration: which run a cell uses is cell_runs.py, its factors factor_choice.py, its cached measures
+eval_cache.py, the folder folders.py).
 
 Resumable at any point: a cell whose run is done is not trained again (the registry's config key), a run that
 was stopped part-way is resumed from its checkpoint, and evaluations are cached in each run folder.
@@ -10,7 +12,6 @@ started in the background (background.submit_sweep) adds sweep.yaml (what it run
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -21,234 +22,31 @@ from typing import Any
 import pandas as pd
 
 from ..errors import GraspError
-from ..evaluation.organisms import CHANGE, Organism, current_column, evaluate_organism, load_organism
+from ..evaluation.organisms import load_organism
 from ..evaluation.stats import bootstrap, clipped_logit
-from ..evaluation.suite import EvalSpec
-from ..evidence.background import request_inputs
-from ..evidence.evidence import adapter_evidence
-from ..identification.choose import pick_indices
-from ..identification.factors import identify, load_factors, save_factors
-from ..io import file_hash, grasp_home, inside, read_json, text_hash, write_json
-from ..model.adapters import load_adapter
-from ..model.models import load_config, n_layers
-from ..procs import file_lock
-from ..runs.queue import reap_dead, wait
-from ..runs.registry import absolute_config, config_key, find_by_key, get_run, list_runs
-from ..runs.worker import run_foreground
-from ..training.config import TrainConfig
-from ..training.methods import METHODS, OLD_METHOD_NAMES
-from .config import ENTRY_RENAMED, SWEEP_RENAMED, Cell, SweepConfig, absolute_sweep
-from .executor import ExecutorConfig, Job, check_available, live_state, read_records, run_jobs
+from ..io import file_hash, read_json, text_hash, write_json
+from ..runs.registry import find_by_key, get_run
+from ..training.methods import METHODS
+from .cell_runs import ensure_run, longer_run, train_config
+from .config import Cell, SweepConfig, absolute_sweep
+from .eval_cache import evaluate_cached
+from .executor import ExecutorConfig, Job, check_available, run_jobs
+from .factor_choice import (
+    ablated_indices,
+    evidence_ranking,
+    naive_factors,
+    needs_naive_run,
+    require_probe_files,
+    select_factors,
+)
+from .folders import BASE_MARK, CELLS_DIR, JOBS_DIR, sweep_dir
 from .provenance import record_invocation
 from .report import SweepReport, item_rows, with_gain, write_report
-
-EVAL_FILE = "eval.json"
-STAMPS = "stamps"  # eval.json: measure -> the hash of what it was computed from
-FACTORS_FILE = "factors.safetensors"
-CELLS_DIR = "cells"  # a marker per finished cell: <sweep>/cells/<cell key>.json
-BASE_MARK = "base.json"
-JOBS_DIR = "jobs"  # an executor's files: jobs.json, submitit's pickles, scripts and logs
-
-
-def sweeps_root(root: str | Path | None = None) -> Path:
-    """The folder that holds the sweeps: `root`, else GRASP_HOME/sweeps."""
-    return Path(root) if root is not None else grasp_home() / "sweeps"
-
-
-def sweep_dir(config: SweepConfig, root: str | Path | None = None) -> Path:
-    """The folder of a sweep: its name, or organism + a hash of the config."""
-    base = sweeps_root(root)
-    name = config.name or f"{Path(config.organism).name}-{text_hash(repr(_identity(config)), length=8)}"
-    return inside(base, name)
-
-
-def _identity(config: SweepConfig) -> dict[str, Any]:
-    """What an unnamed sweep's folder is hashed from: the config without its executor (where it runs is not what it
-    is), spelled as before `naive_runs` / `naive_run` / method `naive` were renamed, so a sweep begun then resumes in its folder."""
-    old = {new: old for old, new in SWEEP_RENAMED.items()} | {new: old for old, new in ENTRY_RENAMED.items()}
-    old_method = {new: old for old, new in OLD_METHOD_NAMES.items()}
-    d = {old.get(k, k): v for k, v in config.to_dict().items() if k != "executor"}
-    d["methods"] = [
-        {old.get(k, k): old_method.get(v, v) if k == "method" else v for k, v in entry.items()}
-        for entry in d["methods"]
-    ]
-    return d
-
 
 # ---------------------------------------------------------------- runs
 
 
-def _train_config(
-    config: SweepConfig, organism: Organism, seed: int, method: str, settings: dict[str, Any]
-) -> TrainConfig:
-    merged = {
-        **config.train,
-        **settings,
-        "method": method,
-        "seed": seed,
-        "base": config.base,
-        "data": str(organism.train),
-    }
-    return TrainConfig.from_dict(merged)
-
-
-def ensure_run(config: TrainConfig, runs_root: Path | None, log: Callable[[str], None]) -> Path:
-    """The run folder of a finished run for `config`: found done, resumed if stopped part-way, else trained now."""
-    reap_dead(runs_root)  # a run whose worker died is marked failed first, so it is resumed below, not waited for
-    key = config_key(absolute_config(config))
-    same = [r for r in list_runs(runs_root) if r.key == key]
-    for r in reversed(same):
-        if r.status.state == "done":
-            return r.dir
-    for r in reversed(same):
-        if r.status.state in ("queued", "running"):
-            log(f"  waiting for run {r.id} ({r.status.state})")
-            r = wait(r.id, runs_root)
-            if r.status.state == "done":
-                return r.dir
-    stopped = [r for r in same if r.status.state in ("cancelled", "failed")]
-    if stopped:
-        log(f"  resuming run {stopped[-1].id}")
-        run = run_foreground(stopped[-1].id, runs_root)
-    else:
-        run = run_foreground(config, runs_root)
-    if run.status.state != "done":
-        raise GraspError(f"run {run.id} ended {run.status.state}: {run.status.error or 'see grasp logs ' + run.id}")
-    return run.dir
-
-
-def longer_run(config: TrainConfig, runs_root: Path | None) -> Path | None:
-    """The folder of a done run whose config equals `config` but for more rounds, else None. Each round trains
-    from the base as a one-round run of the factors so far, so round i of an n-round run IS the i-round run, and
-    its round-<i-1> adapter serves `config` (a cell whose factors, picked another way, are a longer run's)."""
-    want = config_key(absolute_config(dataclasses.replace(config, rounds=1)))
-    for r in reversed(list_runs(runs_root)):
-        if (
-            r.status.state == "done"
-            and r.config.n_rounds > config.n_rounds
-            and config_key(absolute_config(dataclasses.replace(r.config, rounds=1))) == want
-        ):
-            return r.dir
-    return None
-
-
-def naive_factors(run_dir: Path, base: str, n_factors: int = 16) -> Path:
-    """The factors file of a naive run (identify on its adapter), written once into the run folder."""
-    out = run_dir / FACTORS_FILE
-    if not out.is_file():
-        cfg = load_config(base)
-        adapter = load_adapter(run_dir / "adapter", base_config=cfg)
-        fs = identify(adapter, n_layers(cfg), n_factors=n_factors)
-        fs.base = base
-        save_factors(fs, out)
-    return out
-
-
-def evidence_ranking(
-    folder: Path,
-    organism: Organism,
-    base: str,
-    naive_dir: Path,
-    factors_file: Path,
-    tag: str,
-    log: Callable[[str], None],
-) -> list[int]:
-    """Indices (file order) of the naive run's first 8 global write factors, best first by the evidence rule, measured
-    on the organism's PROBE files (disjoint from the reported evals); the evidence is kept in the sweep folder."""
-    _require_probe_files(organism)
-    measures, train, primary = request_inputs(str(organism.dir), ())
-    _fs, ev = adapter_evidence(
-        naive_dir / "adapter", base, measures, factors_file, train=train, primary=primary, progress=False
-    )
-    write_json(folder / f"evidence-{tag}.json", ev.to_dict())
-    if all(r.alone.score is None for r in ev.rows):
-        log(
-            f"  evidence could not rank naive run {tag}: the naive LoRA did not move {ev.primary_drift} on the probe "
-            "files detectably, so the ranking is the file's (sigma) order"
-        )
-    return [r.index for r in ev.rows]
-
-
-def select_factors(factors_file: Path, cell: Cell, ranking: list[int] | None = None) -> tuple[int, ...] | None:
-    """Indices (file order) of the first `top` factors of the cell's scope and side, largest sigma first, or the
-    first `top` of an evidence `ranking` (select_by: evidence)."""
-    k = cell.settings.get("top")
-    if k is None or cell.settings.get("select") is not None:
-        return None
-    if cell.select_by == "evidence":
-        assert ranking is not None
-        if int(k) > len(ranking):
-            raise GraspError(f"cell {cell.label!r}: `top` {k} is more than the {len(ranking)} factors evidence ranked")
-        return tuple(ranking[: int(k)])
-    try:
-        return pick_indices(
-            load_factors(factors_file),
-            top=int(k),
-            scope=cell.factor_scope,
-            side=cell.factor_side,
-            source=f"the naive run's factors file {factors_file}",
-        )
-    except GraspError as e:
-        raise GraspError(f"cell {cell.label!r}: {e}") from None
-
-
-def _ablated_indices(factors_file: Path, settings: dict[str, Any]) -> tuple[int, ...]:
-    """The factors an `ablate` cell with a fixed file removes: `select`, else the first `top`, else all of them."""
-    select, top = settings.get("select"), settings.get("top")
-    try:
-        return pick_indices(
-            load_factors(factors_file),
-            select,
-            None if select is not None else top,
-            source=f"factors file {factors_file}",
-        )
-    except GraspError as e:
-        raise GraspError(f"ablate: {e}") from None
-
-
 # ---------------------------------------------------------------- evaluation
-
-
-def _stamp(spec: EvalSpec) -> str:
-    """What a cached measure was computed from: its kind, options and file contents."""
-    return text_hash(spec.kind, str(spec.relative_to_base), file_hash(spec.file))
-
-
-def evaluate_cached(
-    folder: Path,
-    organism: Organism,
-    base: str,
-    adapter: Path | None,
-    ablate: tuple[Path, tuple[int, ...]] | None = None,
-    measures: tuple[str, ...] | None = None,
-) -> dict[str, Any]:
-    """The organism's measures (default: all but free-form) for base (+ adapter) (+ ablation), cached per measure
-    in folder/eval.json, so a sweep asking for fewer or more measures reuses what was computed. Each measure is
-    stamped with its file's hash: editing one eval file recomputes that measure only."""
-    key = text_hash(str(organism.dir), str(adapter), repr(ablate))
-    cache = folder / EVAL_FILE
-    cached = read_json(cache) if cache.is_file() else {}
-    entry: dict[str, Any] = {current_column(k): v for k, v in cached.get(key, {}).items()}  # old: lean_shift
-    entry.pop("errors", None)
-    stamps: dict[str, str] = dict(entry.pop(STAMPS, {}))
-    specs = {s.name: s for s in organism.eval_specs(measures) if s.kind != "free_form"}
-    missing = tuple(m for m, s in specs.items() if m not in entry or stamps.get(m) != _stamp(s))
-    if missing:
-        fresh = evaluate_organism(organism, base=base, adapter=adapter, ablate=ablate, measures=missing)
-        done = {k: v for k, v in fresh.items() if k != "errors"}  # failed measures are retried next time
-        entry.update(done)
-        new_stamps = {m: _stamp(specs[m]) for m in missing if m in done}
-        stamps.update(new_stamps)
-        # Jobs of one sweep may evaluate into one folder at once (the naive cell and an ablation on its adapter):
-        # the file is re-read and merged under a lock, so neither loses what the other wrote.
-        with file_lock(folder / ".eval.lock"):
-            cached = read_json(cache) if cache.is_file() else {}
-            old = cached.get(key, {})
-            cached[key] = {**old, **done, STAMPS: {**old.get(STAMPS, {}), **new_stamps}}
-            write_json(cache, cached)
-        if fresh.get("errors"):
-            entry["errors"] = fresh["errors"]
-    return {k: v for k, v in entry.items() if k == "errors" or k in specs or k.removesuffix(CHANGE) in specs}
 
 
 # ---------------------------------------------------------------- the sweep
@@ -320,7 +118,7 @@ class SweepWork:
         """The run folder of naive run `name` at `seed` (trained or resumed when not done)."""
         key = (name, seed)
         if key not in self._naive_runs:
-            cfg = _train_config(self.config, self.organism, seed, "naive", self.config.naive_runs[name])
+            cfg = train_config(self.config, self.organism, seed, "naive", self.config.naive_runs[name])
             self._naive_runs[key] = ensure_run(cfg, self.runs_root, self.say)
         return self._naive_runs[key]
 
@@ -376,7 +174,7 @@ class SweepWork:
         if cell.method == "ablate":
             assert ffile is not None
             naive_dir = self.naive_run(cell.naive_run, cell.seed)
-            chosen = _ablated_indices(ffile, settings) if fixed is not None else tuple(settings.get("select", ()))
+            chosen = ablated_indices(ffile, settings) if fixed is not None else tuple(settings.get("select", ()))
             chosen = tuple(int(j) for j in chosen)
             measures = evaluate_cached(
                 naive_dir, organism, config.base, naive_dir / "adapter", (ffile, chosen), config.measures
@@ -389,7 +187,7 @@ class SweepWork:
         rounds, most = _rounds(cell), self.rounds_of[_family(cell)]
         if most > 1:
             settings["rounds"] = most
-        train = _train_config(config, organism, cell.seed, cell.method, settings)
+        train = train_config(config, organism, cell.seed, cell.method, settings)
         longer = None if find_by_key(train, self.runs_root) else longer_run(train, self.runs_root)
         if longer is not None:
             self.say(f"  round {rounds} of run {longer.name} is this cell's run (the same config but for rounds)")
@@ -410,7 +208,7 @@ class SweepWork:
         jobs: list[Job] = []
         if (not (self.folder / CELLS_DIR / BASE_MARK).is_file()) or todo:
             jobs.append(Job("base", "base model evaluation", base_job, (spec,)))
-        naive = sorted({(c.naive_run, c.seed) for c in todo if _needs_naive_run(c)}, key=lambda p: (p[1], p[0]))
+        naive = sorted({(c.naive_run, c.seed) for c in todo if needs_naive_run(c)}, key=lambda p: (p[1], p[0]))
         for name, seed in naive:
             jobs.append(Job(f"naive:{name}:{seed}", f"naive run {name} seed={seed}", naive_run_job, (spec, name, seed)))
         families: dict[tuple[Any, ...], list[int]] = {}
@@ -420,7 +218,7 @@ class SweepWork:
         for indices in families.values():
             first = self.cells[indices[0]]
             label = " + ".join(self.cells[i].label for i in indices) + f" seed={first.seed}"
-            after = (f"naive:{first.naive_run}:{first.seed}",) if _needs_naive_run(first) else ()
+            after = (f"naive:{first.naive_run}:{first.seed}",) if needs_naive_run(first) else ()
             key = "cells:" + ",".join(self.cell_key(self.cells[i]) for i in indices)
             jobs.append(Job(key, label, cells_job, (spec, indices), after))
         return jobs
@@ -466,7 +264,7 @@ def run_sweep(
     work = SweepWork(config, root, runs_root, say)
     organism, folder, cells = work.organism, work.folder, work.cells
     if any(c.select_by == "evidence" for c in cells):
-        _require_probe_files(organism)  # before the folder is made
+        require_probe_files(organism)  # before the folder is made
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "sweep.json", config.to_dict())
     t0 = time.time()
@@ -501,75 +299,6 @@ def run_sweep(
     report = write_report(folder, results, organism, total=len(cells) + 1, figures=figures, items=pd.DataFrame(items))
     record(cells_done=report.done, training_wall_s=_training_wall_s(results, work.runs_root))
     return report
-
-
-def sweep_status(folder: Path) -> pd.DataFrame:
-    """Each cell of the sweep in `folder` by state: done (its marker), the state of the job it was given (running,
-    failed, a SLURM state ...) with the job's id and log, waiting for its naive run, or `not started`; then the jobs
-    that are not cells (kind `job`: the base model's evaluation, the naive runs)."""
-    if not (folder / "sweep.json").is_file():
-        raise GraspError(f"{folder}: no sweep.json (not a sweep folder, or its sweep never started)")
-    config = SweepConfig.from_dict(
-        read_json(folder / "sweep.json", what="sweep.json"), where=str(folder / "sweep.json")
-    )
-    config = SweepConfig.from_dict({**config.to_dict(), "name": folder.name}, where=config.where)
-    work = SweepWork(config, folder.parent, None, lambda msg: None)
-    records = read_records(folder / JOBS_DIR)
-    rows = []
-    for cell in work.cells:
-        key = work.cell_key(cell)
-        rec_key = next((k for k in records if k.startswith("cells:") and key in k.split(":", 1)[1].split(",")), None)
-        rec = records.get(rec_key) if rec_key else None
-        naive = records.get(f"naive:{cell.naive_run}:{cell.seed}") if _needs_naive_run(cell) else None
-        if work.cell_done(cell):
-            state = "done"
-        elif rec is not None:
-            state = live_state(rec, folder / JOBS_DIR)
-        elif naive is not None and live_state(naive, folder / JOBS_DIR) not in ("done", "failed"):
-            state = f"waiting for its naive run ({live_state(naive, folder / JOBS_DIR)})"
-        else:
-            state = "not started"
-        rows.append(
-            {
-                "kind": "cell",
-                "label": cell.label,
-                "seed": str(cell.seed),
-                "state": state,
-                "job": rec.job_id if rec else "",
-                "log": rec.stderr if rec else "",
-                "error": (rec.error or "") if rec else "",
-            }
-        )
-    for key, rec in records.items():  # the jobs that are not cells: the base evaluation and the naive runs
-        if not key.startswith("cells:"):
-            rows.append(
-                {
-                    "kind": "job",
-                    "label": rec.label,
-                    "seed": "",
-                    "state": live_state(rec, folder / JOBS_DIR),
-                    "job": rec.job_id,
-                    "log": rec.stderr,
-                    "error": rec.error or "",
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def _require_probe_files(organism: Organism) -> None:
-    """`select_by: evidence` ranks on the organism's probe files; without them it cannot run."""
-    if not organism.probes:
-        raise GraspError(
-            f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
-            "needs probe files disjoint from the reported evals"
-        )
-
-
-def _needs_naive_run(cell: Cell) -> bool:
-    """Whether a cell uses its naive run's LoRA (ablation, or factors picked from the naive run's spectrum)."""
-    if cell.method == "ablate":
-        return True
-    return METHODS[cell.method].needs_factors and cell.settings.get("factors") is None
 
 
 def _nll(measures: dict[str, Any]) -> list[float] | None:

@@ -1,4 +1,4 @@
-"""Step 2: one fine-tuning loop for every method (lora, grasp, random, caft, steer, kl), resumable and data-parallel.
+"""Step 2: one fine-tuning loop for every method (naive, grasp, random, caft, steer, kl), resumable and data-parallel.
 
 The loop: chat JSONL -> assistant-only next-token loss -> length-bucketed batches -> gradient accumulation ->
 AdamW with warm-up and decay -> a PEFT LoRA adapter folder. A method (grasp_core.training.methods) only adds a context
@@ -185,15 +185,39 @@ def _truncate_log(out_dir: Path, step: int) -> None:
     write_text(path, "".join(line + "\n" for line in keep))
 
 
-def train_once(
-    config: TrainConfig,
-    out_dir: Path,
-    hooks: TrainHooks,
-    resume: bool,
-    dist: DataParallel,
-    factors: list[Factor] | None = None,
-) -> tuple[TrainResult, list[Factor]]:
-    t0 = time.time()
+@dataclass
+class _Run:
+    """Everything one training pass holds: the model with its LoRA, data, factors, optimizer, schedule and plan."""
+
+    config: TrainConfig
+    out_dir: Path
+    dist: DataParallel
+    device: torch.device
+    tokenizer: Any
+    model: Any  # the base with a fresh PEFT LoRA, in training mode
+    n_layers: int
+    data: TokenizedData
+    factors: list[Factor]
+    Z: torch.Tensor  # (d_model, k) orthonormal basis of the factors
+    hooks: Any  # the method's MethodHooks: context, after_step, extra_loss, metrics
+    params: list[Any]  # the trainable LoRA parameters (nn.Parameter)
+    opt: torch.optim.Optimizer
+    sched: Any
+    plan: list[list[list[int]]]  # plan[step] = that global step's micro-batches of example indices
+    t0: float
+
+    @property
+    def total(self) -> int:
+        return len(self.plan)
+
+    @property
+    def ckpt_dir(self) -> Path:
+        return self.out_dir / "checkpoint"
+
+
+def _setup(config: TrainConfig, out_dir: Path, dist: DataParallel, factors: list[Factor] | None, t0: float) -> _Run:
+    """Load the base on the automatic (or given) device, tokenize the data, build Z, attach the LoRA, set up the
+    method, AdamW with its schedule, and the plan of global steps."""
     dev = _device(config, dist)
     dtype = getattr(torch, config.dtype) if config.dtype else default_dtype(dev)
     bm = load_base(config.base, device=dev, dtype=dtype)
@@ -203,8 +227,7 @@ def train_once(
     Z = basis(factors, d_model(bm.model))  # (d_model, k)
     model = _attach_lora(bm.model, config)
     model.train()
-    method = get_method(config.method)
-    mh = method.setup(
+    hooks = get_method(config.method).setup(
         MethodContext(model, factors, Z, config.effective_strength, config.projection, config.weights_side)
     )
     params = [p for p in model.parameters() if p.requires_grad]
@@ -217,130 +240,193 @@ def train_once(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, total, warmup, config.schedule))
     if config.batch_size < dist.world:
         raise GraspError(f"train config `batch_size` {config.batch_size} is smaller than the {dist.world} processes")
+    return _Run(
+        config=config,
+        out_dir=out_dir,
+        dist=dist,
+        device=dev,
+        tokenizer=bm.tokenizer,
+        model=model,
+        n_layers=n_layers(bm.model),
+        data=data,
+        factors=factors,
+        Z=Z,
+        hooks=hooks,
+        params=params,
+        opt=opt,
+        sched=sched,
+        plan=plan,
+        t0=t0,
+    )
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_dir = out_dir / "checkpoint"
+
+def _start(run: _Run, resume: bool) -> int:
+    """The step to start from: the checkpoint's when resuming (the metrics log cut back to it), else 0 with a fresh
+    log; rank 0 also saves the factors used and prints what it will train."""
+    config, dist = run.config, run.dist
+    run.out_dir.mkdir(parents=True, exist_ok=True)
     step = 0
-    if resume and has_checkpoint(ckpt_dir):
-        step = load_checkpoint(ckpt_dir, model, opt, sched, config)
+    if resume and has_checkpoint(run.ckpt_dir):
+        step = load_checkpoint(run.ckpt_dir, run.model, run.opt, run.sched, config)
         if dist.main:
-            _truncate_log(out_dir, step)
+            _truncate_log(run.out_dir, step)
     elif dist.main:
-        (out_dir / METRICS_FILE).unlink(missing_ok=True)
-    if dist.main and factors:
+        (run.out_dir / METRICS_FILE).unlink(missing_ok=True)
+    if dist.main and run.factors:
         fs = FactorSet(
-            factors=factors,
+            factors=run.factors,
             base=portable_base(config.base),
             adapter=str(config.factors or ""),
             adapter_hash="",
-            d_model=Z.shape[0],
-            n_layers=n_layers(bm.model),
+            d_model=run.Z.shape[0],
+            n_layers=run.n_layers,
         )
-        save_factors(fs, out_dir / FACTORS_USED)
+        save_factors(fs, run.out_dir / FACTORS_USED)
     if dist.main:
+        data = run.data
+        cut = (
+            f" ({data.n_cut} over {config.max_length * CHARS_PER_TOKEN_MAX} characters, cut first)"
+            if data.n_cut
+            else ""
+        )
         print(
-            f"train: {len(data)} examples ({data.n_truncated} truncated to {config.max_length} tokens"
-            + (
-                f" ({data.n_cut} over {config.max_length * CHARS_PER_TOKEN_MAX} characters, cut first)"
-                if data.n_cut
-                else ""
-            )
-            + ", "
-            f"{len(data.dropped)} dropped with no assistant token left), {total} steps, method {config.method}, "
-            f"{len(factors)} factors, device {dev}, {dist.world} process(es)",
+            f"train: {len(data)} examples ({data.n_truncated} truncated to {config.max_length} tokens{cut}, "
+            f"{len(data.dropped)} dropped with no assistant token left), {run.total} steps, method {config.method}, "
+            f"{len(run.factors)} factors, device {run.device}, {dist.world} process(es)",
             file=sys.stderr,
         )
+    return step
 
-    bar = tqdm(total=total, initial=step, disable=not (dist.main and sys.stderr.isatty()), desc=config.method)
-    pad = pad_id(bm.tokenizer)
+
+def _optimizer_step(run: _Run, step: int, pad: int) -> dict[str, Any]:
+    """One global step: every micro-batch of this process's shard forward and backward under the method's context,
+    gradients all-reduced and clipped, AdamW and the schedule stepped; its metrics."""
+    config, data, dist, mh = run.config, run.data, run.dist, run.hooks
+    n_targets = sum(data.n_targets(i) for mb in run.plan[step] for i in mb)  # over the whole global step
+    n_tokens = sum(len(data.input_ids[i]) for mb in run.plan[step] for i in mb)
+    sums = torch.zeros(2, device=run.device)  # (cross-entropy sum, extra-loss sum) over this process's shards
+    for mb in run.plan[step]:
+        idx = shard(mb, dist.rank, dist.world)
+        if not idx:
+            continue
+        batch = collate(data, idx, pad, run.device)
+        with mh.context():
+            target = batch["labels"][:, 1:]  # (B, T-1)
+            mask = target != -100  # (B, T-1)
+            # Unembedding at the scored positions only (assistant tokens): (N, V), N = mask.sum().
+            logits = next_token_logits(run.model, batch["input_ids"], batch["attention_mask"], mask)
+            ce = F.cross_entropy(logits.float(), target[mask], reduction="sum")
+            loss = ce
+            extra = mh.extra_loss(batch, logits, mask) if mh.extra_loss is not None else None
+            if extra is not None:
+                loss = loss + extra
+            # Normalise by the global step's target count, so accumulation and sharding sum exactly.
+            (loss / n_targets).backward()
+        sums[0] += ce.detach()
+        if extra is not None:
+            sums[1] += extra.detach()
+    for p in run.params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+    dist.all_reduce_([p.grad for p in run.params] + [sums])
+    grad_norm = (
+        float(torch.nn.utils.clip_grad_norm_(run.params, config.max_grad_norm))
+        if config.max_grad_norm > 0
+        else float(torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in run.params])))
+    )
+    lr = run.sched.get_last_lr()[0]
+    run.opt.step()
+    run.sched.step()
+    run.opt.zero_grad(set_to_none=True)
+    if mh.after_step is not None:
+        mh.after_step()
+    metrics = {"loss": float(sums[0]) / n_targets, "lr": lr, "grad_norm": grad_norm, "targets": n_targets}
+    metrics["tokens"] = n_tokens
+    if mh.extra_loss is not None:
+        metrics["extra_loss"] = float(sums[1]) / n_targets
+    if mh.metrics is not None and ((step + 1) % METHOD_METRICS_EVERY == 0 or step + 1 == run.total):
+        metrics.update(mh.metrics())
+    return metrics
+
+
+def _report(run: _Run, step: int, metrics: dict[str, Any], hooks: TrainHooks) -> None:
+    """Rank 0 after a step: the metrics line, the on_step hook, and every eval_every steps the on_eval hook."""
+    _log(run.out_dir, {"step": step, **metrics})
+    if hooks.on_step is not None:
+        hooks.on_step(step, run.total, metrics)
+    if hooks.on_eval is not None and run.config.eval_every and step % run.config.eval_every == 0:
+        run.model.eval()
+        with torch.no_grad():
+            ev = hooks.on_eval(step, run.model) or {}
+        run.model.train()
+        metrics.update({f"eval_{k}": v for k, v in ev.items()})
+        _log(run.out_dir, {"step": step, **{f"eval_{k}": v for k, v in ev.items()}})
+
+
+def _should_stop(run: _Run, step: int, hooks: TrainHooks) -> bool:
+    """Whether rank 0 was asked to stop (agreed by every rank); checkpoint then, or every checkpoint_every steps."""
+    dist = run.dist
+    stop = dist.tensor([1.0 if dist.main and hooks.should_stop is not None and hooks.should_stop() else 0.0])
+    dist.all_reduce_([stop])
+    every = run.config.checkpoint_every
+    if dist.main and (stop.item() > 0 or (every and step % every == 0)):
+        save_checkpoint(run.ckpt_dir, run.model, run.opt, run.sched, step, run.config)
+    return stop.item() > 0
+
+
+def train_once(
+    config: TrainConfig,
+    out_dir: Path,
+    hooks: TrainHooks,
+    resume: bool,
+    dist: DataParallel,
+    factors: list[Factor] | None = None,
+) -> tuple[TrainResult, list[Factor]]:
+    """One training pass of `config` into `out_dir` (one GRASP round): set up, start or resume from the checkpoint,
+    step to the end or until asked to stop (then checkpointed, status `cancelled`), save the adapter; returns the
+    result and the factors Z was built from (`factors` given: use them instead of the config's)."""
+    run = _setup(config, out_dir, dist, factors, time.time())
+    step = _start(run, resume)
+    bar = tqdm(total=run.total, initial=step, disable=not (dist.main and sys.stderr.isatty()), desc=config.method)
+    pad = pad_id(run.tokenizer)
     status, metrics, last_loss = "done", {}, None
     try:
-        while step < total:
-            n_targets = sum(data.n_targets(i) for mb in plan[step] for i in mb)  # over the whole global step
-            n_tokens = sum(len(data.input_ids[i]) for mb in plan[step] for i in mb)
-            sums = torch.zeros(2, device=dev)  # (cross-entropy sum, extra-loss sum) over this process's shards
-            for mb in plan[step]:
-                idx = shard(mb, dist.rank, dist.world)
-                if not idx:
-                    continue
-                batch = collate(data, idx, pad, dev)
-                with mh.context():
-                    target = batch["labels"][:, 1:]  # (B, T-1)
-                    mask = target != -100  # (B, T-1)
-                    # Unembedding at the scored positions only (assistant tokens): (N, V), N = mask.sum().
-                    logits = next_token_logits(model, batch["input_ids"], batch["attention_mask"], mask)
-                    ce = F.cross_entropy(logits.float(), target[mask], reduction="sum")
-                    loss = ce
-                    extra = mh.extra_loss(batch, logits, mask) if mh.extra_loss is not None else None
-                    if extra is not None:
-                        loss = loss + extra
-                    # Normalise by the global step's target count, so accumulation and sharding sum exactly.
-                    (loss / n_targets).backward()
-                sums[0] += ce.detach()
-                if extra is not None:
-                    sums[1] += extra.detach()
-            for p in params:
-                if p.grad is None:
-                    p.grad = torch.zeros_like(p)
-            dist.all_reduce_([p.grad for p in params] + [sums])
-            grad_norm = (
-                float(torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm))
-                if config.max_grad_norm > 0
-                else float(torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params])))
-            )
-            lr = sched.get_last_lr()[0]
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            if mh.after_step is not None:
-                mh.after_step()
+        while step < run.total:
+            metrics = _optimizer_step(run, step, pad)
             step += 1
             bar.update(1)
-            last_loss = float(sums[0]) / n_targets
-            metrics = {"loss": last_loss, "lr": lr, "grad_norm": grad_norm, "targets": n_targets, "tokens": n_tokens}
-            if mh.extra_loss is not None:
-                metrics["extra_loss"] = float(sums[1]) / n_targets
-            if mh.metrics is not None and (step % METHOD_METRICS_EVERY == 0 or step == total):
-                metrics.update(mh.metrics())
+            last_loss = metrics["loss"]
             if dist.main:
-                _log(out_dir, {"step": step, **metrics})
-                if hooks.on_step is not None:
-                    hooks.on_step(step, total, metrics)
-                if hooks.on_eval is not None and config.eval_every and step % config.eval_every == 0:
-                    model.eval()
-                    with torch.no_grad():
-                        ev = hooks.on_eval(step, model) or {}
-                    model.train()
-                    metrics.update({f"eval_{k}": v for k, v in ev.items()})
-                    _log(out_dir, {"step": step, **{f"eval_{k}": v for k, v in ev.items()}})
-            stop = dist.tensor([1.0 if dist.main and hooks.should_stop is not None and hooks.should_stop() else 0.0])
-            dist.all_reduce_([stop])
-            if dist.main and (stop.item() > 0 or (config.checkpoint_every and step % config.checkpoint_every == 0)):
-                save_checkpoint(ckpt_dir, model, opt, sched, step, config)
-            if stop.item() > 0 and step < total:
+                _report(run, step, metrics, hooks)
+            if _should_stop(run, step, hooks) and step < run.total:
                 status = "cancelled"
                 break
     finally:
         bar.close()
+    return _finish(run, status, step, metrics, last_loss), run.factors
 
+
+def _finish(run: _Run, status: str, step: int, metrics: dict[str, Any], last_loss: float | None) -> TrainResult:
+    """Rank 0 saves the adapter (when done) and train_result.json; every rank waits for it (the next round reads it)."""
+    config, dist, data = run.config, run.dist, run.data
     adapter = None
     if dist.main and status == "done":
-        adapter = save_adapter(model, config, out_dir / "adapter")
+        adapter = save_adapter(run.model, config, run.out_dir / "adapter")
     result = TrainResult(
         status=status,
         steps=step,
-        total_steps=total,
+        total_steps=run.total,
         final_loss=last_loss,
         metrics=metrics,
         adapter=adapter,
-        checkpoint=ckpt_dir if has_checkpoint(ckpt_dir) else None,
+        checkpoint=run.ckpt_dir if has_checkpoint(run.ckpt_dir) else None,
         n_examples=len(data),
         n_truncated=data.n_truncated,
         n_dropped=len(data.dropped),
-        factors=[f.id for f in factors],
-        elapsed_s=time.time() - t0,
+        factors=[f.id for f in run.factors],
+        elapsed_s=time.time() - run.t0,
     )
     if dist.main:
-        write_json(out_dir / RESULT_FILE, {**result.to_dict(), "config": config.to_dict()})
+        write_json(run.out_dir / RESULT_FILE, {**result.to_dict(), "config": config.to_dict()})
     dist.barrier()  # the adapter and result rank 0 wrote are read next by every rank (the next round's factors)
-    return result, factors
+    return result

@@ -79,7 +79,7 @@ def test_old_names_in_a_sweep_are_read_with_a_warning() -> None:
 
 
 def test_an_unnamed_sweep_keeps_its_folder_across_the_renames(tmp_path) -> None:
-    from grasp_core.sweep.run import sweep_dir
+    from grasp_core.sweep.folders import sweep_dir
 
     old = {
         "organism": "persona",

@@ -19,8 +19,10 @@ import yaml
 from grasp_core.errors import ConfigError, GraspError
 from grasp_core.sweep.config import SweepConfig
 from grasp_core.sweep.executor import ExecutorConfig, Job, submit_all
+from grasp_core.sweep.folders import sweep_dir
 from grasp_core.sweep.report import load_results
-from grasp_core.sweep.run import SweepWork, run_sweep, sweep_dir, sweep_status
+from grasp_core.sweep.run import SweepWork, run_sweep
+from grasp_core.sweep.status import sweep_status
 
 TINY_TRAIN = {"r": 2, "lora_alpha": 4, "lr": 1e-3, "batch_size": 4, "epochs": 1, "max_length": 96}
 METHODS = [{"method": "naive"}, {"method": "grasp", "top": 1}, {"method": "ablate", "top": 1}]

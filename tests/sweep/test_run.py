@@ -18,8 +18,9 @@ import yaml
 from grasp_core import DEMO_ROOT
 from grasp_core.errors import GraspError
 from grasp_core.sweep.config import SweepConfig
+from grasp_core.sweep.folders import sweep_dir
 from grasp_core.sweep.report import load_results
-from grasp_core.sweep.run import run_sweep, sweep_dir
+from grasp_core.sweep.run import run_sweep
 
 DEMO = DEMO_ROOT / "persona"
 TINY_TRAIN = {"r": 2, "lora_alpha": 4, "lr": 1e-3, "batch_size": 4, "epochs": 1, "max_length": 96}
@@ -141,7 +142,7 @@ def test_a_fixed_factors_file_replaces_the_naive_run_factors(
     from train_fixtures import write_factors
 
     from grasp_core.model.models import load_config
-    from grasp_core.sweep.run import FACTORS_FILE
+    from grasp_core.sweep.factor_choice import FACTORS_FILE
 
     width = load_config(str(tiny_llama_dir)).hidden_size
     vectors = torch.randn(2, width, generator=torch.Generator().manual_seed(0))  # (2, d_model)
@@ -232,7 +233,7 @@ def test_demo_pipeline_on_a_reduced_organism(tmp_path: Path, tiny_organism: Path
 
 def test_evaluations_are_cached_per_measure(tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path) -> None:
     from grasp_core.evaluation.organisms import load_organism
-    from grasp_core.sweep.run import EVAL_FILE, evaluate_cached
+    from grasp_core.sweep.eval_cache import EVAL_FILE, evaluate_cached
 
     shutil.copytree(tiny_organism, tmp_path / "org")  # the shared organism stays as it is: one file is edited
     org = load_organism(tmp_path / "org")

@@ -1,0 +1,112 @@
+"""Which factors a sweep cell uses: its naive run's factors file (identified once), picked by sigma or by the
+evidence ranking on the organism's probe files, or taken from a fixed factors file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import GraspError
+from ..evaluation.organisms import Organism
+from ..evidence.background import request_inputs
+from ..evidence.evidence import adapter_evidence
+from ..identification.choose import pick_indices
+from ..identification.factors import identify, load_factors, save_factors
+from ..io import write_json
+from ..model.adapters import load_adapter
+from ..model.models import load_config, n_layers
+from ..training.methods import METHODS
+from .config import Cell
+
+FACTORS_FILE = "factors.safetensors"
+
+
+def naive_factors(run_dir: Path, base: str, n_factors: int = 16) -> Path:
+    """The factors file of a naive run (identify on its adapter), written once into the run folder."""
+    out = run_dir / FACTORS_FILE
+    if not out.is_file():
+        cfg = load_config(base)
+        adapter = load_adapter(run_dir / "adapter", base_config=cfg)
+        fs = identify(adapter, n_layers(cfg), n_factors=n_factors)
+        fs.base = base
+        save_factors(fs, out)
+    return out
+
+
+def evidence_ranking(
+    folder: Path,
+    organism: Organism,
+    base: str,
+    naive_dir: Path,
+    factors_file: Path,
+    tag: str,
+    log: Callable[[str], None],
+) -> list[int]:
+    """Indices (file order) of the naive run's first 8 global write factors, best first by the evidence rule, measured
+    on the organism's PROBE files (disjoint from the reported evals); the evidence is kept in the sweep folder."""
+    require_probe_files(organism)
+    measures, train, primary = request_inputs(str(organism.dir), ())
+    _fs, ev = adapter_evidence(
+        naive_dir / "adapter", base, measures, factors_file, train=train, primary=primary, progress=False
+    )
+    write_json(folder / f"evidence-{tag}.json", ev.to_dict())
+    if all(r.alone.score is None for r in ev.rows):
+        log(
+            f"  evidence could not rank naive run {tag}: the naive LoRA did not move {ev.primary_drift} on the probe "
+            "files detectably, so the ranking is the file's (sigma) order"
+        )
+    return [r.index for r in ev.rows]
+
+
+def select_factors(factors_file: Path, cell: Cell, ranking: list[int] | None = None) -> tuple[int, ...] | None:
+    """Indices (file order) of the first `top` factors of the cell's scope and side, largest sigma first, or the
+    first `top` of an evidence `ranking` (select_by: evidence)."""
+    k = cell.settings.get("top")
+    if k is None or cell.settings.get("select") is not None:
+        return None
+    if cell.select_by == "evidence":
+        assert ranking is not None
+        if int(k) > len(ranking):
+            raise GraspError(f"cell {cell.label!r}: `top` {k} is more than the {len(ranking)} factors evidence ranked")
+        return tuple(ranking[: int(k)])
+    try:
+        return pick_indices(
+            load_factors(factors_file),
+            top=int(k),
+            scope=cell.factor_scope,
+            side=cell.factor_side,
+            source=f"the naive run's factors file {factors_file}",
+        )
+    except GraspError as e:
+        raise GraspError(f"cell {cell.label!r}: {e}") from None
+
+
+def ablated_indices(factors_file: Path, settings: dict[str, Any]) -> tuple[int, ...]:
+    """The factors an `ablate` cell with a fixed file removes: `select`, else the first `top`, else all of them."""
+    select, top = settings.get("select"), settings.get("top")
+    try:
+        return pick_indices(
+            load_factors(factors_file),
+            select,
+            None if select is not None else top,
+            source=f"factors file {factors_file}",
+        )
+    except GraspError as e:
+        raise GraspError(f"ablate: {e}") from None
+
+
+def require_probe_files(organism: Organism) -> None:
+    """`select_by: evidence` ranks on the organism's probe files; without them it cannot run."""
+    if not organism.probes:
+        raise GraspError(
+            f"organism {organism.name} has no `probes` in its organism.json: `select_by: evidence` "
+            "needs probe files disjoint from the reported evals"
+        )
+
+
+def needs_naive_run(cell: Cell) -> bool:
+    """Whether a cell uses its naive run's LoRA (ablation, or factors picked from the naive run's spectrum)."""
+    if cell.method == "ablate":
+        return True
+    return METHODS[cell.method].needs_factors and cell.settings.get("factors") is None
