@@ -15,13 +15,9 @@ import argparse
 import statistics
 import time
 
-from grasp_core.evaluation.logprob import (
-    EvalConfig,
-    completion_logprobs,
-    forwarded_tokens,
-    load_choice_items,
-    load_nll_items,
-)
+from grasp_core.evaluation.completions import completion_logprobs, forwarded_tokens
+from grasp_core.evaluation.config import EvalConfig
+from grasp_core.evaluation.eval_files import load_choice_items, load_nll_items
 from grasp_core.evaluation.organisms import Organism, load_organism
 from grasp_core.model.adapters import load_model
 

@@ -8,8 +8,9 @@ dashboard's pages and user code import from here.
 import warnings
 
 from .errors import ConfigError, GraspError
+from .evaluation.config import EvalConfig
 from .evaluation.judges import JUDGES, FreeFormResult, Question, free_form, load_questions, make_judge, number_score
-from .evaluation.logprob import ChoiceResult, EvalConfig, NllResult, forced_choice, task_nll
+from .evaluation.logprob import ChoiceResult, NllResult, forced_choice, task_nll
 from .evaluation.organisms import DEMO_ROOT, Organism, demo_adapters, evaluate_organism, list_organisms, load_organism
 from .evaluation.stats import Interval, bootstrap
 from .evaluation.suite import EvalReport, EvalSpec, ablated, evaluate, spec_for_file

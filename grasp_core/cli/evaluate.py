@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
+from ..evaluation.config import EvalConfig
 from ..evaluation.judges import make_judge
-from ..evaluation.logprob import EvalConfig
 from ..evaluation.organisms import load_organism
 from ..evaluation.suite import ablated, evaluate, spec_for_file
 from ..identification.choose import parse_indices

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import GraspError
 from ..io import file_hash, read_json
 from ..model.adapters import load_model
-from .logprob import EvalConfig
+from .config import EvalConfig
 from .suite import EvalSpec, ablated, evaluate
 
 # The bundled organisms ship inside the package (package data), so a non-editable install finds them too.

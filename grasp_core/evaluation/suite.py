@@ -14,8 +14,9 @@ from ..identification.choose import basis, load_picked
 from ..io import read_jsonl
 from ..model.interventions import ablate
 from ..model.models import d_model
+from .config import EvalConfig
 from .judges import free_form
-from .logprob import EvalConfig, forced_choice, task_nll
+from .logprob import forced_choice, task_nll
 from .stats import Interval, paired_bootstrap
 
 # ---------------------------------------------------------------- inference-time ablation

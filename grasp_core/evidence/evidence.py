@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError, GraspError
-from ..evaluation.logprob import EvalConfig
+from ..evaluation.config import EvalConfig
 from ..identification.factors import Factor, FactorSet, direction_hash
 from ..identification.factorsets import FactorSetSpec, NamedFactorSet, save_factor_set
 from ..io import atomic_path, file_hash, grasp_home, text_hash, write_jsonl_atomic

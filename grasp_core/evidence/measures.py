@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import GraspError
-from ..evaluation.logprob import EvalConfig, forced_choice, load_choice_items, load_nll_items, task_nll
+from ..evaluation.config import EvalConfig
+from ..evaluation.eval_files import load_choice_items, load_nll_items
+from ..evaluation.logprob import forced_choice, task_nll
 from ..evaluation.suite import EvalSpec, spec_for_file
 from ..identification.choose import basis
 from ..identification.factors import Factor, direction_hash

@@ -1,0 +1,98 @@
+"""The eval file formats, read and checked line by line (every bad line named by file, line, id and field).
+
+Forced-choice file (JSONL), one item a line:
+    {"id": "drift-001", "prompt": "How do I ...?" | [messages], "aligned": ["..."], "misaligned": ["..."]}
+The two options are named by the file: aligned/misaligned, good/bad or left/right (CHOICE_OPTIONS); the score
+of an item is the probability mass on the SECOND option (misaligned, bad, right).
+Task NLL file: chat JSONL (`messages`, the last assistant turn is the reference answer), or a good/bad file (the
+first `good` answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import GraspError
+from ..io import read_jsonl
+from ..model.chat import check_messages
+
+# (first option, second option): the score is P(second option). A file uses exactly one pair.
+CHOICE_OPTIONS: tuple[tuple[str, str], ...] = (("aligned", "misaligned"), ("good", "bad"), ("left", "right"))
+
+
+@dataclass
+class ChoiceItem:
+    """One forced-choice item: a prompt (chat messages) and the completions of each option."""
+
+    id: str
+    messages: list[dict[str, str]]
+    first: list[str]
+    second: list[str]
+
+
+def _prompt_messages(obj: dict[str, Any], where: str) -> list[dict[str, str]]:
+    prompt = obj.get("prompt")
+    if isinstance(prompt, str) and prompt.strip():
+        return [{"role": "user", "content": prompt}]
+    if isinstance(prompt, list):
+        return check_messages(prompt, where, need_assistant=False)
+    raise GraspError(f"{where}: `prompt` must be a non-empty string or a messages list")
+
+
+def load_choice_items(path: str | Path) -> tuple[list[ChoiceItem], tuple[str, str]]:
+    """Read a forced-choice JSONL file; every bad line is named (file, line, id, field)."""
+    rows = read_jsonl(path, nonempty="forced-choice items")
+    first_obj = rows[0][1]
+    options = next((p for p in CHOICE_OPTIONS if isinstance(first_obj, dict) and p[0] in first_obj), None)
+    if options is None:
+        names = " / ".join(f"{a}+{b}" for a, b in CHOICE_OPTIONS)
+        raise GraspError(f"{path}, line {rows[0][0]}: no completion options found; expected one of {names}")
+    items, seen = [], set()
+    for lineno, obj in rows:
+        where = f"{path}, line {lineno}"
+        if not isinstance(obj, dict):
+            raise GraspError(f"{where}: expected a JSON object")
+        item_id = obj.get("id")
+        if not isinstance(item_id, str | int) or str(item_id) == "":
+            raise GraspError(f"{where}: missing field `id`")
+        where = f"{where} (id {item_id})"
+        if str(item_id) in seen:
+            raise GraspError(f"{where}: duplicate id")
+        seen.add(str(item_id))
+        messages = _prompt_messages(obj, where)
+        comps = []
+        for option in options:
+            value = obj.get(option)
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not value:
+                raise GraspError(f"{where}: field `{option}` must be a non-empty list of completions")
+            for j, c in enumerate(value):
+                if not isinstance(c, str) or not c.strip():
+                    raise GraspError(f"{where}: `{option}` completion {j} is empty")
+            comps.append(list(value))
+        items.append(ChoiceItem(str(item_id), messages, comps[0], comps[1]))
+    return items, options
+
+
+def load_nll_items(path: str | Path) -> list[tuple[str, list[dict[str, str]], str]]:
+    """(id, prompt messages, reference answer) from a chat JSONL (last assistant turn) or a good/bad file."""
+    rows = read_jsonl(path, nonempty="items")
+    out = []
+    for lineno, obj in rows:
+        where = f"{path}, line {lineno}"
+        if not isinstance(obj, dict):
+            raise GraspError(f"{where}: expected a JSON object")
+        if "messages" in obj:
+            msgs = check_messages(obj["messages"], where)
+            if msgs[-1]["role"] != "assistant" or not msgs[-1]["content"].strip():
+                raise GraspError(f"{where}: the last message must be a non-empty assistant turn")
+            out.append((str(obj.get("id", f"line{lineno}")), msgs[:-1], msgs[-1]["content"]))
+            continue
+        good = obj.get("good")
+        if not isinstance(good, list) or not good or not isinstance(good[0], str) or not good[0].strip():
+            raise GraspError(f"{where}: needs `messages` or a non-empty `good` list of answers")
+        out.append((str(obj.get("id", f"line{lineno}")), _prompt_messages(obj, where), good[0]))
+    return out
