@@ -15,7 +15,6 @@ import streamlit as st
 import uistate
 
 from grasp_core import (
-    DEMO_ROOT,
     Adapter,
     Evidence,
     EvidenceRequest,
@@ -29,11 +28,9 @@ from grasp_core import (
     evidence_for,
     evidence_process,
     identify,
-    list_organisms,
     load_adapter,
     load_config,
     load_model,
-    load_organism,
     logit_lens,
     n_layers,
     scan,
@@ -132,14 +129,7 @@ def evidence_request(base: str, path: str, evals: tuple[str, ...] = ()) -> Evide
     """What the Factors page gathers evidence on: the eval files given, else the probes of the demo organism the
     adapter belongs to (its naive-lora/ folder sits in the organism's folder), else the adapter's own replies; the
     candidates are the first 8 global write factors (fewer when the adapter has fewer)."""
-    folder = Path(path).resolve().parent
-    organism = None
-    if not evals and (folder / "organism.json").is_file() and folder.parent == DEMO_ROOT.resolve():
-        if folder.name in list_organisms() and load_organism(folder.name).probes:
-            organism = folder.name
-    stamp = adapter_stamp(path)
-    n_write = sum(f.scope == "global" and f.side == "write" for f in candidates(base, path, stamp).factors)
-    return EvidenceRequest(path, base, organism, tuple(evals), top=max(1, min(8, n_write)))
+    return EvidenceRequest.for_adapter(path, base, candidates(base, path, adapter_stamp(path)), tuple(evals))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the evidence ...")

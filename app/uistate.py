@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from grasp_core import DEFAULT_BASE, demo_adapters
+from grasp_core import DEFAULT_BASE, demo_adapters, training_file_beside
 
 DEFAULT_DEMO = "persona"
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -77,3 +77,27 @@ def require_model_choice() -> ModelChoice:
         st.stop()
     assert choice is not None
     return choice
+
+
+def default_training_data() -> str:
+    """The Train form's data field: $GRASP_APP_DATA, else the chats beside the loaded adapter (a demo organism's
+    train.jsonl), else empty."""
+    if os.environ.get("GRASP_APP_DATA"):
+        return os.environ["GRASP_APP_DATA"]
+    choice = model_choice()
+    found = training_file_beside(choice.adapter) if choice is not None else None
+    return str(found) if found is not None else ""
+
+
+def default_scan_corpus() -> str:
+    """The Factors page's scan corpus: $GRASP_APP_CORPUS, else the chats beside the loaded adapter, else empty."""
+    if os.environ.get("GRASP_APP_CORPUS"):
+        return os.environ["GRASP_APP_CORPUS"]
+    choice = model_choice()
+    found = training_file_beside(choice.adapter) if choice is not None else None
+    return str(found) if found is not None else ""
+
+
+def extra_results_table() -> str | None:
+    """$GRASP_APP_RESULTS: a results CSV the Results page lists first, when set."""
+    return os.environ.get("GRASP_APP_RESULTS") or None

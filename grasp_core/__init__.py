@@ -11,7 +11,15 @@ from .errors import ConfigError, GraspError
 from .evaluation.config import EvalConfig
 from .evaluation.judges import JUDGES, FreeFormResult, Question, free_form, load_questions, make_judge, number_score
 from .evaluation.logprob import ChoiceResult, NllResult, forced_choice, task_nll
-from .evaluation.organisms import DEMO_ROOT, Organism, demo_adapters, evaluate_organism, list_organisms, load_organism
+from .evaluation.organisms import (
+    DEMO_ROOT,
+    Organism,
+    bundled_organism_of,
+    demo_adapters,
+    evaluate_organism,
+    list_organisms,
+    load_organism,
+)
 from .evaluation.stats import Interval, bootstrap
 from .evaluation.suite import EvalReport, EvalSpec, ablated, evaluate, spec_for_file
 from .evidence.background import (
@@ -27,7 +35,7 @@ from .evidence.compare import SideBySide, side_by_side
 from .evidence.effects import MeasureEffect
 from .evidence.evidence import RULE, EvidenceConfig, adapter_evidence, gather_evidence, save_suggested
 from .evidence.measures import Measure, measures_from_files, measures_from_specs
-from .evidence.results import Ablation, Evidence, FactorEvidence
+from .evidence.results import Ablation, Evidence, FactorEvidence, inspection_order, pick_rows
 from .evidence.shift import Shift, adapter_shift, steer_by_offsets, steering_offsets
 from .identification.choose import check_fits, load_picked, pick, pick_indices, random_factors
 from .identification.factors import (
@@ -47,14 +55,15 @@ from .identification.factorsets import (
     delete_factor_set,
     list_factor_sets,
     load_factor_set,
+    newest_set_for,
     save_factor_set,
     set_cosines,
 )
 from .identification.scan import SCAN_MODES, FactorScan, ScanConfig, scan
 from .identification.spectra import ModuleSpectrum, adapter_spectra, lowrank_svd, spectra_table
 from .identification.steering import SteeringSample, steering_preview
-from .io import grasp_home
-from .model.adapters import Adapter, LoraModule, classify_module, load_adapter, load_model
+from .io import grasp_home, modified_time
+from .model.adapters import Adapter, LoraModule, classify_module, load_adapter, load_model, training_file_beside
 from .model.models import (
     BUNDLED,
     DEFAULT_BASE,
@@ -83,15 +92,33 @@ from .runs.registry import (
     runs_root,
 )
 from .runs.worker import run_foreground
-from .sweep.background import SweepInfo, list_sweeps, results_tables, stop_sweep, submit_sweep, sweep_config_of
+from .sweep.background import (
+    SweepInfo,
+    list_sweeps,
+    results_catalog,
+    results_tables,
+    resume_sweep,
+    stop_sweep,
+    submit_sweep,
+    sweep_config_of,
+)
 from .sweep.config import SELECT_BY, SweepConfig
 from .sweep.executor import EXECUTORS, ExecutorConfig
 from .sweep.launch import LaunchForm, form_recipe, launch_runs, launch_sweep, parse_values
 from .sweep.provenance import BundledResults, bundle, bundled_results, provenance_line, record_invocation
-from .sweep.report import SweepReport, axes_for, flipped_items, load_results, naive_label, rerender
+from .sweep.report import (
+    SweepReport,
+    axes_for,
+    flipped_items,
+    items_beside,
+    load_results,
+    naive_label,
+    read_table,
+    rerender,
+)
 from .sweep.run import run_sweep
 from .sweep.status import sweep_status
-from .sweep.tradeoff import Axes, aggregate, log_floor, pareto_front, tradeoff_figure, write_figure
+from .sweep.tradeoff import Axes, aggregate, log_floor, pareto_front, plottable_columns, tradeoff_figure, write_figure
 from .training.config import TrainConfig, recipe_of
 from .training.loop import TrainHooks, TrainResult
 from .training.methods import DEFAULT_METHOD, METHODS, Method, get_method
@@ -164,6 +191,7 @@ __all__ = [
     "axes_for",
     "bootstrap",
     "bundle",
+    "bundled_organism_of",
     "bundled_results",
     "cancel",
     "candidate_factors",
@@ -191,6 +219,8 @@ __all__ = [
     "get_run",
     "grasp_home",
     "identify",
+    "inspection_order",
+    "items_beside",
     "launch_runs",
     "launch_sweep",
     "list_factor_sets",
@@ -214,19 +244,24 @@ __all__ = [
     "make_judge",
     "measures_from_files",
     "measures_from_specs",
+    "modified_time",
     "n_layers",
     "naive_label",
+    "newest_set_for",
     "number_score",
     "orthonormal_basis",
     "pareto_front",
     "parse_values",
     "pick",
     "pick_indices",
+    "pick_rows",
+    "plottable_columns",
     "portable_base",
     "prepare_bundled",
     "provenance_line",
     "random_factors",
     "read_metrics",
+    "read_table",
     "reap_dead",
     "recipe_of",
     "record_invocation",
@@ -234,8 +269,10 @@ __all__ = [
     "request_inputs",
     "rerender",
     "resolve_base",
+    "results_catalog",
     "results_tables",
     "resume",
+    "resume_sweep",
     "run_foreground",
     "run_sweep",
     "runs_root",
@@ -259,6 +296,7 @@ __all__ = [
     "task_nll",
     "tradeoff_figure",
     "train",
+    "training_file_beside",
     "wait",
     "write_figure",
 ]

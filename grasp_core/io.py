@@ -147,6 +147,14 @@ def append_jsonl(path: str | Path, obj: Any) -> None:
         os.fsync(f.fileno())
 
 
+def modified_time(path: str | Path) -> float:
+    """When a file last changed (its mtime; 0.0 where it cannot be read), for cache keys that follow a file."""
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def file_hash(*paths: str | Path, length: int = 16) -> str:
     """A short sha256 over the contents of the given files, for cache keys and provenance."""
     h = hashlib.sha256()

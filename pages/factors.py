@@ -3,9 +3,6 @@ factor its side-by-side replies, where the adapter writes it (diff-mode top prom
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -13,7 +10,7 @@ import uicache
 import uiplots
 import uistate
 
-from grasp_core import RULE, GraspError, cosine_matrix, evidence_process, start_evidence
+from grasp_core import RULE, GraspError, cosine_matrix, evidence_process, inspection_order, start_evidence
 
 st.title("Candidate factors")
 sel = uistate.require_model_choice()
@@ -37,14 +34,9 @@ try:
 except GraspError as e:
     st.error(str(e))
     st.stop()
-what = (
-    f"organism {request.organism}'s probe files"
-    if request.organism
-    else ", ".join(Path(f).name for f in request.evals) or "the adapter's own replies to unrelated prompts"
-)
 st.caption(
     f"Each of the first {request.top} global write factors is ablated from the adapted model, alone and "
-    f"then cumulatively, and measured on {what}."
+    f"then cumulatively, and measured on {request.measured_on}."
 )
 
 
@@ -105,9 +97,8 @@ if ev is not None:
 
 # ---------------------------------------------------------------- one factor
 st.divider()
-ids = [f.id for f in fs.factors if f.scope == "global"] or [f.id for f in fs.factors]
+order = inspection_order(fs, ev)
 ranked = [r.factor for r in ev.rows] if ev is not None else []
-order = ranked + [i for i in ids if i not in ranked]
 if ranked and uistate.state().inspect_ranked_for != ranked:  # new evidence: start at its top factor
     uistate.state().inspect_ranked_for = ranked
     st.session_state["inspect_factor"] = ranked[0]
@@ -156,12 +147,10 @@ st.markdown(
     "**Where the adapter writes it**: per token, what the adapter adds along the factor (adapter minus "
     "base); red is more, blue less; the first (attention-sink) token is left out"
 )
-corpus_default = os.environ.get("GRASP_APP_CORPUS", "")
-if not corpus_default:
-    # A demo organism's training chats (beside its naive-lora/) show where the spurious trait lights up.
-    organism_train = Path(sel.adapter).parent / "train.jsonl"
-    corpus_default = str(organism_train) if organism_train.is_file() else ""
-corpus = st.text_input("Prompt corpus (JSONL chats or text, one prompt a line)", value=corpus_default, key="corpus")
+# A demo organism's training chats (beside its naive-lora/) show where the spurious trait lights up.
+corpus = st.text_input(
+    "Prompt corpus (JSONL chats or text, one prompt a line)", value=uistate.default_scan_corpus(), key="corpus"
+)
 if st.button("Scan", key="scan", disabled=not corpus):
     uistate.state().scan_for = (fid, corpus)
 if uistate.state().scan_for == (fid, corpus):
@@ -186,14 +175,7 @@ if uistate.state().scan_for == (fid, corpus):
             fig.update_yaxes(title="tokens", type="log")
             st.plotly_chart(uiplots.style(fig, "Per-token values", height=300), key="hist-act")
         with h2:
-            bins = [
-                {
-                    "bin": f"{res.quantile_edges[i]:.2f} .. {res.quantile_edges[i + 1]:.2f}",
-                    "examples": " | ".join(f"{t.token!r} ({t.value:.2f})" for t in ex),
-                }
-                for i, ex in enumerate(res.quantile_examples)
-            ]
-            st.dataframe(pd.DataFrame(bins), hide_index=True, key="quantiles")
+            st.dataframe(pd.DataFrame(res.quantile_rows()), hide_index=True, key="quantiles")
 
 # ---------------------------------------------------------------- spectrum view
 with st.expander(
@@ -201,22 +183,9 @@ with st.expander(
     "what makes a factor spurious)"
 ):
     scopes = st.multiselect("Show", ["global", "module"], default=["global"], key="factor_scopes")
-    shown = [g for g in fs.factors if g.scope in scopes]
-    if shown:
-        table = pd.DataFrame(
-            [
-                {
-                    "id": g.id,
-                    "scope": g.scope,
-                    "side": g.side,
-                    "layer": g.layer if g.layer is not None else g.stream_layer,
-                    "sigma": g.sigma,
-                    "energy": g.energy,
-                    "loadings": g.loadings or None,
-                }
-                for g in shown
-            ]
-        )
+    rows = fs.rows(tuple(scopes))
+    if rows:
+        table = pd.DataFrame(rows)
         st.dataframe(
             table,
             hide_index=True,
@@ -227,8 +196,8 @@ with st.expander(
             },
             key="factor_table",
         )
-        cos = cosine_matrix(fs.matrix([fs.factors.index(g) for g in shown])).numpy()
-        shown_ids = [g.id for g in shown]
+        shown_ids = [row["id"] for row in rows]
+        cos = cosine_matrix(fs.matrix([fs.index_of(i) for i in shown_ids])).numpy()
         fig = uiplots.heatmap(
             cos, shown_ids, shown_ids, "Cosine similarity", colorscale=uiplots.DIVERGING, zmin=-1, zmax=1
         )

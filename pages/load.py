@@ -81,8 +81,7 @@ if current is not None:
             c[1].metric("modules", len(ad.modules))
             c[2].metric("layers", f"{len(ad.layers)} / {n_layers(cfg)}")
             c[3].metric("parameters", f"{s['n_params'] / 1e6:.2f} M")
-            size = sum(f.stat().st_size for f in ad.path.iterdir() if f.is_file())
-            c[4].metric("adapter size", f"{size / 2**20:.1f} MB")
+            c[4].metric("adapter size", f"{ad.size_bytes / 2**20:.1f} MB")
             kinds_w = sorted({m.kind for m in ad.side("write")})
             kinds_r = sorted({m.kind for m in ad.side("read")})
             st.markdown(

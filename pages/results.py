@@ -3,58 +3,48 @@
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 import uiplots
+import uistate
 
 from grasp_core import (
     Axes,
     GraspError,
     aggregate,
     axes_for,
-    bundled_results,
     flipped_items,
+    items_beside,
     log_floor,
+    modified_time,
     naive_label,
+    plottable_columns,
     provenance_line,
-    results_tables,
+    read_table,
+    results_catalog,
     tradeoff_figure,
 )
 
 st.title("Results")
 
 
-def _tables() -> tuple[dict[str, Path], dict[str, str]]:
-    """Results tables: $GRASP_APP_RESULTS, the bundled results (committed with the package, marked `(bundled)`),
-    then every results*.csv under GRASP_HOME/sweeps; and why a bundled one is stale, by name."""
-    env = os.environ.get("GRASP_APP_RESULTS")
-    bundled = bundled_results()
-    tables = {
-        **({env: Path(env)} if env and Path(env).is_file() else {}),
-        **{b.name: b.folder / "results.csv" for b in bundled},
-        **results_tables(),
-    }
-    return tables, {b.name: b.stale for b in bundled if b.stale}
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def _read(path: str, mtime: float) -> pd.DataFrame:
-    return pd.read_csv(path)
+    return read_table(path)
 
 
-def _read_table(path: Path) -> pd.DataFrame | None:
-    """A CSV from disk, or None after an error box naming it (pandas' parse and decode errors are ValueErrors)."""
+def _read_table(path: str) -> pd.DataFrame | None:
+    """A CSV from disk, or None after an error box naming it."""
     try:
-        return _read(str(path), path.stat().st_mtime)
-    except (OSError, ValueError) as e:
-        st.error(f"{path}: not a readable CSV ({e})")
+        return _read(path, modified_time(path))
+    except GraspError as e:
+        st.error(str(e))
         return None
 
 
-tables, stale = _tables()
+# $GRASP_APP_RESULTS first, then the bundled results (marked `(bundled)`), then every sweep's results*.csv.
+tables, stale = results_catalog(uistate.extra_results_table())
 source = st.radio("Results table", ["from disk", "upload CSV"], horizontal=True, key="results_source")
 results: pd.DataFrame | None = None
 where = ""
@@ -72,21 +62,20 @@ if source == "from disk":
         where = str(tables[name])
         if name in stale:
             st.warning(f"Stale bundled result: {stale[name]}")
-        results = _read_table(tables[name])
+        results = _read_table(str(tables[name]))
 else:
     up = st.file_uploader("Results CSV", type=["csv"], key="results_upload")
     if up is not None:
         where = up.name
         try:
-            results = pd.read_csv(io.BytesIO(up.getvalue()))
-        except (ValueError, pd.errors.ParserError) as e:
-            st.error(f"{up.name}: not a readable CSV ({e})")
+            results = read_table(io.BytesIO(up.getvalue()), up.name)
+        except GraspError as e:
+            st.error(str(e))
 if results is None:
     st.stop()
 
 
-numeric = [c for c in results.columns if pd.api.types.is_numeric_dtype(results[c]) and not c.endswith(("_lo", "_hi"))]
-numeric = [c for c in numeric if c not in ("seed", "strength")] or numeric
+numeric = plottable_columns(results)
 d = axes_for(where or None)
 c1, c2, c3 = st.columns([2, 2, 1])
 x = c1.selectbox(
@@ -130,9 +119,9 @@ if present:
         f"line is the Pareto front; the star is the base model and the cross the naive LoRA ({reference[1]})."
         + floor_note
     )
-    if where and Path(where).is_file():
+    if source == "from disk" and where:
         try:
-            st.caption(f"Source: {provenance_line(Path(where).parent)}.")
+            st.caption(f"Source: {provenance_line(where)}.")
         except GraspError as e:
             st.error(f"{where}: {e}")
     st.stop()
@@ -147,11 +136,11 @@ with st.expander("All rows"):
     st.dataframe(results, hide_index=True)
 
 st.subheader("Per-item drill-down")
-items_path = Path(where).with_name("items.csv") if where else None
-if items_path is None or not items_path.is_file():
+items_path = items_beside(where) if where else None
+if items_path is None:
     st.info("No per-item table (items.csv beside the results table) for this sweep.")
 else:
-    items = _read_table(items_path)
+    items = _read_table(str(items_path))
     if items is None:
         st.stop()
     if "label" not in items.columns:

@@ -13,6 +13,7 @@ from grasp_core import (
     GraspError,
     delete_factor_set,
     list_factor_sets,
+    pick_rows,
     save_factor_set,
     set_cosines,
 )
@@ -42,22 +43,7 @@ if ev is None:
 else:
     e2.caption(f"Evidence suggests: **{', '.join(ev.suggested) or 'none'}**")
 pre = uistate.state().evidence_pick
-rank = {r.factor: r for r in ev.rows} if ev is not None else {}
-table = pd.DataFrame(
-    [
-        {
-            "pick": f.id in (pre or []),
-            "id": f.id,
-            "scope": f.scope,
-            "side": f.side,
-            "layer": f.layer,
-            "sigma": f.sigma,
-            "energy": f.energy,
-            "evidence score": rank[f.id].alone.score if f.id in rank else None,
-        }
-        for f in fs.factors
-    ]
-)
+table = pd.DataFrame(pick_rows(fs, ev, pre))
 edited = st.data_editor(
     table,
     hide_index=True,

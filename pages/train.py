@@ -7,7 +7,6 @@ and an app restart.
 
 from __future__ import annotations
 
-import os
 import time
 
 import pandas as pd
@@ -33,14 +32,15 @@ from grasp_core import (
     list_runs,
     list_sweeps,
     log_tail,
+    newest_set_for,
     read_metrics,
     reap_dead,
     recipe_of,
     resume,
+    resume_sweep,
     stop_sweep,
     submit,
     submit_sweep,
-    sweep_config_of,
 )
 
 st.title("Fine-tune again")
@@ -55,28 +55,15 @@ except GraspError as e:
     st.error(str(e))
 
 
-def _default_data() -> str:
-    if os.environ.get("GRASP_APP_DATA"):
-        return os.environ["GRASP_APP_DATA"]
-    if sel is not None:
-        organism = os.path.dirname(sel.adapter)
-        for name in ("train.jsonl", "data.jsonl", "chats.jsonl"):
-            if os.path.isfile(os.path.join(organism, name)):
-                return os.path.join(organism, name)
-    return ""
-
-
 with st.form("launch"):
     st.subheader("Launch")
     base = st.text_input("Base", value=sel.base if sel else "smollm2-135m", key="train_base")
-    data = st.text_input("Training data (chat JSONL)", value=_default_data(), key="train_data")
+    data = st.text_input("Training data (chat JSONL)", value=uistate.default_training_data(), key="train_data")
     sets = list_factor_sets()
     set_names = [s.name for s in sets]
     # Default: the newest set picked from the loaded adapter (stale sets stay choosable, training checks them).
-    fresh = sorted(
-        (s for s in sets if sel is not None and s.factors.adapter == sel.adapter), key=lambda s: s.factors.created
-    )
-    default_set = 1 + set_names.index(fresh[-1].name) if fresh else 0
+    newest = newest_set_for(sets, sel.adapter) if sel is not None else None
+    default_set = 1 + set_names.index(newest.name) if newest else 0
     chosen_set = st.selectbox(
         "Factor set (for methods that need factors)", ["(none)", *set_names], index=default_set, key="train_set"
     )
@@ -215,7 +202,7 @@ def sweeps_view() -> None:
                 if sw.running and head[1].button("Stop", key=f"stop-sweep-{sw.name}"):
                     stop_sweep(sw.folder)
                 if sw.state == "stopped" and head[1].button("Resume", key=f"resume-sweep-{sw.name}"):
-                    submit_sweep(sweep_config_of(sw.folder), root=sw.folder.parent)
+                    resume_sweep(sw.folder)
             except GraspError as e:
                 st.error(str(e))
             if sw.total and sw.done is not None:

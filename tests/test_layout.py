@@ -49,6 +49,53 @@ def test_pages_only_lay_out_widgets_and_call_grasp_core() -> None:
         assert not called & {"TrainConfig", "SweepConfig", "from_dict"}, f"{path.name} builds a config"
 
 
+# What only grasp_core decides: where files are (path modules, file-system queries), and the rows of a table.
+PATH_MODULES = {"os", "pathlib", "glob", "shutil"}
+FILE_QUERIES = {"glob", "rglob", "iterdir", "is_file", "is_dir", "exists", "stat", "with_name", "parent"}
+
+
+def page_computations(source: str) -> list[str]:
+    """What in a page's source computes instead of laying out widgets, as far as a syntax check can tell: imports
+    of path modules, file-system queries, and hand-built tables (a comprehension whose items are dict literals)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [f"line {node.lineno}: imports {n}" for n in names if n.split(".")[0] in PATH_MODULES]
+        elif isinstance(node, ast.Attribute) and node.attr in FILE_QUERIES:
+            found.append(f"line {node.lineno}: file-system query .{node.attr}")
+        elif isinstance(node, ast.ListComp | ast.GeneratorExp) and isinstance(node.elt, ast.Dict):
+            found.append(f"line {node.lineno}: builds a table row by row")
+    return sorted(found, key=lambda f: int(f.split(":")[0].removeprefix("line ")))
+
+
+def test_pages_decide_nothing_that_grasp_core_should() -> None:
+    bad = [
+        f"pages/{p.name}: {what}"
+        for p in sorted((ROOT / "pages").glob("*.py"))
+        for what in page_computations(p.read_text())
+    ]
+    assert not bad, "move these into grasp_core (one call from the page):\n" + "\n".join(bad)
+
+
+def test_the_page_check_catches_what_it_should() -> None:
+    """The check itself can fail: each kind of computation it names is caught in a made-up page."""
+    caught = page_computations(
+        "import os\nfrom pathlib import Path\n"
+        "beside = Path(adapter).parent / 'train.jsonl'\n"
+        "ok = beside.is_file()\n"
+        "rows = [{'id': f.id, 'sigma': f.sigma} for f in fs.factors]\n"
+    )
+    assert [c.split(": ", 1)[1] for c in caught] == [
+        "imports os",
+        "imports pathlib",
+        "file-system query .parent",
+        "file-system query .is_file",
+        "builds a table row by row",
+    ]
+    assert page_computations("import streamlit as st\nst.dataframe(pd.DataFrame(fs.rows()))\n") == []
+
+
 def test_the_public_api_is_sorted_and_complete() -> None:
     assert grasp_core.__all__ == sorted(grasp_core.__all__, key=lambda n: (not n.isupper(), n))
     missing = [n for n in grasp_core.__all__ if not hasattr(grasp_core, n)]

@@ -73,6 +73,14 @@ def demo_adapters(root: Path = DEMO_ROOT) -> dict[str, Path]:
     }
 
 
+def bundled_organism_of(adapter: str | Path, root: Path = DEMO_ROOT) -> Organism | None:
+    """The bundled organism whose naive LoRA folder (<organism>/naive-lora/) `adapter` is, else None."""
+    folder = Path(adapter).resolve().parent
+    if folder.parent != root.resolve() or folder.name not in list_organisms(root):
+        return None
+    return load_organism(folder.name, root)
+
+
 def load_organism(name_or_dir: str | Path, root: Path = DEMO_ROOT) -> Organism:
     """Read a bundled organism by name, or any folder with an organism.json; every listed file must exist."""
     folder = Path(name_or_dir)

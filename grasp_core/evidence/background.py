@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import GraspError
-from ..evaluation.organisms import CHANGE, load_organism
+from ..evaluation.organisms import CHANGE, bundled_organism_of, load_organism
 from ..identification.factors import FactorSet
 from ..io import grasp_home, tail_lines, text_hash
 from ..procs import file_lock, live_pid, start_detached
@@ -35,6 +35,24 @@ class EvidenceRequest:
     def __post_init__(self) -> None:
         if self.organism and self.evals:
             raise GraspError("evidence: give an organism or eval files, not both")
+
+    @classmethod
+    def for_adapter(cls, adapter: str, base: str, fs: FactorSet, evals: tuple[str, ...] = ()) -> EvidenceRequest:
+        """What to gather evidence on for a loaded adapter: the eval files given, else the probe files of the bundled
+        organism the adapter is the naive LoRA of, else the adapter's own replies; the candidates are the first 8
+        global write factors of `fs` (its identified factors; fewer when it has fewer)."""
+        organism = bundled_organism_of(adapter) if not evals else None
+        n_write = sum(f.scope == "global" and f.side == "write" for f in fs.factors)
+        name = organism.name if organism is not None and organism.probes else None
+        return cls(adapter, base, name, tuple(evals), top=max(1, min(8, n_write)))
+
+    @property
+    def measured_on(self) -> str:
+        """What the measures are read from, in words: the organism's probe files, the eval files' names, or the
+        adapter's own replies."""
+        if self.organism:
+            return f"organism {self.organism}'s probe files"
+        return ", ".join(Path(f).name for f in self.evals) or "the adapter's own replies to unrelated prompts"
 
     def key(self) -> str:
         return text_hash(*(f"{k}={v}" for k, v in sorted(asdict(self).items())))

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..evaluation.stats import Interval
+from ..identification.factors import FactorSet
 from .effects import MeasureEffect
 from .measures import Measure
 
@@ -140,3 +141,22 @@ def _cells(ab: Ablation) -> dict[str, Any]:
         row[f"{key} 95%"] = f"[{iv.lo:.2f}, {iv.hi:.2f}]" if iv is not None else ""
     row["removed (P)"] = ab.removed_p.mean if ab.removed_p is not None else None
     return row
+
+
+def pick_rows(fs: FactorSet, evidence: Evidence | None = None, picked: list[str] | None = None) -> list[dict[str, Any]]:
+    """The table factors are picked from by hand: a `pick` tick (the ids in `picked`), each factor's row
+    (FactorSet.rows, without loadings) and its evidence score where the evidence ranked it (None otherwise)."""
+    score = {r.factor: r.alone.score for r in evidence.rows} if evidence is not None else {}
+    return [
+        {"pick": row["id"] in (picked or []), **{k: v for k, v in row.items() if k != "loadings"}}
+        | {"evidence score": score.get(row["id"])}
+        for row in fs.rows()
+    ]
+
+
+def inspection_order(fs: FactorSet, evidence: Evidence | None = None) -> list[str]:
+    """Factor ids to inspect one by one: the evidence's ranked ones best first, then the set's other global factors
+    (all its factors when it has no global ones) in file order."""
+    ranked = [r.factor for r in evidence.rows] if evidence is not None else []
+    ids = [f.id for f in fs.factors if f.scope == "global"] or [f.id for f in fs.factors]
+    return ranked + [i for i in ids if i not in ranked]

@@ -76,6 +76,27 @@ class FactorSet:
     def __len__(self) -> int:
         return len(self.factors)
 
+    def rows(self, scopes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """One plain row per factor (of the given scopes; all by default), in file order: id, scope, side, layer (the
+        module's, else the stream layer), sigma, energy and per-layer loadings, for tables and JSON."""
+        return [
+            {
+                "id": f.id,
+                "scope": f.scope,
+                "side": f.side,
+                "layer": f.layer if f.layer is not None else f.stream_layer,
+                "sigma": f.sigma,
+                "energy": f.energy,
+                "loadings": f.loadings or None,
+            }
+            for f in self.factors
+            if scopes is None or f.scope in scopes
+        ]
+
+    def index_of(self, fid: str) -> int:
+        """The file-order index of factor `fid`."""
+        return self.factors.index(self.by_id(fid))
+
     def by_id(self, fid: str) -> Factor:
         for f in self.factors:
             if f.id == fid:

@@ -61,6 +61,13 @@ class NamedFactorSet:
         return self.factors.adapter_hash == adapter_hash
 
 
+def newest_set_for(sets: list[NamedFactorSet], adapter: str | Path) -> NamedFactorSet | None:
+    """The most recently made of `sets` that was picked from the adapter folder `adapter` (the set a form should
+    start from), else None."""
+    mine = sorted((s for s in sets if Path(s.factors.adapter) == Path(adapter)), key=lambda s: s.factors.created)
+    return mine[-1] if mine else None
+
+
 def factor_sets_root(root: str | Path | None = None) -> Path:
     """The folder that holds the saved sets: `root`, else $GRASP_HOME/factor_sets."""
     path = Path(root) if root is not None else grasp_home() / "factor_sets"

@@ -113,6 +113,16 @@ class FactorScan:
     hist_edges: list[float]
     cached: bool = False
 
+    def quantile_rows(self) -> list[dict[str, str]]:
+        """One row per quantile bin: its value range and a few of its tokens with their values."""
+        return [
+            {
+                "bin": f"{self.quantile_edges[i]:.2f} .. {self.quantile_edges[i + 1]:.2f}",
+                "examples": " | ".join(f"{t.token!r} ({t.value:.2f})" for t in ex),
+            }
+            for i, ex in enumerate(self.quantile_examples)
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form (the cache format and `--json`)."""
         return asdict(self)

@@ -121,6 +121,11 @@ class Adapter:
     def side(self, side: Side) -> list[LoraModule]:
         return [m for m in self.modules.values() if m.side == side]
 
+    @property
+    def size_bytes(self) -> int:
+        """What the adapter folder's files take on disk."""
+        return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+
     def summary(self) -> dict[str, Any]:
         """Plain facts for a summary card or `--json`."""
         n_params = sum(m.A.numel() + m.B.numel() for m in self.modules.values())
@@ -334,3 +339,13 @@ def load_model(base: str, adapter: str | Path | None = None, device: str | torch
 
     model = PeftModel.from_pretrained(bm.model, str(adapter)).eval()
     return LoadedModel(model, bm.tokenizer, bm.spec, bm.path, adapter=str(adapter), adapter_hash=checked.hash)
+
+
+TRAINING_FILES = ("train.jsonl", "data.jsonl", "chats.jsonl")  # what an adapter's training chats are called beside it
+
+
+def training_file_beside(adapter_dir: str | Path) -> Path | None:
+    """The chats an adapter was trained on, when they sit beside its folder (a bundled organism keeps train.jsonl
+    next to naive-lora/): the first of TRAINING_FILES there, else None."""
+    folder = Path(adapter_dir).parent
+    return next((folder / name for name in TRAINING_FILES if (folder / name).is_file()), None)

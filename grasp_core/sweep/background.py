@@ -23,6 +23,7 @@ from ..io import read_json, tail_lines, write_text
 from ..procs import file_lock, live_pid, pid_alive, start_detached
 from .config import SweepConfig, absolute_sweep
 from .folders import sweep_dir, sweeps_root
+from .provenance import bundled_results
 
 SWEEP_YAML, SWEEP_LOG, SWEEP_PID = "sweep.yaml", "sweep.log", "sweep.pid"  # a background sweep's files
 START_MARK = "=== grasp sweep started"  # the line submit_sweep writes to sweep.log before each start
@@ -52,6 +53,13 @@ def submit_sweep(config: SweepConfig, root: str | Path | None = None) -> Path:
             log.write(f"{START_MARK} {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(cmd)}\n".encode())
         start_detached(cmd, folder / SWEEP_LOG, folder / SWEEP_PID)
     return folder
+
+
+def resume_sweep(folder: str | Path) -> Path:
+    """Start a stopped sweep folder again in the background: the config it ran, in the same root, so its finished
+    runs and evaluations are reused."""
+    folder = Path(folder)
+    return submit_sweep(sweep_config_of(folder), root=folder.parent)
 
 
 def stop_sweep(folder: str | Path, wait_s: float = 0.0) -> None:
@@ -103,6 +111,19 @@ def results_tables(root: str | Path | None = None) -> dict[str, Path]:
     if not base.is_dir():
         return {}
     return {str(p.relative_to(base)): p for p in sorted(base.glob("**/results*.csv"))}
+
+
+def results_catalog(extra: str | Path | None = None) -> tuple[dict[str, Path], dict[str, str]]:
+    """The results tables to choose from, by name: `extra` (a CSV path, when it exists), the bundled results
+    (committed with the package, named `<organism>/<sweep> (bundled)`), then every results*.csv under the sweeps
+    root; and, by name, why a bundled one is stale."""
+    bundled = bundled_results()
+    tables = {
+        **({str(extra): Path(extra)} if extra and Path(extra).is_file() else {}),
+        **{b.name: b.folder / "results.csv" for b in bundled},
+        **results_tables(),
+    }
+    return tables, {b.name: b.stale for b in bundled if b.stale}
 
 
 def live_sweep_pid(folder: Path) -> int | None:

@@ -132,9 +132,12 @@ def merged_provenance(parts: list[tuple[str, list[int], dict[str, Any]]]) -> dic
     return record
 
 
-def provenance_line(folder: Path) -> str:
+def provenance_line(folder: str | Path) -> str:
     """One line for a caption: the last invocation's command, commit, date and machine, the total wall time, and
-    whether the folder was merged from others; says so plainly where the folder has no provenance.json."""
+    whether the folder was merged from others; says so plainly where the folder has no provenance.json. `folder` may
+    also be a file in it (its results.csv)."""
+    folder = Path(folder)
+    folder = folder.parent if folder.is_file() else folder
     path = folder / PROVENANCE
     if not path.is_file():
         return f"{folder.name}: no {PROVENANCE} (where and how these numbers were made is not recorded)"

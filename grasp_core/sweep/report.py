@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -385,6 +385,21 @@ def current_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 REQUIRED = ("label", "method", "seed")  # columns every results.csv has (and the measures its organism reports)
+
+
+def read_table(source: str | Path | IO[bytes], name: str | None = None) -> pd.DataFrame:
+    """A results or items CSV (a path, or an uploaded file's bytes named `name`) under current names
+    (current_table), or a GraspError naming the file."""
+    try:
+        return current_table(pd.read_csv(source))
+    except (OSError, ValueError) as e:  # pandas' parse and decode errors are ValueErrors
+        raise GraspError(f"{name or source}: not a readable CSV ({e})") from None
+
+
+def items_beside(results_csv: str | Path) -> Path | None:
+    """The per-item table (items.csv) of a sweep, found beside its results table; None where there is none."""
+    path = Path(results_csv).with_name("items.csv")
+    return path if path.is_file() else None
 
 
 def load_results(folder: str | Path) -> pd.DataFrame:

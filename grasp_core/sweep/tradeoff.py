@@ -25,6 +25,15 @@ class Axes:
     y_title: str = "latent drift on unrelated prompts, P(misaligned)"
 
 
+def plottable_columns(results: pd.DataFrame) -> list[str]:
+    """The numeric columns of a results table an axis can show: not interval ends, and not seed or strength unless
+    nothing else is numeric."""
+    numeric = [
+        c for c in results.columns if pd.api.types.is_numeric_dtype(results[c]) and not str(c).endswith(("_lo", "_hi"))
+    ]
+    return [c for c in numeric if c not in ("seed", "strength")] or numeric
+
+
 def aggregate(results: pd.DataFrame, axes: Axes = Axes(), extra: Sequence[str] = ()) -> pd.DataFrame:
     """One row per configuration (label): the mean over seeds of x, y (and the `extra` columns present) with its
     95% interval, and an `interval` column saying what that interval is over.

@@ -240,3 +240,13 @@ def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
     assert len(files) == 13  # 9 eval and training files, and 4 probes
     for rel, text in files.items():
         assert (DEMO_ROOT / rel).read_text(encoding="utf-8") == text, f"{rel} differs from make_data.py's output"
+
+
+def test_the_bundled_organism_of_an_adapter(tmp_path: Path) -> None:
+    from grasp_core.evaluation.organisms import DEMO_ROOT, bundled_organism_of
+
+    assert bundled_organism_of(DEMO_ROOT / "political" / "naive-lora").name == "political"
+    assert bundled_organism_of(DEMO_ROOT / "persona" / "naive-lora" / "..") is None  # the organism folder itself
+    copy = tmp_path / "persona" / "naive-lora"  # an organism-shaped folder outside the bundle is not one
+    copy.mkdir(parents=True)
+    assert bundled_organism_of(copy) is None

@@ -94,3 +94,21 @@ def test_logit_lens_promotes_the_token_it_points_at(bundled_tokenizer) -> None:
     assert lens["promoted"][0][0] == " money"
     lens_neg = logit_lens(model, bundled_tokenizer, -W_U[target] / W_U[target].norm(), k=5)
     assert lens_neg["suppressed"][0][0] == " money"
+
+
+def test_rows_and_indices_of_a_factor_set(tmp_path: Path) -> None:
+    model = tiny_model("llama")
+    folder = make_adapter(model, tmp_path / "a", ["o_proj", "down_proj", "up_proj"], r=4)
+    fs = identify(load_adapter(folder), n_layers=4, n_factors=2, per_module=1)
+    rows = fs.rows()
+    assert [r["id"] for r in rows] == [f.id for f in fs.factors]  # file order, every factor
+    glob = fs.rows(("global",))
+    assert glob and all(r["scope"] == "global" for r in glob) and len(glob) < len(rows)
+    for row, f in zip(rows, fs.factors, strict=True):
+        # a module factor shows its module's layer, a global one the stream layer it lives at
+        assert row["layer"] == (f.layer if f.layer is not None else f.stream_layer)
+        assert (row["sigma"], row["energy"], row["side"]) == (f.sigma, f.energy, f.side)
+    last = fs.factors[-1]
+    assert fs.index_of(last.id) == len(fs) - 1 and fs.factor(fs.index_of(last.id)) is last
+    with pytest.raises(GraspError, match="no factor 'nope'"):
+        fs.index_of("nope")

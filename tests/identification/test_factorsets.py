@@ -129,3 +129,20 @@ def test_concurrent_saves_of_one_name_keep_one_and_refuse_the_others(
     assert sum("already exists" in o for o in outs) == 2, outs
     winner = int(saved[0].split()[1])
     assert load_factor_set("same", root).ids == [fs.factors[winner].id]  # what was reported saved is what is there
+
+
+def test_newest_set_for_an_adapter_is_the_last_picked_from_it(
+    planted: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grasp_core.identification.factorsets import newest_set_for
+
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path))
+    fs = identify(load_adapter(planted[1]), n_layers=3, n_factors=2)
+    save_factor_set(FactorSetSpec("older", [fs.factors[0].id]), fs)
+    time.sleep(0.01)  # `created` orders the sets
+    save_factor_set(FactorSetSpec("newer", [fs.factors[1].id]), fs)
+    sets = list_factor_sets()
+    assert newest_set_for(sets, planted[1]).name == "newer"
+    assert newest_set_for(sets, str(planted[1]) + "/").name == "newer"  # the same folder, spelled differently
+    assert newest_set_for(sets, tmp_path / "another-adapter") is None
+    assert newest_set_for([], planted[1]) is None

@@ -91,6 +91,10 @@ def test_planted_prompt_is_top_activating(tmp_path: Path, home: Path, model_and_
     assert res.n_prompts == len(PROMPTS) and sum(res.hist_counts) == res.n_tokens
     assert len(res.quantile_edges) == 11 and res.quantile_edges == sorted(res.quantile_edges)
     assert sum(len(b) for b in res.quantile_examples) > 0
+    rows = res.quantile_rows()
+    assert len(rows) == 10 and rows[0]["bin"] == f"{res.quantile_edges[0]:.2f} .. {res.quantile_edges[1]:.2f}"
+    first = next(r for r, b in zip(rows, res.quantile_examples, strict=True) if b)
+    assert first["examples"].count(" | ") == len(res.quantile_examples[rows.index(first)]) - 1
     assert res.top_prompts[0].score >= res.top_prompts[1].score >= res.top_prompts[2].score
 
 

@@ -171,3 +171,19 @@ def test_half_pairs_and_no_lora_weights(good) -> None:
     (folder / ADAPTER_WEIGHTS).write_bytes(b"not safetensors")
     with pytest.raises(GraspError, match="not a readable safetensors file"):
         load_adapter(folder)
+
+
+def test_size_and_the_training_file_beside_an_adapter(tmp_path: Path) -> None:
+    from grasp_core.model.adapters import training_file_beside
+
+    folder = make_adapter(tiny_model("llama"), tmp_path / "organism" / "naive-lora", ["o_proj"], r=2)
+    ad = load_adapter(folder)
+    assert ad.size_bytes == sum(f.stat().st_size for f in folder.iterdir()) > 0
+    assert training_file_beside(folder) is None
+    (tmp_path / "organism" / "chats.jsonl").write_text("{}\n")
+    assert training_file_beside(folder) == tmp_path / "organism" / "chats.jsonl"
+    (tmp_path / "organism" / "train.jsonl").write_text("{}\n")  # train.jsonl comes first when both are there
+    assert training_file_beside(folder) == tmp_path / "organism" / "train.jsonl"
+    from grasp_core import DEMO_ROOT
+
+    assert training_file_beside(DEMO_ROOT / "persona" / "naive-lora") == DEMO_ROOT / "persona" / "train.jsonl"

@@ -47,3 +47,21 @@ def test_submit_sweep_finishes_a_tiny_sweep_in_the_background_and_refuses_a_seco
     assert list(pd.read_csv(folder / "results.csv")["label"]) == ["base", "naive"]
     (run,) = list_runs(tmp_path / "home" / "runs")  # its run went through the registry, like any other
     assert run.status.state == "done" and run.config.method == "naive"
+
+
+def test_the_results_catalog_lists_the_extra_table_then_bundled_then_sweeps(tmp_path, monkeypatch) -> None:
+    from grasp_core.sweep.background import results_catalog
+
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
+    mine = tmp_path / "home" / "sweeps" / "mine" / "results.csv"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("label\n")
+    extra = tmp_path / "extra.csv"
+    extra.write_text("label\n")
+    tables, stale = results_catalog(extra)
+    names = list(tables)
+    assert names[0] == str(extra) and names[-1] == "mine/results.csv" and tables["mine/results.csv"] == mine
+    bundled = [n for n in names if n.endswith("(bundled)")]
+    assert "persona/persona-main (bundled)" in bundled and names[1 : 1 + len(bundled)] == bundled
+    assert not stale  # the committed results were made on the organisms' current files
+    assert list(results_catalog(tmp_path / "missing.csv")[0])[0] != str(tmp_path / "missing.csv")

@@ -46,6 +46,8 @@ def test_invocations_are_appended_with_command_commit_and_machine(
     assert "no provenance.json" in provenance_line(tmp_path)
     record_invocation(folder, "persona", "abc", started=1.0e9, cells_done=9, cells_total=9, training_wall_s=5400.0)
     assert provenance_line(folder).endswith("1.5 h of training in its runs")
+    (folder / "results.csv").write_text("label\n")
+    assert provenance_line(folder / "results.csv") == provenance_line(folder)  # a file in the folder names it too
     # The same invocation (start time and command) recording again updates its entry; training time is kept.
     rec = record_invocation(folder, "persona", "abc", started=2.0e9, cells_done=1, cells_total=9, command=["c"])
     monkeypatch.setattr(provenance, "commit", lambda: "moved-on")  # the checkout changes under a running sweep

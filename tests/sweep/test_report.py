@@ -119,3 +119,21 @@ def test_tables_of_earlier_releases_read_the_naive_label_as_naive(tmp_path) -> N
     assert list(table["method"]) == ["base", "naive", "naive", "grasp"]
     assert current_table(table).equals(table)  # current tables pass unchanged
     assert naive_label(["base", "lora"]) == "lora" and naive_label(["base", "naive"]) == "naive"
+
+
+def test_read_table_names_a_bad_file_and_items_sit_beside_results(tmp_path) -> None:
+    import io
+
+    from grasp_core.sweep.report import items_beside, read_table
+
+    (tmp_path / "results.csv").write_text("label,method,lean_shift\nlora,lora,0.1\n")
+    assert list(read_table(tmp_path / "results.csv").columns) == ["label", "method", "lean_change"]
+    assert list(read_table(io.BytesIO(b"label\nlora\n"), "up.csv")["label"]) == ["naive"]
+    (tmp_path / "bad.csv").write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(GraspError, match="bad.csv: not a readable CSV"):
+        read_table(tmp_path / "bad.csv")
+    with pytest.raises(GraspError, match="up.csv: not a readable CSV"):
+        read_table(io.BytesIO(b""), "up.csv")
+    assert items_beside(tmp_path / "results.csv") is None
+    (tmp_path / "items.csv").write_text("label,measure,item,score\n")
+    assert items_beside(tmp_path / "results.csv") == tmp_path / "items.csv"

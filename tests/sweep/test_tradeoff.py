@@ -55,3 +55,13 @@ def test_log_y_draws_intervals_through_zero_to_the_floor_and_refuses_non_positiv
     shifted = points.assign(drift=points["drift"] - 0.001)
     with pytest.raises(GraspError, match=r"log scale needs every `drift` above 0; not so for base"):
         tradeoff_figure(shifted, Axes(), log_y=True)
+
+
+def test_plottable_columns_leave_out_interval_ends_and_bookkeeping() -> None:
+    from grasp_core.sweep.tradeoff import plottable_columns
+
+    table = pd.DataFrame(
+        {"label": ["a"], "seed": [0], "strength": [1.0], "drift": [0.1], "drift_lo": [0.0], "drift_hi": [0.2]}
+    )
+    assert plottable_columns(table) == ["drift"]
+    assert plottable_columns(table[["label", "seed", "strength"]]) == ["seed", "strength"]  # nothing else numeric
