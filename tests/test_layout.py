@@ -96,6 +96,19 @@ def test_the_page_check_catches_what_it_should() -> None:
     assert page_computations("import streamlit as st\nst.dataframe(pd.DataFrame(fs.rows()))\n") == []
 
 
+def test_every_module_has_its_test_file() -> None:
+    """README's promise: tests/<folder>/test_<module>.py for every module of grasp_core (entry points excepted)."""
+    missing = []
+    for path in sorted((ROOT / "grasp_core").rglob("*.py")):
+        rel = path.relative_to(ROOT / "grasp_core")
+        if rel.parts[0] == "assets" or path.name in ("__init__.py", "__main__.py"):
+            continue
+        test = ROOT / "tests" / rel.parent / f"test_{path.name}"
+        if not test.is_file():
+            missing.append(f"{path.relative_to(ROOT)} -> {test.relative_to(ROOT)}")
+    assert not missing, "modules without a test file:\n" + "\n".join(missing)
+
+
 def test_the_public_api_is_sorted_and_complete() -> None:
     assert grasp_core.__all__ == sorted(grasp_core.__all__, key=lambda n: (not n.isupper(), n))
     missing = [n for n in grasp_core.__all__ if not hasattr(grasp_core, n)]

@@ -257,7 +257,7 @@ def test_train_page_starts_a_background_sweep_and_stops_it(
     (sweep,) = list_sweeps()
     try:
         assert any(f"started sweep {sweep.name} on persona" in s.value for s in at.success)
-        assert sweep.running and sweep.total == 2 * 4  # (lora, grasp top=1, kl x 2) x 2 seeds
+        assert sweep.running and sweep.total == 2 * 4  # (naive, grasp top=1, kl x 2) x 2 seeds
         cfg = yaml.safe_load((sweep.folder / "sweep.yaml").read_text())
         assert cfg["organism"] == "persona" and cfg["base"] == app_env["base"] and cfg["seeds"] == [0, 1]
         assert cfg["methods"] == [

@@ -81,7 +81,7 @@ CASES = [
     ),
     (
         "sweep methods: a string",
-        {"s.yaml": "organism: persona\nmethods: lora\n"},
+        {"s.yaml": "organism: persona\nmethods: naive\n"},
         ["sweep", "{tmp}/s.yaml", "--dry-run"],
         {},
         ["s.yaml", "`methods` must be a list"],

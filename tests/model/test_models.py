@@ -43,11 +43,21 @@ def test_unknown_alias_and_missing_folders(tmp_path: Path) -> None:
         resolve_base(str(tmp_path / "x.gguf"))
 
 
-def test_device_and_dtype_are_automatic() -> None:
-    dev = default_device()
-    mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
-    assert dev.type == ("cuda" if torch.cuda.is_available() else "mps" if mps else "cpu")  # the first present
-    assert default_dtype(torch.device("cpu")) == torch.float32
+def test_device_and_dtype_follow_what_the_machine_has(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each branch, with the machine's answers set: CUDA first, then MPS, else CPU; bf16 only on a GPU that has it
+    (this CPU box has neither GPU, so their availability is what is set here; the choice is the code's)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert default_device() == torch.device("cuda")  # CUDA wins over MPS
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert default_dtype(torch.device("cuda")) == torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert default_dtype(torch.device("cuda")) == torch.float32  # an older GPU: float32, not fp16
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert default_device() == torch.device("mps")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert default_device() == torch.device("cpu")
+    assert default_dtype(torch.device("cpu")) == default_dtype(torch.device("mps")) == torch.float32
 
 
 def test_load_base_from_folder(tiny_llama_dir: Path) -> None:

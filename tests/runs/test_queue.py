@@ -1,9 +1,8 @@
-"""Background jobs as real OS processes on a tiny random llama: queue limit, SIGKILL, cancel, resume, reaping dead
+"""The run queue as real OS processes on a tiny random llama: queue limit, SIGKILL, cancel, resume, reaping dead
 workers, the CLI."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -20,7 +19,7 @@ from grasp_core.cli import main
 from grasp_core.errors import GraspError
 from grasp_core.runs.queue import cancel, max_running, reap_dead, refresh, resume, submit, wait
 from grasp_core.runs.registry import STALE_S, create_run, get_run, list_runs, read_status, update_status
-from grasp_core.runs.worker import execute, run_foreground
+from grasp_core.runs.worker import run_foreground
 from grasp_core.training.config import TrainConfig
 
 pytestmark = pytest.mark.slow
@@ -161,68 +160,6 @@ def test_cancel_checkpoints_and_resume_reaches_the_uninterrupted_adapter(tiny, t
     assert len((run.dir / "metrics.jsonl").read_text().splitlines()) == 8
 
 
-def test_a_suspended_worker_keeps_its_run_and_no_second_worker_starts(tiny, tmp_path):
-    root = tmp_path / "runs"
-    cfg = _cfg(tiny, batch_size=2, epochs=2)  # 8 steps
-    reference = run_foreground(cfg, root)
-    run = submit(cfg, root)
-    _poll(root, lambda: read_status(run.dir).step >= 1)
-    pid = read_status(run.dir).pid
-    os.kill(pid, signal.SIGSTOP)  # a laptop lid: silent for longer than any heartbeat window
-    try:
-        update_status(run.dir, heartbeat=time.time() - STALE_S - 60)
-        assert reap_dead(root) == 0 and read_status(run.dir).state == "running"  # it holds its lease: alive
-        with pytest.raises(GraspError, match="only cancelled or failed runs can be resumed"):
-            resume(run.id, root)
-        with pytest.raises(GraspError, match="only a queued, cancelled or failed run"):
-            run_foreground(run.id, root)
-        before = (run.dir / "status.json").read_bytes()
-        execute(run.dir)  # a second worker started by hand finds the lease held and writes nothing
-        assert (run.dir / "status.json").read_bytes() == before
-    finally:
-        os.kill(pid, signal.SIGCONT)
-    done = wait(run.id, root, timeout_s=120).status
-    assert done.state == "done" and done.step == 8 and done.pid == pid, done.log_tail
-    steps = [json.loads(line)["step"] for line in (run.dir / "metrics.jsonl").read_text().splitlines()]
-    assert steps == list(range(1, 9))  # every step once
-    a, b = _weights(reference.dir / "adapter"), _weights(run.dir / "adapter")
-    assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-5
-
-
-def test_a_run_cancelled_before_its_worker_listens_never_trains(tiny, tmp_path):
-    root = tmp_path / "runs"
-    run = create_run(_cfg(tiny), root)
-    (run.dir / "cancel").touch()  # as `cancel` leaves it when the worker has no signal handler yet
-    assert execute(run.dir).status.state == "cancelled"
-    assert not (run.dir / "metrics.jsonl").exists()
-
-
-def test_foreground_train_prints_the_adapter_and_skip_existing_reuses_it(tiny, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("GRASP_HOME", str(tmp_path))
-    flags = [
-        "train",
-        "--data",
-        str(tiny["data"]),
-        "--base",
-        str(tiny["base"]),
-        "--r",
-        "4",
-        "--batch-size",
-        "4",
-        "--max-length",
-        "64",
-        "--device",
-        "cpu",
-    ]
-    assert main(flags) == 0
-    adapter = Path(capsys.readouterr().out.strip().splitlines()[-1])
-    assert (adapter / "adapter_config.json").is_file() and adapter.parent.parent == tmp_path / "runs"
-    assert [r.status.state for r in list_runs(tmp_path / "runs")] == ["done"]
-    assert main([*flags, "--skip-existing"]) == 0
-    assert f"already trained this config: {adapter}" in capsys.readouterr().out
-    assert len(list_runs(tmp_path / "runs")) == 1
-
-
 def test_two_refreshes_at_once_start_a_queued_run_only_once(tiny, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -233,50 +170,6 @@ def test_two_refreshes_at_once_start_a_queued_run_only_once(tiny, tmp_path):
     assert started == [run.id]
     ended = wait(run.id, root, timeout_s=90).status
     assert ended.state == "failed" and "no-such-base" in ended.error, ended
-
-
-def test_ctrl_c_in_a_foreground_train_checkpoints_and_exits_130(tiny, tmp_path):
-    import subprocess
-    import sys
-
-    env = {**os.environ, "GRASP_HOME": str(tmp_path)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "grasp_core",
-            "train",
-            "--data",
-            str(tiny["data"]),
-            "--base",
-            str(tiny["base"]),
-            "--r",
-            "4",
-            "--batch-size",
-            "4",
-            "--max-length",
-            "64",
-            "--device",
-            "cpu",
-            "--epochs",
-            "100",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    root = tmp_path / "runs"
-    try:
-        _poll(root, lambda: any(r.status.step >= 1 for r in list_runs(root)) if root.is_dir() else False)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    (run,) = list_runs(root)
-    assert proc.returncode == 130 and f"continue with: grasp train --resume {run.id}" in err
-    assert run.status.state == "cancelled" and 1 <= run.status.step < 200 and run.status.resume
-    assert torch.load(run.dir / "checkpoint" / "state.pt", weights_only=True)["step"] == run.status.step
 
 
 def test_a_dead_worker_is_marked_failed_with_its_last_log_lines(tmp_path, data):

@@ -43,7 +43,7 @@ def test_submit_sweep_finishes_a_tiny_sweep_in_the_background_and_refuses_a_seco
         time.sleep(0.2)
     (info,) = list_sweeps()
     assert info.state == "done" and info.done == info.total == 1, info.log
-    assert any(line.startswith("[1/1] lora seed=0") for line in info.log)
+    assert any(line.startswith("[1/1] naive seed=0") for line in info.log)
     assert list(pd.read_csv(folder / "results.csv")["label"]) == ["base", "naive"]
     (run,) = list_runs(tmp_path / "home" / "runs")  # its run went through the registry, like any other
     assert run.status.state == "done" and run.config.method == "naive"

@@ -76,31 +76,3 @@ def test_old_names_in_a_sweep_are_read_with_a_warning() -> None:
     labels = ["grasp top=1 rounds=1", "grasp top=1 rounds=2", "grasp top=1 naive_run=r1"]
     assert [c.label for c in cfg.cells() if c.seed == 0] == labels
     assert [c.naive_run for c in cfg.cells() if c.seed == 0] == ["naive", "naive", "r1"]
-
-
-def test_an_unnamed_sweep_keeps_its_folder_across_the_renames(tmp_path) -> None:
-    from grasp_core.sweep.folders import sweep_dir
-
-    old = {
-        "organism": "persona",
-        "probes": {"r1": {"r": 1}},
-        "methods": [{"method": "lora"}, {"method": "grasp", "top": 1, "probe": "r1"}],
-    }
-    new = {
-        "organism": "persona",
-        "naive_runs": {"r1": {"r": 1}},
-        "methods": [{"method": "naive"}, {"method": "grasp", "top": 1, "naive_run": "r1"}],
-    }
-    with pytest.warns(UserWarning):
-        before = sweep_dir(SweepConfig.from_dict(old), tmp_path)
-    assert sweep_dir(SweepConfig.from_dict(new), tmp_path) == before
-    # the hash the folder had before the rename (text_hash of the config as then spelled), so it cannot drift
-    assert before.name == "persona-" + _old_hash(old)
-
-
-def _old_hash(d: dict) -> str:
-    from grasp_core.io import text_hash
-
-    full = {"organism": "persona", "methods": d["methods"], "base": "smollm2-135m", "seeds": [0, 1, 2], "train": {}}
-    full |= {"probes": {"naive": {}, **d["probes"]}, "name": None, "measures": None}
-    return text_hash(repr(full), length=8)

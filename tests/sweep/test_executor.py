@@ -64,7 +64,7 @@ def test_local_executor_gives_the_same_table_as_the_inline_path(tmp_path, tiny_o
     jobs = json.loads((local.folder / "jobs" / "jobs.json").read_text())
     # base evaluation, the seed's probe, then one job per cell; each a process of its own that ended well
     assert sorted(r["label"] for r in jobs.values()) == sorted(
-        ["base model evaluation", "naive run naive seed=0", "lora seed=0", "grasp top=1 seed=0", "ablate top=1 seed=0"]
+        ["base model evaluation", "naive run naive seed=0", "naive seed=0", "grasp top=1 seed=0", "ablate top=1 seed=0"]
     )
     assert {r["state"] for r in jobs.values()} == {"done"} and len({r["job_id"] for r in jobs.values()}) == 5
     assert (sweep_status(local.folder)["state"] == "done").all()
@@ -150,7 +150,7 @@ def test_the_sbatch_scripts_of_a_two_cell_slurm_sweep(tmp_path, tiny_organism, t
     assert [j.label for j in jobs] == [
         "base model evaluation",
         "naive run naive seed=0",
-        "lora seed=0",
+        "naive seed=0",
         "grasp top=1 seed=0",
     ]
     submitted = submit_all(jobs, cfg.executor, tmp_path / "jobs")

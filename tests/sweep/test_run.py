@@ -1,10 +1,9 @@
-"""Sweeps on a tiny model: end to end, rerun skips everything, resume after a kill, fixed factors files, cached evals."""
+"""Sweeps on a tiny model: end to end, rerun skips everything, resume after a kill, evidence picks, fixed factors files."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +15,6 @@ import pytest
 import yaml
 
 from grasp_core import DEMO_ROOT
-from grasp_core.errors import GraspError
 from grasp_core.sweep.config import SweepConfig
 from grasp_core.sweep.folders import sweep_dir
 from grasp_core.sweep.report import load_results
@@ -167,92 +165,3 @@ def test_a_fixed_factors_file_replaces_the_naive_run_factors(
     assert sorted(p.name for p in runs.iterdir() if p.is_dir()) == sorted(
         [by.loc["naive", "run"], by.loc[grasp, "run"]]
     )
-
-
-@pytest.mark.slow
-def test_a_cell_whose_run_is_a_round_of_a_longer_run_trains_nothing(
-    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
-) -> None:
-    """Two cells of different families whose training configs differ only in rounds (here: one names the default
-    projection): the one-round cell reads round 1 of the two-round run, as an evidence cell that falls back to the
-    sigma factors does; nothing is trained for it and its scores are that round's."""
-    import torch
-    from train_fixtures import write_factors
-
-    from grasp_core.model.models import load_config
-
-    width = load_config(str(tiny_llama_dir)).hidden_size
-    vectors = torch.randn(2, width, generator=torch.Generator().manual_seed(0))  # (2, d_model)
-    pick = write_factors(tmp_path / "pick.safetensors", vectors, base=str(tiny_llama_dir))
-    methods = [
-        {"method": "grasp", "factors": str(pick), "top": 1, "rounds": [1, 2]},
-        {"method": "grasp", "factors": str(pick), "top": 1, "projection": "residual-grad"},
-    ]
-    cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
-    runs = tmp_path / "runs"
-    report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=runs, figures=(".html",))
-    by = load_results(report.folder).set_index("label")
-    one, two, other = (
-        "grasp factors=pick top=1 rounds=1",
-        "grasp factors=pick top=1 rounds=2",
-        "grasp factors=pick projection=residual-grad top=1",
-    )
-    assert len([p for p in runs.iterdir() if p.is_dir()]) == 1  # the two-round run only
-    assert by.loc[other, "run"] == by.loc[one, "run"] == by.loc[two, "run"]
-    assert by.loc[other, "drift"] == by.loc[one, "drift"] != by.loc[two, "drift"]
-
-
-@pytest.mark.slow
-def test_demo_pipeline_on_a_reduced_organism(tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path) -> None:
-    """`grasp demo` end to end (build the naive LoRA + factors, the demo sweep, the report) as the CLI runs it, on
-    the persona organism cut down and a tiny base."""
-    import shutil
-
-    organism = tmp_path / "org"
-    shutil.copytree(tiny_organism, organism)
-    demo = yaml.safe_load((DEMO / "sweep-demo.yaml").read_text())
-    (organism / "sweep-demo.yaml").write_text(
-        yaml.safe_dump({**demo, "base": str(tiny_llama_dir), "train": TINY_TRAIN}, sort_keys=False)
-    )
-    env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
-    res = subprocess.run(
-        [sys.executable, "-m", "grasp_core", "demo", "--organism", str(organism)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert (organism / "naive-lora" / "adapter_config.json").is_file()
-    assert (organism / "naive-lora" / "factors.safetensors").is_file()
-    report = Path(res.stdout.split("report: ")[1].split()[0])
-    text = report.read_text()
-    assert "grasp top=4" in text and "random top=4" in text and "ablate top=4" in text and "Targets (" in text
-    assert "building the naive LoRA" in res.stderr and "[4/4]" in res.stderr  # progress on stderr
-
-
-def test_evaluations_are_cached_per_measure(tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path) -> None:
-    from grasp_core.evaluation.organisms import load_organism
-    from grasp_core.sweep.eval_cache import EVAL_FILE, evaluate_cached
-
-    shutil.copytree(tiny_organism, tmp_path / "org")  # the shared organism stays as it is: one file is edited
-    org = load_organism(tmp_path / "org")
-    first = evaluate_cached(tmp_path, org, str(tiny_llama_dir), None, measures=("drift",))
-    assert set(first) == {"drift"}
-    stored = json.loads((tmp_path / EVAL_FILE).read_text())
-    (entry,) = stored.values()
-    entry["drift"]["mean"] = -1.0  # a marker: a measure already cached must be read, not recomputed
-    (tmp_path / EVAL_FILE).write_text(json.dumps(stored))
-    every = evaluate_cached(tmp_path, org, str(tiny_llama_dir), None)
-    assert set(every) == {"drift", "leak", "task_nll", "task_choice"} and every["drift"]["mean"] == -1.0
-    # Editing one eval file recomputes that measure alone: the others keep their cached values.
-    stored = json.loads((tmp_path / EVAL_FILE).read_text())
-    (entry,) = stored.values()
-    entry["leak"]["mean"] = -2.0
-    (tmp_path / EVAL_FILE).write_text(json.dumps(stored))
-    drift_file = Path(org.evals["drift"].file)
-    drift_file.write_text(drift_file.read_text().splitlines(keepends=True)[0])  # one item left
-    again = evaluate_cached(tmp_path, org, str(tiny_llama_dir), None)
-    assert again["leak"]["mean"] == -2.0 and len(again["drift"]["scores"]) == 1 and again["drift"]["mean"] != -1.0
-    with pytest.raises(GraspError, match="`measures` must list some of"):
-        SweepConfig.from_dict({"organism": "x", "methods": [{"method": "naive"}], "measures": ["drfit"]})

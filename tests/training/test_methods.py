@@ -217,25 +217,3 @@ def test_kl_starts_at_zero_and_holds_the_model_near_the_base(tiny, tmp_path):
         return sum(float(m.delta().norm()) for m in load_adapter(res.adapter).modules.values())
 
     assert size(kl) < size(lora)
-
-
-def test_rounds_add_new_factors_each_round(tiny, tmp_path):
-    res = train(_cfg(tiny, method="grasp", factors=str(tiny["factors"]), rounds=2, epochs=2), tmp_path)
-    assert res.status == "done" and [r["n_factors"] for r in res.rounds] == [2, 4]
-    assert (tmp_path / "round-0" / "adapter").is_dir() and (tmp_path / "round-1" / "adapter").is_dir()
-    assert (tmp_path / "adapter" / "adapter_model.safetensors").is_file()
-    assert all(fid.startswith("round1-") for fid in res.rounds[1]["factors"][2:])
-
-
-def test_rounds_resume_keeps_finished_rounds(tiny, tmp_path):
-    cfg = _cfg(tiny, method="grasp", factors=str(tiny["factors"]), rounds=2)
-    seen: list[tuple[int, int]] = []
-    hooks = TrainHooks(on_step=lambda s, t, m: seen.append((s, t)), should_stop=lambda: len(seen) >= 8)
-    cut = train(cfg, tmp_path, hooks)
-    assert cut.status == "cancelled" and [r["status"] for r in cut.rounds] == ["done", "cancelled"]
-    assert seen == [(i, 12) for i in range(1, 9)]  # steps counted across both rounds of 6
-    first = tmp_path / "round-0" / "adapter" / "adapter_model.safetensors"
-    stamp = first.stat().st_mtime_ns
-    done = train(cfg, tmp_path, resume=True)
-    assert done.status == "done" and [r["n_factors"] for r in done.rounds] == [2, 4]
-    assert first.stat().st_mtime_ns == stamp  # round 0 was kept, not trained again
