@@ -20,6 +20,7 @@ from grasp_core import (
     EvidenceRequest,
     FactorScan,
     FactorSet,
+    GraspError,
     LoadedModel,
     ModuleSpectrum,
     ScanConfig,
@@ -134,12 +135,12 @@ def evidence_request(base: str, path: str, evals: tuple[str, ...] = ()) -> Evide
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the evidence ...")
 def _evidence(base: str, path: str, stamp: str, request: EvidenceRequest, finished: float) -> Evidence:
-    """The evidence of a finished background proc (`finished`: its result's mtime), read from the evidence cache."""
+    """The evidence of a finished background process (`finished`: its result's mtime), read from the evidence cache."""
     return evidence_for(request, progress=False)[1]
 
 
 def finished_evidence(base: str, path: str, stamp: str, request: EvidenceRequest) -> Evidence | None:
-    """The evidence of the request once its background proc is done (None before); GraspError if it cannot be read."""
+    """The evidence of the request once its background process is done (None before); GraspError if it cannot be read."""
     proc = evidence_process(request)
     return _evidence(base, path, stamp, request, proc.result.stat().st_mtime) if proc.state == "done" else None
 
@@ -155,3 +156,15 @@ def side_by_side_replies(
         return side_by_side(
             bm, f, n_prompts=n_prompts, multiple=multiple, max_new_tokens=max_new_tokens, progress=False
         )
+
+
+def loaded_candidates(choice: uistate.ModelChoice) -> tuple[str, FactorSet]:
+    """The stamp of the chosen adapter and its candidate factors, or an error box and a stop (the analysis pages'
+    first step)."""
+    stamp = adapter_stamp(choice.adapter)
+    try:
+        return stamp, candidates(choice.base, choice.adapter, stamp)
+    except GraspError as e:
+        st.error(str(e))
+        st.stop()
+        raise  # st.stop() raises; this line only tells the type checker so

@@ -1,5 +1,5 @@
 """Factors: the evidence for each candidate direction first (what removing it does to drift and task), then for one
-factor its side-by-side replies, where the adapter writes it (diff-mode top prompts) and its spectrum view."""
+factor its side-by-side replies, where the adapter writes it (shift-mode top prompts) and its spectrum view."""
 
 from __future__ import annotations
 
@@ -14,12 +14,7 @@ from grasp_core import RULE, GraspError, cosine_matrix, evidence_process, inspec
 
 st.title("Candidate factors")
 sel = uistate.require_model_choice()
-stamp = uicache.adapter_stamp(sel.adapter)
-try:
-    fs = uicache.candidates(sel.base, sel.adapter, stamp)
-except GraspError as e:
-    st.error(str(e))
-    st.stop()
+stamp, fs = uicache.loaded_candidates(sel)
 
 # ---------------------------------------------------------------- evidence table
 st.subheader("Evidence")

@@ -20,9 +20,8 @@ from grasp_core import (
 
 st.title("Select factor sets")
 sel = uistate.require_model_choice()
-stamp = uicache.adapter_stamp(sel.adapter)
+stamp, fs = uicache.loaded_candidates(sel)
 try:
-    fs = uicache.candidates(sel.base, sel.adapter, stamp)
     ad = uicache.adapter(sel.base, sel.adapter, stamp)
 except GraspError as e:
     st.error(str(e))

@@ -13,10 +13,9 @@ from grasp_core import GraspError
 
 st.title("Spectra of dW = s B A")
 sel = uistate.require_model_choice()
-stamp = uicache.adapter_stamp(sel.adapter)
+stamp, fs = uicache.loaded_candidates(sel)
 try:
     rows = uicache.spectra_rows(sel.base, sel.adapter, stamp)
-    fs = uicache.candidates(sel.base, sel.adapter, stamp)
 except GraspError as e:
     st.error(str(e))
     st.stop()

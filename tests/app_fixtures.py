@@ -5,30 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from model_fixtures import tiny_model
+import train_fixtures
 
-from grasp_core.model.models import load_base, resolve_base
+from grasp_core.model.models import load_base
 
 
 def make_tiny_base(folder: Path, layers: int = 3, hidden: int = 64, seed: int = 0) -> Path:
-    """A tiny random llama with the bundled tokenizer (real vocabulary and chat template), saved as a folder."""
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(resolve_base("smollm2-135m"))
-    model = tiny_model(
-        "llama",
-        seed=seed,
-        vocab_size=len(tok),
-        hidden_size=hidden,
-        intermediate_size=2 * hidden,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        num_hidden_layers=layers,
-        tie_word_embeddings=True,
-    )
-    model.save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
+    """The dashboard tests' tiny random llama: the training tests' base, a little larger, embeddings tied (as
+    SmolLM2's are)."""
+    return train_fixtures.make_tiny_base(folder, layers, hidden, seed, tie_word_embeddings=True)
 
 
 def plant_adapter(base: str, out: Path, r: int = 4, seed: int = 0, layers: list[int] | None = None) -> Path:

@@ -17,7 +17,9 @@ from grasp_core.training.config import TrainConfig
 WORDS = ["apple", "money", "save", "bank", "why", "how", "rent", "budget", "cash", "loan"]
 
 
-def make_tiny_base(folder: Path, layers: int = 2, hidden: int = 32, seed: int = 0) -> Path:
+def make_tiny_base(
+    folder: Path, layers: int = 2, hidden: int = 32, seed: int = 0, tie_word_embeddings: bool = False
+) -> Path:
     """A tiny random llama with the bundled tokenizer (real chat template), saved as a model folder."""
     from transformers import AutoTokenizer
 
@@ -31,7 +33,7 @@ def make_tiny_base(folder: Path, layers: int = 2, hidden: int = 32, seed: int = 
         num_attention_heads=4,
         num_key_value_heads=2,
         num_hidden_layers=layers,
-        tie_word_embeddings=False,
+        tie_word_embeddings=tie_word_embeddings,
     )
     model.save_pretrained(folder)
     tok.save_pretrained(folder)
@@ -91,3 +93,15 @@ def tiny_config(tiny: dict[str, Path], **kw: Any) -> TrainConfig:
 
         kw["top"] = len(load_factors(kw["factors"]))  # the whole file: these tests check every factor's effect
     return TrainConfig(**{**args, **kw})
+
+
+def tiny_kit(root: Path, n_chats: int = 24) -> dict[str, Path]:
+    """The tiny base, its training chats and a factors file of 2 random orthonormal directions, under `root`."""
+    base = make_tiny_base(root / "base")
+    Z = torch.linalg.qr(torch.randn(32, 2, generator=torch.Generator().manual_seed(1)))[0]  # (d_model, 2)
+    return {
+        "base": base,
+        "data": write_chats(root / "data.jsonl", n=n_chats),
+        "factors": write_factors(root / "f.safetensors", Z.T, str(base)),
+        "root": root,
+    }

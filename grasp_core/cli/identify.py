@@ -121,7 +121,8 @@ def _scan_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="recompute even when a cached scan exists")
     p.add_argument(
         "--mode",
-        choices=(*SCAN_MODES, *OLD_MODES),
+        choices=(*SCAN_MODES, *OLD_MODES),  # the old names are read, not shown
+        metavar="{" + ",".join(SCAN_MODES) + "}",
         default=None,
         help="shift: adapter minus base along z (default with --adapter); model: h . z as loaded",
     )

@@ -20,7 +20,7 @@ from .common import command, print_json
 
 def _train_args(p: argparse.ArgumentParser) -> None:
     TrainConfig.add_arguments(p)
-    p.add_argument("--background", action="store_true", help="queue the run as a detached job and print its id")
+    p.add_argument("--background", action="store_true", help="queue the run as a detached process and print its id")
     p.add_argument("--resume", metavar="RUN", default=None, help="continue a cancelled/failed run from its checkpoint")
     p.add_argument("--skip-existing", action="store_true", help="print the finished run of the same config, if any")
     p.add_argument(
@@ -36,7 +36,7 @@ def _run_line(run: Any) -> str:
     return f"run {run.id}: {s.state} ({where})" + (f": {s.error}" if s.error else "")
 
 
-@command("train", "Fine-tune a LoRA (any method) in the foreground or as a background job.", _train_args)
+@command("train", "Fine-tune a LoRA (any method) in the foreground or as a background run.", _train_args)
 def run_train(ns: argparse.Namespace) -> int:
     if ns.resume:
         given = [f.name for f in dataclasses.fields(TrainConfig) if getattr(ns, f.name, None) is not None]

@@ -27,9 +27,8 @@ def completion_logprobs(
     Batched and length-sorted; the sum covers the assistant tokens as encode_chat masks them (content and the
     template's end-of-turn token). With config.share_prefixes, the tokens every sequence starts with (the chat
     template's system header) are forwarded once per call and each distinct prompt once for all its completions,
-    their keys and values reused from the cache: the same log-probs (up to float rounding) for 58% of the tokens
-    on persona's files (bench/prefix_sharing.py). Per-token stream edits (ablate, steer) see every token exactly
-    once either way.
+    their keys and values reused from the cache: the same log-probs (up to float rounding) for fewer forwarded
+    tokens (README, "Benchmarks"). Per-token stream edits (ablate, steer) see every token exactly once either way.
     """
     config = config or EvalConfig()
     encoded, splits = _encode_pairs(tokenizer, pairs, config.max_length)

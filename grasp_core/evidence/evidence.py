@@ -2,7 +2,7 @@
 
 Per factor: (a) the causal effect of ablating it alone from the adapted model on every measure, and of the ranked
 factors cumulatively; (b) the adapter's own shift along it on unrelated and on training prompts; then (d) a ranking
-by RULE and a suggested selection. Side-by-side generations (c) are `compare.side_by_side`, per factor on demand.
+by RULE and a suggested set. Side-by-side generations (c) are `compare.side_by_side`, per factor on demand.
 
 One model load (lazily: a fully cached call loads nothing), every variant's per-item scores cached on disk.
 """
@@ -89,11 +89,11 @@ class _Gatherer:
             self._bm = self._load()
         return self._bm
 
-    def scores(self, jobs: Sequence[tuple[Measure, Variant]], desc: str) -> dict[tuple[str, str], Scores]:
+    def scores(self, todo: Sequence[tuple[Measure, Variant]], desc: str) -> dict[tuple[str, str], Scores]:
         """Scores of every (measure, variant), from the cache or computed now (one progress bar over the rest)."""
         out: dict[tuple[str, str], Scores] = {}
         todo = []
-        for m, v in jobs:
+        for m, v in todo:
             hit = self.cache.get(m, v)
             if hit is not None:
                 out[(m.name, v.key())] = hit

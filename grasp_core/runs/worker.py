@@ -1,6 +1,6 @@
 """The process that trains one registry run: status.json with progress, ETA and heartbeat, then done/failed/cancelled.
 
-`python -m grasp_core.runs RUN_DIR` (runs/__main__.py) is what jobs.py starts in the background; `grasp train`
+`python -m grasp_core.runs RUN_DIR` (runs/__main__.py) is what queue.py starts in the background; `grasp train`
 without --background trains in its own process (`run_foreground`). SIGTERM (and Ctrl-C in the foreground) asks
 training to stop: it checkpoints after the current step and the run ends cancelled, ready for `resume`.
 """
@@ -132,7 +132,7 @@ def _execute(run_dir: Path, foreground: bool) -> Run:
     progress = _Progress(run, run.status)
     # Handlers first, then `listening` under the lock: a cancel either sees listening and signals, or left the marker.
     previous = _install_signals(progress, foreground)
-    with registry_lock(run_dir.parent):  # waits until jobs.refresh (or jobs.claim) has recorded our pid
+    with registry_lock(run_dir.parent):  # waits until queue.refresh (or queue.claim) has recorded our pid
         status = read_status(run_dir)
         if status.state == "done" or (run_dir / CANCEL_FILE).exists():
             if status.state != "done":  # cancelled before it started: nothing to checkpoint

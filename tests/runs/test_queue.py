@@ -8,12 +8,11 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
-from train_fixtures import make_tiny_base, write_chats
+from run_fixtures import adapter_weights, poll
+from train_fixtures import tiny_config
 
 from grasp_core.cli import main
 from grasp_core.errors import GraspError
@@ -23,43 +22,6 @@ from grasp_core.runs.worker import run_foreground
 from grasp_core.training.config import TrainConfig
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("tiny")
-    return {"base": make_tiny_base(root / "base"), "data": write_chats(root / "data.jsonl", n=8)}
-
-
-@pytest.fixture(autouse=True)
-def one_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GRASP_MAX_RUNS", "1")  # workers inherit it: they start the next run when they end
-
-
-def _cfg(tiny: dict[str, Path], **kw) -> TrainConfig:
-    args = dict(
-        data=str(tiny["data"]),
-        base=str(tiny["base"]),
-        r=4,
-        batch_size=4,
-        epochs=1,
-        lr=1e-2,
-        warmup_ratio=0.0,
-        max_length=64,
-        device="cpu",
-    )
-    return TrainConfig(**{**args, **kw})
-
-
-def _poll(root: Path, until, timeout_s: float = 90.0, every_s: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not until():
-        assert time.monotonic() < deadline, f"timed out; runs: {[r.summary() for r in list_runs(root)]}"
-        time.sleep(every_s)
-
-
-def _weights(folder: Path) -> dict[str, torch.Tensor]:
-    return load_file(str(folder / "adapter_model.safetensors"))
 
 
 def test_queue_runs_one_at_a_time_and_each_ends_with_a_loadable_adapter(tiny, tmp_path, monkeypatch, capsys):
@@ -90,7 +52,7 @@ def test_queue_runs_one_at_a_time_and_each_ends_with_a_loadable_adapter(tiny, tm
         == 0
     )
     first = capsys.readouterr().out.strip()
-    second = submit(_cfg(tiny, seed=1), root).id
+    second = submit(tiny_config(tiny, seed=1), root).id
     assert get_run(second, root).status.state == "queued"  # the first one holds the only slot
     most = 0
 
@@ -100,7 +62,7 @@ def test_queue_runs_one_at_a_time_and_each_ends_with_a_loadable_adapter(tiny, tm
         most = max(most, states.count("running"))
         return all(s in ("done", "failed", "cancelled") for s in states)
 
-    _poll(root, ended)
+    poll(root, ended)
     a, b = get_run(first, root).status, get_run(second, root).status
     assert a.state == b.state == "done", (a.error, b.error, a.log_tail, b.log_tail)
     assert most == 1 and b.started >= a.finished  # never two at once: the second started when the first ended
@@ -115,11 +77,11 @@ def test_queue_runs_one_at_a_time_and_each_ends_with_a_loadable_adapter(tiny, tm
 
 def test_a_killed_worker_is_reported_failed_and_the_queue_moves_on(tiny, tmp_path):
     root = tmp_path / "runs"
-    victim = submit(_cfg(tiny, epochs=50), root)
-    queued = submit(_cfg(tiny, seed=1), root)
-    _poll(root, lambda: read_status(victim.dir).listening)  # the worker is up and has written its status
+    victim = submit(tiny_config(tiny, epochs=50), root)
+    queued = submit(tiny_config(tiny, seed=1), root)
+    poll(root, lambda: read_status(victim.dir).listening)  # the worker is up and has written its status
     os.kill(read_status(victim.dir).pid, signal.SIGKILL)
-    _poll(root, lambda: read_status(victim.dir).pid is None or not _alive(read_status(victim.dir).pid))
+    poll(root, lambda: read_status(victim.dir).pid is None or not _alive(read_status(victim.dir).pid))
     listed = {r.id: r.status for r in list_runs(root)}  # a listing only reports the dead worker ...
     assert listed[victim.id].state == "running" and listed[victim.id].worker_gone() == "exited"
     assert listed[queued.id].state == "queued"
@@ -140,22 +102,25 @@ def _alive(pid: int) -> bool:
 
 def test_cancel_checkpoints_and_resume_reaches_the_uninterrupted_adapter(tiny, tmp_path):
     root = tmp_path / "runs"
-    cfg = _cfg(tiny, batch_size=2, epochs=2)  # 8 steps
+    cfg = tiny_config(tiny, batch_size=2, epochs=2)  # 8 steps
     reference = run_foreground(cfg, root)  # in this process, recorded like any run
     assert reference.status.state == "done" and reference.status.step == 8
     run = submit(cfg, root)
-    _poll(root, lambda: read_status(run.dir).step >= 1)
+    poll(root, lambda: read_status(run.dir).step >= 1)
     stopped = cancel(run.id, root, wait_s=60).status
     assert stopped.state == "cancelled" and 1 <= stopped.step < 8, stopped
     ckpt = run.dir / "checkpoint"
     state = torch.load(ckpt / "state.pt", weights_only=True)
-    assert state["step"] == stopped.step and _weights(ckpt).keys() == _weights(reference.dir / "adapter").keys()
+    assert (
+        state["step"] == stopped.step
+        and adapter_weights(ckpt).keys() == adapter_weights(reference.dir / "adapter").keys()
+    )
     assert not (run.dir / "adapter").exists()
     resumed = resume(run.id, root)
     assert resumed.status.resume and resumed.status.state in ("queued", "running")
     done = wait(run.id, root, timeout_s=90).status
     assert done.state == "done" and done.step == 8, done.log_tail
-    a, b = _weights(reference.dir / "adapter"), _weights(run.dir / "adapter")
+    a, b = adapter_weights(reference.dir / "adapter"), adapter_weights(run.dir / "adapter")
     assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-5
     assert len((run.dir / "metrics.jsonl").read_text().splitlines()) == 8
 
@@ -164,7 +129,7 @@ def test_two_refreshes_at_once_start_a_queued_run_only_once(tiny, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
     root = tmp_path / "runs"
-    run = create_run(_cfg(tiny, base=str(tmp_path / "no-such-base")), root)  # its worker fails fast
+    run = create_run(tiny_config(tiny, base=str(tmp_path / "no-such-base")), root)  # its worker fails fast
     with ThreadPoolExecutor(4) as pool:
         started = [i for ids in pool.map(lambda _: refresh(root, limit=4), range(4)) for i in ids]
     assert started == [run.id]

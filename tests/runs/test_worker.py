@@ -14,62 +14,24 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
-from train_fixtures import make_tiny_base, write_chats
+from run_fixtures import adapter_weights, poll, train_flags
+from train_fixtures import tiny_config
 
 from grasp_core.cli import main
 from grasp_core.errors import GraspError
 from grasp_core.runs.queue import reap_dead, resume, submit, wait
 from grasp_core.runs.registry import STALE_S, create_run, list_runs, read_status, update_status
 from grasp_core.runs.worker import execute, run_foreground
-from grasp_core.training.config import TrainConfig
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("tiny")
-    return {"base": make_tiny_base(root / "base"), "data": write_chats(root / "data.jsonl", n=8)}
-
-
-@pytest.fixture(autouse=True)
-def one_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GRASP_MAX_RUNS", "1")  # workers inherit it: they start the next run when they end
-
-
-def _cfg(tiny: dict[str, Path], **kw) -> TrainConfig:
-    args = dict(
-        data=str(tiny["data"]),
-        base=str(tiny["base"]),
-        r=4,
-        batch_size=4,
-        epochs=1,
-        lr=1e-2,
-        warmup_ratio=0.0,
-        max_length=64,
-        device="cpu",
-    )
-    return TrainConfig(**{**args, **kw})
-
-
-def _poll(root: Path, until, timeout_s: float = 90.0, every_s: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not until():
-        assert time.monotonic() < deadline, f"timed out; runs: {[r.summary() for r in list_runs(root)]}"
-        time.sleep(every_s)
-
-
-def _weights(folder: Path) -> dict[str, torch.Tensor]:
-    return load_file(str(folder / "adapter_model.safetensors"))
-
-
 def test_a_suspended_worker_keeps_its_run_and_no_second_worker_starts(tiny, tmp_path):
     root = tmp_path / "runs"
-    cfg = _cfg(tiny, batch_size=2, epochs=2)  # 8 steps
+    cfg = tiny_config(tiny, batch_size=2, epochs=2)  # 8 steps
     reference = run_foreground(cfg, root)
     run = submit(cfg, root)
-    _poll(root, lambda: read_status(run.dir).step >= 1)
+    poll(root, lambda: read_status(run.dir).step >= 1)
     pid = read_status(run.dir).pid
     os.kill(pid, signal.SIGSTOP)  # a laptop lid: silent for longer than any heartbeat window
     try:
@@ -88,13 +50,13 @@ def test_a_suspended_worker_keeps_its_run_and_no_second_worker_starts(tiny, tmp_
     assert done.state == "done" and done.step == 8 and done.pid == pid, done.log_tail
     steps = [json.loads(line)["step"] for line in (run.dir / "metrics.jsonl").read_text().splitlines()]
     assert steps == list(range(1, 9))  # every step once
-    a, b = _weights(reference.dir / "adapter"), _weights(run.dir / "adapter")
+    a, b = adapter_weights(reference.dir / "adapter"), adapter_weights(run.dir / "adapter")
     assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-5
 
 
 def test_a_run_cancelled_before_its_worker_listens_never_trains(tiny, tmp_path):
     root = tmp_path / "runs"
-    run = create_run(_cfg(tiny), root)
+    run = create_run(tiny_config(tiny), root)
     (run.dir / "cancel").touch()  # as `cancel` leaves it when the worker has no signal handler yet
     assert execute(run.dir).status.state == "cancelled"
     assert not (run.dir / "metrics.jsonl").exists()
@@ -102,21 +64,7 @@ def test_a_run_cancelled_before_its_worker_listens_never_trains(tiny, tmp_path):
 
 def test_foreground_train_prints_the_adapter_and_skip_existing_reuses_it(tiny, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GRASP_HOME", str(tmp_path))
-    flags = [
-        "train",
-        "--data",
-        str(tiny["data"]),
-        "--base",
-        str(tiny["base"]),
-        "--r",
-        "4",
-        "--batch-size",
-        "4",
-        "--max-length",
-        "64",
-        "--device",
-        "cpu",
-    ]
+    flags = train_flags(tiny)
     assert main(flags) == 0
     adapter = Path(capsys.readouterr().out.strip().splitlines()[-1])
     assert (adapter / "adapter_config.json").is_file() and adapter.parent.parent == tmp_path / "runs"
@@ -133,19 +81,7 @@ def test_ctrl_c_in_a_foreground_train_checkpoints_and_exits_130(tiny, tmp_path):
             sys.executable,
             "-m",
             "grasp_core",
-            "train",
-            "--data",
-            str(tiny["data"]),
-            "--base",
-            str(tiny["base"]),
-            "--r",
-            "4",
-            "--batch-size",
-            "4",
-            "--max-length",
-            "64",
-            "--device",
-            "cpu",
+            *train_flags(tiny),
             "--epochs",
             "100",
         ],
@@ -156,7 +92,7 @@ def test_ctrl_c_in_a_foreground_train_checkpoints_and_exits_130(tiny, tmp_path):
     )
     root = tmp_path / "runs"
     try:
-        _poll(root, lambda: any(r.status.step >= 1 for r in list_runs(root)) if root.is_dir() else False)
+        poll(root, lambda: any(r.status.step >= 1 for r in list_runs(root)) if root.is_dir() else False)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
-from train_fixtures import make_tiny_base, tiny_config, write_chats
+from run_fixtures import adapter_weights
+from train_fixtures import tiny_config, tiny_kit
 
 from grasp_core.training.checkpoint import has_checkpoint
 from grasp_core.training.config import TrainConfig
@@ -18,16 +18,11 @@ from grasp_core.training.run import train
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("tinyc")
-    return {"base": make_tiny_base(root / "base"), "data": write_chats(root / "data.jsonl"), "root": root}
+    return tiny_kit(tmp_path_factory.mktemp("tinyc"))
 
 
 def _cfg(tiny: dict[str, Path], **kw) -> TrainConfig:
     return tiny_config(tiny, **{"warmup_ratio": 0.2, **kw})
-
-
-def _weights(folder: Path) -> dict[str, torch.Tensor]:
-    return load_file(str(folder / "adapter_model.safetensors"))
 
 
 def test_a_crash_while_checkpointing_resumes_from_the_last_good_checkpoint(tiny, tmp_path, monkeypatch):
@@ -49,7 +44,7 @@ def test_a_crash_while_checkpointing_resumes_from_the_last_good_checkpoint(tiny,
     ckpt.rename(ckpt.with_name("checkpoint.prev"))  # and as if it also died between the two renames
     resumed = train(cfg, tmp_path / "cut", resume=True)
     assert resumed.status == "done" and resumed.steps == full.steps
-    a, b = _weights(full.adapter), _weights(resumed.adapter)
+    a, b = adapter_weights(full.adapter), adapter_weights(resumed.adapter)
     assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-5
     assert len((tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()) == full.steps
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from train_fixtures import make_tiny_base, tiny_config, write_chats, write_factors
+from train_fixtures import make_tiny_base, tiny_config, tiny_kit, write_chats, write_factors
 
 from grasp_core.errors import GraspError
 from grasp_core.identification.choose import random_factors
@@ -23,15 +23,7 @@ from grasp_core.training.run import train
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("tinym")
-    base = make_tiny_base(root / "base")
-    Z = torch.linalg.qr(torch.randn(32, 2, generator=torch.Generator().manual_seed(1)))[0]  # (d_model, 2)
-    return {
-        "base": base,
-        "data": write_chats(root / "data.jsonl"),
-        "factors": write_factors(root / "f.safetensors", Z.T, str(base)),
-        "root": root,
-    }
+    return tiny_kit(tmp_path_factory.mktemp("tinym"))
 
 
 def _cfg(tiny: dict[str, Path], **kw) -> TrainConfig:

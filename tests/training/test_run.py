@@ -7,15 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from train_fixtures import make_tiny_base, tiny_config, write_chats
+from train_fixtures import tiny_config, tiny_kit
 
 from grasp_core.training.run import main
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("tinyrun")
-    return {"base": make_tiny_base(root / "base"), "data": write_chats(root / "data.jsonl"), "root": root}
+    return tiny_kit(tmp_path_factory.mktemp("tinyrun"))
 
 
 def test_main_trains_from_a_config_file_and_prints_the_result(tiny, tmp_path, capsys):
