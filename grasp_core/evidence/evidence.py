@@ -89,11 +89,11 @@ class _Gatherer:
             self._bm = self._load()
         return self._bm
 
-    def scores(self, todo: Sequence[tuple[Measure, Variant]], desc: str) -> dict[tuple[str, str], Scores]:
+    def scores(self, wanted: Sequence[tuple[Measure, Variant]], desc: str) -> dict[tuple[str, str], Scores]:
         """Scores of every (measure, variant), from the cache or computed now (one progress bar over the rest)."""
         out: dict[tuple[str, str], Scores] = {}
         todo = []
-        for m, v in todo:
+        for m, v in wanted:
             hit = self.cache.get(m, v)
             if hit is not None:
                 out[(m.name, v.key())] = hit
