@@ -51,6 +51,9 @@ def pick_indices(
         bad = [i for i in select if not 0 <= int(i) < n]
         if bad:
             raise GraspError(f"`select` index {bad[0]} is out of range: {source} has {n} factors (0..{n - 1})")
+        twice = sorted({int(i) for i in select if list(select).count(i) > 1})
+        if twice:
+            raise GraspError(f"`select` names index {', '.join(map(str, twice))} twice ({source})")
         return tuple(int(i) for i in select)
     pool = [
         i for i, f in enumerate(fs.factors) if (scope is None or f.scope == scope) and (side is None or f.side == side)
@@ -97,7 +100,14 @@ def load_picked(
     """Read a factors file, check it fits `model` (of base `base`), and pick from it."""
     fs = load_factors(path)
     check_fits(fs, model, base, path)
-    return pick(fs, select, top, source=f"factors file {path}")
+    picked = pick(fs, select, top, source=f"factors file {path}")
+    rank = basis(picked, fs.d_model).shape[1]
+    if rank < len(picked):  # GRASP would project out fewer directions than asked, silently
+        raise GraspError(
+            f"factors file {path}: the {len(picked)} factors picked ({', '.join(f.id for f in picked)}) span only "
+            f"{rank} directions (some are parallel or combinations of others); pick independent ones"
+        )
+    return picked
 
 
 def basis(factors: Sequence[Factor], width: int) -> torch.Tensor:

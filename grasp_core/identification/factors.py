@@ -274,27 +274,46 @@ def load_factors(path: str | Path) -> FactorSet:
         raise GraspError(f"{path}: not a readable safetensors factors file ({e})") from None
     if meta_raw is None:
         raise GraspError(f"{path}: not a GRASP factors file (no grasp_factors metadata)")
-    meta = json.loads(meta_raw)
-    if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise GraspError(f"{path}: format_version {meta['format_version']} is newer than this grasp ({FORMAT_VERSION})")
-    factors = []
-    for i, fm in enumerate(meta["factors"]):
-        fm = dict(fm)
-        fm.pop("stream_layer", None)
-        if f"factor.{i}" not in tensors:
-            raise GraspError(f"{path}: factor {i} ({fm.get('id')}) has no vector")
-        factors.append(Factor(vector=tensors[f"factor.{i}"], **fm))
-    return FactorSet(
-        factors=factors,
-        base=meta.get("base"),
-        adapter=meta["adapter"],
-        adapter_hash=meta["adapter_hash"],
-        d_model=int(meta["d_model"]),
-        n_layers=int(meta["n_layers"]),
-        global_sigma=meta.get("global_sigma", {}),
-        created=meta.get("created", 0.0),
-        format_version=meta.get("format_version", FORMAT_VERSION),
-    )
+    try:
+        meta = json.loads(meta_raw)
+        if meta.get("format_version", 0) > FORMAT_VERSION:
+            raise GraspError(
+                f"{path}: format_version {meta['format_version']} is newer than this grasp ({FORMAT_VERSION})"
+            )
+        factors = []
+        for i, fm in enumerate(meta["factors"]):
+            fm = dict(fm)
+            fm.pop("stream_layer", None)
+            if f"factor.{i}" not in tensors:
+                raise GraspError(f"{path}: factor {i} ({fm.get('id')}) has no vector")
+            factors.append(Factor(vector=tensors[f"factor.{i}"], **fm))
+        fs = FactorSet(
+            factors=factors,
+            base=meta.get("base"),
+            adapter=meta["adapter"],
+            adapter_hash=meta["adapter_hash"],
+            d_model=int(meta["d_model"]),
+            n_layers=int(meta["n_layers"]),
+            global_sigma=meta.get("global_sigma", {}),
+            created=meta.get("created", 0.0),
+            format_version=meta.get("format_version", FORMAT_VERSION),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise GraspError(f"{path}: malformed grasp_factors metadata ({type(e).__name__}: {e})") from None
+    for i, f in enumerate(fs.factors):
+        _check_vector(path, i, f, fs.d_model)
+    return fs
+
+
+def _check_vector(path: Path, i: int, f: Factor, width: int) -> None:
+    """A factor's vector is usable as a direction: one row of the file's width, finite and not zero."""
+    where = f"{path}: factor {i} ({f.id})"
+    if tuple(f.vector.shape) != (width,):
+        raise GraspError(f"{where}: vector of shape {tuple(f.vector.shape)}, but the file says d_model {width}")
+    if not bool(torch.isfinite(f.vector).all()):
+        raise GraspError(f"{where}: vector has NaN or infinite values")
+    if float(f.vector.double().norm()) < 1e-8:
+        raise GraspError(f"{where}: vector is zero, so it names no direction")
 
 
 @torch.no_grad()

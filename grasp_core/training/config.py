@@ -147,6 +147,8 @@ class TrainConfig:
             raise bad("select", "and `top` exclude each other")
         if self.select is not None and (not self.select or any(int(i) < 0 for i in self.select)):
             raise bad("select", "must be a non-empty list of indices >= 0")
+        if self.select is not None and len(set(self.select)) != len(self.select):
+            raise bad("select", "names an index twice")
         if self.select is not None and self.factors is None:
             raise bad("select", "needs a factors file (`factors`) to select from")
         if self.top is not None and self.top < 1:

@@ -214,6 +214,26 @@ def _nan(a: Path) -> None:
     save_file({**w, key: torch.full_like(w[key], float("nan"))}, str(a / "adapter_model.safetensors"))
 
 
+def _bad_factors(kind: str):
+    """A damage that writes a factors file of the right width beside the adapter, but whose vectors are all zero,
+    hold a NaN, or are two copies of one direction."""
+
+    def damage(a: Path) -> None:
+        import torch
+
+        from grasp_core.identification.factors import Factor, FactorSet, save_factors
+
+        v = torch.zeros(2, 32)
+        if kind == "nan":
+            v[0, 0], v[1, 1] = float("nan"), 1.0
+        elif kind == "parallel":
+            v[0, 0] = v[1, 0] = 1.0
+        factors = [Factor(id=f"f{i}", scope="global", side="write", sigma=1.0, energy=0.1, vector=v[i]) for i in (0, 1)]
+        save_factors(FactorSet(factors, None, str(a), "", 32, 2), a.parent / f"{kind}.safetensors")
+
+    return damage
+
+
 def _beside(name: str, data: bytes):
     """A damage that leaves the adapter alone and writes a bad file next to it."""
 
@@ -298,6 +318,54 @@ ADAPTER_CASES = [
             "--background",
         ],
         ["d_model 32 but base", "d_model 48"],
+    ),
+    (
+        "train: an all-zero factors file",
+        _bad_factors("zero"),
+        ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors", "{tmp}/zero.safetensors"],
+        ["zero.safetensors: factor 0 (f0)", "vector is zero"],
+    ),
+    (
+        "train: NaN in a factors file",
+        _bad_factors("nan"),
+        ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors", "{tmp}/nan.safetensors"],
+        ["nan.safetensors: factor 0 (f0)", "NaN or infinite"],
+    ),
+    (
+        "train: two parallel factors",
+        _bad_factors("parallel"),
+        [
+            "train",
+            "--data",
+            "{data}",
+            "--base",
+            "{base}",
+            "--method",
+            "grasp",
+            "--factors",
+            "{tmp}/parallel.safetensors",
+            "--top",
+            "2",
+        ],
+        ["parallel.safetensors", "span only 1 directions"],
+    ),
+    (
+        "evidence: an index selected twice",
+        None,
+        [
+            "evidence",
+            "--adapter",
+            "{a}",
+            "--base",
+            "{base}",
+            "--factors",
+            "{factors}",
+            "--select",
+            "0,0",
+            "--evals",
+            EVAL,
+        ],
+        ["--select: index 0 given twice"],
     ),
     (
         "train: factors select out of range",

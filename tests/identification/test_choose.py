@@ -63,6 +63,8 @@ def test_bad_picks_are_named() -> None:
         pick_indices(fs, select=[0], top=1)
     with pytest.raises(GraspError, match="at least 1"):
         pick_indices(fs, top=0)
+    with pytest.raises(GraspError, match="`select` names index 1 twice"):
+        pick_indices(fs, select=[1, 0, 1])
 
 
 def test_check_fits_refuses_another_model(tmp_path: Path) -> None:
@@ -78,6 +80,19 @@ def test_check_fits_refuses_another_model(tmp_path: Path) -> None:
         check_fits(deep, model, "b", "f")
     path = save_factors(_fs(), tmp_path / "f.safetensors")
     assert [f.id for f in load_picked(path, model, "b", top=2)] == ["f0", "f1"]
+
+
+def test_picked_factors_must_span_as_many_directions_as_they_are(tmp_path: Path) -> None:
+    model = tiny_model("llama")
+    fs = _fs()
+    fs.factors[1].vector = -2.0 * fs.factors[0].vector  # f1 names f0's direction again
+    fs.factors[2].vector = fs.factors[0].vector + fs.factors[3].vector  # f2 is a combination of f0 and f3
+    path = save_factors(fs, tmp_path / "f.safetensors")
+    with pytest.raises(GraspError, match=r"the 2 factors picked \(f0, f1\) span only 1 directions"):
+        load_picked(path, model, "b", top=2)
+    with pytest.raises(GraspError, match="span only 2 directions"):
+        load_picked(path, model, "b", select=[0, 2, 3])
+    assert [f.id for f in load_picked(path, model, "b", select=[0, 3, 4])] == ["f0", "f3", "f4"]
 
 
 def test_random_directions_are_orthonormal_and_seeded() -> None:

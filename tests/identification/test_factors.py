@@ -112,3 +112,42 @@ def test_rows_and_indices_of_a_factor_set(tmp_path: Path) -> None:
     assert fs.index_of(last.id) == len(fs) - 1 and fs.factor(fs.index_of(last.id)) is last
     with pytest.raises(GraspError, match="no factor 'nope'"):
         fs.index_of("nope")
+
+
+def test_a_factors_file_is_checked_on_load(tmp_path: Path) -> None:
+    """Degenerate factors are refused with the file and factor named: zero, non-finite, the wrong width, metadata
+    that is not what save_factors writes."""
+    import json
+
+    from safetensors.torch import save_file
+
+    from grasp_core.identification.factors import Factor, FactorSet
+
+    def write(name: str, vectors: torch.Tensor, d: int = 8) -> Path:
+        fs = [
+            Factor(id=f"f{i}", scope="global", side="write", sigma=1.0, energy=0.1, vector=v)
+            for i, v in enumerate(vectors)
+        ]
+        return save_factors(FactorSet(fs, "b", "a", "h", d, 2), tmp_path / name)
+
+    good = torch.eye(8)[:2]
+    assert len(load_factors(write("good.safetensors", good))) == 2
+    zero = good.clone()
+    zero[1] = 0
+    with pytest.raises(GraspError, match=r"zero.safetensors: factor 1 \(f1\): vector is zero"):
+        load_factors(write("zero.safetensors", zero))
+    nan = good.clone()
+    nan[0, 3] = float("nan")
+    with pytest.raises(GraspError, match=r"nan.safetensors: factor 0 \(f0\): vector has NaN or infinite values"):
+        load_factors(write("nan.safetensors", nan))
+    with pytest.raises(
+        GraspError, match=r"wide.safetensors: factor 0 \(f0\): vector of shape \(8,\), but the file says d_model 16"
+    ):
+        load_factors(write("wide.safetensors", good, d=16))
+    save_file(
+        {"factor.0": good[0]},
+        str(tmp_path / "meta.safetensors"),
+        metadata={"grasp_factors": json.dumps({"factors": 3})},
+    )
+    with pytest.raises(GraspError, match=r"meta.safetensors: malformed grasp_factors metadata"):
+        load_factors(tmp_path / "meta.safetensors")

@@ -124,3 +124,8 @@ def test_the_method_name_of_earlier_releases_is_read() -> None:
     TrainConfig.add_arguments(p)
     with pytest.warns(UserWarning, match="--method lora is now --method naive"):  # typed by a person: warned
         assert TrainConfig.from_args(p.parse_args(["--data", "d", "--method", "lora"])).method == "naive"
+
+
+def test_an_index_selected_twice_is_refused() -> None:
+    with pytest.raises(GraspError, match="`select`"):
+        TrainConfig(data="d", method="grasp", factors="f", select=(0, 2, 0))
