@@ -25,7 +25,7 @@ from ..errors import GraspError
 from ..io import read_json, write_json, write_text
 from .config import current_names
 from .provenance import PROVENANCE, merged_provenance
-from .report import SweepReport, current_table, load_results, rerender, sweep_organism
+from .report import SweepReport, check_whole, current_table, load_results, rerender, sweep_organism
 
 IDENTITY_EXEMPT = ("seeds", "name", "executor", "organism")  # what may differ between the parts of one sweep
 BASE_RTOL, BASE_ATOL = 1e-4, 1e-6  # base rows made by the same code and data agree far closer than this
@@ -97,6 +97,7 @@ def _read(folder: Path) -> _Part:
     items = None
     if (folder / "items.csv").is_file():
         try:
+            check_whole(folder / "items.csv")
             items = current_table(pd.read_csv(folder / "items.csv"))
         except (ValueError, pd.errors.ParserError) as e:
             raise GraspError(f"{folder / 'items.csv'}: not a readable CSV ({e})") from None

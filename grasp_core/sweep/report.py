@@ -3,6 +3,8 @@ intervals, Pareto flag and rise cuts against naive LoRA, the trade-off figure an
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import sys
 from collections.abc import Iterable
@@ -390,6 +392,8 @@ REQUIRED = ("label", "method", "seed")  # columns every results.csv has (and the
 def read_table(source: str | Path | IO[bytes], name: str | None = None) -> pd.DataFrame:
     """A results or items CSV (a path, or an uploaded file's bytes named `name`) under current names
     (current_table), or a GraspError naming the file."""
+    if isinstance(source, str | Path):
+        check_whole(Path(source))
     try:
         return current_table(pd.read_csv(source))
     except (OSError, ValueError) as e:  # pandas' parse and decode errors are ValueErrors
@@ -402,11 +406,27 @@ def items_beside(results_csv: str | Path) -> Path | None:
     return path if path.is_file() else None
 
 
+def check_whole(path: Path) -> None:
+    """Refuse a CSV the tool wrote that was cut short (a copy, a full disk, a crash): every row ends with a newline
+    and has the header's number of fields. A file cut exactly at a row boundary reads as a shorter, whole table."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise GraspError(f"{path}: not readable ({e})") from None
+    if text and not text.endswith("\n"):
+        raise GraspError(f"{path}: its last row (line {text.count(chr(10)) + 1}) is cut short; restore the file")
+    rows = list(csv.reader(io.StringIO(text)))
+    for lineno, row in enumerate(rows[1:], start=2):
+        if len(row) != len(rows[0]):
+            raise GraspError(f"{path}, line {lineno}: {len(row)} fields, the header has {len(rows[0])}")
+
+
 def load_results(folder: str | Path) -> pd.DataFrame:
-    """A sweep's results.csv (for the dashboard and reports), its required columns checked."""
+    """A sweep's results.csv (for the dashboard and reports): whole (check_whole), its required columns checked."""
     path = Path(folder) / "results.csv"
     if not path.is_file():
         raise GraspError(f"{folder}: no results.csv (has the sweep evaluated any cell yet?)")
+    check_whole(path)
     try:
         results = pd.read_csv(path)
     except (ValueError, pd.errors.ParserError) as e:

@@ -109,6 +109,12 @@ def test_parts_that_are_not_one_sweep_are_refused_before_writing(tmp_path: Path,
         with pytest.raises(GraspError, match=message):
             merge_sweeps([a, other], dest)
         assert not dest.exists()
+    for name in ("results.csv", "items.csv"):  # a part whose table was cut short (a copy, a full disk)
+        torn = _part(tmp_path / f"torn-{name}" / "s", tiny_organism, [2], started=2.0e9)
+        (torn / name).write_bytes((torn / name).read_bytes()[:-7])
+        with pytest.raises(GraspError, match=f"{name}: its last row .* is cut short"):
+            merge_sweeps([a, torn], dest)
+        assert not dest.exists()
     b = _part(tmp_path / "5" / "s", tiny_organism, [2], started=2.0e9)
     (b / "provenance.json").unlink()
     with pytest.raises(GraspError, match="no provenance.json"):

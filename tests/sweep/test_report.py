@@ -130,10 +130,44 @@ def test_read_table_names_a_bad_file_and_items_sit_beside_results(tmp_path) -> N
     assert list(read_table(tmp_path / "results.csv").columns) == ["label", "method", "lean_change"]
     assert list(read_table(io.BytesIO(b"label\nlora\n"), "up.csv")["label"]) == ["naive"]
     (tmp_path / "bad.csv").write_bytes(b"\xff\xfe\x00bad")
-    with pytest.raises(GraspError, match="bad.csv: not a readable CSV"):
+    with pytest.raises(GraspError, match="bad.csv: not readable"):
         read_table(tmp_path / "bad.csv")
     with pytest.raises(GraspError, match="up.csv: not a readable CSV"):
         read_table(io.BytesIO(b""), "up.csv")
     assert items_beside(tmp_path / "results.csv") is None
     (tmp_path / "items.csv").write_text("label,measure,item,score\n")
     assert items_beside(tmp_path / "results.csv") == tmp_path / "items.csv"
+
+
+def test_a_results_table_cut_anywhere_in_its_last_row_is_refused_and_nothing_is_rewritten(tmp_path, capsys) -> None:
+    """`grasp report` on a results.csv cut at any byte inside its last row (a copy, a full disk, a crash) exits 2
+    with one line naming the file, and summary.csv and report.md stay as they were. (A cut exactly at a row
+    boundary leaves a whole, shorter table, which no check of the file alone can tell from a smaller sweep.)"""
+    import shutil
+
+    from grasp_core import DEMO_ROOT
+    from grasp_core.cli import main
+
+    folder = tmp_path / "political-demo"
+    shutil.copytree(DEMO_ROOT / "political" / "results" / "political-demo", folder)
+    whole = (folder / "results.csv").read_bytes()
+    kept = {name: (folder / name).read_bytes() for name in ("summary.csv", "report.md")}
+    start = whole.rstrip(b"\n").rfind(b"\n") + 1  # where the last row begins
+    for cut in range(start + 1, len(whole)):
+        (folder / "results.csv").write_bytes(whole[:cut])
+        assert main(["report", str(folder)]) == 2, cut
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: ") and "results.csv" in err and "cut short" in err and "\n" not in err, err
+        assert {name: (folder / name).read_bytes() for name in kept} == kept
+    (folder / "results.csv").write_bytes(whole)
+    assert main(["report", str(folder)]) == 0  # whole again: re-rendered as before
+    capsys.readouterr()
+    assert {name: (folder / name).read_bytes() for name in kept} == kept
+
+
+def test_a_row_with_a_missing_field_is_named(tmp_path) -> None:
+    from grasp_core.sweep.report import load_results
+
+    (tmp_path / "results.csv").write_text("label,method,seed,drift\nbase,base,,0.1\nnaive,naive,0\n")
+    with pytest.raises(GraspError, match=r"results.csv, line 3: 3 fields, the header has 4"):
+        load_results(tmp_path)
