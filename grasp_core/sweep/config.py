@@ -42,10 +42,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, GraspError
 from ..evaluation.organisms import MEASURES
+from ..identification.factors import load_factors
 from ..io import read_yaml
-from ..training.config import RENAMED, TrainConfig, renamed_fields
+from ..training.config import MAX_SEED, RENAMED, TrainConfig, renamed_fields
 from ..training.methods import METHODS, OLD_METHOD_NAMES
 from .executor import ExecutorConfig
 
@@ -119,6 +120,17 @@ class SweepConfig:
             raise ConfigError(f"{self.where}: `train` must be a mapping of training settings, got {self.train!r}")
         if not self.seeds:
             raise ConfigError(f"{self.where}: `seeds` must list at least one seed")
+        twice = sorted({s for s in self.seeds if self.seeds.count(s) > 1})
+        if twice:
+            raise ConfigError(f"{self.where}: `seeds` lists seed {', '.join(map(str, twice))} twice")
+        out_of_range = [s for s in self.seeds if not 0 <= s <= MAX_SEED]
+        if out_of_range:
+            raise ConfigError(f"{self.where}: `seeds` must lie in 0..{MAX_SEED}, got {out_of_range[0]}")
+        if not isinstance(self.naive_runs, dict) or not all(isinstance(v, dict) for v in self.naive_runs.values()):
+            raise ConfigError(
+                f"{self.where}: `naive_runs` must map names to training settings, like {{rank1: {{r: 1}}}}, "
+                f"got {self.naive_runs!r}"
+            )
         if not self.methods:
             raise ConfigError(f"{self.where}: `methods` must list at least one method")
         if self.measures is not None:
@@ -155,6 +167,8 @@ class SweepConfig:
             for key in entry:
                 if key != "method" and key not in names and key not in SWEEP_ONLY:
                     raise ConfigError(f"{where}: unknown field `{key}`")
+                if entry[key] == []:  # an axis of no values would drop the entry without a word
+                    raise ConfigError(f"{where}: `{key}` lists no values")
             naive_run = entry.get("naive_run", "naive")
             for name in naive_run if isinstance(naive_run, list) else [naive_run]:
                 if name not in self.naive_runs:
@@ -343,6 +357,10 @@ def _check_factors(entry: dict[str, Any], where: str) -> None:
                 f"{where}: `factors` file {f} not found (give a factors .safetensors from "
                 "`grasp identify`, or a set saved on the Select page)"
             )
+        try:
+            load_factors(Path(f).expanduser())  # its contents too: before anything is evaluated or trained
+        except GraspError as e:
+            raise ConfigError(f"{where}: {e}") from None
 
 
 def _check_select_by(entry: dict[str, Any], where: str) -> None:

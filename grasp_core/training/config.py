@@ -16,6 +16,7 @@ from .methods import METHODS, OLD_METHOD_NAMES, PROJECTIONS, WEIGHTS_SIDES, curr
 
 DTYPES = ("float32", "bfloat16", "float16")
 SCHEDULES = ("cosine", "linear")
+MAX_SEED = 2**32 - 1  # seeds of the data order and LoRA init (torch.Generator takes them scaled by about 10^6)
 # Names of earlier releases, still read (with a warning) from JSON, YAML and flags: old -> current.
 RENAMED = {"iterate": "rounds", "side": "weights_side"}
 # The TrainConfig an adapter was trained with, written beside adapter_config.json (PEFT ignores other files),
@@ -149,6 +150,8 @@ class TrainConfig:
             raise bad("select", "must be a non-empty list of indices >= 0")
         if self.select is not None and len(set(self.select)) != len(self.select):
             raise bad("select", "names an index twice")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise bad("seed", f"must lie in 0..{MAX_SEED}")
         if self.select is not None and self.factors is None:
             raise bad("select", "needs a factors file (`factors`) to select from")
         if self.top is not None and self.top < 1:

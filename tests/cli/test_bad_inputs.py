@@ -66,6 +66,58 @@ CASES = [
         ["GRASP_MAX_RUNS", "'abc'"],
     ),
     (
+        "sweep seeds: one twice",
+        {"s.yaml": "organism: persona\nseeds: [0, 0]\nmethods: [{method: naive}]\n"},
+        ["sweep", "{tmp}/s.yaml", "--dry-run"],
+        {},
+        ["s.yaml", "`seeds` lists seed 0 twice"],
+    ),
+    (
+        "sweep seed too large for the RNG",
+        {"s.yaml": "organism: persona\nseeds: [1099511627776]\nmethods: [{method: naive}]\n"},
+        ["sweep", "{tmp}/s.yaml", "--dry-run"],
+        {},
+        ["s.yaml", "`seeds` must lie in 0..4294967295"],
+    ),
+    (
+        "sweep naive_runs a list",
+        {"s.yaml": "organism: persona\nnaive_runs: [rank1]\nmethods: [{method: naive}]\n"},
+        ["sweep", "{tmp}/s.yaml", "--dry-run"],
+        {},
+        ["s.yaml", "`naive_runs` must map names to training settings"],
+    ),
+    (
+        "sweep naive_runs a number",
+        {"s.yaml": "organism: persona\nnaive_runs: 3\nmethods: [{method: naive}]\n"},
+        ["sweep", "{tmp}/s.yaml", "--dry-run"],
+        {},
+        ["s.yaml", "`naive_runs` must map names"],
+    ),
+    (
+        "sweep top: an empty list",
+        {"s.yaml": "organism: persona\nmethods: [{method: naive}, {method: grasp, top: []}]\n"},
+        ["sweep", "{tmp}/s.yaml", "--dry-run"],
+        {},
+        ["s.yaml: methods[1]", "`top` lists no values"],
+    ),
+    (
+        "sweep factors file not a factors file",
+        {
+            "s.yaml": "organism: persona\nmethods: [{method: naive}, {method: grasp, factors: {tmp}/e.jsonl}]\n",
+            "e.jsonl": "{}\n",
+        },
+        ["sweep", "{tmp}/s.yaml", "--dry-run"],
+        {},
+        ["s.yaml: methods[1]", "e.jsonl: not a readable safetensors factors file"],
+    ),
+    (
+        "train seed too large for the RNG",
+        {"d.jsonl": json.dumps(CHAT) + "\n"},
+        ["train", "--data", "{tmp}/d.jsonl", "--seed", "1099511627776"],
+        {},
+        ["`seed` must lie in 0..4294967295"],
+    ),
+    (
         "sweep seeds: zero",
         {"s.yaml": "organism: persona\nseeds: zero\nmethods: [{method: naive}]\n"},
         ["sweep", "{tmp}/s.yaml", "--dry-run"],
@@ -131,7 +183,7 @@ def test_bad_input_is_one_line_exit_2_and_no_run(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     for name, content in files.items():
-        _write(tmp_path / name, content)
+        _write(tmp_path / name, content.replace("{tmp}", str(tmp_path)) if isinstance(content, str) else content)
     assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
     _refused_in_one_line(capsys, says, tmp_path / "home")
 
