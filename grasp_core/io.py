@@ -17,10 +17,27 @@ from .errors import GraspError
 
 
 def grasp_home() -> Path:
-    """The workspace and cache root: $GRASP_HOME, else ~/.cache/grasp."""
+    """The workspace and cache root: $GRASP_HOME, else ~/.cache/grasp (made when missing)."""
     root = Path(os.environ.get("GRASP_HOME", Path.home() / ".cache" / "grasp")).expanduser()
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise GraspError(
+            f"GRASP_HOME {root} cannot be made ({e.strerror or e}): set GRASP_HOME to a folder you can write"
+        ) from None
     return root
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Refuse, in one line naming it, a folder this process cannot write into: tried by writing a file there, since
+    mode bits do not tell (root ignores them; a read-only mount does not show in them)."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as e:
+        raise GraspError(
+            f"{what} {folder} is not writable ({e.strerror or e}): set GRASP_HOME to a folder you can write"
+        ) from None
 
 
 def inside(root: Path, user_path: str | Path) -> Path:

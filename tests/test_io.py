@@ -80,3 +80,12 @@ def test_tail_and_append(tmp_path: Path) -> None:
     append_jsonl(tmp_path / "m.jsonl", {"step": 1})
     append_jsonl(tmp_path / "m.jsonl", {"step": 2})
     assert [o["step"] for _n, o in read_jsonl(tmp_path / "m.jsonl")] == [1, 2]
+
+
+def test_check_writable_tries_by_writing(tmp_path: Path) -> None:
+    from grasp_core.io import check_writable
+
+    check_writable(tmp_path, "GRASP_HOME")  # a folder one can write: nothing left behind
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(GraspError, match=r"GRASP_HOME .*missing is not writable"):
+        check_writable(tmp_path / "missing", "GRASP_HOME")

@@ -8,6 +8,7 @@ import sys
 import traceback
 
 from ..errors import GraspError
+from ..io import check_writable, grasp_home
 from . import evaluate, evidence, identify, sweep, train  # noqa: F401  (registers the verbs)
 from .common import COMMANDS
 
@@ -25,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Verbs that only read the workspace: they work on a read-only GRASP_HOME (`runs` then marks no dead worker).
+READ_ONLY = ("runs", "logs")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     ns = parser.parse_args(argv)
@@ -32,7 +37,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if ns.command not in READ_ONLY:  # a verb that writes refuses an unwritable home before loading anything
+            check_writable(grasp_home(), "GRASP_HOME")
         return int(COMMANDS[ns.command][2](ns) or 0)
+    except PermissionError as e:  # a file the checks above could not foresee (another user's folder inside it)
+        if ns.debug:
+            traceback.print_exc()
+        print(f"error: cannot write {e.filename or 'a file'}: {e.strerror or e}", file=sys.stderr)
+        return 2
     except GraspError as e:
         if ns.debug:
             traceback.print_exc()

@@ -78,7 +78,10 @@ def _runs_args(p: argparse.ArgumentParser) -> None:
 
 @command("runs", "List the runs of the registry: id, method, state, progress, ETA, loss.", _runs_args)
 def run_runs(ns: argparse.Namespace) -> int:
-    reap_dead()  # a user looking at the queue: runs whose worker died are marked, their slots used again
+    try:
+        reap_dead()  # a user looking at the queue: runs whose worker died are marked, their slots used again
+    except (OSError, GraspError):
+        pass  # a read-only workspace: list the runs as they are (a dead worker's run still reads `running`)
     runs, damaged = read_registry()
     if ns.json:
         print_json(
@@ -135,9 +138,12 @@ def run_logs(ns: argparse.Namespace) -> int:
             sys.stdout.flush()
         if not ns.follow:
             return 0
-        with registry_lock(run.root):
+        try:
+            with registry_lock(run.root):
+                run = get_run(run.id, run.root)
+                reap(run)
+        except OSError:  # a read-only workspace: follow what the files say, mark nothing
             run = get_run(run.id, run.root)
-            reap(run)
         if run.status.state not in ACTIVE:
             if path.is_file() and path.stat().st_size > pos:
                 continue  # print what the worker wrote last, then stop

@@ -494,3 +494,42 @@ def test_organism_json_fields_of_the_wrong_type_are_named(tmp_path: Path) -> Non
         with pytest.raises(GraspError, match=needle) as e:
             load_organism(org)
         assert str(org / "organism.json") in str(e.value)
+
+
+def test_an_unmakeable_home_is_one_line_for_every_verb(tmp_path, monkeypatch, capsys) -> None:
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "file" / "home"))  # under a file: it cannot be made
+    for argv in (["runs"], ["train", "--data", str(tmp_path / "d.jsonl")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: GRASP_HOME") and "cannot be made" in err and "\n" not in err, err
+
+
+def test_a_read_only_home_lists_runs_and_refuses_writing_verbs(tmp_path, monkeypatch, capsys) -> None:
+    """On a read-only GRASP_HOME (a read-only bind mount: root ignores mode bits) `grasp runs` lists what is there
+    and marks nothing; a verb that writes refuses in one line naming the folder, before reading its inputs."""
+    import subprocess
+
+    from grasp_core.runs.registry import create_run
+    from grasp_core.training.config import TrainConfig
+
+    src, home = tmp_path / "src", tmp_path / "home"
+    (tmp_path / "d.jsonl").write_text(json.dumps(CHAT) + "\n")
+    run = create_run(TrainConfig(data=str(tmp_path / "d.jsonl")), src / "runs")
+    home.mkdir()
+    if subprocess.run(["mount", "--bind", str(src), str(home)], capture_output=True).returncode != 0:
+        pytest.skip("bind mounts are not permitted here")
+    try:
+        if subprocess.run(["mount", "-o", "remount,ro,bind", str(home)], capture_output=True).returncode != 0:
+            pytest.skip("read-only remounts are not permitted here")
+        monkeypatch.setenv("GRASP_HOME", str(home))
+        assert main(["runs"]) == 0
+        assert run.id in capsys.readouterr().out
+        assert main(["train", "--data", str(tmp_path / "d.jsonl")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert (
+            err
+            == f"error: GRASP_HOME {home} is not writable (Read-only file system): set GRASP_HOME to a folder you can write"
+        )
+    finally:
+        subprocess.run(["umount", str(home)], capture_output=True)
