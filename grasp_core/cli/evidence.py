@@ -13,6 +13,7 @@ from ..evidence.compare import side_by_side
 from ..evidence.evidence import EvidenceConfig, adapter_evidence, save_suggested
 from ..evidence.results import Evidence
 from ..identification.choose import parse_indices
+from ..identification.factorsets import check_set_name
 from ..io import write_json
 from ..model.adapters import load_model
 from .common import command, old_flag, resolve_adapter_base
@@ -96,6 +97,8 @@ def run_evidence(ns: argparse.Namespace) -> int:
         raise GraspError(f"--cumulative must be at least 1, got {ns.cumulative}")
     if ns.generate < 0:
         raise GraspError(f"--generate must be 0 or more, got {ns.generate}")
+    if ns.save_set is not None:
+        check_set_name(ns.save_set)  # before any evaluation runs, not after
     config = EvidenceConfig(
         top=ns.top, cumulative=ns.cumulative, batch_size=ns.batch_size, seed=ns.seed, use_cache=not ns.no_cache
     )

@@ -55,8 +55,8 @@ def load_choice_items(path: str | Path) -> tuple[list[ChoiceItem], tuple[str, st
         if not isinstance(obj, dict):
             raise GraspError(f"{where}: expected a JSON object")
         item_id = obj.get("id")
-        if not isinstance(item_id, str | int) or str(item_id) == "":
-            raise GraspError(f"{where}: missing field `id`")
+        if isinstance(item_id, bool) or not isinstance(item_id, str | int) or str(item_id) == "":
+            raise GraspError(f"{where}: `id` must be a non-empty string or a whole number, got {item_id!r}")
         where = f"{where} (id {item_id})"
         if str(item_id) in seen:
             raise GraspError(f"{where}: duplicate id")

@@ -75,10 +75,18 @@ def factor_sets_root(root: str | Path | None = None) -> Path:
     return path
 
 
+def check_set_name(name: str) -> str:
+    """A factor set's name as a file can carry it, or a GraspError saying what names are allowed."""
+    if not isinstance(name, str) or not _NAME.match(name) or name.endswith(SUFFIX):
+        raise GraspError(
+            f"factor set name {name!r} is not valid: 1-64 letters, digits, '.', '_' or '-', starting with a letter "
+            "or digit"
+        )
+    return name
+
+
 def _path(name: str, root: str | Path | None) -> Path:
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise GraspError(f"factor set name {name!r} is not valid: use letters, digits, '.', '_' or '-'")
-    return factor_sets_root(root) / f"{name}{SUFFIX}"
+    return factor_sets_root(root) / f"{check_set_name(name)}{SUFFIX}"
 
 
 def save_factor_set(

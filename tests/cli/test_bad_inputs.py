@@ -420,6 +420,12 @@ ADAPTER_CASES = [
         ["--select: index 0 given twice"],
     ),
     (
+        "evidence: a set name that cannot be a file, before any evaluation",
+        None,
+        ["evidence", "--adapter", "{a}", "--base", "{base}", "--evals", EVAL, "--save-set", "../escape"],
+        ["factor set name '../escape' is not valid"],
+    ),
+    (
         "train: factors select out of range",
         None,
         [

@@ -16,7 +16,8 @@ from grasp_core.evaluation.eval_files import load_choice_items, load_nll_items
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ({"prompt": "x", "aligned": ["a"], "misaligned": ["b"]}, r"line 2: missing field `id`"),
+        ({"prompt": "x", "aligned": ["a"], "misaligned": ["b"]}, r"line 2: `id` must be a non-empty string or a whole"),
+        ({"id": True, "prompt": "x", "aligned": ["a"], "misaligned": ["b"]}, r"line 2: `id` must be .*, got True"),
         (
             {"id": "z", "prompt": "x", "aligned": ["a"], "misaligned": [""]},
             r"line 2 \(id z\): `misaligned` completion 0 is empty",
