@@ -67,21 +67,22 @@ def test_identify_then_scan(env, capsys) -> None:
     assert "global-write-0" in out and "promotes:" in out
     fs = load_factors(out_file)
     assert abs(float(fs.factors[0].vector @ env["z"])) > 0.99 and fs.base == env["base"]
-    rc, out, err = _run(
-        capsys,
-        "scan",
-        "--factors",
-        out_file,
-        "--prompts",
-        env["prompts"],
-        "--adapter",
-        env["adapter"],
-        "--select",
-        "0,1",
-        "--top",
-        "3",
-        "--json",
-    )
+    with pytest.warns(UserWarning, match="--top is now --n-top-prompts"):  # the flag of the earlier release
+        rc, out, err = _run(
+            capsys,
+            "scan",
+            "--factors",
+            out_file,
+            "--prompts",
+            env["prompts"],
+            "--adapter",
+            env["adapter"],
+            "--select",
+            "0,1",
+            "--top",
+            "3",
+            "--json",
+        )
     assert rc == 0, err
     res = json.loads(out)
     assert [s["factor_id"] for s in res["scans"]] == ["global-write-0", "global-write-1"]
@@ -268,7 +269,7 @@ def test_bundled_model_identify_and_scan_end_to_end(tmp_path: Path) -> None:
             str(adapter),
             "--select",
             "0",
-            "--top",
+            "--n-top-prompts",
             "2",
             "--json",
         ],
