@@ -11,12 +11,14 @@ from ..io import read_json
 from .config import SweepConfig
 from .executor import live_state, read_records
 from .factor_choice import needs_naive_run
-from .folders import JOBS_DIR
+from .folders import CELLS_DIR, JOBS_DIR
+from .report import load_results
 from .run import SweepWork
 
 
 def sweep_status(folder: Path) -> pd.DataFrame:
-    """Each cell of the sweep in `folder` by state: done (its marker), the state of the job it was given (running,
+    """Each cell of the sweep in `folder` by state: done (its marker, or its row in results.csv: a merged sweep has
+    rows but no markers), the state of the job it was given (running,
     failed, a SLURM state ...) with the job's id and log, waiting for its naive run, or `not started`; then the jobs
     that are not cells (kind `job`: the base model's evaluation, the naive runs)."""
     if not (folder / "sweep.json").is_file():
@@ -27,13 +29,14 @@ def sweep_status(folder: Path) -> pd.DataFrame:
     config = SweepConfig.from_dict({**config.to_dict(), "name": folder.name}, where=config.where)
     work = SweepWork(config, folder.parent, None, lambda msg: None)
     records = read_records(folder / JOBS_DIR)
+    tabled = _tabled(folder)
     rows = []
     for cell in work.cells:
         key = work.cell_key(cell)
         rec_key = next((k for k in records if k.startswith("cells:") and key in k.split(":", 1)[1].split(",")), None)
         rec = records.get(rec_key) if rec_key else None
         naive = records.get(f"naive:{cell.naive_run}:{cell.seed}") if needs_naive_run(cell) else None
-        if work.cell_done(cell):
+        if work.cell_done(cell) or (cell.label, cell.seed) in tabled:
             state = "done"
         elif rec is not None:
             state = live_state(rec, folder / JOBS_DIR)
@@ -66,3 +69,13 @@ def sweep_status(folder: Path) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _tabled(folder: Path) -> set[tuple[str, int]]:
+    """(label, seed) of every cell row of results.csv in a folder without cell markers (merged or bundled: its rows
+    are its record); none elsewhere, where the markers, keyed by everything a cell was computed from, decide."""
+    if (folder / CELLS_DIR).is_dir() or not (folder / "results.csv").is_file():
+        return set()
+    table = load_results(folder)
+    cells = table[table["seed"].notna()]
+    return {(str(label), int(seed)) for label, seed in zip(cells["label"], cells["seed"], strict=True)}

@@ -28,3 +28,18 @@ def test_cells_are_not_started_then_done_as_their_markers_appear(tmp_path: Path,
     work.mark_done(work.cells[1], "run-1")
     assert list(sweep_status(folder)["state"]) == ["not started", "done"]
     assert sorted(p.name for p in folder.iterdir()) == ["cells", "sweep.json"]  # reading wrote nothing else
+
+
+def test_a_merged_sweep_reads_its_cells_from_its_results(tmp_path: Path, tiny_organism: Path) -> None:
+    """A merged (or bundled) folder has rows but no cell markers: its tabled cells are done, not `not started`."""
+    cfg = SweepConfig.from_dict(
+        {"name": "m", "organism": str(tiny_organism), "seeds": [0, 1], "methods": [{"method": "naive"}]}
+    )
+    folder = tmp_path / "m"
+    folder.mkdir()
+    write_json(folder / "sweep.json", cfg.to_dict())
+    (folder / "results.csv").write_text("label,method,seed,drift\nbase,base,,0.1\nnaive,naive,0,0.3\n")
+    assert list(sweep_status(folder)["state"]) == ["done", "not started"]
+    (folder / "results.csv").write_text("label,method,seed,drift\nbase,base,,0.1\nnaive,naive,0,0.")
+    with pytest.raises(GraspError, match="cut short"):
+        sweep_status(folder)  # a torn table is named, not read
