@@ -68,7 +68,7 @@ def write_factors(path: Path, vectors: torch.Tensor, base: str, layer: int | Non
         )
         for j, v in enumerate(vectors)
     ]
-    fs = FactorSet(factors=factors, base=base, adapter="test", adapter_hash="0", d_model=vectors.shape[1], n_layers=2)
+    fs = FactorSet(factors=factors, base=base, adapter="test", adapter_hash="", d_model=vectors.shape[1], n_layers=2)
     save_factors(fs, path)
     return path
 

@@ -25,6 +25,11 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--factors", default=None, help="factors file (default: <adapter>/factors.safetensors, else found now)"
     )
+    p.add_argument(
+        "--factors-from-other-adapter",
+        action="store_true",
+        help="use a factors file made from another adapter (refused by default: they are not this adapter's candidates)",
+    )
     p.add_argument("--select", default=None, metavar="I,J", help="factor indices of the file (default: --top)")
     p.add_argument("--top", type=int, default=8, help="candidates: the first K global write factors (default 8)")
     old_flag(p, "--top-k", "--top", type=int)
@@ -107,7 +112,17 @@ def run_evidence(ns: argparse.Namespace) -> int:
     measures, train, primary = request_inputs(ns.organism, ns.evals or ())
     train = ns.train_corpus or train
     fs, ev = adapter_evidence(
-        ns.adapter, base, measures, ns.factors, select, ns.corpus, train, config, primary=primary, progress=not ns.json
+        ns.adapter,
+        base,
+        measures,
+        ns.factors,
+        select,
+        ns.corpus,
+        train,
+        config,
+        primary=primary,
+        progress=not ns.json,
+        other_adapter=ns.factors_from_other_adapter,
     )
     saved = save_suggested(ev, fs, ns.save_set) if ns.save_set and ev.suggested else None
     out: dict[str, Any] = ev.to_dict()

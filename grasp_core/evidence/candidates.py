@@ -26,10 +26,12 @@ def candidate_factors(
     select: Sequence[int] | None = None,
     top: int = 8,
     config: Any = None,
+    other_adapter: bool = False,
 ) -> tuple[FactorSet, list[tuple[int, Factor]]]:
     """The factors to gather evidence on, as (index in the set, factor): `select` indices of the factors file,
     else its first `top` global write factors (by sigma). Without a file: the adapter's own factors file, else
-    its factors found now. The file must fit the base (width, base name, layers); nothing loads weights."""
+    its factors found now. The file must fit the base (width, base name, layers) and have been made from this
+    adapter (its recorded hash), unless `other_adapter`; no model weights are loaded."""
     config = config if config is not None else load_config(base)
     if factors_file is None and (Path(adapter) / FACTORS_FILE).is_file():
         factors_file = Path(adapter) / FACTORS_FILE
@@ -37,6 +39,13 @@ def candidate_factors(
         fs = load_factors(factors_file)
         source = f"factors file {factors_file}"
         check_fits(fs, config, base, factors_file)
+        mine = load_adapter(adapter, base_config=config).hash if fs.adapter_hash and not other_adapter else None
+        if mine is not None and fs.adapter_hash != mine:  # an empty hash: made from no adapter (random, by hand)
+            raise GraspError(
+                f"{source} was made from adapter {fs.adapter} (hash {fs.adapter_hash}), not from {adapter} "
+                f"(hash {mine}): its factors are not this adapter's candidates; identify them again, or pass "
+                "--factors-from-other-adapter to use them anyway"
+            )
     else:
         ad = load_adapter(adapter, base_config=config)
         fs = identify(ad, n_layers(config), n_factors=top)

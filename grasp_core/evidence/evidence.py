@@ -310,12 +310,13 @@ def adapter_evidence(
     model: LoadedModel | None = None,
     primary: tuple[str | None, str | None] = (None, None),
     progress: bool = True,
+    other_adapter: bool = False,
 ) -> tuple[FactorSet, Evidence]:
     """Evidence for an adapter folder's candidates (see candidate_factors), the model loaded only when needed
     (or `model`, already loaded with this adapter). Returns the candidates' factor set too (to save a pick)."""
     config = config or EvidenceConfig()
     base_config = load_config(base)
-    fs, candidates = candidate_factors(adapter, base, factors_file, select, config.top, base_config)
+    fs, candidates = candidate_factors(adapter, base, factors_file, select, config.top, base_config, other_adapter)
     adapter_hash = model.adapter_hash if model is not None and model.adapter_hash else None
     adapter_hash = adapter_hash or load_adapter(adapter, base_config=base_config).hash
 

@@ -286,6 +286,14 @@ def _bad_factors(kind: str):
     return damage
 
 
+def _retrained(a: Path) -> None:
+    """The adapter's weights changed since its factors file was made (retrained in place)."""
+    from safetensors.torch import load_file, save_file
+
+    w = load_file(str(a / "adapter_model.safetensors"))
+    save_file({k: 1.5 * v for k, v in w.items()}, str(a / "adapter_model.safetensors"))
+
+
 def _beside(name: str, data: bytes):
     """A damage that leaves the adapter alone and writes a bad file next to it."""
 
@@ -418,6 +426,12 @@ ADAPTER_CASES = [
             EVAL,
         ],
         ["--select: index 0 given twice"],
+    ),
+    (
+        "evidence: factors made from the adapter before it changed",
+        _retrained,
+        ["evidence", "--adapter", "{a}", "--base", "{base}", "--factors", "{factors}"],
+        ["factors.safetensors was made from adapter", "--factors-from-other-adapter"],
     ),
     (
         "evidence: a set name that cannot be a file, before any evaluation",

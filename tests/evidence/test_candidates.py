@@ -52,3 +52,23 @@ def test_bad_candidates_are_one_clear_line(
     f = write_factors(tmp_path / "f.safetensors", torch.randn(3, width), str(tiny_llama_dir))
     with pytest.raises(GraspError, match=message):
         candidate_factors(tmp_path, str(tiny_llama_dir), f, top=top)
+
+
+def test_a_factors_file_of_another_adapter_is_not_its_candidates(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    from lora_fixtures import make_adapter
+    from safetensors.torch import load_file, save_file
+
+    from grasp_core.identification.factors import identify, save_factors
+    from grasp_core.model.adapters import load_adapter
+    from grasp_core.model.models import load_base
+
+    model = load_base(str(tiny_llama_dir), device="cpu").model
+    adapter = make_adapter(model, tmp_path / "a", ["o_proj", "down_proj"], r=2)
+    own = save_factors(identify(load_adapter(adapter), 4, n_factors=2), tmp_path / "own.safetensors")
+    assert len(candidate_factors(adapter, str(tiny_llama_dir), own, top=2)[1]) == 2
+    weights = load_file(str(adapter / "adapter_model.safetensors"))  # the adapter retrained in place, say
+    save_file({k: 1.5 * v for k, v in weights.items()}, str(adapter / "adapter_model.safetensors"))
+    with pytest.raises(GraspError, match=r"own.safetensors was made from adapter .* not from .*--factors-from-other"):
+        candidate_factors(adapter, str(tiny_llama_dir), own, top=2)
+    _fs, chosen = candidate_factors(adapter, str(tiny_llama_dir), own, top=2, other_adapter=True)  # when meant
+    assert len(chosen) == 2
