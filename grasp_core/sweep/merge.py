@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import GraspError
 from ..io import read_json, write_json, write_text
-from .config import current_names
+from .config import current_names, expand_entry
 from .provenance import PROVENANCE, merged_provenance
 from .report import SweepReport, check_whole, current_table, load_results, rerender, sweep_organism
 
@@ -104,8 +104,27 @@ def _read(folder: Path) -> _Part:
         missing = [c for c in ("label", "measure", "item", "score") if c not in items.columns]
         if missing:
             raise GraspError(f"{folder / 'items.csv'}: no column {', '.join(f'`{c}`' for c in missing)}")
+    _check_rows(folder, config, results)
     seeds = tuple(sorted({int(s) for s in results["seed"].dropna()}))
     return _Part(folder, config, results, items, read_json(folder / PROVENANCE, what=PROVENANCE), seeds)
+
+
+def _check_rows(folder: Path, config: dict[str, Any], results: pd.DataFrame) -> None:
+    """Every row of a part is a cell of its own sweep.json, at one of its seeds (the base row has no seed)."""
+    try:
+        # as sets of words: sweep.json keeps an entry's keys sorted, the labels were made in the YAML's order
+        labels = {frozenset(label.split(" ")) for e in config["methods"] for label, _v, _o in expand_entry(e)}
+        seeds = {int(s) for s in config["seeds"]}
+    except (KeyError, TypeError, ValueError) as e:
+        raise GraspError(f"{folder / 'sweep.json'}: not a sweep config ({type(e).__name__}: {e})") from None
+    for i, row in enumerate(results.itertuples(index=False), start=2):
+        label, seed = str(row.label), row.seed
+        if label == "base":
+            continue
+        if frozenset(label.split(" ")) not in labels:
+            raise GraspError(f"{folder / 'results.csv'}, line {i}: `{label}` is not a cell of its sweep.json")
+        if pd.isna(seed) or int(seed) not in seeds:
+            raise GraspError(f"{folder / 'results.csv'}, line {i}: seed {seed} is not one of its sweep.json's seeds")
 
 
 def _check_same_sweep(parts: list[_Part]) -> None:
