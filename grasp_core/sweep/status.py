@@ -36,7 +36,7 @@ def sweep_status(folder: Path) -> pd.DataFrame:
         rec_key = next((k for k in records if k.startswith("cells:") and key in k.split(":", 1)[1].split(",")), None)
         rec = records.get(rec_key) if rec_key else None
         naive = records.get(f"naive:{cell.naive_run}:{cell.seed}") if needs_naive_run(cell) else None
-        if work.cell_done(cell) or (cell.label, cell.seed) in tabled:
+        if work.cell_done(cell) or (frozenset(cell.label.split(" ")), cell.seed) in tabled:
             state = "done"
         elif rec is not None:
             state = live_state(rec, folder / JOBS_DIR)
@@ -71,11 +71,14 @@ def sweep_status(folder: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _tabled(folder: Path) -> set[tuple[str, int]]:
+def _tabled(folder: Path) -> set[tuple[frozenset[str], int]]:
     """(label, seed) of every cell row of results.csv in a folder without cell markers (merged or bundled: its rows
     are its record); none elsewhere, where the markers, keyed by everything a cell was computed from, decide."""
     if (folder / CELLS_DIR).is_dir() or not (folder / "results.csv").is_file():
         return set()
     table = load_results(folder)
     cells = table[table["seed"].notna()]
-    return {(str(label), int(seed)) for label, seed in zip(cells["label"], cells["seed"], strict=True)}
+    # labels as sets of words: a merged sweep.json keeps an entry's keys sorted, the labels follow the YAML's order
+    return {
+        (frozenset(str(lab).split(" ")), int(seed)) for lab, seed in zip(cells["label"], cells["seed"], strict=True)
+    }

@@ -33,13 +33,21 @@ def test_cells_are_not_started_then_done_as_their_markers_appear(tmp_path: Path,
 def test_a_merged_sweep_reads_its_cells_from_its_results(tmp_path: Path, tiny_organism: Path) -> None:
     """A merged (or bundled) folder has rows but no cell markers: its tabled cells are done, not `not started`."""
     cfg = SweepConfig.from_dict(
-        {"name": "m", "organism": str(tiny_organism), "seeds": [0, 1], "methods": [{"method": "naive"}]}
+        {
+            "name": "m",
+            "organism": str(tiny_organism),
+            "seeds": [0, 1],
+            "methods": [{"method": "naive"}, {"method": "grasp", "top": 1, "rounds": 2}],
+        }
     )
     folder = tmp_path / "m"
     folder.mkdir()
-    write_json(folder / "sweep.json", cfg.to_dict())
-    (folder / "results.csv").write_text("label,method,seed,drift\nbase,base,,0.1\nnaive,naive,0,0.3\n")
-    assert list(sweep_status(folder)["state"]) == ["done", "not started"]
+    write_json(folder / "sweep.json", cfg.to_dict())  # sorted keys: its cells' labels read `rounds=2 top=1`
+    rows = "base,base,,0.1\nnaive,naive,0,0.3\ngrasp top=1 rounds=2,grasp,1,0.1\n"
+    (folder / "results.csv").write_text("label,method,seed,drift\n" + rows)
+    table = sweep_status(folder).set_index(["label", "seed"])["state"]
+    assert table[("naive", "0")] == "done" and table[("naive", "1")] == "not started"
+    assert table[table.index.get_level_values("seed") == "1"].tolist() == ["not started", "done"]
     (folder / "results.csv").write_text("label,method,seed,drift\nbase,base,,0.1\nnaive,naive,0,0.")
     with pytest.raises(GraspError, match="cut short"):
         sweep_status(folder)  # a torn table is named, not read
