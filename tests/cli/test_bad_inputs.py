@@ -35,6 +35,13 @@ def _refused_in_one_line(capsys: pytest.CaptureFixture[str], says: list[str], ho
     assert not runs.exists() or not [p for p in runs.iterdir() if p.is_dir()]  # no run folder was created
 
 
+def _sweep_case(
+    name: str, yaml: str, says: list[str]
+) -> tuple[str, dict[str, str], list[str], dict[str, str], list[str]]:
+    """A case of a bad sweep YAML, caught by `grasp sweep --dry-run` before anything runs."""
+    return (name, {"s.yaml": yaml}, ["sweep", "{tmp}/s.yaml", "--dry-run"], {}, says)
+
+
 # (name, files to write {name: content}, argv (with {tmp}), environment, what the one line must say)
 CASES = [
     (
@@ -65,39 +72,29 @@ CASES = [
         {"GRASP_MAX_RUNS": "abc"},
         ["GRASP_MAX_RUNS", "'abc'"],
     ),
-    (
+    _sweep_case(
         "sweep seeds: one twice",
-        {"s.yaml": "organism: persona\nseeds: [0, 0]\nmethods: [{method: naive}]\n"},
-        ["sweep", "{tmp}/s.yaml", "--dry-run"],
-        {},
+        "organism: persona\nseeds: [0, 0]\nmethods: [{method: naive}]\n",
         ["s.yaml", "`seeds` lists seed 0 twice"],
     ),
-    (
+    _sweep_case(
         "sweep seed too large for the RNG",
-        {"s.yaml": "organism: persona\nseeds: [1099511627776]\nmethods: [{method: naive}]\n"},
-        ["sweep", "{tmp}/s.yaml", "--dry-run"],
-        {},
+        "organism: persona\nseeds: [1099511627776]\nmethods: [{method: naive}]\n",
         ["s.yaml", "`seeds` must lie in 0..4294967295"],
     ),
-    (
+    _sweep_case(
         "sweep naive_runs a list",
-        {"s.yaml": "organism: persona\nnaive_runs: [rank1]\nmethods: [{method: naive}]\n"},
-        ["sweep", "{tmp}/s.yaml", "--dry-run"],
-        {},
+        "organism: persona\nnaive_runs: [rank1]\nmethods: [{method: naive}]\n",
         ["s.yaml", "`naive_runs` must map names to training settings"],
     ),
-    (
+    _sweep_case(
         "sweep naive_runs a number",
-        {"s.yaml": "organism: persona\nnaive_runs: 3\nmethods: [{method: naive}]\n"},
-        ["sweep", "{tmp}/s.yaml", "--dry-run"],
-        {},
+        "organism: persona\nnaive_runs: 3\nmethods: [{method: naive}]\n",
         ["s.yaml", "`naive_runs` must map names"],
     ),
-    (
+    _sweep_case(
         "sweep top: an empty list",
-        {"s.yaml": "organism: persona\nmethods: [{method: naive}, {method: grasp, top: []}]\n"},
-        ["sweep", "{tmp}/s.yaml", "--dry-run"],
-        {},
+        "organism: persona\nmethods: [{method: naive}, {method: grasp, top: []}]\n",
         ["s.yaml: methods[1]", "`top` lists no values"],
     ),
     (
@@ -117,39 +114,25 @@ CASES = [
         {},
         ["`seed` must lie in 0..4294967295"],
     ),
-    (
-        "sweep seeds: zero",
-        {"s.yaml": "organism: persona\nseeds: zero\nmethods: [{method: naive}]\n"},
-        ["sweep", "{tmp}/s.yaml", "--dry-run"],
-        {},
-        ["s.yaml", "`seeds`"],
+    _sweep_case(
+        "sweep seeds: zero", "organism: persona\nseeds: zero\nmethods: [{method: naive}]\n", ["s.yaml", "`seeds`"]
     ),
-    (
+    _sweep_case(
         "sweep top: two",
-        {"s.yaml": "organism: persona\nmethods: [{method: grasp, top: two}]\n"},
-        ["sweep", "{tmp}/s.yaml", "--dry-run"],
-        {},
+        "organism: persona\nmethods: [{method: grasp, top: two}]\n",
         ["s.yaml", "methods[0]", "`top` must be int"],
     ),
-    (
-        "sweep methods: a string",
-        {"s.yaml": "organism: persona\nmethods: naive\n"},
-        ["sweep", "{tmp}/s.yaml", "--dry-run"],
-        {},
-        ["s.yaml", "`methods` must be a list"],
+    _sweep_case(
+        "sweep methods: a string", "organism: persona\nmethods: naive\n", ["s.yaml", "`methods` must be a list"]
     ),
-    (
+    _sweep_case(
         "sweep r: four",
-        {"s.yaml": "organism: persona\ntrain: {r: four}\nmethods: [{method: naive}]\n"},
-        ["sweep", "{tmp}/s.yaml", "--dry-run"],
-        {},
+        "organism: persona\ntrain: {r: four}\nmethods: [{method: naive}]\n",
         ["s.yaml", "`r` must be int"],
     ),
-    (
+    _sweep_case(
         "sweep naive run r: one",
-        {"s.yaml": "organism: persona\nnaive_runs: {p: {r: one}}\nmethods: [{method: naive}]\n"},
-        ["sweep", "{tmp}/s.yaml", "--dry-run"],
-        {},
+        "organism: persona\nnaive_runs: {p: {r: one}}\nmethods: [{method: naive}]\n",
         ["s.yaml", "naive run `p`", "`r` must be int"],
     ),
     (
