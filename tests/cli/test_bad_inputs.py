@@ -289,6 +289,7 @@ def _beside(name: str, data: bytes):
 EVAL = "{tmp}/e.jsonl"
 EVAL_FILE = json.dumps({"prompt": "Is it?", "choices": ["yes", "no"], "misaligned": 0}) + "\n"
 # (name, damage to a copy of the adapter (or None), argv, what the one line must say)
+TRAIN_GRASP = ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors"]  # + a factors file
 ADAPTER_CASES = [
     (
         "identify: adapter_config r not a number",
@@ -342,7 +343,7 @@ ADAPTER_CASES = [
     (
         "train: factors file unreadable",
         None,
-        ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors", "{tmp}/e.jsonl"],
+        [*TRAIN_GRASP, "{tmp}/e.jsonl"],
         ["e.jsonl", "not a readable safetensors factors file"],
     ),
     (
@@ -365,13 +366,13 @@ ADAPTER_CASES = [
     (
         "train: an all-zero factors file",
         _bad_factors("zero"),
-        ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors", "{tmp}/zero.safetensors"],
+        [*TRAIN_GRASP, "{tmp}/zero.safetensors"],
         ["zero.safetensors: factor 0 (f0)", "vector is zero"],
     ),
     (
         "train: NaN in a factors file",
         _bad_factors("nan"),
-        ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors", "{tmp}/nan.safetensors"],
+        [*TRAIN_GRASP, "{tmp}/nan.safetensors"],
         ["nan.safetensors: factor 0 (f0)", "NaN or infinite"],
     ),
     (
@@ -425,37 +426,13 @@ ADAPTER_CASES = [
     (
         "train: factors select out of range",
         None,
-        [
-            "train",
-            "--data",
-            "{data}",
-            "--base",
-            "{base}",
-            "--method",
-            "grasp",
-            "--factors",
-            "{factors}",
-            "--select",
-            "0,99",
-        ],
+        [*TRAIN_GRASP, "{factors}", "--select", "0,99"],
         ["`select` index 99 is out of range"],
     ),
     (
         "train: an index selected twice",
         None,
-        [
-            "train",
-            "--data",
-            "{data}",
-            "--base",
-            "{base}",
-            "--method",
-            "grasp",
-            "--factors",
-            "{factors}",
-            "--select",
-            "0,0,1,1",
-        ],
+        [*TRAIN_GRASP, "{factors}", "--select", "0,0,1,1"],
         ["--select: index 0, 1 given twice"],
     ),
 ]
