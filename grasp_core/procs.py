@@ -76,8 +76,10 @@ def live_pid(pid_file: Path, marker: str) -> int | None:
     if not pid_alive(pid):
         return None
     cmdline = process_cmdline(pid)
-    if cmdline is None:
-        return pid  # no /proc (macOS): trust the live pid
+    if cmdline is None or not any(cmdline):
+        # No /proc (macOS), or a process caught starting: its command line reads empty for a moment after the
+        # fork, so it cannot be judged yet; trust the live pid.
+        return pid
     return pid if marker in cmdline else None
 
 

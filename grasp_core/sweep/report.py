@@ -412,7 +412,7 @@ def check_whole(path: Path) -> None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise GraspError(f"{path}: not readable ({e})") from None
+        raise GraspError(f"{path}: not a readable CSV ({e})") from None
     if text and not text.endswith("\n"):
         raise GraspError(f"{path}: its last row (line {text.count(chr(10)) + 1}) is cut short; restore the file")
     rows = list(csv.reader(io.StringIO(text)))

@@ -130,7 +130,7 @@ def test_read_table_names_a_bad_file_and_items_sit_beside_results(tmp_path) -> N
     assert list(read_table(tmp_path / "results.csv").columns) == ["label", "method", "lean_change"]
     assert list(read_table(io.BytesIO(b"label\nlora\n"), "up.csv")["label"]) == ["naive"]
     (tmp_path / "bad.csv").write_bytes(b"\xff\xfe\x00bad")
-    with pytest.raises(GraspError, match="bad.csv: not readable"):
+    with pytest.raises(GraspError, match="bad.csv: not a readable CSV"):
         read_table(tmp_path / "bad.csv")
     with pytest.raises(GraspError, match="up.csv: not a readable CSV"):
         read_table(io.BytesIO(b""), "up.csv")
