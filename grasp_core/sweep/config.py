@@ -108,8 +108,6 @@ class SweepConfig:
             raise ConfigError(
                 f"{self.where}: `methods` must be a list of entries like {{method: naive}}, got {self.methods!r}"
             )
-        methods = [_current_entry(e, f"{self.where}: methods[{i}]") for i, e in enumerate(self.methods)]
-        object.__setattr__(self, "methods", tuple(methods))
         seeds = [self.seeds] if isinstance(self.seeds, int) else self.seeds
         if not isinstance(seeds, list | tuple) or not all(
             isinstance(s, int) and not isinstance(s, bool) for s in seeds
@@ -131,6 +129,13 @@ class SweepConfig:
                 f"{self.where}: `naive_runs` must map names to training settings, like {{rank1: {{r: 1}}}}, "
                 f"got {self.naive_runs!r}"
             )
+        # Keys and method names of earlier releases under their current names, with a warning (as from_dict reads).
+        current = current_names(
+            {"methods": self.methods, "train": self.train, "naive_runs": self.naive_runs}, self.where
+        )
+        object.__setattr__(self, "methods", tuple(current["methods"]))
+        object.__setattr__(self, "train", current["train"])
+        object.__setattr__(self, "naive_runs", current["naive_runs"])
         if not self.methods:
             raise ConfigError(f"{self.where}: `methods` must list at least one method")
         if self.measures is not None:
@@ -142,12 +147,6 @@ class SweepConfig:
                 )
         if "naive" not in self.naive_runs:
             object.__setattr__(self, "naive_runs", {"naive": {}, **self.naive_runs})
-        # Fields of earlier releases (`iterate`, `side`) are read under their current names, with a warning.
-        if any(old in self.train for old in RENAMED):
-            object.__setattr__(self, "train", renamed_fields(self.train, f"{self.where}: train"))
-        if any(old in naive for naive in self.naive_runs.values() for old in RENAMED):
-            naive_runs = {k: renamed_fields(v, f"{self.where}: naive run `{k}`") for k, v in self.naive_runs.items()}
-            object.__setattr__(self, "naive_runs", naive_runs)
         names = {f.name for f in dataclasses.fields(TrainConfig)}
         for key in self.train:
             if key not in names or key in ("method", "data", "base", "seed"):
