@@ -25,7 +25,7 @@ from ..errors import GraspError
 from ..io import read_json, write_json, write_text
 from .config import current_names, expand_entry
 from .provenance import PROVENANCE, merged_provenance
-from .report import SweepReport, check_whole, current_table, load_results, rerender, sweep_organism
+from .report import SweepReport, load_results, read_table, rerender, sweep_organism
 
 IDENTITY_EXEMPT = ("seeds", "name", "executor", "organism")  # what may differ between the parts of one sweep
 BASE_RTOL, BASE_ATOL = 1e-4, 1e-6  # base rows made by the same code and data agree far closer than this
@@ -96,11 +96,7 @@ def _read(folder: Path) -> _Part:
         raise GraspError(f"{folder / 'results.csv'}: no `base` row")
     items = None
     if (folder / "items.csv").is_file():
-        try:
-            check_whole(folder / "items.csv")
-            items = current_table(pd.read_csv(folder / "items.csv"))
-        except (ValueError, pd.errors.ParserError) as e:
-            raise GraspError(f"{folder / 'items.csv'}: not a readable CSV ({e})") from None
+        items = read_table(folder / "items.csv")
         missing = [c for c in ("label", "measure", "item", "score") if c not in items.columns]
         if missing:
             raise GraspError(f"{folder / 'items.csv'}: no column {', '.join(f'`{c}`' for c in missing)}")

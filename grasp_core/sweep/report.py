@@ -426,18 +426,14 @@ def load_results(folder: str | Path) -> pd.DataFrame:
     path = Path(folder) / "results.csv"
     if not path.is_file():
         raise GraspError(f"{folder}: no results.csv (has the sweep evaluated any cell yet?)")
-    check_whole(path)
-    try:
-        results = pd.read_csv(path)
-    except (ValueError, pd.errors.ParserError) as e:
-        raise GraspError(f"{path}: not a readable CSV ({e})") from None
+    results = read_table(path)
     missing = [c for c in REQUIRED if c not in results.columns]
     if missing:
         raise GraspError(
             f"{path}: no column {', '.join(f'`{c}`' for c in missing)} (columns: "
             f"{', '.join(map(str, results.columns))})"
         )
-    return current_table(results)
+    return results
 
 
 def rerender(folder: str | Path, figures: tuple[str, ...] = (".html", ".png")) -> SweepReport:
