@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import GraspError
 from ..identification.choose import check_fits, pick_indices
 from ..identification.factors import Factor, FactorSet, identify, load_factors
-from ..model.adapters import load_adapter
+from ..model.adapters import adapter_hash, load_adapter
 from ..model.models import load_config, n_layers
 
 # Everyday, political and self-description questions written for this project; none comes from an organism's
@@ -39,7 +39,7 @@ def candidate_factors(
         fs = load_factors(factors_file)
         source = f"factors file {factors_file}"
         check_fits(fs, config, base, factors_file)
-        mine = load_adapter(adapter, base_config=config).hash if fs.adapter_hash and not other_adapter else None
+        mine = adapter_hash(adapter) if fs.adapter_hash and not other_adapter else None
         if mine is not None and fs.adapter_hash != mine:  # an empty hash: made from no adapter (random, by hand)
             raise GraspError(
                 f"{source} was made from adapter {fs.adapter} (hash {fs.adapter_hash}), not from {adapter} "

@@ -285,8 +285,13 @@ def load_adapter(path: str | Path, base_config: Any | None = None) -> Adapter:
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise GraspError(f"adapter {folder}: target modules absent from the base: {shown}")
-    h = file_hash(*(p for p in (folder / ADAPTER_CONFIG, folder / ADAPTER_WEIGHTS) if p.is_file()))
-    return Adapter(path=folder, config=cfg, modules=modules, hash=h, unclassified=unclassified)
+    return Adapter(path=folder, config=cfg, modules=modules, hash=adapter_hash(folder), unclassified=unclassified)
+
+
+def adapter_hash(folder: str | Path) -> str:
+    """An adapter folder's content hash (its config and weights files): what Adapter.hash and factors files record."""
+    folder = Path(folder)
+    return file_hash(*(p for p in (folder / ADAPTER_CONFIG, folder / ADAPTER_WEIGHTS) if p.is_file()))
 
 
 def _natural_key(name: str) -> list[Any]:
