@@ -18,6 +18,12 @@ from ..model.models import d_model, n_layers, portable_base
 from .factors import Factor, FactorSet, load_factors, orthonormal_basis
 
 
+def repeated(indices: Sequence[int]) -> list[int]:
+    """The indices named more than once, sorted (an index twice is always a mistake: a factor is used or not)."""
+    seen = [int(i) for i in indices]
+    return sorted({i for i in seen if seen.count(i) > 1})
+
+
 def parse_indices(text: str, where: str = "--select") -> tuple[int, ...]:
     """Factor indices written as the CLI, forms and YAML lists take them, comma-separated ("0,2"); one clear line
     naming `where` for anything else, a negative index or an index given twice."""
@@ -28,7 +34,7 @@ def parse_indices(text: str, where: str = "--select") -> tuple[int, ...]:
         raise GraspError(f"{where} expects comma-separated factor indices such as 0,2, got {text!r}") from None
     if not indices or any(i < 0 for i in indices):
         raise GraspError(f"{where} expects factor indices >= 0 such as 0,2, got {text!r}")
-    twice = sorted({i for i in indices if indices.count(i) > 1})
+    twice = repeated(indices)
     if twice:
         raise GraspError(f"{where}: index {', '.join(map(str, twice))} given twice in {text!r}")
     return indices
@@ -51,7 +57,7 @@ def pick_indices(
         bad = [i for i in select if not 0 <= int(i) < n]
         if bad:
             raise GraspError(f"`select` index {bad[0]} is out of range: {source} has {n} factors (0..{n - 1})")
-        twice = sorted({int(i) for i in select if list(select).count(i) > 1})
+        twice = repeated(select)
         if twice:
             raise GraspError(f"`select` names index {', '.join(map(str, twice))} twice ({source})")
         return tuple(int(i) for i in select)

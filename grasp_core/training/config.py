@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, check_field_types
-from ..identification.choose import parse_indices
+from ..identification.choose import parse_indices, repeated
 from .methods import METHODS, OLD_METHOD_NAMES, PROJECTIONS, WEIGHTS_SIDES, current_method
 
 DTYPES = ("float32", "bfloat16", "float16")
@@ -148,7 +148,7 @@ class TrainConfig:
             raise bad("select", "and `top` exclude each other")
         if self.select is not None and (not self.select or any(int(i) < 0 for i in self.select)):
             raise bad("select", "must be a non-empty list of indices >= 0")
-        if self.select is not None and len(set(self.select)) != len(self.select):
+        if self.select is not None and repeated(self.select):
             raise bad("select", "names an index twice")
         if not 0 <= self.seed <= MAX_SEED:
             raise bad("seed", f"must lie in 0..{MAX_SEED}")
