@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import warnings
 from pathlib import Path
 
 from ..errors import GraspError
@@ -145,19 +144,15 @@ def _chosen_factors(fs: FactorSet, ids: list[str] | None, select: str | None, so
     "scan", "Top-activating prompts (per-token values) of chosen factors, with optional steering previews.", _scan_args
 )
 def run_scan(ns: argparse.Namespace) -> int:
-    mode = ns.mode or ("shift" if ns.adapter else "model")
-    if mode in OLD_MODES:
-        warnings.warn(f"--mode {mode} is now --mode {OLD_MODES[mode]}; the old name is read for now", stacklevel=1)
-        mode = OLD_MODES[mode]
-    if mode == "shift" and not ns.adapter:
-        raise GraspError("--mode shift needs --adapter (it scans what the adapter adds along each factor)")
-    config = ScanConfig(
+    config = ScanConfig(  # reads `diff`, the mode's name in earlier releases, as `shift` (with a warning)
         n_top_prompts=ns.n_top_prompts,
         batch_size=ns.batch_size,
         max_length=ns.max_length,
         use_cache=not ns.no_cache,
-        mode=mode,
+        mode=ns.mode or ("shift" if ns.adapter else "model"),
     )
+    if config.mode == "shift" and not ns.adapter:
+        raise GraspError("--mode shift needs --adapter (it scans what the adapter adds along each factor)")
     fs = load_factors(ns.factors)
     chosen = _chosen_factors(fs, ns.factor_ids, ns.select, f"factors file {ns.factors}")
     base = ns.base or fs.base or (resolve_adapter_base(ns.adapter, None) if ns.adapter else None)
