@@ -82,17 +82,17 @@ def require_model_choice() -> ModelChoice:
 def default_training_data() -> str:
     """The Train form's data field: $GRASP_APP_DATA, else the chats beside the loaded adapter (a demo organism's
     train.jsonl), else empty."""
-    if os.environ.get("GRASP_APP_DATA"):
-        return os.environ["GRASP_APP_DATA"]
-    choice = model_choice()
-    found = training_file_beside(choice.adapter) if choice is not None else None
-    return str(found) if found is not None else ""
+    return _env_or_chats_beside("GRASP_APP_DATA")
 
 
 def default_scan_corpus() -> str:
     """The Factors page's scan corpus: $GRASP_APP_CORPUS, else the chats beside the loaded adapter, else empty."""
-    if os.environ.get("GRASP_APP_CORPUS"):
-        return os.environ["GRASP_APP_CORPUS"]
+    return _env_or_chats_beside("GRASP_APP_CORPUS")
+
+
+def _env_or_chats_beside(env: str) -> str:
+    if os.environ.get(env):
+        return os.environ[env]
     choice = model_choice()
     found = training_file_beside(choice.adapter) if choice is not None else None
     return str(found) if found is not None else ""
