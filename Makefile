@@ -58,6 +58,7 @@ bench: model
 	$(BIN)/python bench/train_overhead.py
 	$(BIN)/python bench/prefix_sharing.py
 	$(BIN)/python bench/app.py
+	$(BIN)/python bench/start_race.py
 
 clean:
 	rm -rf $(VENV) .stamp-install .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

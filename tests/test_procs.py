@@ -70,8 +70,8 @@ def test_live_pid_knows_its_process_and_not_a_reused_pid(tmp_path: Path) -> None
 
 
 def test_live_pid_trusts_a_process_caught_just_after_its_start(tmp_path: Path, monkeypatch) -> None:
-    """/proc/<pid>/cmdline reads empty for a moment after the fork (about 1 in 70 starts here, measured with a loop
-    outside pytest): such a live process is not gone (the dashboard had shown a just-started evidence process as
+    """/proc/<pid>/cmdline reads empty for a moment after the fork (how often: bench/start_race.py): such a live
+    process is not gone (the dashboard had shown a just-started evidence process as
     failed, and stopped polling it). The read is what the kernel gave then: an empty command line."""
     from grasp_core import procs
 
