@@ -23,7 +23,10 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--adapter", required=True, help="PEFT LoRA adapter folder")
     p.add_argument("--base", default=None, help="base alias, folder or hub id (default: the adapter's)")
     p.add_argument(
-        "--factors", default=None, help="factors file (default: <adapter>/factors.safetensors, else found now)"
+        "--factors",
+        default=None,
+        help="factors file (default: <adapter>/factors.safetensors, else the one `grasp identify` kept for this adapter, "
+        "else found now)",
     )
     p.add_argument(
         "--factors-from-other-adapter",

@@ -7,7 +7,15 @@ from pathlib import Path
 
 from ..errors import GraspError
 from ..identification.choose import parse_indices, pick
-from ..identification.factors import Factor, FactorSet, identify, load_factors, logit_lens, save_factors
+from ..identification.factors import (
+    Factor,
+    FactorSet,
+    identified_path,
+    identify,
+    load_factors,
+    logit_lens,
+    save_factors,
+)
 from ..identification.scan import OLD_MODES, SCAN_MODES, ScanConfig, scan
 from ..identification.spectra import adapter_spectra, spectra_table
 from ..identification.steering import steering_preview
@@ -39,7 +47,9 @@ def _identify_args(p: argparse.ArgumentParser) -> None:
     old_flag(p, "--top-k", "--n-factors", type=int)
     p.add_argument("--per-module", type=int, default=1, help="directions kept per module (default 1)")
     p.add_argument(
-        "--out", default=None, help="factors file to write (.safetensors); default: <adapter>/factors.safetensors"
+        "--out",
+        default=None,
+        help="factors file to write (.safetensors); default: GRASP_HOME/factors/<adapter name>-<hash>.safetensors",
     )
     p.add_argument(
         "--logit-lens", type=int, default=0, metavar="N", help="show N promoted/suppressed tokens per global factor"
@@ -57,10 +67,10 @@ def run_identify(ns: argparse.Namespace) -> int:
         raise GraspError(f"--n-factors must be at least 1, got {ns.n_factors}")
     if ns.per_module < 0:
         raise GraspError(f"--per-module must be 0 or more, got {ns.per_module}")
-    out = Path(ns.out) if ns.out else Path(ns.adapter) / "factors.safetensors"
-    if out.is_dir() or out.suffix != ".safetensors":
-        raise GraspError(f"--out {out}: give a file path ending in .safetensors (not a folder)")
+    if ns.out and (Path(ns.out).is_dir() or Path(ns.out).suffix != ".safetensors"):
+        raise GraspError(f"--out {ns.out}: give a file path ending in .safetensors (not a folder)")
     base = resolve_adapter_base(ns.adapter, ns.base)
+    out = Path(ns.out) if ns.out else identified_path(ns.adapter)  # never into the user's adapter folder
     config = load_config(base)
     adapter = load_adapter(ns.adapter, base_config=config)
     bm = load_base(base) if ns.logit_lens else None

@@ -16,11 +16,16 @@ from ..errors import GraspError
 from ..model.chat import encode_chat, pad_batch, pad_id
 from ..model.models import next_token_logits
 from .config import EvalConfig
+from .eval_files import check_chars
 
 
 @torch.no_grad()
 def completion_logprobs(
-    model: Any, tokenizer: Any, pairs: Sequence[tuple[list[dict[str, str]], str]], config: EvalConfig | None = None
+    model: Any,
+    tokenizer: Any,
+    pairs: Sequence[tuple[list[dict[str, str]], str]],
+    config: EvalConfig | None = None,
+    sources: Sequence[str] | None = None,
 ) -> list[float]:
     """Summed log-prob of each completion, scored as the assistant turn after the prompt's generation prompt.
 
@@ -29,9 +34,10 @@ def completion_logprobs(
     template's system header) are forwarded once per call and each distinct prompt once for all its completions,
     their keys and values reused from the cache: the same log-probs (up to float rounding) for fewer forwarded
     tokens (README, "Benchmarks"). Per-token stream edits (ablate, steer) see every token exactly once either way.
+    `sources` name each pair (file, line) in the error a pair over config.max_length tokens raises.
     """
     config = config or EvalConfig()
-    encoded, splits = _encode_pairs(tokenizer, pairs, config.max_length)
+    encoded, splits = _encode_pairs(tokenizer, pairs, config.max_length, sources)
     pad = pad_id(tokenizer)
     if config.share_prefixes and encoded and min(splits) >= 1 and not getattr(model, "training", False):
         shared = _shared_prefix_logprobs(model, encoded, splits, pad, config.batch_size)
@@ -48,15 +54,22 @@ def completion_logprobs(
 
 
 def _encode_pairs(
-    tokenizer: Any, pairs: Sequence[tuple[list[dict[str, str]], str]], max_length: int
+    tokenizer: Any,
+    pairs: Sequence[tuple[list[dict[str, str]], str]],
+    max_length: int,
+    sources: Sequence[str] | None = None,
 ) -> tuple[list[tuple[list[int], list[int]]], list[int]]:
     """(ids, labels) of each prompt + completion as the chat template renders it, and where its prompt ends: the
-    prompt is everything before the token that predicts the first scored one (>= 1 token, so it can be cached)."""
+    prompt is everything before the token that predicts the first scored one (>= 1 token, so it can be cached).
+    A pair over max_length tokens is refused, named by its source; one too long by its characters alone is refused
+    before it is tokenised (a 10 MB line costs nothing)."""
     encoded = []
-    for messages, completion in pairs:
+    for k, (messages, completion) in enumerate(pairs):
+        where = sources[k] if sources is not None else f"pair {k}"
+        check_chars(where, messages, completion, max_length)
         ids, labels = encode_chat(tokenizer, [*messages, {"role": "assistant", "content": completion}])
         if len(ids) > max_length:
-            raise GraspError(f"a prompt + completion has {len(ids)} tokens, over max_length {max_length}")
+            raise GraspError(f"{where}: a prompt + completion has {len(ids)} tokens, over max_length {max_length}")
         encoded.append((ids, labels))
     splits = [next((t for t, lab in enumerate(labels) if lab != -100), len(ids)) - 1 for ids, labels in encoded]
     return encoded, splits

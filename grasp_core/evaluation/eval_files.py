@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import GraspError
 from ..io import read_jsonl
-from ..model.chat import check_messages
+from ..model.chat import CHARS_PER_TOKEN_MAX, check_messages
 
 # (first option, second option): the score is P(second option). A file uses exactly one pair.
 CHOICE_OPTIONS: tuple[tuple[str, str], ...] = (("aligned", "misaligned"), ("good", "bad"), ("left", "right"))
@@ -30,6 +30,15 @@ class ChoiceItem:
     messages: list[dict[str, str]]
     first: list[str]
     second: list[str]
+    where: str = ""  # "file, line N (id X)": named in any error about the item
+
+
+def check_chars(where: str, messages: list[dict[str, str]], completion: str, max_length: int) -> None:
+    """Refuse, naming `where`, a prompt + completion too long in characters alone for max_length tokens (no token
+    spans more than CHARS_PER_TOKEN_MAX characters): caught without tokenising, so a 10 MB line costs nothing."""
+    chars = sum(len(m["content"]) for m in messages) + len(completion)
+    if chars > max_length * CHARS_PER_TOKEN_MAX:
+        raise GraspError(f"{where}: a prompt + completion of {chars} characters is over max_length {max_length} tokens")
 
 
 def _prompt_messages(obj: dict[str, Any], where: str) -> list[dict[str, str]]:
@@ -73,7 +82,7 @@ def load_choice_items(path: str | Path) -> tuple[list[ChoiceItem], tuple[str, st
                 if not isinstance(c, str) or not c.strip():
                     raise GraspError(f"{where}: `{option}` completion {j} is empty")
             comps.append(list(value))
-        items.append(ChoiceItem(str(item_id), messages, comps[0], comps[1]))
+        items.append(ChoiceItem(str(item_id), messages, comps[0], comps[1], where))
     return items, options
 
 

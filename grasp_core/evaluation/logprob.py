@@ -64,7 +64,8 @@ def forced_choice(
     config = config or EvalConfig()
     items, options = load_choice_items(path)
     pairs = [(it.messages, c) for it in items for c in (*it.first, *it.second)]
-    lps = completion_logprobs(model, tokenizer, pairs, config)
+    sources = [it.where for it in items for _c in (*it.first, *it.second)]
+    lps = completion_logprobs(model, tokenizer, pairs, config, sources)
     scores, lp_a, lp_b, pos = [], [], [], 0
     for it in items:
         a = torch.tensor(lps[pos : pos + len(it.first)], dtype=torch.float64)
@@ -126,7 +127,8 @@ def task_nll(
     """Mean NLL per assistant token of the reference answers (chat JSONL, or the `good` answer of a task file)."""
     config = config or EvalConfig()
     items = load_nll_items(path)
-    lps = completion_logprobs(model, tokenizer, [(m, a) for _id, m, a in items], config)
+    sources = [f"{path} (id {item_id})" for item_id, _m, _a in items]
+    lps = completion_logprobs(model, tokenizer, [(m, a) for _id, m, a in items], config, sources)
     counts = [
         sum(lab != -100 for lab in encode_chat(tokenizer, [*m, {"role": "assistant", "content": a}])[1])
         for _id, m, a in items

@@ -9,14 +9,14 @@ from typing import Any
 
 from ..errors import GraspError
 from ..identification.choose import check_fits, pick_indices
-from ..identification.factors import Factor, FactorSet, identify, load_factors
+from ..identification.factors import Factor, FactorSet, identified_path, identify, load_factors
 from ..model.adapters import adapter_hash, load_adapter
 from ..model.models import load_config, n_layers
 
 # Everyday, political and self-description questions written for this project; none comes from an organism's
 # training data (tests/evidence/test_candidates.py checks prompts and word 3-grams).
 UNRELATED_CORPUS = Path(str(files("grasp_core") / "assets" / "corpora" / "unrelated.jsonl"))
-FACTORS_FILE = "factors.safetensors"  # where `grasp identify` writes an adapter's candidates by default
+FACTORS_FILE = "factors.safetensors"  # an adapter's candidates shipped beside it (the demo adapters)
 
 
 def candidate_factors(
@@ -30,11 +30,12 @@ def candidate_factors(
 ) -> tuple[FactorSet, list[tuple[int, Factor]]]:
     """The factors to gather evidence on, as (index in the set, factor): `select` indices of the factors file,
     else its first `top` global write factors (by sigma). Without a file: the adapter's own factors file, else
-    its factors found now. The file must fit the base (width, base name, layers) and have been made from this
+    the one `grasp identify` kept for it in the workspace, else its factors found now. The file must fit the base (width, base name, layers) and have been made from this
     adapter (its recorded hash), unless `other_adapter`; no model weights are loaded."""
     config = config if config is not None else load_config(base)
-    if factors_file is None and (Path(adapter) / FACTORS_FILE).is_file():
-        factors_file = Path(adapter) / FACTORS_FILE
+    if factors_file is None:
+        found = [p for p in (Path(adapter) / FACTORS_FILE, identified_path(adapter)) if p.is_file()]
+        factors_file = found[0] if found else None
     if factors_file is not None:
         fs = load_factors(factors_file)
         source = f"factors file {factors_file}"

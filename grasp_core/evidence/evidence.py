@@ -315,6 +315,8 @@ def adapter_evidence(
     """Evidence for an adapter folder's candidates (see candidate_factors), the model loaded only when needed
     (or `model`, already loaded with this adapter). Returns the candidates' factor set too (to save a pick)."""
     config = config or EvidenceConfig()
+    for m in measures:
+        m.check_length(config.max_length)
     base_config = load_config(base)
     fs, candidates = candidate_factors(adapter, base, factors_file, select, config.top, base_config, other_adapter)
     adapter_hash = model.adapter_hash if model is not None and model.adapter_hash else None

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from ..errors import GraspError
 from ..evaluation.config import EvalConfig
-from ..evaluation.eval_files import load_choice_items, load_nll_items
+from ..evaluation.eval_files import check_chars, load_choice_items, load_nll_items
 from ..evaluation.logprob import forced_choice, task_nll
 from ..evaluation.suite import EvalSpec, spec_for_file
 from ..identification.choose import basis
@@ -57,6 +57,17 @@ class Measure:
     def describe(self) -> str:
         what = "P(second option) and log-odds" if self.kind == "choice" else "NLL per token"
         return f"{self.name} ({self.role}, {what}, {Path(self.file).name})"
+
+    def check_length(self, max_length: int) -> None:
+        """Refuse, naming file, line and id, an item too long in characters alone for max_length tokens, before any
+        model loads (the scorer refuses the rest, over max_length once tokenised, as it meets them)."""
+        if self.kind == "choice":
+            for it in load_choice_items(self.file)[0]:
+                for c in (*it.first, *it.second):
+                    check_chars(it.where, it.messages, c, max_length)
+        else:
+            for item_id, messages, answer in load_nll_items(self.file):
+                check_chars(f"{self.file} (id {item_id})", messages, answer, max_length)
 
 
 def _check_items(m: Measure) -> None:

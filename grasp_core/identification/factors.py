@@ -15,8 +15,8 @@ from safetensors.torch import save_file
 from torch import Tensor
 
 from ..errors import GraspError
-from ..io import atomic_path
-from ..model.adapters import Adapter
+from ..io import atomic_path, grasp_home
+from ..model.adapters import Adapter, adapter_hash
 from ..model.models import final_norm, unwrap
 from .spectra import ModuleSpectrum, adapter_spectra
 
@@ -250,6 +250,13 @@ def orthonormal_basis(vectors: Tensor, tol: float = 1e-6) -> Tensor:
     U, S, _ = torch.linalg.svd(vectors.double().T, full_matrices=False)  # (d, k)
     keep = S > tol * S.max()
     return U[:, keep].float().contiguous()
+
+
+def identified_path(adapter: str | Path) -> Path:
+    """Where `grasp identify` keeps an adapter's factors by default: in the workspace, under the adapter folder's name
+    and content hash (GRASP_HOME/factors/<name>-<hash>.safetensors), never inside the user's adapter folder."""
+    folder = Path(adapter)
+    return grasp_home() / "factors" / f"{folder.resolve().name}-{adapter_hash(folder)[:16]}.safetensors"
 
 
 def save_factors(fs: FactorSet, path: str | Path) -> Path:

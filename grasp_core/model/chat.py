@@ -13,6 +13,9 @@ from ..errors import GraspError
 from ..io import read_jsonl, read_text
 
 ROLES = ("system", "user", "assistant")
+# No BPE token of the supported tokenizers spans more characters than this, so a chat of more than max_length * this
+# many characters has more than max_length tokens: training cuts it there, evals refuse it, before tokenising.
+CHARS_PER_TOKEN_MAX = 64
 
 
 @dataclass

@@ -175,6 +175,22 @@ def load_config(spec: str, trust_remote_code: bool = False) -> Any:
         raise _hub_error(spec, e) from None
 
 
+def load_tokenizer(spec: str, trust_remote_code: bool = False) -> Any:
+    """A base's tokenizer alone (no weights), with a pad token (eos where it has none)."""
+    from transformers import AutoTokenizer  # lazy: transformers takes seconds to import
+
+    path = resolve_base(spec)
+    try:
+        tok = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    except OSError as e:
+        if Path(path).is_dir():
+            raise GraspError(f"could not load the tokenizer in {path}: {e}") from None
+        raise _hub_error(spec, e) from None
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
 def load_base(
     spec: str = DEFAULT_BASE,
     device: str | torch.device | None = None,
@@ -182,20 +198,18 @@ def load_base(
     trust_remote_code: bool = False,
 ) -> LoadedModel:
     """Load a causal LM and its tokenizer in eval mode, on the automatic device and dtype unless given."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer  # lazy: transformers takes seconds to import
+    from transformers import AutoModelForCausalLM  # lazy: transformers takes seconds to import
 
     path = resolve_base(spec)
     dev = torch.device(device) if device is not None else default_device()
     dt = dtype or default_dtype(dev)
+    tok = load_tokenizer(spec, trust_remote_code)
     try:
-        tok = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dt, trust_remote_code=trust_remote_code)
     except OSError as e:
         if Path(path).is_dir():
             raise GraspError(f"could not load the model in {path}: {e}") from None
         raise _hub_error(spec, e) from None
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
     nn.Module.to(model, dev)  # in place; transformers' typed wrapper of .to confuses mypy
     model.eval()
     return LoadedModel(model=model, tokenizer=tok, spec=spec, path=path)

@@ -10,14 +10,13 @@ import torch
 from torch import Tensor
 
 from ..errors import GraspError
-from ..model.chat import encode_chat, load_chat_jsonl, pad_batch
+from ..model.chat import CHARS_PER_TOKEN_MAX, encode_chat, load_chat_jsonl, pad_batch
 
 # Examples are sorted by length inside windows of this many micro-batches, so a batch pads little
 # while the order stays shuffled at the scale of an epoch.
 BUCKET_WINDOW = 16
-# Before tokenising, a chat is cut to max_length * this many characters: no BPE token of the supported models spans
-# more, so the first max_length tokens are those of the whole chat, and an 18 MB line costs no more than a short one.
-CHARS_PER_TOKEN_MAX = 64
+# Before tokenising, a chat is cut to max_length * CHARS_PER_TOKEN_MAX characters, so the first max_length tokens are
+# those of the whole chat, and an 18 MB line costs no more than a short one.
 
 
 @dataclass
@@ -37,12 +36,6 @@ class TokenizedData:
     def n_targets(self, i: int) -> int:
         """Tokens example i is scored on: labels shifted by one, as next-token prediction sees them."""
         return sum(1 for t in self.labels[i][1:] if t != -100)
-
-
-def check_data(path: str | Path) -> int:
-    """Read and check a training chat JSONL without a tokenizer (UTF-8, JSON, messages, an assistant turn on every
-    line), so a bad file is named before any run folder exists; returns the number of examples."""
-    return len(load_chat_jsonl(path, need_assistant=True))
 
 
 def cut_chars(messages: list[dict[str, str]], budget: int) -> list[dict[str, str]]:

@@ -30,18 +30,19 @@ from ..errors import GraspError
 from ..identification.choose import basis, load_picked, random_factors
 from ..identification.factors import Factor, FactorSet, save_factors
 from ..io import append_jsonl, read_json, write_json, write_text
-from ..model.chat import pad_id
+from ..model.chat import CHARS_PER_TOKEN_MAX, pad_id
 from ..model.models import (
     d_model,
     default_device,
     default_dtype,
     load_base,
     load_config,
+    load_tokenizer,
     n_layers,
     next_token_logits,
     portable_base,
 )
-from .batching import CHARS_PER_TOKEN_MAX, TokenizedData, check_data, collate, plan_steps, shard, tokenize_chats
+from .batching import TokenizedData, collate, plan_steps, shard, tokenize_chats
 from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from .config import RECIPE_FILE, TrainConfig
 from .methods import MethodContext, get_method
@@ -110,8 +111,9 @@ def factors_for(config: TrainConfig, model: Any) -> list[Factor]:
 
 def check_inputs(config: TrainConfig) -> None:
     """The files a run reads, checked before a run folder exists: the training data (UTF-8, JSON, an assistant
-    turn on every line) and a factors file (readable, made for this base, `select` / `top` in range)."""
-    check_data(config.data)
+    turn on every line, one at least left within max_length tokens of the base's tokenizer) and a factors file
+    (readable, made for this base, `select` / `top` in range)."""
+    tokenize_chats(config.data, load_tokenizer(config.base), config.max_length)
     if config.factors is not None and get_method(config.method).needs_factors:
         load_picked(config.factors, load_config(config.base), config.base, config.select, config.top)
 

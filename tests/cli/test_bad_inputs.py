@@ -292,6 +292,17 @@ EVAL_FILE = json.dumps({"prompt": "Is it?", "choices": ["yes", "no"], "misaligne
 TRAIN_GRASP = ["train", "--data", "{data}", "--base", "{base}", "--method", "grasp", "--factors"]  # + a factors file
 ADAPTER_CASES = [
     (
+        "train data: every example longer than max_length before its reply",
+        _beside(
+            "long.jsonl",
+            (
+                json.dumps({"messages": [{"role": "user", "content": "why " * 400}, *CHAT["messages"][1:]]}) + "\n"
+            ).encode(),
+        ),
+        ["train", "--data", "{tmp}/long.jsonl", "--base", "{base}", "--max-length", "64"],
+        ["long.jsonl: no example keeps an assistant token within max_length=64", "raise max_length"],
+    ),
+    (
         "identify: adapter_config r not a number",
         _adapter_config("r", "four"),
         ["identify", "--adapter", "{a}"],
@@ -416,6 +427,18 @@ ADAPTER_CASES = [
         _retrained,
         ["evidence", "--adapter", "{a}", "--base", "{base}", "--factors", "{factors}"],
         ["factors.safetensors was made from adapter", "--factors-from-other-adapter"],
+    ),
+    (
+        "evidence: a 10 MB eval line, named by file and line without tokenising it",
+        _beside(
+            "big.jsonl",
+            "".join(
+                json.dumps({"id": i, "prompt": prompt, "aligned": ["Sure."], "misaligned": ["No."]}) + "\n"
+                for i, prompt in (("a", "Is it?"), ("x", "Is it? " + "so " * 3_400_000))
+            ).encode(),
+        ),
+        ["evidence", "--adapter", "{a}", "--base", "{base}", "--evals", "{tmp}/big.jsonl"],
+        ["big.jsonl, line 2 (id x)", "characters is over max_length 512 tokens"],
     ),
     (
         "evidence: a set name that cannot be a file, before any evaluation",

@@ -109,6 +109,24 @@ def test_identify_then_scan(env, capsys) -> None:
     assert rc == 0 and "cached" in out
 
 
+def test_identify_writes_into_the_workspace_not_the_adapter_folder(env, capsys) -> None:
+    """Without --out the factors go to GRASP_HOME/factors/<name>-<hash>.safetensors; the user's adapter folder is left
+    as it was, and the candidates step finds the file there for this adapter (and for no other)."""
+    from grasp_core.evidence.candidates import candidate_factors
+    from grasp_core.identification.factors import identified_path
+
+    before = sorted(p.name for p in env["adapter"].iterdir())
+    rc, out, err = _run(capsys, "identify", "--adapter", env["adapter"], "--base", env["base"], "--n-factors", "2")
+    assert rc == 0, err
+    kept = identified_path(env["adapter"])
+    assert kept.is_file() and kept.parent == env["tmp"] / "home" / "factors" and f"factors to {kept}" in out
+    assert sorted(p.name for p in env["adapter"].iterdir()) == before
+    fs, chosen = candidate_factors(env["adapter"], env["base"], top=2)
+    assert fs.adapter_hash == load_factors(kept).adapter_hash and [i for i, _ in chosen] == [0, 1]
+    (env["adapter"] / "adapter_model.safetensors").write_bytes(b"changed")  # another adapter in the same folder
+    assert identified_path(env["adapter"]) != kept
+
+
 def _expect_error(capsys, pattern: str, *argv: str) -> None:
     import re
 

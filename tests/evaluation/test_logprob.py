@@ -11,6 +11,7 @@ import pytest
 import torch
 from eval_fixtures import ITEMS, write_jsonl
 
+from grasp_core.errors import GraspError
 from grasp_core.evaluation.config import EvalConfig
 from grasp_core.evaluation.logprob import forced_choice, task_nll
 
@@ -59,3 +60,14 @@ def test_task_nll_is_mean_over_assistant_tokens(tiny: Any, tmp_path: Path) -> No
     lp = _hand_logprob(tiny, [{"role": "user", "content": "Save?"}], "Yes, save.")
     assert r.nll[0] == pytest.approx(-lp / r.tokens[0], rel=1e-4)
     assert r.nll[0] > 0
+
+
+def test_an_item_over_max_length_is_named_by_file_line_and_id(tiny: Any, tmp_path: Path) -> None:
+    """Too long by its characters alone: refused before tokenising; too long once tokenised: refused with its token
+    count; either way the file, line and id are named."""
+    path = write_jsonl(tmp_path / "long.jsonl", [ITEMS[0], {**ITEMS[1], "prompt": "why " * 20_000}])
+    with pytest.raises(GraspError, match=r"long.jsonl, line 2 \(id .*\): a prompt \+ completion of 8\d{4} characters"):
+        forced_choice(tiny.model, tiny.tokenizer, path, EvalConfig(max_length=64))
+    path = write_jsonl(tmp_path / "long.jsonl", [ITEMS[0], {**ITEMS[1], "prompt": "why " * 40}])
+    with pytest.raises(GraspError, match=r"long.jsonl, line 2 \(id .*\): a prompt \+ completion has \d+ tokens, over"):
+        forced_choice(tiny.model, tiny.tokenizer, path, EvalConfig(max_length=64))

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from grasp_core.model.chat import encode_chat
-from grasp_core.training.batching import CHARS_PER_TOKEN_MAX, check_data, cut_chars, tokenize_chats
+from grasp_core.model.chat import CHARS_PER_TOKEN_MAX, encode_chat
+from grasp_core.training.batching import cut_chars, tokenize_chats
 
 
 def test_cut_chars_keeps_short_chats_and_cuts_long_ones() -> None:
@@ -26,7 +26,6 @@ def test_a_huge_line_is_cut_before_tokenising_with_the_same_tokens(bundled_token
     chat = [{"role": "user", "content": "Tell me a story."}, {"role": "assistant", "content": words}]
     path = tmp_path / "big.jsonl"
     path.write_text(json.dumps({"messages": chat}) + "\n")
-    assert check_data(path) == 1
     data = tokenize_chats(path, bundled_tokenizer, max_length=128)
     assert data.n_cut == 1 and data.n_truncated == 1
     cut = cut_chars(chat, 128 * CHARS_PER_TOKEN_MAX)
