@@ -3,7 +3,7 @@ evidence ranking on the organism's probe files, or taken from a fixed factors fi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,27 @@ def ablated_indices(factors_file: Path, settings: dict[str, Any]) -> tuple[int, 
         )
     except GraspError as e:
         raise GraspError(f"ablate: {e}") from None
+
+
+def factors_label(
+    cell: Cell, factors_file: Path | None, indices: Sequence[int] | None, fixed: bool, used: Path | None = None
+) -> str:
+    """What a results row's `factors` column says of the factors a cell used on its seed: each as `#<index in the
+    file> <id>`, then where they came from, e.g. `#4 global-write-4 (naive run naive, by evidence)`; a run of
+    several rounds adds the factors its later rounds found (read from its `used` factors file). Empty for a method
+    without factors."""
+    if cell.method != "ablate" and not METHODS[cell.method].needs_factors:
+        return ""
+    if cell.method != "ablate" and METHODS[cell.method].random_directions:
+        n = len(indices) if indices is not None else cell.settings.get("top")
+        return f"{n} random directions (seed {cell.seed})"
+    if factors_file is None or indices is None:
+        return ""
+    fs = load_factors(factors_file)
+    picked = ", ".join(f"#{i} {fs.factors[i].id}" for i in indices)
+    source = f"file {factors_file.name}" if fixed else f"naive run {cell.naive_run}, by {cell.select_by}"
+    later = [f.id for f in load_factors(used).factors if f.id.startswith("round")] if used and used.is_file() else []
+    return f"{picked}{' + ' + ', '.join(later) if later else ''} ({source})"
 
 
 def require_probe_files(organism: Organism) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -164,9 +165,20 @@ def write_report(
         markdown_table(shown),
         "",
         *_target_lines(summary, axes.y),
+        *_factor_lines(results),
     ]
     write_text(folder / "report.md", "\n".join(lines) + "\n")
     return SweepReport(folder, results, summary, written, done=len(results), total=total)
+
+
+def _factor_lines(results: pd.DataFrame) -> list[str]:
+    """report.md's table of the factors each cell used on each seed (index in its factors file, id, source)."""
+    if "factors" not in results or not results["factors"].fillna("").astype(str).str.len().any():
+        return []
+    used = results[results["factors"].fillna("").astype(str) != ""]
+    table = used.pivot_table(index="label", columns="seed", values="factors", aggfunc="first", sort=False)
+    table.columns = [f"seed {int(c)}" for c in table.columns]
+    return ["", "Factors each cell used, per seed:", "", markdown_table(table.reset_index().fillna(""))]
 
 
 def with_cuts(
@@ -251,7 +263,8 @@ def _bracket(mean: float, lo: float, hi: float, digits: int | None) -> str:
 
 def per_seed_table(results: pd.DataFrame, y: str, base: str = "base", naive: str = NAIVE) -> pd.DataFrame:
     """One row per configuration, one column per seed: `<cut>x at <task gain>` of that seed, the cut against the
-    naive LoRA of the same seed (what the summary's geometric means and t intervals are made of)."""
+    naive LoRA of the same seed (what the summary's geometric means and t intervals are made of), and where the
+    table says which factors the seed used, their indices in its factors file (`#4`)."""
     if "seed" not in results or y not in results or "task_gain" not in results:
         raise GraspError(f"results table needs `seed`, `{y}` and `task_gain` columns for a per-seed view")
     b = float(results.loc[results["label"] == base, y].iloc[0]) if (results["label"] == base).any() else 0.0
@@ -261,9 +274,11 @@ def per_seed_table(results: pd.DataFrame, y: str, base: str = "base", naive: str
         row: dict[str, Any] = {"label": label}
         rises, naive_rises = _seed_rises(results, str(label), naive, y, b)
         gains = g.set_index("seed")["task_gain"].astype(float)
+        used = g.set_index("seed")["factors"] if "factors" in g else pd.Series(dtype=object)
         for s in sorted(rises.index):
             cut = "no rise" if rises[s] <= 0 else f"{naive_rises[s] / rises[s]:.3g}x"
-            row[f"seed {int(s)}"] = f"{cut} at {gains[s]:.2f}"
+            picked = " ".join(re.findall(r"#\d+", str(used.get(s, "")))) if pd.notna(used.get(s)) else ""
+            row[f"seed {int(s)}"] = f"{cut} at {gains[s]:.2f}" + (f" ({picked})" if picked else "")
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -26,6 +26,7 @@ from ..evaluation.organisms import load_organism
 from ..evaluation.stats import bootstrap, clipped_logit
 from ..io import file_hash, read_json, text_hash, write_json
 from ..runs.registry import find_by_key, get_run
+from ..training.loop import FACTORS_USED
 from ..training.methods import METHODS
 from .cell_runs import ensure_run, longer_run, train_config
 from .config import Cell, SweepConfig, absolute_sweep
@@ -34,6 +35,7 @@ from .executor import ExecutorConfig, Job, check_available, run_jobs
 from .factor_choice import (
     ablated_indices,
     evidence_ranking,
+    factors_label,
     naive_factors,
     needs_naive_run,
     require_probe_files,
@@ -160,10 +162,12 @@ class SweepWork:
         config, organism = self.config, self.organism
         settings = dict(cell.settings)
         ffile: Path | None = None
+        chosen: tuple[int, ...] | None = None  # indices into ffile of the factors the cell uses
         fixed = settings.get("factors")  # a fixed factors file replaces the naive run's (top/select in file order)
         uses_factors = cell.method == "ablate" or METHODS[cell.method].needs_factors
         if uses_factors and fixed is not None:
             ffile = Path(str(fixed)).expanduser().resolve()
+            chosen = ablated_indices(ffile, settings)
         elif uses_factors:
             ffile = naive_factors(self.naive_run(cell.naive_run, cell.seed), config.base)
             ranking = self.ranking(cell.naive_run, cell.seed, ffile) if cell.select_by == "evidence" else None
@@ -171,15 +175,15 @@ class SweepWork:
             if sel is not None:
                 settings.pop("top", None)
                 settings["select"] = sel
+            chosen = tuple(int(j) for j in settings.get("select", ()))
         if cell.method == "ablate":
-            assert ffile is not None
+            assert ffile is not None and chosen is not None
             naive_dir = self.naive_run(cell.naive_run, cell.seed)
-            chosen = ablated_indices(ffile, settings) if fixed is not None else tuple(settings.get("select", ()))
-            chosen = tuple(int(j) for j in chosen)
             measures = evaluate_cached(
                 naive_dir, organism, config.base, naive_dir / "adapter", (ffile, chosen), config.measures
             )
             row = _row(cell.label, "ablate", cell, naive_dir.name, measures)
+            row["factors"] = factors_label(cell, ffile, chosen, fixed is not None)
             return row, _nll(measures), item_rows(cell.label, cell.seed, measures)
         if ffile is not None:
             settings["factors"] = str(ffile)
@@ -197,6 +201,8 @@ class SweepWork:
             adapter = run_dir / "adapter" if rounds == most else run_dir / f"round-{rounds - 1}" / "adapter"
         measures = evaluate_cached(run_dir, organism, config.base, adapter, measures=config.measures)
         row = _row(cell.label, cell.method, cell, run_dir.name, measures)
+        used = run_dir / (f"round-{rounds - 1}" if most > 1 or longer is not None else ".") / FACTORS_USED
+        row["factors"] = factors_label(cell, ffile, chosen, fixed is not None, used)
         return row, _nll(measures), item_rows(cell.label, cell.seed, measures)
 
     def jobs(self) -> list[Job]:

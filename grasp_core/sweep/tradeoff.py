@@ -55,6 +55,8 @@ def aggregate(results: pd.DataFrame, axes: Axes = Axes(), extra: Sequence[str] =
             "n_seeds": len(g),
             "interval": f"95% t over {len(g)} seeds" if len(g) > 1 else "95% bootstrap over items, 1 seed",
         }
+        if "factors" in g:  # which factors each seed used (they differ by seed where picked from its naive run)
+            row["factors"] = seed_factors(g)
         more = [c for c in extra if c in results.columns and c not in (axes.x, axes.y)]
         for col in (axes.x, axes.y, *more):
             vals = g[col].astype(float)
@@ -68,6 +70,16 @@ def aggregate(results: pd.DataFrame, axes: Axes = Axes(), extra: Sequence[str] =
                 row[f"{col}_lo"] = row[f"{col}_hi"] = math.nan  # no interval: say so rather than draw a zero width
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def seed_factors(rows: pd.DataFrame) -> str:
+    """One configuration's `factors` over its seeds: the one value where every seed used the same factors, else
+    `seed s: ...` for each seed, in seed order ("" where none used factors)."""
+    named = rows[rows["factors"].notna() & (rows["factors"].astype(str) != "")]
+    values = [str(v) for v in named["factors"]]
+    if not values or len(set(values)) == 1:
+        return values[0] if values else ""
+    return "; ".join(f"seed {int(s)}: {v}" for s, v in sorted(zip(named["seed"], values, strict=True)))
 
 
 def pareto_front(points: pd.DataFrame, axes: Axes = Axes()) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import torch
 
 from grasp_core.errors import GraspError
 from grasp_core.evaluation.stats import bootstrap
-from grasp_core.sweep.report import flipped_items, with_cuts, with_gain
+from grasp_core.sweep.report import flipped_items, per_seed_table, with_cuts, with_gain
 from grasp_core.sweep.tradeoff import Axes, aggregate
 
 
@@ -74,6 +74,21 @@ def test_cuts_over_seeds_are_geometric_with_t_intervals() -> None:
     assert g["drift_cut_hi"] == pytest.approx(math.exp(mean + half), rel=1e-3)
     assert cut.loc["naive", "drift_cut"] == pytest.approx(1.0)
     assert pd.isna(cut.loc["one", "drift_cut_lo"]) and cut.loc["one", "drift_cut"] == pytest.approx(0.2 / 0.04)
+
+
+def test_the_per_seed_table_names_the_factors_each_seed_used() -> None:
+    results = pd.DataFrame(
+        {
+            "label": ["base", "naive", "naive", "grasp", "grasp"],
+            "method": ["base", "naive", "naive", "grasp", "grasp"],
+            "seed": [None, 0, 1, 0, 1],
+            "task_gain": [0.0, 1, 1, 0.9, 0.8],
+            "drift": [0.01, 0.21, 0.11, 0.03, 0.11],
+            "factors": [None, None, None, "#4 global-write-4, #0 global-write-0 (naive run naive, by evidence)", None],
+        }
+    )
+    row = per_seed_table(results, "drift").set_index("label").loc["grasp"]
+    assert row["seed 0"] == "10x at 0.90 (#4 #0)" and row["seed 1"] == "1x at 0.80"
 
 
 def test_task_gain_interval_carries_the_base_and_naive_uncertainty() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -55,6 +56,14 @@ def test_tiny_sweep_end_to_end_and_rerun_skips_everything(
     for col in ("drift", "drift_lo", "drift_hi", "leak", "task_nll", "task_gain"):
         assert table[col].notna().all(), col
     assert table.set_index("label").loc["naive", "task_gain"] == pytest.approx(1.0)
+    # Which factors each cell used: index and id in the naive run's file, and how they were picked; round 2 adds
+    # the factor it found in round 1's adapter.
+    assert pd.isna(by.loc["naive", "factors"])
+    first = r"#(\d+) (global-write-\d+)"
+    assert re.fullmatch(first + r" \(naive run naive, by sigma\)", by.loc[grasp1, "factors"])
+    assert re.fullmatch(first + r" \+ round1-global-write-\d+ \(naive run naive, by sigma\)", by.loc[grasp2, "factors"])
+    assert by.loc["ablate top=1", "factors"] == by.loc[grasp1, "factors"]
+    assert "Factors each cell used, per seed:" in (report.folder / "report.md").read_text()
     assert (report.folder / "tradeoff.html").is_file() and (report.folder / "summary.csv").is_file()
     items = pd.read_csv(report.folder / "items.csv")
     assert set(items["label"]) == set(table["label"]) and set(items["measure"]) >= {"drift", "leak", "task_choice"}
@@ -84,6 +93,10 @@ def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organi
         if json.loads(p.read_text())["method"] == "grasp"
     }
     assert [ev["rows"][0]["index"]] in [list(v) for v in runs.values()]  # the evidence cell trained on its top pick
+    top = ev["rows"][0]
+    assert table.loc["grasp top=1 select_by=evidence", "factors"] == (
+        f"#{top['index']} {top['factor']} (naive run naive, by evidence)"
+    )
 
 
 @pytest.mark.slow
@@ -162,6 +175,8 @@ def test_a_fixed_factors_file_replaces_the_naive_run_factors(
     assert not list(runs.glob(f"*/{FACTORS_FILE}"))  # no probe was identified
     assert by.loc[ablate, "run"] == by.loc["naive", "run"]  # ablated on the naive adapter, nothing trained for it
     assert by.loc[ablate, "drift"] != by.loc["naive", "drift"]
+    assert by.loc[grasp, "factors"] == "#0 f0 (file pick.safetensors)"
+    assert by.loc[ablate, "factors"] == "#0 f0, #1 f1 (file pick.safetensors)"
     assert sorted(p.name for p in runs.iterdir() if p.is_dir()) == sorted(
         [by.loc["naive", "run"], by.loc[grasp, "run"]]
     )

@@ -65,3 +65,21 @@ def test_plottable_columns_leave_out_interval_ends_and_bookkeeping() -> None:
     )
     assert plottable_columns(table) == ["drift"]
     assert plottable_columns(table[["label", "seed", "strength"]]) == ["seed", "strength"]  # nothing else numeric
+
+
+def test_the_summary_says_which_factors_each_seed_used() -> None:
+    """One value where every seed used the same factors; `seed s: ...` for each where they differ; empty for a
+    configuration without factors."""
+    df = pd.DataFrame(
+        {
+            "label": ["naive", "naive", "ev", "ev", "fixed", "fixed"],
+            "method": ["naive", "naive", "grasp", "grasp", "grasp", "grasp"],
+            "seed": [1, 0, 1, 0, 0, 1],
+            "task_gain": [1.0, 1.0, 0.8, 0.7, 0.9, 0.9],
+            "drift": [0.1, 0.1, 0.02, 0.03, 0.3, 0.2],
+            "factors": [None, None, "#0 a (x)", "#4 b (x)", "#1 c (file f)", "#1 c (file f)"],
+        }
+    )
+    by = aggregate(df, Axes()).set_index("label")["factors"]
+    assert by["naive"] == "" and by["fixed"] == "#1 c (file f)"
+    assert by["ev"] == "seed 0: #4 b (x); seed 1: #0 a (x)"
