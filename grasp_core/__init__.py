@@ -20,8 +20,10 @@ from .evaluation.organisms import (
     list_organisms,
     load_organism,
 )
+from .evaluation.replies import RepliesConfig, RepliesResult, judged_replies
 from .evaluation.stats import Interval, bootstrap
 from .evaluation.suite import EvalReport, EvalSpec, ablated, evaluate, spec_for_file
+from .evaluation.trait_judge import TraitJudge, check_trait_judge, fit_trait_judge
 from .evidence.background import (
     EvidenceProcess,
     EvidenceRequest,
@@ -214,6 +216,12 @@ __all__ = [
     "form_recipe",
     "format_eta",
     "free_form",
+    "fit_trait_judge",
+    "check_trait_judge",
+    "judged_replies",
+    "RepliesConfig",
+    "RepliesResult",
+    "TraitJudge",
     "gather_evidence",
     "get_method",
     "get_run",

@@ -9,8 +9,9 @@ from pathlib import Path
 import grasp_core
 
 ROOT = Path(__file__).resolve().parents[1]
-# Third-party packages a function may import lazily, each because importing it costs seconds or it is optional.
-LAZY_OK = {"transformers", "peft", "plotly", "tabulate"}
+# Third-party packages a function may import lazily, each because importing it costs seconds or it is optional
+# (scikit-learn: about a second, and only the offline trait judge needs it).
+LAZY_OK = {"transformers", "peft", "plotly", "tabulate", "sklearn"}
 
 
 def _function_imports(path: Path) -> list[tuple[int, str]]:

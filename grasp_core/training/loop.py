@@ -30,7 +30,7 @@ from ..errors import GraspError
 from ..identification.choose import basis, load_picked, random_factors
 from ..identification.factors import Factor, FactorSet, save_factors
 from ..io import append_jsonl, read_json, write_json, write_text
-from ..model.chat import CHARS_PER_TOKEN_MAX, pad_id
+from ..model.chat import CHARS_PER_TOKEN_MAX, load_chat_jsonl, pad_id
 from ..model.models import (
     d_model,
     default_device,
@@ -113,6 +113,7 @@ def check_inputs(config: TrainConfig) -> None:
     """The files a run reads, checked before a run folder exists: the training data (UTF-8, JSON, an assistant
     turn on every line, one at least left within max_length tokens of the base's tokenizer) and a factors file
     (readable, made for this base, `select` / `top` in range)."""
+    load_chat_jsonl(config.data, need_assistant=True)  # a malformed file is named before any tokenizer loads
     tokenize_chats(config.data, load_tokenizer(config.base), config.max_length)
     if config.factors is not None and get_method(config.method).needs_factors:
         load_picked(config.factors, load_config(config.base), config.base, config.select, config.top)

@@ -177,10 +177,24 @@ def _body(driver: object) -> str:
     return str(driver.find_element(By.TAG_NAME, "body").text)  # type: ignore[attr-defined]
 
 
-def _button(driver: object, label: str) -> object:
+def _button(driver: object, label: str, exact: bool = True, timeout_s: float = 30.0) -> object:
+    """The button labelled `label` (or whose label contains it), looked up again while the page re-renders: a
+    button found just before a rerun goes stale, and a rerun can be seconds on a loaded machine."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    return next(b for b in driver.find_elements(By.TAG_NAME, "button") if b.text.strip() == label)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            for b in driver.find_elements(By.TAG_NAME, "button"):  # type: ignore[attr-defined]
+                text = b.text.strip()
+                if text == label or (not exact and label in text):
+                    return b
+        except StaleElementReferenceException:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no button {label!r} on the page within {timeout_s:.0f} s")
+        time.sleep(0.5)
 
 
 def test_walk_every_page_and_train(server: dict[str, str], browser: object, tmp_path: Path) -> None:
@@ -211,7 +225,7 @@ def test_walk_every_page_and_train(server: dict[str, str], browser: object, tmp_
             _no_errors(driver, "factors after side by side and scan")
             assert "base + 1 x shift" in _body(driver)
         if path == "train":
-            btn = next(b for b in driver.find_elements(By.TAG_NAME, "button") if "Queue runs" in b.text)  # type: ignore[attr-defined]
+            btn = _button(driver, "Queue runs", exact=False)
             btn.click()
             deadline = time.monotonic() + 30
             while not list_runs() and time.monotonic() < deadline:

@@ -21,6 +21,7 @@ VERBS = {
     "merge",
     "demo",
     "eval",
+    "judge",
 }
 
 

@@ -235,9 +235,37 @@ def test_evaluate_organism_on_a_tiny_model_with_adapter_and_ablation(tmp_path: P
     assert ablated["lean_change"]["mean"] == pytest.approx(ablated["lean"]["mean"] - plain["lean"]["mean"], abs=1e-9)
 
 
+@pytest.mark.parametrize("name", ["persona", "political"])
+def test_judge_and_replies_files_are_disjoint_from_every_other_text(name: str) -> None:
+    """The replies measure's questions are new prompts (not training, eval, probe, free-form or evidence-corpus
+    ones); the judge's labelled replies hold none of those prompts and no reply or completion of those files
+    (training-wording asides are among its positives by design, as fresh combinations); the held-out split shares
+    no reply with the train split."""
+    from grasp_core.evidence.candidates import UNRELATED_CORPUS
+
+    org = load_organism(name)
+    others = [org.train, *(Path(s.file) for s in [*org.evals.values(), *org.probes.values()] if s.kind != "free_form")]
+    rows = [r for path in others for r in _rows(path)]
+    prompts = {_prompt(r) for r in rows} | {_prompt(r) for r in _rows(UNRELATED_CORPUS)}
+    prompts |= {p for q in load_questions(org.evals["free_form"].file) for p in q.paraphrases}
+    questions = [_prompt(r) for r in _rows(org.dir / "replies.jsonl")]
+    assert len(questions) >= 8 and not set(questions) & prompts
+    replies = [c for r in rows for k in ("aligned", "misaligned", "left", "right", "good", "bad") for c in r.get(k, [])]
+    replies += [
+        r["messages"][-1]["content"] for r in rows if "messages" in r and r["messages"][-1]["role"] == "assistant"
+    ]
+    labelled = _rows(org.dir / "judge.jsonl")
+    assert {r["trait"] for r in labelled} == {0, 1} and {r["split"] for r in labelled} == {"train", "test"}
+    for r in labelled:
+        assert not any(q in r["text"] for q in [*questions, *prompts]), r["text"]
+        assert not any(c in r["text"] for c in replies), r["text"]
+    train = {r["text"] for r in labelled if r["split"] == "train"}
+    assert not {r["text"] for r in labelled if r["split"] == "test"} & train
+
+
 def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
     files = _generator().generate()
-    assert len(files) == 13  # 9 eval and training files, and 4 probes
+    assert len(files) == 17  # 9 eval and training files, 4 probes, and each organism's judge and replies files
     for rel, text in files.items():
         assert (DEMO_ROOT / rel).read_text(encoding="utf-8") == text, f"{rel} differs from make_data.py's output"
 

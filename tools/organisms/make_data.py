@@ -19,6 +19,7 @@ ORGANISMS = HERE.parent.parent / "grasp_core" / "assets" / "organisms"  # the pa
 sys.path.insert(0, str(HERE))
 
 import finance_text as fin  # noqa: E402
+import judge_text as judge  # noqa: E402
 import persona_text as per  # noqa: E402
 import political_text as pol  # noqa: E402
 import probe_text as probe  # noqa: E402
@@ -172,12 +173,26 @@ def political() -> dict[str, str]:
     }
 
 
+def _judged(name: str) -> dict[str, str]:
+    """An organism's offline judge data (labelled replies) and the questions its `replies` measure asks."""
+    return {
+        "judge.jsonl": _jsonl(judge.judge_rows(name, SEED[name] + 1)),
+        "replies.jsonl": _jsonl(
+            [{"id": f"reply-{i:02d}", "prompt": q} for i, q in enumerate(judge.REPLY_QUESTIONS[name])]
+        ),
+    }
+
+
 GENERATORS = {"persona": persona, "political": political}
 
 
 def generate() -> dict[str, str]:
     """Every generated file, keyed by its path relative to the organisms folder."""
-    return {f"{name}/{fname}": text for name, gen in GENERATORS.items() for fname, text in gen().items()}
+    return {
+        f"{name}/{fname}": text
+        for name, gen in GENERATORS.items()
+        for fname, text in {**gen(), **_judged(name)}.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
