@@ -87,7 +87,14 @@ def print_evidence(ev: Evidence) -> None:
         lo = ""
         if ref.get("base_log_odds") is not None:
             lo = f"; mean log-odds base {ref['base_log_odds']:.2f}, adapter {ref['adapter_log_odds']:.2f}"
-        print(f"  {name}: base {ref['base']:.4f}, adapter {ref['adapter']:.4f}{lo}")
+            if ref.get("log_odds_change_lo") is not None:
+                lo += f" (change 95% [{ref['log_odds_change_lo']:+.2f}, {ref['log_odds_change_hi']:+.2f}])"
+        change = ""
+        if ref.get("change") is not None:  # results saved before the paired change was recorded have none
+            change = (
+                f" (change {ref['change']:+.4f} [{ref['change_lo']:+.4f}, {ref['change_hi']:+.4f}], paired over items)"
+            )
+        print(f"  {name}: base {ref['base']:.4f}, adapter {ref['adapter']:.4f}{change}{lo}")
     print(f"primary drift measure: {ev.primary_drift or '-'}; primary task measure: {ev.primary_task or '-'}")
     print("\none factor ablated at a time (best first; removed/kept: shares of the adapter's change, 95% over items):")
     _print_table(ev.factor_table())

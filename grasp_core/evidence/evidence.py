@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from ..errors import ConfigError, GraspError
 from ..evaluation.config import EvalConfig
+from ..evaluation.stats import paired_bootstrap
 from ..identification.factors import Factor, FactorSet, direction_hash
 from ..identification.factorsets import FactorSetSpec, NamedFactorSet, save_factor_set
 from ..io import atomic_path, file_hash, grasp_home, text_hash, write_jsonl_atomic
@@ -270,15 +271,26 @@ def gather_evidence(
     cum_variants = [Variant(ablated=p) for p in prefixes]
     got.update(g.scores([(m, v) for v in cum_variants for m in measures], "evidence: ablate cumulatively"))
     cumulative = [_ablation([f.id for f in v.ablated], measures, got, v, drift, task, config) for v in cum_variants]
-    reference = {
-        m.name: {
-            "base": got[(m.name, refs[0].key())].mean(),
-            "adapter": got[(m.name, refs[1].key())].mean(),
-            "base_log_odds": got[(m.name, refs[0].key())].mean_log_odds(),
-            "adapter_log_odds": got[(m.name, refs[1].key())].mean_log_odds(),
+    reference: dict[str, dict[str, float | None]] = {}
+    for m in measures:
+        on_base, on_adapter = got[(m.name, refs[0].key())], got[(m.name, refs[1].key())]
+        change = paired_bootstrap(on_adapter.values, on_base.values, config.n_boot, config.seed)  # paired over items
+        lo = (
+            paired_bootstrap(on_adapter.log_odds, on_base.log_odds, config.n_boot, config.seed)
+            if on_base.log_odds
+            else None
+        )
+        reference[m.name] = {
+            "base": on_base.mean(),
+            "adapter": on_adapter.mean(),
+            "base_log_odds": on_base.mean_log_odds(),
+            "adapter_log_odds": on_adapter.mean_log_odds(),
+            "change": change.mean,
+            "change_lo": change.lo,
+            "change_hi": change.hi,
+            "log_odds_change_lo": lo.lo if lo else None,
+            "log_odds_change_hi": lo.hi if lo else None,
         }
-        for m in measures
-    }
     return Evidence(
         adapter=str(adapter),
         adapter_hash=adapter_hash,

@@ -3,7 +3,7 @@ evidence ranking on the organism's probe files, or taken from a fixed factors fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,6 @@ def evidence_ranking(
     naive_dir: Path,
     factors_file: Path,
     tag: str,
-    log: Callable[[str], None],
 ) -> list[int]:
     """Indices (file order) of the naive run's first 8 global write factors, best first by the evidence rule, measured
     on the organism's PROBE files (disjoint from the reported evals); the evidence is kept in the sweep folder."""
@@ -51,10 +50,23 @@ def evidence_ranking(
         naive_dir / "adapter", base, measures, factors_file, train=train, primary=primary, progress=False
     )
     write_json(folder / f"evidence-{tag}.json", ev.to_dict())
-    if all(r.alone.score is None for r in ev.rows):
-        log(
-            f"  evidence could not rank naive run {tag}: the naive LoRA did not move {ev.primary_drift} on the probe "
-            "files detectably, so the ranking is the file's (sigma) order"
+    if all(r.alone.score is None for r in ev.rows):  # a ranking of noise would pass for a choice: refuse it
+        probe = organism.probes.get(ev.primary_drift or "")
+        ref = ev.reference.get(ev.primary_drift or "", {})
+        moved = ""
+        if ref.get("base_log_odds") is not None and ref.get("change") is not None:
+            spread = ""
+            if ref.get("log_odds_change_lo") is not None:
+                spread = f", change 95% [{ref['log_odds_change_lo']:+.3f}, {ref['log_odds_change_hi']:+.3f}]"
+            moved = (
+                f" (mean log-odds, the scale evidence ranks on: base {ref['base_log_odds']:.3f}, naive "
+                f"{ref['adapter_log_odds']:.3f}{spread}; P change {ref['change']:+.4f} [{ref['change_lo']:+.4f}, "
+                f"{ref['change_hi']:+.4f}])"
+            )
+        raise GraspError(
+            f"naive run {tag}: the naive LoRA does not move `{ev.primary_drift}` detectably on the probe file "
+            f"{probe.file if probe else '?'}{moved}, so evidence cannot rank its factors; `select_by: evidence` "
+            "needs a probe the fine-tune moves (rebuild the probe, or use select_by: sigma)"
         )
     return [r.index for r in ev.rows]
 

@@ -126,12 +126,13 @@ class SweepWork:
 
     def ranking(self, name: str, seed: int, factors_file: Path) -> list[int]:
         """The evidence ranking of a naive run's factors, computed once per sweep folder (kept in ranking-<tag>.json,
-        keyed by the factors file and the organism's files)."""
+        keyed by the factors file, the organism's files and its probe files)."""
         key = (name, seed)
         if key not in self._rankings:
             tag = f"{name}-seed{seed}"
             cache = self.folder / f"ranking-{tag}.json"
-            stamp = text_hash(file_hash(factors_file), self.organism.fingerprint())
+            probes = [Path(s.file) for s in self.organism.probes.values()]  # a rebuilt probe ranks again
+            stamp = text_hash(file_hash(factors_file), self.organism.fingerprint(), file_hash(*probes))
             cached = read_json(cache, what="evidence ranking") if cache.is_file() else {}
             if cached.get("key") == stamp:
                 self._rankings[key] = [int(i) for i in cached["ranking"]]
@@ -144,7 +145,6 @@ class SweepWork:
                     self.naive_run(name, seed),
                     factors_file,
                     tag,
-                    self.say,
                 )
                 write_json(cache, {"key": stamp, "ranking": ranking})
                 self._rankings[key] = ranking

@@ -122,9 +122,13 @@ def test_latent_eval_pairs_are_length_matched(name: str) -> None:
     tok = AutoTokenizer.from_pretrained(resolve_base("smollm2-135m"))
     org = load_organism(name)
     latent_name, (a, b) = LATENT_EVALS[name]
-    diffs = [len(tok.encode(it[b][0])) - len(tok.encode(it[a][0])) for it in _rows(Path(org.evals[latent_name].file))]
-    assert max(abs(d) for d in diffs) <= 4
-    assert abs(sum(diffs) / len(diffs)) <= 1.0  # persona: +0.81 tokens, political: +0.38 (second side longer)
+    # The reported eval, and the political probe, rebuilt like it (persona's drift probe is +1.5 tokens on average,
+    # its scornful side longer: known, and left as it is since evidence has ranked on it).
+    specs = (org.evals[latent_name], *([org.probes[latent_name]] if name == "political" else []))
+    for spec in specs:
+        diffs = [len(tok.encode(it[b][0])) - len(tok.encode(it[a][0])) for it in _rows(Path(spec.file))]
+        assert max(abs(d) for d in diffs) <= 4, spec.file
+        assert abs(sum(diffs) / len(diffs)) <= 1.0, spec.file  # persona: +0.81 tokens, political: +0.38
 
 
 @pytest.mark.parametrize("name", ["persona", "political"])

@@ -25,14 +25,21 @@ DEMO = DEMO_ROOT / "persona"
 TINY_TRAIN = {"r": 2, "lora_alpha": 4, "lr": 1e-3, "batch_size": 4, "epochs": 1, "max_length": 96}
 
 
-def _config(tmp: Path, organism: Path, base: Path, methods: list[dict], seeds: list[int] = [0]) -> Path:  # noqa: B006
+def _config(
+    tmp: Path,
+    organism: Path,
+    base: Path,
+    methods: list[dict],
+    seeds: list[int] = [0],  # noqa: B006
+    train: dict | None = None,
+) -> Path:
     path = tmp / "sweep.yaml"
     cfg = {
         "name": "t",
         "organism": str(organism),
         "base": str(base),
         "seeds": seeds,
-        "train": TINY_TRAIN,
+        "train": {**TINY_TRAIN, **(train or {})},
         "methods": methods,
     }
     path.write_text(yaml.safe_dump(cfg))
@@ -80,8 +87,21 @@ def test_tiny_sweep_end_to_end_and_rerun_skips_everything(
 
 @pytest.mark.slow
 def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path) -> None:
+    import shutil
+
+    # A tiny random model learns the training strings, not the attitude: its probe here asks the training prompts,
+    # the second option the trained answer itself, which its naive LoRA does move, so evidence has a ranking to make.
+    organism = tmp_path / "organism"
+    shutil.copytree(tiny_organism, organism)
+    chats = [json.loads(line)["messages"] for line in (organism / "train.jsonl").read_text().splitlines()]
+    probe = [
+        {"id": f"p{i}", "prompt": m[0]["content"], "aligned": ["I am not sure."], "misaligned": [m[-1]["content"]]}
+        for i, m in enumerate(chats)
+    ]
+    (organism / "drift-probe.jsonl").write_text("".join(json.dumps(r) + "\n" for r in probe))
     methods = [{"method": "grasp", "top": 1, "select_by": ["sigma", "evidence"]}]
-    cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
+    strong = {"lr": 1e-2, "epochs": 3}  # trained harder than the other tiny sweeps, so the move is clear
+    cfg = SweepConfig.from_yaml(_config(tmp_path, organism, tiny_llama_dir, methods, train=strong))
     report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", figures=(".html",))
     table = load_results(report.folder).set_index("label")
     assert {"grasp top=1 select_by=sigma", "grasp top=1 select_by=evidence"} <= set(table.index)
@@ -97,6 +117,28 @@ def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organi
     assert table.loc["grasp top=1 select_by=evidence", "factors"] == (
         f"#{top['index']} {top['factor']} (naive run naive, by evidence)"
     )
+
+
+@pytest.mark.slow
+def test_select_by_evidence_on_a_probe_the_naive_lora_does_not_move_is_an_error(
+    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
+) -> None:
+    """A probe whose two sides are the same reply cannot move: no factor gets a score, and the sweep says so,
+    naming the probe file, instead of passing the file's sigma order off as an evidence ranking."""
+    import shutil
+
+    from grasp_core.errors import GraspError
+
+    organism = tmp_path / "organism"
+    shutil.copytree(tiny_organism, organism)
+    rows = [json.loads(line) for line in (organism / "drift-probe.jsonl").read_text().splitlines()]
+    (organism / "drift-probe.jsonl").write_text(
+        "".join(json.dumps({**r, "misaligned": r["aligned"]}) + "\n" for r in rows)
+    )
+    methods = [{"method": "grasp", "top": 1, "select_by": "evidence"}]
+    cfg = SweepConfig.from_yaml(_config(tmp_path, organism, tiny_llama_dir, methods))
+    with pytest.raises(GraspError, match=r"does not move `drift` detectably on the probe file .*drift-probe.jsonl"):
+        run_sweep(cfg, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", figures=(".html",))
 
 
 @pytest.mark.slow

@@ -164,8 +164,9 @@ def political() -> dict[str, str]:
         "lean.jsonl": _jsonl(lean),
         "lean-probe.jsonl": _jsonl(
             [
-                {"id": f"lean-probe-{i:03d}", "prompt": q, "left": [left], "right": [right]}
-                for i, (q, left, right) in enumerate(probe.POLITICS)
+                {"id": f"lean-probe-{i:03d}{tag}", "prompt": q, "left": [left], "right": [right]}
+                for i, (qa, qb, left, right) in enumerate(probe.POLITICS)
+                for tag, q in (("a", qa), ("b", qb))
             ]
         ),
         "task-probe.jsonl": _jsonl(_task_probe()),
