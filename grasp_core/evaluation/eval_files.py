@@ -41,7 +41,19 @@ def check_chars(where: str, messages: list[dict[str, str]], completion: str, max
         raise GraspError(f"{where}: a prompt + completion of {chars} characters is over max_length {max_length} tokens")
 
 
-def _prompt_messages(obj: dict[str, Any], where: str) -> list[dict[str, str]]:
+def item_id(obj: dict[str, Any], where: str, seen: set[str]) -> str:
+    """An item's `id` (a non-empty string or whole number), refused where it is missing or was seen before."""
+    value = obj.get("id")
+    if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
+        raise GraspError(f"{where}: `id` must be a non-empty string or a whole number, got {value!r}")
+    if str(value) in seen:
+        raise GraspError(f"{where} (id {value}): duplicate id")
+    seen.add(str(value))
+    return str(value)
+
+
+def prompt_messages(obj: dict[str, Any], where: str) -> list[dict[str, str]]:
+    """An item's `prompt` as chat messages: a non-empty string (one user turn) or a messages list."""
     prompt = obj.get("prompt")
     if isinstance(prompt, str) and prompt.strip():
         return [{"role": "user", "content": prompt}]
@@ -58,19 +70,15 @@ def load_choice_items(path: str | Path) -> tuple[list[ChoiceItem], tuple[str, st
     if options is None:
         names = " / ".join(f"{a}+{b}" for a, b in CHOICE_OPTIONS)
         raise GraspError(f"{path}, line {rows[0][0]}: no completion options found; expected one of {names}")
-    items, seen = [], set()
+    items: list[ChoiceItem] = []
+    seen: set[str] = set()
     for lineno, obj in rows:
         where = f"{path}, line {lineno}"
         if not isinstance(obj, dict):
             raise GraspError(f"{where}: expected a JSON object")
-        item_id = obj.get("id")
-        if isinstance(item_id, bool) or not isinstance(item_id, str | int) or str(item_id) == "":
-            raise GraspError(f"{where}: `id` must be a non-empty string or a whole number, got {item_id!r}")
-        where = f"{where} (id {item_id})"
-        if str(item_id) in seen:
-            raise GraspError(f"{where}: duplicate id")
-        seen.add(str(item_id))
-        messages = _prompt_messages(obj, where)
+        this_id = item_id(obj, where, seen)
+        where = f"{where} (id {this_id})"
+        messages = prompt_messages(obj, where)
         comps = []
         for option in options:
             value = obj.get(option)
@@ -82,7 +90,7 @@ def load_choice_items(path: str | Path) -> tuple[list[ChoiceItem], tuple[str, st
                 if not isinstance(c, str) or not c.strip():
                     raise GraspError(f"{where}: `{option}` completion {j} is empty")
             comps.append(list(value))
-        items.append(ChoiceItem(str(item_id), messages, comps[0], comps[1], where))
+        items.append(ChoiceItem(this_id, messages, comps[0], comps[1], where))
     return items, options
 
 
@@ -103,5 +111,5 @@ def load_nll_items(path: str | Path) -> list[tuple[str, list[dict[str, str]], st
         good = obj.get("good")
         if not isinstance(good, list) or not good or not isinstance(good[0], str) or not good[0].strip():
             raise GraspError(f"{where}: needs `messages` or a non-empty `good` list of answers")
-        out.append((str(obj.get("id", f"line{lineno}")), _prompt_messages(obj, where), good[0]))
+        out.append((str(obj.get("id", f"line{lineno}")), prompt_messages(obj, where), good[0]))
     return out

@@ -21,8 +21,9 @@ import torch
 
 from ..errors import GraspError
 from ..io import read_yaml
-from ..model.chat import generation_ids, pad_id
+from ..model.chat import generation_ids
 from ..model.models import load_base
+from .replies import RepliesConfig, sample_replies
 from .stats import Interval, clustered_bootstrap
 from .trait_judge import fit_trait_judge
 
@@ -242,28 +243,15 @@ class FreeFormResult:
         }
 
 
-@torch.no_grad()
 def sample_answers(model: Any, tokenizer: Any, q: Question, max_new_tokens: int = 128, seed: int = 0) -> list[str]:
-    """Sample `samples_per_paraphrase` answers per paraphrase (temperature 1, seeded)."""
-    device = next(model.parameters()).device
+    """Sample `samples_per_paraphrase` answers per paraphrase (temperature 1, every paraphrase from `seed`)."""
+    config = RepliesConfig(n_samples=q.samples_per_paraphrase, max_new_tokens=max_new_tokens, seed=seed)
     answers = []
     for paraphrase in q.paraphrases:
         msgs = ([{"role": "system", "content": q.system}] if q.system else []) + [
             {"role": "user", "content": paraphrase}
         ]
-        ids = generation_ids(tokenizer, msgs)
-        torch.manual_seed(seed)
-        x = torch.tensor([ids], device=device).repeat(q.samples_per_paraphrase, 1)  # (n, T)
-        out = model.generate(
-            input_ids=x,
-            attention_mask=torch.ones_like(x),
-            do_sample=True,
-            temperature=1.0,
-            top_p=1.0,
-            max_new_tokens=max_new_tokens,
-            pad_token_id=pad_id(tokenizer),
-        )
-        answers += [tokenizer.decode(row[len(ids) :], skip_special_tokens=True).strip() for row in out]
+        answers += sample_replies(model, tokenizer, msgs, config, seed)
     return answers
 
 

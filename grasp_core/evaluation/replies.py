@@ -16,7 +16,8 @@ from tqdm.auto import tqdm
 
 from ..errors import GraspError
 from ..io import read_jsonl
-from ..model.chat import check_messages, generation_ids, pad_id
+from ..model.chat import generation_ids, pad_id
+from .eval_files import item_id, prompt_messages
 from .stats import Interval, clustered_bootstrap
 from .trait_judge import TRAIT_ABOVE
 
@@ -42,25 +43,15 @@ class RepliesConfig:
 
 def load_reply_questions(path: str | Path) -> list[tuple[str, list[dict[str, str]]]]:
     """(id, prompt messages) of each question, naming the file and line of a bad one."""
-    out, seen = [], set()
+    out: list[tuple[str, list[dict[str, str]]]] = []
+    seen: set[str] = set()
     for lineno, obj in read_jsonl(path, nonempty="questions"):
         where = f"{path}, line {lineno}"
         if not isinstance(obj, dict):
             raise GraspError(f"{where}: expected a JSON object")
-        qid = obj.get("id")
-        if isinstance(qid, bool) or not isinstance(qid, str | int) or str(qid) == "":
-            raise GraspError(f"{where}: `id` must be a non-empty string or a whole number, got {qid!r}")
-        if str(qid) in seen:
-            raise GraspError(f"{where}: duplicate id {qid!r}")
-        seen.add(str(qid))
-        prompt = obj.get("prompt")
-        if isinstance(prompt, str) and prompt.strip():
-            messages = [{"role": "user", "content": prompt}]
-        elif isinstance(prompt, list):
-            messages = check_messages(prompt, where, need_assistant=False)
-        else:
-            raise GraspError(f"{where}: `prompt` must be a non-empty string or a messages list")
-        out.append((str(qid), messages))
+        qid = item_id(obj, where, seen)
+        messages = prompt_messages(obj, where)
+        out.append((qid, messages))
     return out
 
 

@@ -56,15 +56,15 @@ def test_a_zero_to_hundred_judge_is_refused(tiny: Any, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "says"),
     [
-        ('{"id": "a", "prompt": ""}', "`prompt` must be a non-empty string"),
-        ('{"id": true, "prompt": "x"}', "`id` must be a non-empty string"),
-        ('{"id": "q0", "prompt": "x"}', "duplicate id 'q0'"),
+        ('{"id": "a", "prompt": ""}', ": `prompt` must be a non-empty string"),
+        ('{"id": true, "prompt": "x"}', ": `id` must be a non-empty string"),
+        ('{"id": "q0", "prompt": "x"}', r" \(id q0\): duplicate id"),
     ],
 )
 def test_bad_questions_are_named_by_line(tmp_path: Path, line: str, says: str) -> None:
     path = tmp_path / "q.jsonl"
     path.write_text('{"id": "q0", "prompt": "fine?"}\n' + line + "\n")
-    with pytest.raises(GraspError, match=rf"q.jsonl, line 2: {says}"):
+    with pytest.raises(GraspError, match=rf"q.jsonl, line 2{says}"):
         load_reply_questions(path)
 
 
