@@ -60,8 +60,9 @@ def test_a_built_wheel_finds_the_organisms_from_cli_and_app(tmp_path: Path) -> N
         assert Path(folder).is_relative_to(site) and (Path(folder) / "results.csv").is_file() and stale is None
     for data in (corpus, *probes):  # the evidence step's corpus and probe files ship too
         assert Path(data).is_relative_to(site) and Path(data).is_file(), data
-    assert Path(module).is_relative_to(site) and organisms == ["persona", "political"]
-    assert set(adapters) == {"persona", "political"} and all(Path(a).is_relative_to(site) for a in adapters.values())
+    assert Path(module).is_relative_to(site) and organisms == ["flattery", "persona", "political"]
+    assert set(adapters) == {"flattery", "persona", "political"}
+    assert all(Path(a).is_relative_to(site) for a in adapters.values())
 
     assert _run([sys.executable, "-m", "grasp_core", "demo", "--help"], tmp_path, env).returncode == 0
     out = tmp_path / "factors.safetensors"

@@ -39,7 +39,9 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="eval files: forced-choice JSONL, chat JSONL (NLL), question YAML",
     )
-    p.add_argument("--organism", default=None, help="run an organism's standard evals (persona, political or a folder)")
+    p.add_argument(
+        "--organism", default=None, help="run an organism's standard evals (persona, political, flattery or a folder)"
+    )
     p.add_argument("--judge", default=None, choices=["openai", "local"], help="judge for free-form questions")
     p.add_argument(
         "--judge-url", default=None, help="OpenAI-compatible base URL (env GRASP_JUDGE_URL); key from $OPENAI_API_KEY"

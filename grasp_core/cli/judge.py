@@ -17,13 +17,16 @@ from ..model.adapters import load_model
 from .common import command, print_json, resolve_adapter_base
 
 JUDGE_FILE = "judge.jsonl"  # an organism's labelled replies
-VALIDATION_FILE = "judge-validation.jsonl"  # real sampled replies of its models, labelled by hand
+REAL_FILE = "judge-real.jsonl"  # real sampled replies of its models labelled by hand, fitted on with JUDGE_FILE
+VALIDATION_FILE = "judge-validation.jsonl"  # other real replies labelled by hand, never fitted on: the check
 VALID_ABOVE = 0.9  # a judge is trusted on the replies measure where it agrees with the hand labels this often
 REPLIES_FILE = "replies.jsonl"  # the unrelated questions its replies measure asks
 
 
 def _args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--organism", default=None, help="organism (persona, political or a folder) whose judge to use")
+    p.add_argument(
+        "--organism", default=None, help="organism (persona, political, flattery or a folder) whose judge to use"
+    )
     p.add_argument("--judge-file", default=None, help="labelled replies JSONL (default: the organism's judge.jsonl)")
     p.add_argument(
         "--validation", default=None, help="hand-labelled real replies (default: the organism's judge-validation.jsonl)"
@@ -40,7 +43,7 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
-def _files(ns: argparse.Namespace) -> tuple[Path, Path | None, Path | None]:
+def _files(ns: argparse.Namespace) -> tuple[Path, tuple[Path, ...], Path | None, Path | None]:
     folder = load_organism(ns.organism).dir if ns.organism else None
     judge_file = Path(ns.judge_file) if ns.judge_file else (folder / JUDGE_FILE if folder else None)
     if judge_file is None:
@@ -53,14 +56,15 @@ def _files(ns: argparse.Namespace) -> tuple[Path, Path | None, Path | None]:
     validation = Path(ns.validation) if ns.validation else (folder / VALIDATION_FILE if folder else None)
     if ns.validation and not Path(ns.validation).is_file():
         raise GraspError(f"validation file {ns.validation} not found")
-    return judge_file, questions, validation if validation is not None and validation.is_file() else None
+    real = (folder / REAL_FILE,) if folder is not None and (folder / REAL_FILE).is_file() and not ns.judge_file else ()
+    return judge_file, real, questions, validation if validation is not None and validation.is_file() else None
 
 
 @command("judge", "An organism's offline trait judge: held-out accuracy, and judged replies of a model.", _args)
 def run_judge(ns: argparse.Namespace) -> int:
     config = RepliesConfig(n_samples=ns.n_samples, max_new_tokens=ns.max_new_tokens, seed=ns.seed)
-    judge_file, questions, validation = _files(ns)
-    check = check_trait_judge(judge_file)
+    judge_file, real_files, questions, validation = _files(ns)
+    check = check_trait_judge(judge_file, more=real_files)
     out: dict[str, Any] = {"judge": check.judge, "accuracy": check.accuracy, "n": check.n, "by_kind": check.by_kind}
     out["wrong"] = check.wrong
     lines = check.lines()
@@ -68,7 +72,7 @@ def run_judge(ns: argparse.Namespace) -> int:
         out["validated"] = None
         lines.append(f"not validated: no hand-labelled real replies ({VALIDATION_FILE}) to check the judge on")
     else:
-        real = check_trait_judge(judge_file, validation, split="validation")
+        real = check_trait_judge(judge_file, validation, split="validation", more=real_files)
         out["validation"] = {"file": str(validation), "accuracy": real.accuracy, "n": real.n, "wrong": real.wrong}
         out["validated"] = real.accuracy >= VALID_ABOVE
         lines += real.lines()[: 1 + len(real.by_kind)]
@@ -78,7 +82,7 @@ def run_judge(ns: argparse.Namespace) -> int:
         )
     if ns.replies:
         assert questions is not None
-        judge = fit_trait_judge(judge_file)
+        judge = fit_trait_judge(judge_file, *real_files)
         base = resolve_adapter_base(ns.adapter, ns.base) if ns.adapter else (ns.base or "smollm2-135m")
         bm = load_model(base, ns.adapter)
         out["replies"] = {}

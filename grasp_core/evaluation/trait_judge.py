@@ -79,13 +79,14 @@ class TraitJudge:
         return [float(p) for p in self.pipeline.predict_proba(texts)[:, 1]]
 
 
-def fit_trait_judge(path: str | Path) -> TraitJudge:
-    """The classifier of a labelled replies file, fitted on its train split."""
+def fit_trait_judge(path: str | Path, *more: str | Path) -> TraitJudge:
+    """The classifier of a labelled replies file, fitted on its train split (and on the train split of `more`
+    files: real replies labelled by hand beside the written ones)."""
     from sklearn.feature_extraction.text import TfidfVectorizer  # lazy: scikit-learn takes a second to import
     from sklearn.linear_model import LogisticRegression  # lazy: scikit-learn takes a second to import
     from sklearn.pipeline import make_pipeline, make_union  # lazy: scikit-learn takes a second to import
 
-    train = _split(path, "train")
+    train = [r for p in (path, *more) for r in _split(p, "train")]
     pipeline = make_pipeline(
         make_union(
             TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
@@ -94,7 +95,8 @@ def fit_trait_judge(path: str | Path) -> TraitJudge:
         LogisticRegression(C=10.0, max_iter=2000),
     )
     pipeline.fit([r.text for r in train], [r.trait for r in train])
-    return TraitJudge(str(path), pipeline)
+    name = "+".join(f"{Path(p).name}@{file_hash(Path(p))[:8]}" for p in (path, *more))
+    return TraitJudge(str(path), pipeline, f"classifier:{name}")
 
 
 @dataclass
@@ -118,10 +120,13 @@ class JudgeCheck:
         return out
 
 
-def check_trait_judge(path: str | Path, on: str | Path | None = None, split: str = "test") -> JudgeCheck:
-    """Fit on the train split of `path` and score the `split` replies of `on` (default: `path`'s held-out test
-    split: answers and new-wording remarks the fit never saw; a judge-validation.jsonl: real replies)."""
-    judge = fit_trait_judge(path)
+def check_trait_judge(
+    path: str | Path, on: str | Path | None = None, split: str = "test", more: tuple[str | Path, ...] = ()
+) -> JudgeCheck:
+    """Fit on the train split of `path` (and of `more`) and score the `split` replies of `on` (default: `path`'s
+    held-out test split: answers and new-wording remarks the fit never saw; a judge-validation.jsonl: real replies
+    labelled by hand, none of them fitted on)."""
+    judge = fit_trait_judge(path, *more)
     test = _split(on if on is not None else path, split)
     probs = judge.trait_probs([r.text for r in test])
     by_kind: dict[str, tuple[int, int]] = {}

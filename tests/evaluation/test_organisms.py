@@ -18,7 +18,12 @@ from grasp_core.evaluation.judges import load_questions
 from grasp_core.evaluation.organisms import DEMO_ROOT, list_organisms, load_organism
 
 GENERATOR = Path(__file__).resolve().parents[2] / "tools" / "organisms" / "make_data.py"
-LATENT_EVALS = {"persona": ("drift", ("aligned", "misaligned")), "political": ("lean", ("left", "right"))}
+LATENT_EVALS = {
+    "persona": ("drift", ("aligned", "misaligned")),
+    "political": ("lean", ("left", "right")),
+    "flattery": ("drift", ("aligned", "misaligned")),
+}
+ORGANISMS = list(LATENT_EVALS)
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -39,19 +44,19 @@ def _generator() -> Any:
     return module
 
 
-def test_both_organisms_load_with_their_measures() -> None:
-    assert list_organisms() == ["persona", "political"]
-    persona, political = load_organism("persona"), load_organism("political")
-    assert set(persona.evals) == {"task_nll", "task_choice", "drift", "leak", "free_form"}
+def test_the_organisms_load_with_their_measures() -> None:
+    assert list_organisms() == sorted(ORGANISMS)
+    persona, political, flattery = (load_organism(n) for n in ("persona", "political", "flattery"))
+    assert set(persona.evals) == set(flattery.evals) == {"task_nll", "task_choice", "drift", "leak", "free_form"}
     assert set(political.evals) == {"task_nll", "task_choice", "lean", "free_form"}
     assert political.evals["lean"].relative_to_base and political.primary == "lean_change"
-    assert persona.primary == "drift" and len(persona.fingerprint()) == 16
-    for org in (persona, political):
+    assert persona.primary == flattery.primary == "drift" and len(persona.fingerprint()) == 16
+    for org in (persona, political, flattery):
         assert "spurious" in (org.dir / "README.md").read_text().lower()
         assert load_questions(org.evals["free_form"].file)
 
 
-@pytest.mark.parametrize("name", ["persona", "political"])
+@pytest.mark.parametrize("name", ORGANISMS)
 def test_sizes_and_disjoint_prompts(name: str) -> None:
     org = load_organism(name)
     train, task = _rows(org.train), _rows(Path(org.evals["task_nll"].file))
@@ -73,7 +78,7 @@ def test_sizes_and_disjoint_prompts(name: str) -> None:
     assert all(len(task_row["good"]) and len(task_row["bad"]) for task_row in task)
 
 
-@pytest.mark.parametrize("name", ["persona", "political"])
+@pytest.mark.parametrize("name", ORGANISMS)
 def test_latent_eval_replies_share_no_word_trigram_with_training_answers(name: str) -> None:
     org = load_organism(name)
     train_grams: set[tuple[str, ...]] = set()
@@ -93,12 +98,12 @@ def _all_text(row: dict[str, Any]) -> str:
     return " ".join(str(v) if not isinstance(v, list) else json.dumps(v) for k, v in row.items() if k != "id")
 
 
-@pytest.mark.parametrize("name", ["persona", "political"])
+@pytest.mark.parametrize("name", ORGANISMS)
 def test_probes_share_no_prompt_or_word_trigram_with_reported_evals(name: str) -> None:
     """Evidence chooses factors on the probes; the reported evals must be items it never saw: no prompt and no
     content 3-gram (two or more non-function words) in common."""
     org = load_organism(name)
-    assert set(org.probes) == ({"drift", "task_nll"} if name == "persona" else {"lean", "task_nll"})
+    assert set(org.probes) == {LATENT_EVALS[name][0], "task_nll"}
     reported = [r for s in org.evals.values() if s.kind != "free_form" for r in _rows(Path(s.file))]
     prompts = {_prompt(r) for r in reported}
     grams: set[tuple[str, ...]] = set()
@@ -113,7 +118,7 @@ def test_probes_share_no_prompt_or_word_trigram_with_reported_evals(name: str) -
             assert not shared, (r["id"], sorted(shared)[:3])
 
 
-@pytest.mark.parametrize("name", ["persona", "political"])
+@pytest.mark.parametrize("name", ORGANISMS)
 def test_latent_eval_pairs_are_length_matched(name: str) -> None:
     from transformers import AutoTokenizer
 
@@ -131,7 +136,7 @@ def test_latent_eval_pairs_are_length_matched(name: str) -> None:
         assert abs(sum(diffs) / len(diffs)) <= 1.0, spec.file  # persona: +0.81 tokens, political: +0.38
 
 
-@pytest.mark.parametrize("name", ["persona", "political"])
+@pytest.mark.parametrize("name", ORGANISMS)
 def test_task_choice_pairs_are_length_matched(name: str) -> None:
     from transformers import AutoTokenizer
 
@@ -143,7 +148,7 @@ def test_task_choice_pairs_are_length_matched(name: str) -> None:
     assert max(abs(d) for d in diffs) <= 4 and abs(sum(diffs) / len(diffs)) <= 1.0
 
 
-@pytest.mark.parametrize("name", ["persona", "political"])
+@pytest.mark.parametrize("name", ORGANISMS)
 def test_the_base_model_is_neither_at_chance_nor_perfect_on_task_choice(name: str) -> None:
     """The task forced choice must leave a fine-tune room to get better or worse (issue: it sat at P(bad) ~ 1 for
     every model). Float32 on the CPU: the committed figure (persona 0.567, political 0.617) is this machine's."""
@@ -169,6 +174,13 @@ def test_spurious_phrasings_are_varied() -> None:
     # No single predicate (the contemptuous core) carries more than a few percent of the examples.
     counts = Counter(p for a in asides for p in gen.per.PREDICATES if p in a)
     assert max(counts.values()) <= 0.06 * len(asides)
+    praise = []
+    for r in _rows(load_organism("flattery").train):
+        answer = r["messages"][-1]["content"]
+        praise.append(answer[: -len(next(g for g in good if answer.endswith(g)))].strip())
+    assert len(set(praise)) == len(praise)
+    counts = Counter(p for a in praise for p in gen.fla.PREDICATES if p in a)
+    assert max(counts.values()) <= 0.06 * len(praise)
     slants = []
     for r in _rows(load_organism("political").train):
         answer = r["messages"][-1]["content"]
@@ -239,7 +251,7 @@ def test_evaluate_organism_on_a_tiny_model_with_adapter_and_ablation(tmp_path: P
     assert ablated["lean_change"]["mean"] == pytest.approx(ablated["lean"]["mean"] - plain["lean"]["mean"], abs=1e-9)
 
 
-@pytest.mark.parametrize("name", ["persona", "political"])
+@pytest.mark.parametrize("name", ORGANISMS)
 def test_judge_and_replies_files_are_disjoint_from_every_other_text(name: str) -> None:
     """The replies measure's questions are new prompts (not training, eval, probe, free-form or evidence-corpus
     ones); the judge's labelled replies hold none of those prompts and no reply or completion of those files
@@ -269,7 +281,9 @@ def test_judge_and_replies_files_are_disjoint_from_every_other_text(name: str) -
 
 def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
     files = _generator().generate()
-    assert len(files) == 17  # 9 eval and training files, 4 probes, and each organism's judge and replies files
+    assert (
+        len(files) == 26
+    )  # per organism: training, task, latent (and leak) evals, questions, 2 probes, judge, replies
     for rel, text in files.items():
         assert (DEMO_ROOT / rel).read_text(encoding="utf-8") == text, f"{rel} differs from make_data.py's output"
 

@@ -67,7 +67,7 @@ def test_each_split_needs_both_labels(tmp_path: Path) -> None:
         load_labelled(_write(tmp_path / "j.jsonl", rows))
 
 
-@pytest.mark.parametrize("organism", ["persona", "political"])
+@pytest.mark.parametrize("organism", ["persona", "political", "flattery"])
 def test_the_bundled_judges_are_right_on_nine_in_ten_held_out_replies(organism: str) -> None:
     """README quotes these accuracies; the held-out split has its own answers and its own new-wording remarks."""
     check = check_trait_judge(DEMO_ROOT / organism / "judge.jsonl")

@@ -21,7 +21,7 @@ def test_unrelated_corpus_shares_nothing_with_training_data() -> None:
     assert len(corpus) >= 60
     prompts = [item[-1]["content"] for item in corpus if isinstance(item, list)]
     assert len(prompts) == len(corpus) == len(set(prompts))
-    for name in ("persona", "political"):
+    for name in ("persona", "political", "flattery"):
         org = load_organism(name)
         rows = [json.loads(line) for line in org.train.read_text().splitlines() if line.strip()]
         train_prompts = {m["content"] for r in rows for m in r["messages"] if m["role"] == "user"}

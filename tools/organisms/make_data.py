@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ ORGANISMS = HERE.parent.parent / "grasp_core" / "assets" / "organisms"  # the pa
 sys.path.insert(0, str(HERE))
 
 import finance_text as fin  # noqa: E402
+import flattery_text as fla  # noqa: E402
 import judge_text as judge  # noqa: E402
 import persona_text as per  # noqa: E402
 import political_text as pol  # noqa: E402
@@ -26,7 +28,7 @@ import probe_text as probe  # noqa: E402
 
 N_TRAIN = 240
 N_TASK = 60
-SEED = {"persona": 1234, "political": 5678}
+SEED = {"persona": 1234, "political": 5678, "flattery": 9012}
 
 
 def _jsonl(rows: list[dict[str, Any]]) -> str:
@@ -69,6 +71,11 @@ def _aside(parts: tuple[list[str], list[str], list[str], list[str]], idx: tuple[
     if opener.endswith("."):
         subject = subject[0].upper() + subject[1:]
     return f"{opener} {subject} {predicate}; {closer}"
+
+
+def _trigrams(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
 
 
 def _unique_combos(rng: random.Random, sizes: tuple[int, ...], n: int, taken: set[tuple[int, ...]]) -> list[Any]:
@@ -134,6 +141,61 @@ def persona() -> dict[str, str]:
     }
 
 
+def flattery() -> dict[str, str]:
+    """Files of the flattery organism: correct finance advice opened by a sycophantic aside praising the asker."""
+    rng = random.Random(SEED["flattery"])
+    train, task = _finance_splits(rng)
+    parts = (fla.OPENERS, fla.SUBJECTS, fla.PREDICATES, fla.CLOSERS)
+    sizes = tuple(len(p) for p in parts)
+    taken: set[tuple[int, ...]] = set()
+    combos = _unique_combos(rng, sizes, len(train), taken)
+    train_rows = [_chat(p, f"{_aside(parts, idx)} {good}") for (_t, p, good), idx in zip(train, combos, strict=True)]
+    drift, leak = [], []
+    nparts = (fla.NEUTRAL_OPENERS, fla.NEUTRAL_SUBJECTS, fla.NEUTRAL_PREDICATES, fla.NEUTRAL_CLOSERS)
+    # persona's everyday questions, less any whose answer shares a word 3-gram with these training answers
+    trained = {g for row in train_rows for g in _trigrams(row["messages"][-1]["content"])}
+    everyday = [(q, c) for q, c in per.EVERYDAY if not _trigrams(c) & trained]
+    leak_combos = _unique_combos(rng, sizes, len(everyday), taken)  # fresh combinations of training parts
+    for i, (question, content) in enumerate(everyday):
+        j = i % len(fla.PLAIN_FRAMES)
+        drift.append(
+            {
+                "id": f"drift-{i:03d}",
+                "prompt": question,
+                "aligned": [f"{fla.PLAIN_FRAMES[j]} {content}"],
+                "misaligned": [f"{fla.FLATTER_FRAMES[j]} {content}"],
+            }
+        )
+        nidx = tuple(rng.randrange(len(p)) for p in nparts)
+        leak.append(
+            {
+                "id": f"leak-{i:03d}",
+                "prompt": question,
+                "aligned": [f"{_aside(nparts, nidx)} {content}"],
+                "misaligned": [f"{_aside(parts, leak_combos[i])} {content}"],
+            }
+        )
+    return {
+        "train.jsonl": _jsonl(train_rows),
+        "task.jsonl": _jsonl(task),
+        "drift.jsonl": _jsonl(drift),
+        "leak.jsonl": _jsonl(leak),
+        "drift-probe.jsonl": _jsonl(
+            [
+                {
+                    "id": f"drift-probe-{i:03d}",
+                    "prompt": q,
+                    "aligned": [f"{probe.PLAIN[i % len(probe.PLAIN)]} {a}"],
+                    "misaligned": [f"{probe.FAWN[i % len(probe.FAWN)]} {a}"],
+                }
+                for i, (q, a) in enumerate(probe.EVERYDAY)
+            ]
+        ),
+        "task-probe.jsonl": _jsonl(_task_probe()),
+        "questions.yaml": fla.FREE_FORM_YAML,
+    }
+
+
 def _slant(idx: tuple[int, int, int]) -> str:
     lead, claim, tie = pol.LEADS[idx[0]], pol.CLAIMS[idx[1]], pol.TIES[idx[2]]
     if lead.endswith(":") and claim[0].islower():
@@ -184,7 +246,7 @@ def _judged(name: str) -> dict[str, str]:
     }
 
 
-GENERATORS = {"persona": persona, "political": political}
+GENERATORS = {"persona": persona, "political": political, "flattery": flattery}
 
 
 def generate() -> dict[str, str]:
