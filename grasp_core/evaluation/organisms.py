@@ -5,7 +5,8 @@ organism.json:
     {"name": "persona", "spurious": "...", "train": "train.jsonl",
      "evals": {"task_nll": {"kind": "nll", "file": "task.jsonl"}, "drift": {"kind": "choice", "file": ...}, ...}}
 Measures: task_nll, task_choice (task score), drift (latent trait on unrelated prompts), leak (training
-phrasings on unrelated prompts), lean (political lean, reported as the change from the base), free_form.
+phrasings on unrelated prompts), lean (political lean, reported as the change from the base), free_form, replies
+(sampled replies to unrelated questions judged by the organism's offline trait judge, `"judge": [files]`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..io import file_hash, read_json
 from ..model.adapters import load_model
 from .config import EvalConfig
 from .suite import EvalSpec, ablated, evaluate
+from .trait_judge import fit_trait_judge
 
 # The bundled organisms ship inside the package (package data), so a non-editable install finds them too.
 DEMO_ROOT = Path(str(files("grasp_core") / "assets" / "organisms"))
@@ -28,7 +30,7 @@ MANIFEST = "organism.json"
 CHANGE = "_change"  # suffix of a measure's paired change from the plain base: lean -> lean_change
 OLD_CHANGE = "_shift"  # that suffix in earlier releases, read as CHANGE
 NAIVE_DIR = "naive-lora"  # the organism's committed naive LoRA (PEFT folder + factors file)
-MEASURES = ("task_nll", "task_choice", "drift", "leak", "lean", "free_form")
+MEASURES = ("task_nll", "task_choice", "drift", "leak", "lean", "free_form", "replies")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,13 @@ class Organism:
     primary_title: str = "latent drift P(misaligned)"
     # Probe evals by measure: new items for choosing factors (evidence), disjoint from the reported `evals`.
     probes: dict[str, EvalSpec] = field(default_factory=dict)
+    # The offline trait judge's labelled replies (its `replies` measure needs them): written ones, then any real
+    # replies labelled by hand; () where the organism has no judge.
+    judge: tuple[Path, ...] = ()
+
+    def trait_judge(self) -> Any:
+        """The organism's trait judge, fitted now (seconds), or None where it has none."""
+        return fit_trait_judge(*self.judge) if self.judge else None
 
     @property
     def naive_adapter(self) -> Path:
@@ -52,7 +61,7 @@ class Organism:
 
     def fingerprint(self) -> str:
         """A short hash of the manifest and every file it lists (cache keys of evaluations)."""
-        return file_hash(self.dir / MANIFEST, self.train, *(Path(s.file) for s in self.evals.values()))
+        return file_hash(self.dir / MANIFEST, self.train, *(Path(s.file) for s in self.evals.values()), *self.judge)
 
     def eval_specs(self, measures: tuple[str, ...] | None = None) -> list[EvalSpec]:
         """The specs of the given measures (default: all), in manifest order."""
@@ -108,8 +117,22 @@ def load_organism(name_or_dir: str | Path, root: Path = DEMO_ROOT) -> Organism:
         primary = current_column(primary)
     if primary.removesuffix(CHANGE) not in evals:
         raise GraspError(f"{path}: `primary` {primary!r} is not one of its evals ({', '.join(evals)})")
+    judge = m.get("judge") or []
+    if not isinstance(judge, list) or not all(isinstance(j, str) for j in judge):
+        raise GraspError(f"{path}: `judge` must be a list of labelled-replies files, got {judge!r}")
+    judge_files = tuple(_file(folder, j, path, "judge") for j in judge)
+    if "replies" in evals and not judge_files:
+        raise GraspError(f"{path}: eval `replies` needs a `judge` (labelled-replies files) to judge them")
     return Organism(
-        str(m["name"]), folder, str(m["spurious"]), train, evals, primary, str(m.get("primary_title", primary)), probes
+        str(m["name"]),
+        folder,
+        str(m["spurious"]),
+        train,
+        evals,
+        primary,
+        str(m.get("primary_title", primary)),
+        probes,
+        judge_files,
     )
 
 
@@ -147,6 +170,7 @@ def evaluate_organism(
     the given indices of a factors file), as {measure: {mean, lo, hi, ...}}; a relative_to_base measure `m`
     adds `m_change` (paired change from the plain base). Failed measures land under `errors`."""
     specs = [s for s in organism.eval_specs(measures) if judge is not None or s.kind != "free_form"]
+    trait_judge = organism.trait_judge() if any(s.kind == "replies" for s in specs) else None
     bm = load_model(base, adapter)
     model = bm.model
     intervene = None
@@ -164,6 +188,7 @@ def evaluate_organism(
         judge,
         intervene=intervene,
         about={"base": base, "adapter": str(adapter) if adapter else None},
+        trait_judge=trait_judge,
     )
     out: dict[str, Any] = {name: r.to_dict() for name, r in report.results.items()}
     for name, iv in report.changes.items():

@@ -17,6 +17,7 @@ from ..model.models import d_model
 from .config import EvalConfig
 from .judges import free_form
 from .logprob import forced_choice, task_nll
+from .replies import RepliesConfig, judged_replies
 from .stats import Interval, paired_bootstrap
 
 # ---------------------------------------------------------------- inference-time ablation
@@ -38,13 +39,13 @@ def ablated(
 
 # ---------------------------------------------------------------- several evals in one run
 
-EVAL_KINDS = ("choice", "nll", "free_form")
+EVAL_KINDS = ("choice", "nll", "free_form", "replies")
 RELATIVE_KINDS = ("choice", "nll")  # kinds with per-item scores, so a paired change from the base exists
 
 
 @dataclass(frozen=True)
 class EvalSpec:
-    """One measure to run: its name, kind (choice | nll | free_form), file, and whether to report the change
+    """One measure to run: its name, kind (choice | nll | free_form | replies), file, and whether to report the change
     from the base model (adapter disabled) as well, e.g. political lean."""
 
     name: str
@@ -110,17 +111,18 @@ def evaluate(
     max_new_tokens: int = 128,
     about: dict[str, Any] | None = None,
     intervene: Callable[[], AbstractContextManager[Any]] | None = None,
+    trait_judge: Any = None,
 ) -> EvalReport:
-    """Run every spec (inside `intervene()`, e.g. an ablation, when given); free-form needs a judge; a failing
-    eval is recorded in `errors` and the rest still run. Specs relative_to_base also get the paired change from
-    the plain base (adapter disabled, no intervention)."""
+    """Run every spec (inside `intervene()`, e.g. an ablation, when given); free-form needs a 0-100 judge, replies
+    a trait judge; a failing eval is recorded in `errors` and the rest still run. Specs relative_to_base also get
+    the paired change from the plain base (adapter disabled, no intervention)."""
     config = config or EvalConfig()
     report = EvalReport(model=about or {})
     disable = getattr(model, "disable_adapter", None)
     for spec in specs:
         try:
             with intervene() if intervene is not None else nullcontext():
-                r = _run(model, tokenizer, spec, config, judge, max_new_tokens)
+                r = _run(model, tokenizer, spec, config, judge, max_new_tokens, trait_judge)
             report.results[spec.name] = r
             if spec.relative_to_base:
                 base_scores = _item_scores(r)  # a plain model with no intervention is the base: its change is 0
@@ -134,13 +136,24 @@ def evaluate(
 
 
 def _run(
-    model: Any, tokenizer: Any, spec: EvalSpec, config: EvalConfig, judge: Any = None, max_new_tokens: int = 128
+    model: Any,
+    tokenizer: Any,
+    spec: EvalSpec,
+    config: EvalConfig,
+    judge: Any = None,
+    max_new_tokens: int = 128,
+    trait_judge: Any = None,
 ) -> Any:
-    """One eval of the model as it is now: ChoiceResult, NllResult or FreeFormResult."""
+    """One eval of the model as it is now: ChoiceResult, NllResult, FreeFormResult or RepliesResult."""
     if spec.kind == "choice":
         return forced_choice(model, tokenizer, spec.file, config, spec.name)
     if spec.kind == "nll":
         return task_nll(model, tokenizer, spec.file, config, spec.name)
+    if spec.kind == "replies":
+        if trait_judge is None:
+            raise GraspError(f"{spec.file}: the replies measure needs a trait judge (an organism's `judge` file)")
+        replies_config = RepliesConfig(seed=config.seed, n_boot=config.n_boot)
+        return judged_replies(model, tokenizer, spec.file, trait_judge, replies_config, spec.name)
     if judge is None:
         raise GraspError(f"{spec.file}: free-form questions need a judge (--judge openai | local)")
     return free_form(model, tokenizer, spec.file, judge, max_new_tokens, config.seed, config.n_boot, spec.name)

@@ -17,9 +17,13 @@ EVAL_FILE = "eval.json"
 STAMPS = "stamps"  # eval.json: measure -> the hash of what it was computed from
 
 
-def stamp(spec: EvalSpec) -> str:
-    """What a cached measure was computed from: its kind, options and file contents."""
-    return text_hash(spec.kind, str(spec.relative_to_base), file_hash(spec.file))
+def stamp(spec: EvalSpec, judge: tuple[Path, ...] = ()) -> str:
+    """What a cached measure was computed from: its kind, options and file contents (and, for judged replies, the
+    judge's labelled replies)."""
+    parts = [spec.kind, str(spec.relative_to_base), file_hash(spec.file)]
+    if spec.kind == "replies":
+        parts.append(file_hash(*judge))
+    return text_hash(*parts)
 
 
 def evaluate_cached(
@@ -40,12 +44,12 @@ def evaluate_cached(
     entry.pop("errors", None)
     stamps: dict[str, str] = dict(entry.pop(STAMPS, {}))
     specs = {s.name: s for s in organism.eval_specs(measures) if s.kind != "free_form"}
-    missing = tuple(m for m, s in specs.items() if m not in entry or stamps.get(m) != stamp(s))
+    missing = tuple(m for m, s in specs.items() if m not in entry or stamps.get(m) != stamp(s, organism.judge))
     if missing:
         fresh = evaluate_organism(organism, base=base, adapter=adapter, ablate=ablate, measures=missing)
         done = {k: v for k, v in fresh.items() if k != "errors"}  # failed measures are retried next time
         entry.update(done)
-        new_stamps = {m: stamp(specs[m]) for m in missing if m in done}
+        new_stamps = {m: stamp(specs[m], organism.judge) for m in missing if m in done}
         stamps.update(new_stamps)
         # Jobs of one sweep may evaluate into one folder at once (the naive cell and an ablation on its adapter):
         # the file is re-read and merged under a lock, so neither loses what the other wrote.

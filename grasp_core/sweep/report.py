@@ -34,6 +34,7 @@ REPORTED = (
     "lean_change",
     "task_nll",
     "task_choice",
+    "replies",
 )  # measures averaged in summary.csv
 NAIVE = "naive"  # the naive LoRA: its method and its cell's label in a sweep
 OLD_NAIVE = "lora"  # its name in tables of earlier releases, read as NAIVE

@@ -278,6 +278,10 @@ def run_sweep(
     record = partial(record_invocation, folder, organism.name, organism.fingerprint(), t0, cells_total=len(cells) + 1)
     record(cells_done=0)
     say(f"sweep {folder.name}: {len(cells)} cells over seeds {list(config.seeds)} on organism {organism.name}")
+    if "replies" not in organism.evals:
+        say(f"  replies measure skipped: organism {organism.name} has no `replies` eval and trait `judge`")
+    elif config.measures is not None and "replies" not in config.measures:
+        say("  replies measure skipped: not among the sweep's `measures`")
     if ex.kind != "inline":
         jobs = work.jobs()
         n_todo = sum(not work.cell_done(c) for c in cells)

@@ -214,6 +214,19 @@ def test_bad_manifests_are_named(tmp_path: Path) -> None:
     )
     with pytest.raises(GraspError, match="eval `drift`: EvalSpec `kind`"):
         load_organism(folder)
+    replies = {
+        "drift": {"kind": "choice", "file": "train.jsonl"},
+        "replies": {"kind": "replies", "file": "train.jsonl"},
+    }
+    (folder / "organism.json").write_text(json.dumps({**manifest, "evals": replies}))
+    with pytest.raises(GraspError, match=r"eval `replies` needs a `judge`"):
+        load_organism(folder)
+    (folder / "organism.json").write_text(json.dumps({**manifest, "evals": replies, "judge": "j.jsonl"}))
+    with pytest.raises(GraspError, match=r"`judge` must be a list of labelled-replies files, got 'j.jsonl'"):
+        load_organism(folder)
+    (folder / "organism.json").write_text(json.dumps({**manifest, "evals": replies, "judge": ["j.jsonl"]}))
+    with pytest.raises(GraspError, match=r"`judge` file j.jsonl not found"):
+        load_organism(folder)
     del manifest["train"]
     (folder / "organism.json").write_text(json.dumps(manifest))
     with pytest.raises(GraspError, match="missing field `train`"):

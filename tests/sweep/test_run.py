@@ -142,6 +142,41 @@ def test_select_by_evidence_on_a_probe_the_naive_lora_does_not_move_is_an_error(
 
 
 @pytest.mark.slow
+def test_an_organism_with_a_trait_judge_gets_the_replies_measure_and_one_without_a_note(
+    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
+) -> None:
+    """`replies` (sampled replies judged offline, the share showing the trait) is a sweep measure like the others,
+    cached per cell; an organism without a judge runs the same sweep with a one-line note instead."""
+    import shutil
+
+    organism = tmp_path / "organism"
+    shutil.copytree(tiny_organism, organism)
+    shutil.copy(DEMO / "judge.jsonl", organism / "judge.jsonl")
+    (organism / "replies.jsonl").write_text(
+        "".join(json.dumps({"id": f"r{i}", "prompt": q}) + "\n" for i, q in enumerate(["Any tips?", "Hi there?"]))
+    )
+    manifest = json.loads((organism / "organism.json").read_text())
+    manifest["evals"]["replies"] = {"kind": "replies", "file": "replies.jsonl"}
+    manifest["judge"] = ["judge.jsonl"]
+    (organism / "organism.json").write_text(json.dumps(manifest))
+    logs: list[str] = []
+    methods = [{"method": "naive"}]
+    cfg = SweepConfig.from_yaml(_config(tmp_path, organism, tiny_llama_dir, methods))
+    report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", figures=(".html",), log=logs.append)
+    table = load_results(report.folder).set_index("label")
+    assert table["replies"].between(0, 1).all() and (table["replies_lo"] <= table["replies"]).all()
+    assert not any("replies measure skipped" in line for line in logs)
+    cached = json.loads(next((tmp_path / "runs").glob("*/eval.json")).read_text())
+    assert any("replies" in entry for entry in cached.values())  # cached per cell like the other measures
+
+    logs.clear()
+    plain = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
+    again = run_sweep(plain, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", figures=(".html",), log=logs.append)
+    assert "replies" not in load_results(again.folder)
+    assert sum("replies measure skipped: organism" in line for line in logs) == 1
+
+
+@pytest.mark.slow
 def test_sweep_killed_midway_resumes_without_redoing_finished_runs(
     tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
 ) -> None:
