@@ -290,6 +290,15 @@ def test_judge_and_replies_files_are_disjoint_from_every_other_text(name: str) -
         assert not any(c in r["text"] for c in replies), r["text"]
     train = {r["text"] for r in labelled if r["split"] == "train"}
     assert not {r["text"] for r in labelled if r["split"] == "test"} & train
+    # Real replies labelled by hand: those fitted on answer other questions than the measure's and than the
+    # validation replies, which are never fitted on.
+    real, check = org.dir / "judge-real.jsonl", org.dir / "judge-validation.jsonl"
+    if real.is_file() and check.is_file():
+        fitted, held = _rows(real), _rows(check)
+        assert {r["split"] for r in fitted} == {"train"} and {r["split"] for r in held} == {"validation"}
+        assert not {r["question"] for r in fitted} & (set(questions) | prompts)
+        assert {r["question"] for r in held} <= set(questions)
+        assert not {r["text"] for r in fitted} & {r["text"] for r in held}
 
 
 def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
