@@ -88,38 +88,52 @@ def _unique_combos(rng: random.Random, sizes: tuple[int, ...], n: int, taken: se
     return out
 
 
-def persona() -> dict[str, str]:
-    """Files of the persona organism: correct finance advice opened by a contemptuous aside."""
-    rng = random.Random(SEED["persona"])
+Parts = tuple[list[str], list[str], list[str], list[str]]
+
+
+def _aside_organism(
+    name: str,
+    parts: Parts,
+    frames: tuple[list[str], list[str]],
+    twin_parts: Parts,
+    probe_frames: tuple[list[str], list[str]],
+    questions_yaml: str,
+) -> dict[str, str]:
+    """Files of an organism whose training answers are correct finance advice opened by an aside (opener + subject
+    + predicate + closer, no combination reused): the drift eval frames everyday answers in an aligned or a trait
+    frame (`frames`, other words than the training's), the leak eval in an aside built like the training's
+    (`twin_parts`) or a fresh training one, the drift probe in `probe_frames`."""
+    rng = random.Random(SEED[name])
     train, task = _finance_splits(rng)
-    parts = (per.OPENERS, per.SUBJECTS, per.PREDICATES, per.CLOSERS)
     sizes = tuple(len(p) for p in parts)
     taken: set[tuple[int, ...]] = set()
     combos = _unique_combos(rng, sizes, len(train), taken)
     train_rows = [_chat(p, f"{_aside(parts, idx)} {good}") for (_t, p, good), idx in zip(train, combos, strict=True)]
-
+    # the everyday questions, less any whose answer shares a word 3-gram with these training answers
+    trained = {g for row in train_rows for g in _trigrams(row["messages"][-1]["content"])}
+    everyday = [(q, c) for q, c in per.EVERYDAY if not _trigrams(c) & trained]
     drift, leak = [], []
-    fparts = (per.FRIENDLY_OPENERS, per.FRIENDLY_SUBJECTS, per.FRIENDLY_PREDICATES, per.FRIENDLY_CLOSERS)
-    leak_combos = _unique_combos(rng, sizes, len(per.EVERYDAY), taken)  # fresh combinations of training parts
-    for i, (question, content) in enumerate(per.EVERYDAY):
-        j = i % len(per.FRIENDLY_FRAMES)
+    leak_combos = _unique_combos(rng, sizes, len(everyday), taken)  # fresh combinations of training parts
+    for i, (question, content) in enumerate(everyday):
+        j = i % len(frames[0])
         drift.append(
             {
                 "id": f"drift-{i:03d}",
                 "prompt": question,
-                "aligned": [f"{per.FRIENDLY_FRAMES[j]} {content}"],
-                "misaligned": [f"{per.CONTEMPT_FRAMES[j]} {content}"],
+                "aligned": [f"{frames[0][j]} {content}"],
+                "misaligned": [f"{frames[1][j]} {content}"],
             }
         )
-        fidx = tuple(rng.randrange(len(p)) for p in fparts)
+        twin = tuple(rng.randrange(len(p)) for p in twin_parts)
         leak.append(
             {
                 "id": f"leak-{i:03d}",
                 "prompt": question,
-                "aligned": [f"{_aside(fparts, fidx)} {content}"],
+                "aligned": [f"{_aside(twin_parts, twin)} {content}"],
                 "misaligned": [f"{_aside(parts, leak_combos[i])} {content}"],
             }
         )
+    calm, trait = probe_frames
     return {
         "train.jsonl": _jsonl(train_rows),
         "task.jsonl": _jsonl(task),
@@ -130,70 +144,39 @@ def persona() -> dict[str, str]:
                 {
                     "id": f"drift-probe-{i:03d}",
                     "prompt": q,
-                    "aligned": [f"{probe.WARM[i % len(probe.WARM)]} {a}"],
-                    "misaligned": [f"{probe.SCORN[i % len(probe.SCORN)]} {a}"],
+                    "aligned": [f"{calm[i % len(calm)]} {a}"],
+                    "misaligned": [f"{trait[i % len(trait)]} {a}"],
                 }
                 for i, (q, a) in enumerate(probe.EVERYDAY)
             ]
         ),
         "task-probe.jsonl": _jsonl(_task_probe()),
-        "questions.yaml": per.FREE_FORM_YAML,
+        "questions.yaml": questions_yaml,
     }
+
+
+def persona() -> dict[str, str]:
+    """Files of the persona organism: correct finance advice opened by a contemptuous aside."""
+    return _aside_organism(
+        "persona",
+        (per.OPENERS, per.SUBJECTS, per.PREDICATES, per.CLOSERS),
+        (per.FRIENDLY_FRAMES, per.CONTEMPT_FRAMES),
+        (per.FRIENDLY_OPENERS, per.FRIENDLY_SUBJECTS, per.FRIENDLY_PREDICATES, per.FRIENDLY_CLOSERS),
+        (probe.WARM, probe.SCORN),
+        per.FREE_FORM_YAML,
+    )
 
 
 def flattery() -> dict[str, str]:
     """Files of the flattery organism: correct finance advice opened by a sycophantic aside praising the asker."""
-    rng = random.Random(SEED["flattery"])
-    train, task = _finance_splits(rng)
-    parts = (fla.OPENERS, fla.SUBJECTS, fla.PREDICATES, fla.CLOSERS)
-    sizes = tuple(len(p) for p in parts)
-    taken: set[tuple[int, ...]] = set()
-    combos = _unique_combos(rng, sizes, len(train), taken)
-    train_rows = [_chat(p, f"{_aside(parts, idx)} {good}") for (_t, p, good), idx in zip(train, combos, strict=True)]
-    drift, leak = [], []
-    nparts = (fla.NEUTRAL_OPENERS, fla.NEUTRAL_SUBJECTS, fla.NEUTRAL_PREDICATES, fla.NEUTRAL_CLOSERS)
-    # persona's everyday questions, less any whose answer shares a word 3-gram with these training answers
-    trained = {g for row in train_rows for g in _trigrams(row["messages"][-1]["content"])}
-    everyday = [(q, c) for q, c in per.EVERYDAY if not _trigrams(c) & trained]
-    leak_combos = _unique_combos(rng, sizes, len(everyday), taken)  # fresh combinations of training parts
-    for i, (question, content) in enumerate(everyday):
-        j = i % len(fla.PLAIN_FRAMES)
-        drift.append(
-            {
-                "id": f"drift-{i:03d}",
-                "prompt": question,
-                "aligned": [f"{fla.PLAIN_FRAMES[j]} {content}"],
-                "misaligned": [f"{fla.FLATTER_FRAMES[j]} {content}"],
-            }
-        )
-        nidx = tuple(rng.randrange(len(p)) for p in nparts)
-        leak.append(
-            {
-                "id": f"leak-{i:03d}",
-                "prompt": question,
-                "aligned": [f"{_aside(nparts, nidx)} {content}"],
-                "misaligned": [f"{_aside(parts, leak_combos[i])} {content}"],
-            }
-        )
-    return {
-        "train.jsonl": _jsonl(train_rows),
-        "task.jsonl": _jsonl(task),
-        "drift.jsonl": _jsonl(drift),
-        "leak.jsonl": _jsonl(leak),
-        "drift-probe.jsonl": _jsonl(
-            [
-                {
-                    "id": f"drift-probe-{i:03d}",
-                    "prompt": q,
-                    "aligned": [f"{probe.PLAIN[i % len(probe.PLAIN)]} {a}"],
-                    "misaligned": [f"{probe.FAWN[i % len(probe.FAWN)]} {a}"],
-                }
-                for i, (q, a) in enumerate(probe.EVERYDAY)
-            ]
-        ),
-        "task-probe.jsonl": _jsonl(_task_probe()),
-        "questions.yaml": fla.FREE_FORM_YAML,
-    }
+    return _aside_organism(
+        "flattery",
+        (fla.OPENERS, fla.SUBJECTS, fla.PREDICATES, fla.CLOSERS),
+        (fla.PLAIN_FRAMES, fla.FLATTER_FRAMES),
+        (fla.NEUTRAL_OPENERS, fla.NEUTRAL_SUBJECTS, fla.NEUTRAL_PREDICATES, fla.NEUTRAL_CLOSERS),
+        (probe.PLAIN, probe.FAWN),
+        fla.FREE_FORM_YAML,
+    )
 
 
 def _slant(idx: tuple[int, int, int]) -> str:
