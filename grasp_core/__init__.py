@@ -66,6 +66,8 @@ from .identification.spectra import ModuleSpectrum, adapter_spectra, lowrank_svd
 from .identification.steering import SteeringSample, steering_preview
 from .io import grasp_home, modified_time
 from .model.adapters import Adapter, LoraModule, classify_module, load_adapter, load_model, training_file_beside
+from .model.amplification import amplified
+from .model.divergence import TokenKL, next_token_logprobs, token_kl
 from .model.models import (
     BUNDLED,
     DEFAULT_BASE,
@@ -184,6 +186,7 @@ __all__ = [
     "SweepConfig",
     "SweepInfo",
     "SweepReport",
+    "TokenKL",
     "TrainConfig",
     "TrainHooks",
     "TrainResult",
@@ -193,6 +196,7 @@ __all__ = [
     "adapter_shift",
     "adapter_spectra",
     "aggregate",
+    "amplified",
     "axes_for",
     "bootstrap",
     "bundle",
@@ -256,6 +260,7 @@ __all__ = [
     "n_layers",
     "naive_label",
     "newest_set_for",
+    "next_token_logprobs",
     "number_score",
     "orthonormal_basis",
     "pareto_front",
@@ -302,6 +307,7 @@ __all__ = [
     "sweep_config_of",
     "sweep_status",
     "task_nll",
+    "token_kl",
     "tradeoff_figure",
     "train",
     "training_file_beside",
