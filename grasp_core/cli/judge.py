@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import GraspError
 from ..evaluation.organisms import load_organism
 from ..evaluation.replies import RepliesConfig, judged_replies
-from ..evaluation.trait_judge import check_trait_judge, fit_trait_judge
+from ..evaluation.trait_judge import fit_trait_judge, score_trait_judge
 from ..io import write_json
 from ..model.adapters import load_model
 from .common import command, print_json, resolve_adapter_base
@@ -64,7 +64,8 @@ def _files(ns: argparse.Namespace) -> tuple[Path, tuple[Path, ...], Path | None,
 def run_judge(ns: argparse.Namespace) -> int:
     config = RepliesConfig(n_samples=ns.n_samples, max_new_tokens=ns.max_new_tokens, seed=ns.seed)
     judge_file, real_files, questions, validation = _files(ns)
-    check = check_trait_judge(judge_file, more=real_files)
+    judge = fit_trait_judge(judge_file, *real_files)  # fitted once: checked twice, then judging the replies
+    check = score_trait_judge(judge, judge_file)
     out: dict[str, Any] = {"judge": check.judge, "accuracy": check.accuracy, "n": check.n, "by_kind": check.by_kind}
     out["wrong"] = check.wrong
     lines = check.lines()
@@ -72,17 +73,16 @@ def run_judge(ns: argparse.Namespace) -> int:
         out["validated"] = None
         lines.append(f"not validated: no hand-labelled real replies ({VALIDATION_FILE}) to check the judge on")
     else:
-        real = check_trait_judge(judge_file, validation, split="validation", more=real_files)
+        real = score_trait_judge(judge, validation, split="validation")
         out["validation"] = {"file": str(validation), "accuracy": real.accuracy, "n": real.n, "wrong": real.wrong}
         out["validated"] = real.accuracy >= VALID_ABOVE
-        lines += real.lines()[: 1 + len(real.by_kind)]
+        lines += real.lines(show_wrong=False)
         verdict = "validated" if out["validated"] else "NOT validated: do not decide on its replies measure"
         lines.append(
             f"{verdict} (agrees with the hand labels on {real.accuracy:.0%} of real replies; needs {VALID_ABOVE:.0%})"
         )
     if ns.replies:
         assert questions is not None
-        judge = fit_trait_judge(judge_file, *real_files)
         base = resolve_adapter_base(ns.adapter, ns.base) if ns.adapter else (ns.base or "smollm2-135m")
         bm = load_model(base, ns.adapter)
         out["replies"] = {}

@@ -63,14 +63,10 @@ def _split(path: str | Path, split: str) -> list[LabelledReply]:
 
 @dataclass
 class TraitJudge:
-    """P(trait) of replies from a classifier fitted on the train split of a labelled replies file."""
+    """P(trait) of replies from a classifier fitted on the train split of labelled replies files."""
 
-    file: str
+    name: str  # "classifier:<file>@<hash>+...": the files it was fitted on
     pipeline: Any
-    name: str = ""
-
-    def __post_init__(self) -> None:
-        self.name = self.name or f"classifier:{Path(self.file).name}@{file_hash(Path(self.file))[:8]}"
 
     def trait_probs(self, texts: list[str]) -> list[float]:
         """P(the reply shows the trait), one per text."""
@@ -96,7 +92,7 @@ def fit_trait_judge(path: str | Path, *more: str | Path) -> TraitJudge:
     )
     pipeline.fit([r.text for r in train], [r.trait for r in train])
     name = "+".join(f"{Path(p).name}@{file_hash(Path(p))[:8]}" for p in (path, *more))
-    return TraitJudge(str(path), pipeline, f"classifier:{name}")
+    return TraitJudge(f"classifier:{name}", pipeline)
 
 
 @dataclass
@@ -110,12 +106,12 @@ class JudgeCheck:
     wrong: list[dict[str, Any]]  # {text, trait, kind, p, where}
     split: str = "test"
 
-    def lines(self) -> list[str]:
+    def lines(self, show_wrong: bool = True) -> list[str]:
         what = "held-out accuracy" if self.split == "test" else f"accuracy on the {self.split} replies"
         out = [f"judge {self.judge}: {what} {self.accuracy:.3f} ({self.n} replies)"]
         for kind, (right, of) in sorted(self.by_kind.items()):
             out.append(f"  {kind}: {right}/{of}")
-        for w in self.wrong:
+        for w in self.wrong if show_wrong else []:
             out.append(f"  wrong: P(trait) {w['p']:.2f}, labelled {w['trait']} ({w['kind']}): {w['text'][:100]}")
         return out
 
@@ -126,8 +122,12 @@ def check_trait_judge(
     """Fit on the train split of `path` (and of `more`) and score the `split` replies of `on` (default: `path`'s
     held-out test split: answers and new-wording remarks the fit never saw; a judge-validation.jsonl: real replies
     labelled by hand, none of them fitted on)."""
-    judge = fit_trait_judge(path, *more)
-    test = _split(on if on is not None else path, split)
+    return score_trait_judge(fit_trait_judge(path, *more), on if on is not None else path, split)
+
+
+def score_trait_judge(judge: TraitJudge, path: str | Path, split: str = "test") -> JudgeCheck:
+    """A fitted judge on the `split` replies of a labelled replies file."""
+    test = _split(path, split)
     probs = judge.trait_probs([r.text for r in test])
     by_kind: dict[str, tuple[int, int]] = {}
     wrong = []
