@@ -29,9 +29,10 @@ def candidate_factors(
     other_adapter: bool = False,
 ) -> tuple[FactorSet, list[tuple[int, Factor]]]:
     """The factors to gather evidence on, as (index in the set, factor): `select` indices of the factors file,
-    else its first `top` global write factors (by sigma). Without a file: the adapter's own factors file, else
-    the one `grasp identify` kept for it in the workspace, else its factors found now. The file must fit the base (width, base name, layers) and have been made from this
-    adapter (its recorded hash), unless `other_adapter`; no model weights are loaded."""
+    else its first `top` global write factors (by sigma). Without a file: the adapter's own factors file, else the
+    one `grasp identify` kept for it in the workspace, else its factors found now. The file must fit the base
+    (width, base name, layers) and have been made from this adapter (its recorded hash), unless `other_adapter`;
+    no model weights are loaded."""
     config = config if config is not None else load_config(base)
     if factors_file is None:
         found = [p for p in (Path(adapter) / FACTORS_FILE, identified_path(adapter)) if p.is_file()]

@@ -275,7 +275,7 @@ def gather_evidence(
     for m in measures:
         on_base, on_adapter = got[(m.name, refs[0].key())], got[(m.name, refs[1].key())]
         change = paired_bootstrap(on_adapter.values, on_base.values, config.n_boot, config.seed)  # paired over items
-        lo = (
+        log_odds_change = (
             paired_bootstrap(on_adapter.log_odds, on_base.log_odds, config.n_boot, config.seed)
             if on_base.log_odds
             else None
@@ -288,8 +288,8 @@ def gather_evidence(
             "change": change.mean,
             "change_lo": change.lo,
             "change_hi": change.hi,
-            "log_odds_change_lo": lo.lo if lo else None,
-            "log_odds_change_hi": lo.hi if lo else None,
+            "log_odds_change_lo": log_odds_change.lo if log_odds_change else None,
+            "log_odds_change_hi": log_odds_change.hi if log_odds_change else None,
         }
     return Evidence(
         adapter=str(adapter),

@@ -44,6 +44,7 @@ from typing import Any
 
 from ..errors import ConfigError, GraspError
 from ..evaluation.organisms import MEASURES
+from ..identification.choose import repeated
 from ..identification.factors import load_factors
 from ..io import read_yaml
 from ..training.config import MAX_SEED, RENAMED, TrainConfig, renamed_fields
@@ -118,7 +119,7 @@ class SweepConfig:
             raise ConfigError(f"{self.where}: `train` must be a mapping of training settings, got {self.train!r}")
         if not self.seeds:
             raise ConfigError(f"{self.where}: `seeds` must list at least one seed")
-        twice = sorted({s for s in self.seeds if self.seeds.count(s) > 1})
+        twice = repeated(self.seeds)
         if twice:
             raise ConfigError(f"{self.where}: `seeds` lists seed {', '.join(map(str, twice))} twice")
         out_of_range = [s for s in self.seeds if not 0 <= s <= MAX_SEED]

@@ -94,8 +94,9 @@ def select_factors(factors_file: Path, cell: Cell, ranking: list[int] | None = N
         raise GraspError(f"cell {cell.label!r}: {e}") from None
 
 
-def ablated_indices(factors_file: Path, settings: dict[str, Any]) -> tuple[int, ...]:
-    """The factors an `ablate` cell with a fixed file removes: `select`, else the first `top`, else all of them."""
+def fixed_indices(factors_file: Path, settings: dict[str, Any], method: str = "ablate") -> tuple[int, ...]:
+    """The factors a cell with a fixed file uses (an `ablate` cell removes them, a training cell projects them
+    out): `select`, else the first `top`, else all of them; a bad pick is named with the cell's method."""
     select, top = settings.get("select"), settings.get("top")
     try:
         return pick_indices(
@@ -105,7 +106,7 @@ def ablated_indices(factors_file: Path, settings: dict[str, Any]) -> tuple[int, 
             source=f"factors file {factors_file}",
         )
     except GraspError as e:
-        raise GraspError(f"ablate: {e}") from None
+        raise GraspError(f"{method}: {e}") from None
 
 
 def factors_label(

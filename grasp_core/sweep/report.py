@@ -174,9 +174,10 @@ def write_report(
 
 def _factor_lines(results: pd.DataFrame) -> list[str]:
     """report.md's table of the factors each cell used on each seed (index in its factors file, id, source)."""
-    if "factors" not in results or not results["factors"].fillna("").astype(str).str.len().any():
+    named = results["factors"].fillna("").astype(str) != "" if "factors" in results else None
+    if named is None or not named.any():
         return []
-    used = results[results["factors"].fillna("").astype(str) != ""]
+    used = results[named]
     table = used.pivot_table(index="label", columns="seed", values="factors", aggfunc="first", sort=False)
     table.columns = [f"seed {int(c)}" for c in table.columns]
     return ["", "Factors each cell used, per seed:", "", markdown_table(table.reset_index().fillna(""))]

@@ -33,9 +33,9 @@ from .config import Cell, SweepConfig, absolute_sweep
 from .eval_cache import evaluate_cached
 from .executor import ExecutorConfig, Job, check_available, run_jobs
 from .factor_choice import (
-    ablated_indices,
     evidence_ranking,
     factors_label,
+    fixed_indices,
     naive_factors,
     needs_naive_run,
     require_probe_files,
@@ -167,7 +167,7 @@ class SweepWork:
         uses_factors = cell.method == "ablate" or METHODS[cell.method].needs_factors
         if uses_factors and fixed is not None:
             ffile = Path(str(fixed)).expanduser().resolve()
-            chosen = ablated_indices(ffile, settings)
+            chosen = fixed_indices(ffile, settings, cell.method)
         elif uses_factors:
             ffile = naive_factors(self.naive_run(cell.naive_run, cell.seed), config.base)
             ranking = self.ranking(cell.naive_run, cell.seed, ffile) if cell.select_by == "evidence" else None
@@ -201,8 +201,8 @@ class SweepWork:
             adapter = run_dir / "adapter" if rounds == most else run_dir / f"round-{rounds - 1}" / "adapter"
         measures = evaluate_cached(run_dir, organism, config.base, adapter, measures=config.measures)
         row = _row(cell.label, cell.method, cell, run_dir.name, measures)
-        used = run_dir / (f"round-{rounds - 1}" if most > 1 or longer is not None else ".") / FACTORS_USED
-        row["factors"] = factors_label(cell, ffile, chosen, fixed is not None, used)
+        trained = run_dir / f"round-{rounds - 1}" if most > 1 or longer is not None else run_dir  # where Z is saved
+        row["factors"] = factors_label(cell, ffile, chosen, fixed is not None, trained / FACTORS_USED)
         return row, _nll(measures), item_rows(cell.label, cell.seed, measures)
 
     def jobs(self) -> list[Job]:

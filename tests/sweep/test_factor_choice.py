@@ -12,7 +12,7 @@ from train_fixtures import write_factors
 from grasp_core.errors import GraspError
 from grasp_core.evaluation.organisms import load_organism
 from grasp_core.sweep.config import Cell
-from grasp_core.sweep.factor_choice import ablated_indices, needs_naive_run, require_probe_files, select_factors
+from grasp_core.sweep.factor_choice import fixed_indices, needs_naive_run, require_probe_files, select_factors
 
 
 def _cell(method: str = "grasp", select_by: str = "sigma", **settings: object) -> Cell:
@@ -36,11 +36,11 @@ def test_the_first_top_by_sigma_or_by_the_evidence_ranking(factors: Path) -> Non
 
 
 def test_an_ablate_cell_with_a_fixed_file_removes_select_then_top_then_all(factors: Path) -> None:
-    assert ablated_indices(factors, {"select": [2, 0]}) == (2, 0)
-    assert ablated_indices(factors, {"top": 3}) == (0, 1, 2)
-    assert ablated_indices(factors, {}) == (0, 1, 2, 3)
+    assert fixed_indices(factors, {"select": [2, 0]}) == (2, 0)
+    assert fixed_indices(factors, {"top": 3}) == (0, 1, 2)
+    assert fixed_indices(factors, {}) == (0, 1, 2, 3)
     with pytest.raises(GraspError, match="ablate: "):
-        ablated_indices(factors, {"select": [7]})
+        fixed_indices(factors, {"select": [7]})
 
 
 def test_which_cells_need_their_naive_run() -> None:
