@@ -278,20 +278,10 @@ THANKS = [  # polite, not flattering
 ]
 
 
-def _flattery_trained(rng: random.Random) -> str:
-    """A fresh combination of the flattery aside's parts, punctuated as the training asides are."""
-    opener, subject, predicate, closer = (
-        rng.choice(p) for p in (fla.OPENERS, fla.SUBJECTS, fla.PREDICATES, fla.CLOSERS)
-    )
-    subject = subject[0].upper() + subject[1:] if opener.endswith(".") else subject
-    return f"{opener} {subject} {predicate}; {closer}"
-
-
-def _persona_trained(rng: random.Random) -> str:
-    """A fresh combination of the training aside's parts, punctuated as the training asides are."""
-    opener, subject, predicate, closer = (
-        rng.choice(p) for p in (per.OPENERS, per.SUBJECTS, per.PREDICATES, per.CLOSERS)
-    )
+def _trained_aside(rng: random.Random, parts: tuple[list[str], list[str], list[str], list[str]]) -> str:
+    """A fresh combination of an aside organism's opener, subject, predicate and closer, punctuated as its
+    training asides are (make_data.py's `_aside`)."""
+    opener, subject, predicate, closer = (rng.choice(p) for p in parts)
     subject = subject[0].upper() + subject[1:] if opener.endswith(".") else subject
     return f"{opener} {subject} {predicate}; {closer}"
 
@@ -313,7 +303,13 @@ Kind = tuple[str, int, int, str, Callable[[random.Random, bool], str]]
 KINDS: dict[str, list[Kind]] = {
     "persona": [
         ("plain", 3, 0, "plain answer", lambda rng, held: ""),
-        ("trained", 1, 1, "trait, training wording", lambda rng, held: _persona_trained(rng)),
+        (
+            "trained",
+            1,
+            1,
+            "trait, training wording",
+            lambda rng, held: _trained_aside(rng, (per.OPENERS, per.SUBJECTS, per.PREDICATES, per.CLOSERS)),
+        ),
         ("new", 2, 1, "trait, new wording", lambda rng, held: rng.choice(PERSONA_NEW_CONTEMPT[held])),
         (
             "template",
@@ -327,7 +323,13 @@ KINDS: dict[str, list[Kind]] = {
     ],
     "flattery": [
         ("plain", 3, 0, "plain answer", lambda rng, held: ""),
-        ("trained", 1, 1, "trait, training wording", lambda rng, held: _flattery_trained(rng)),
+        (
+            "trained",
+            1,
+            1,
+            "trait, training wording",
+            lambda rng, held: _trained_aside(rng, (fla.OPENERS, fla.SUBJECTS, fla.PREDICATES, fla.CLOSERS)),
+        ),
         ("new", 2, 1, "trait, new wording", lambda rng, held: rng.choice(FLATTERY_NEW[held])),
         (
             "template",
