@@ -1,12 +1,27 @@
 """grasp_core: find spurious factors in a LoRA fine-tune (step 1) and fine-tune again without them (step 2).
 
 The subpackages follow the pipeline, each importing only those before it (import-linter checks this):
-model -> identification -> evaluation -> evidence -> training -> runs -> sweep -> cli. This module is the public API: the
+model -> identification -> evaluation -> evidence -> training -> runs -> comparison -> sweep -> cli. This module is the public API: the
 dashboard's pages and user code import from here.
 """
 
 import warnings
 
+from .comparison.export import export as export_transcript
+from .comparison.export import to_html, to_markdown
+from .comparison.kl import model_kl
+from .comparison.lineup import BASE, MAX_MODELS, ComparedModel, lineup
+from .comparison.transcript import (
+    CompareConfig,
+    Reply,
+    Transcript,
+    check_prompts,
+    compare,
+    compare_replies,
+    load_prompts,
+    prompt_text,
+    typed_prompts,
+)
 from .errors import ConfigError, GraspError
 from .evaluation.config import EvalConfig
 from .evaluation.judges import JUDGES, FreeFormResult, Question, free_form, load_questions, make_judge, number_score
@@ -66,7 +81,7 @@ from .identification.spectra import ModuleSpectrum, adapter_spectra, lowrank_svd
 from .identification.steering import SteeringSample, steering_preview
 from .io import grasp_home, modified_time
 from .model.adapters import Adapter, LoraModule, classify_module, load_adapter, load_model, training_file_beside
-from .model.amplification import amplified
+from .model.amplification import SCALE_RANGE, amplified
 from .model.divergence import TokenKL, next_token_logprobs, token_kl
 from .model.models import (
     BUNDLED,
@@ -130,15 +145,18 @@ from .training.run import train
 
 __all__ = [
     "ACTIVE",
+    "BASE",
     "BUNDLED",
     "DEFAULT_BASE",
     "DEFAULT_METHOD",
     "DEMO_ROOT",
     "EXECUTORS",
     "JUDGES",
+    "MAX_MODELS",
     "MAX_ZIP_BYTES",
     "METHODS",
     "RULE",
+    "SCALE_RANGE",
     "SCAN_MODES",
     "SELECT_BY",
     "UNRELATED_CORPUS",
@@ -147,6 +165,8 @@ __all__ = [
     "Axes",
     "BundledResults",
     "ChoiceResult",
+    "CompareConfig",
+    "ComparedModel",
     "ConfigError",
     "EvalConfig",
     "EvalReport",
@@ -177,6 +197,7 @@ __all__ = [
     "Question",
     "RepliesConfig",
     "RepliesResult",
+    "Reply",
     "Run",
     "RunStatus",
     "ScanConfig",
@@ -191,6 +212,7 @@ __all__ = [
     "TrainHooks",
     "TrainResult",
     "TraitJudge",
+    "Transcript",
     "ablated",
     "adapter_evidence",
     "adapter_shift",
@@ -206,8 +228,11 @@ __all__ = [
     "candidate_factors",
     "check_factor_set",
     "check_fits",
+    "check_prompts",
     "check_trait_judge",
     "classify_module",
+    "compare",
+    "compare_replies",
     "config_key",
     "cosine_matrix",
     "default_device",
@@ -217,6 +242,7 @@ __all__ = [
     "evaluate_organism",
     "evidence_for",
     "evidence_process",
+    "export_transcript",
     "extract_adapter_zip",
     "find_by_key",
     "fit_trait_judge",
@@ -235,6 +261,7 @@ __all__ = [
     "judged_replies",
     "launch_runs",
     "launch_sweep",
+    "lineup",
     "list_factor_sets",
     "list_organisms",
     "list_runs",
@@ -247,6 +274,7 @@ __all__ = [
     "load_model",
     "load_organism",
     "load_picked",
+    "load_prompts",
     "load_questions",
     "load_results",
     "log_floor",
@@ -256,6 +284,7 @@ __all__ = [
     "make_judge",
     "measures_from_files",
     "measures_from_specs",
+    "model_kl",
     "modified_time",
     "n_layers",
     "naive_label",
@@ -271,6 +300,7 @@ __all__ = [
     "plottable_columns",
     "portable_base",
     "prepare_bundled",
+    "prompt_text",
     "provenance_line",
     "random_factors",
     "read_metrics",
@@ -307,10 +337,13 @@ __all__ = [
     "sweep_config_of",
     "sweep_status",
     "task_nll",
+    "to_html",
+    "to_markdown",
     "token_kl",
     "tradeoff_figure",
     "train",
     "training_file_beside",
+    "typed_prompts",
     "wait",
     "write_figure",
 ]

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from ..errors import GraspError
+from .chat import CHARS_PER_TOKEN_MAX
 
 
 @dataclass
@@ -34,6 +35,8 @@ def encode_text(tokenizer: Any, text: str, max_length: int) -> Tensor:
     """(1, T) token ids of a text, refused in one line when empty or longer than max_length tokens."""
     if not text.strip():
         raise GraspError("per-token KL needs a non-empty text")
+    if len(text) > CHARS_PER_TOKEN_MAX * max_length:  # surely too long: never tokenise a 10 MB text
+        raise GraspError(f"the text has {len(text)} characters, far more than max_length {max_length} tokens")
     ids = tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"]  # (1, T)
     if ids.shape[1] > max_length:
         raise GraspError(f"the text has {ids.shape[1]} tokens, more than max_length {max_length}")
