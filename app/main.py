@@ -21,6 +21,7 @@ nav = st.navigation(
         "Step 2: fine-tune again": [
             st.Page(PAGES / "train.py", title="Train", icon=":material/model_training:"),
             st.Page(PAGES / "results.py", title="Results", icon=":material/insights:"),
+            st.Page(PAGES / "compare.py", title="Compare", icon=":material/forum:"),
         ],
     }
 )

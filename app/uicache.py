@@ -25,14 +25,17 @@ from grasp_core import (
     ModuleSpectrum,
     ScanConfig,
     SideBySide,
+    TokenKL,
     adapter_spectra,
     evidence_for,
     evidence_process,
     identify,
+    lineup,
     load_adapter,
     load_config,
     load_model,
     logit_lens,
+    model_kl,
     n_layers,
     scan,
     side_by_side,
@@ -168,3 +171,11 @@ def loaded_candidates(choice: uistate.ModelChoice) -> tuple[str, FactorSet]:
         st.error(str(e))
         st.stop()
         raise  # st.stop() raises; this line only tells the type checker so
+
+
+@st.cache_data(max_entries=32, show_spinner="Running both models over the text ...")
+def model_kl_of(base: str, p: str, q: str, text: str) -> TokenKL:
+    """Per-token KL(P || Q) on a text between two lineup names (base, adapter folder, run id, NAME@s), loaded in
+    turn."""
+    (mp,), (mq,) = lineup([p], base), lineup([q], base)
+    return model_kl(mp, mq, base, text)

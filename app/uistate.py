@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from grasp_core import DEFAULT_BASE, demo_adapters, training_file_beside
+from grasp_core import DEFAULT_BASE, Transcript, demo_adapters, training_file_beside
 
 DEFAULT_DEMO = "persona"
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -35,6 +35,9 @@ class UiState:
     inspect_ranked_for: list[str] | None = None  # the ranking the Factors page last opened its inspector on
     side_for: tuple[str, float, int, int] | None = None  # (factor, multiple, prompts, tokens) of the shown replies
     scan_for: tuple[str, str] | None = None  # (factor, corpus) of the shown scan
+    compared: Transcript | None = None  # the Compare page's last finished replies
+    compared_specs: tuple[str, ...] = ()  # the lineup names (paths, run ids, NAME@s) those replies came from
+    kl_for: tuple[str, str, str] | None = None  # (P, Q, text) of the shown per-token KL
 
 
 STATE_KEY = "grasp_ui"

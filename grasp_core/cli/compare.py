@@ -17,15 +17,13 @@ from ..comparison.transcript import (
     check_prompts,
     compare_replies,
     load_prompts,
+    organism_questions,
     prompt_text,
     typed_prompts,
 )
 from ..errors import GraspError
-from ..evaluation.organisms import load_organism
 from ..model.models import DEFAULT_BASE
 from .common import command, print_json
-
-QUESTIONS_FILE = "replies.jsonl"  # an organism's unrelated questions
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -55,7 +53,7 @@ def _prompts(ns: argparse.Namespace) -> list[list[dict[str, str]]]:
         raise GraspError(f"--n-prompts must be at least 1, got {ns.n_prompts}")
     if ns.prompt is not None:
         return typed_prompts(ns.prompt)
-    path = Path(ns.prompts) if ns.prompts else load_organism(ns.organism).dir / QUESTIONS_FILE
+    path = Path(ns.prompts) if ns.prompts else organism_questions(ns.organism)
     return load_prompts(path, limit=ns.n_prompts)
 
 

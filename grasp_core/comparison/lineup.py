@@ -14,7 +14,7 @@ from ..errors import GraspError
 from ..model.adapters import ADAPTER_CONFIG, load_adapter, load_model
 from ..model.amplification import amplified, check_scale
 from ..model.models import LoadedModel, load_config, portable_base
-from ..runs.registry import get_run, validate_run_id
+from ..runs.registry import STATUS_FILE, get_run, validate_run_id
 
 BASE = "base"  # the name of the base model in a lineup
 MAX_MODELS = 8  # more columns than a page can show side by side
@@ -64,7 +64,8 @@ def parse_model(spec: str, base: str, runs_root: str | Path | None = None) -> Co
         if not (folder / ADAPTER_CONFIG).is_file():
             raise GraspError(f"model {spec!r}: {folder} is not a PEFT adapter folder ({ADAPTER_CONFIG} is missing)")
         folder = folder.resolve()
-        named = folder.parent.name if folder.name == "adapter" else folder.name  # a run folder's adapter/: its id
+        in_run = folder.name == "adapter" and (folder.parent / STATUS_FILE).is_file()
+        named = folder.parent.name if in_run else folder.name  # a run folder's adapter/ is named by its run id
         return ComparedModel(named + suffix, folder, 1.0 if scale is None else scale)
     try:
         run = get_run(validate_run_id(name), runs_root)

@@ -13,13 +13,16 @@ from tqdm.auto import tqdm
 
 from ..errors import ConfigError, GraspError, check_field_types
 from ..evaluation.eval_files import prompt_messages
+from ..evaluation.organisms import bundled_organism_of, load_organism
 from ..evaluation.replies import RepliesConfig, sample_replies
+from ..evidence.candidates import UNRELATED_CORPUS
 from ..io import read_jsonl, read_text
 from ..model.chat import CHARS_PER_TOKEN_MAX, check_messages, generate_reply, generation_ids
 from ..model.models import load_config, load_tokenizer
 from .lineup import ComparedModel, loaded
 
 GREEDY = "greedy"
+QUESTIONS_FILE = "replies.jsonl"  # an organism's unrelated questions (its replies measure asks them too)
 MAX_PROMPTS = 64  # a comparison is read by a person: more prompts than this belong in an eval
 
 
@@ -121,6 +124,24 @@ def load_prompts(path: str | Path, limit: int = MAX_PROMPTS) -> list[list[dict[s
     if not chats:
         raise GraspError(f"prompt file {path}: empty, no prompts in it")
     return chats[:limit]
+
+
+def organism_questions(organism: str | Path) -> Path:
+    """An organism's unrelated questions file, refused in one line when it has none."""
+    org = load_organism(organism)
+    path = org.dir / QUESTIONS_FILE
+    if not path.is_file():
+        raise GraspError(f"organism {org.name} ({org.dir}) has no {QUESTIONS_FILE} of unrelated questions")
+    return path
+
+
+def default_prompt_file(adapter: str | Path | None = None) -> Path:
+    """What to ask by default: the unrelated questions of the bundled organism whose naive LoRA `adapter` is, else
+    the bundled corpus of unrelated prompts."""
+    org = bundled_organism_of(adapter) if adapter else None
+    if org is not None and (org.dir / QUESTIONS_FILE).is_file():
+        return org.dir / QUESTIONS_FILE
+    return UNRELATED_CORPUS
 
 
 def typed_prompts(texts: Sequence[str]) -> list[list[dict[str, str]]]:

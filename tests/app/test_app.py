@@ -367,3 +367,30 @@ def test_results_page_names_a_bad_table_and_keeps_working(app_env: dict[str, str
     assert not _errors(at) and not at.exception
     at.toggle(key="present").set_value(True).run()
     assert any("no provenance.json" in c.value for c in at.caption), [c.value for c in at.caption]
+
+
+def test_compare_page_replies_side_by_side_exports_and_kl(app_env: dict[str, str], tmp_path: Path) -> None:
+    at = _page(_start(), "compare")
+    assert at.multiselect(key="compare_models").value == ["base", app_env["adapter"]]
+    at.radio(key="compare_source").set_value("typed").run()
+    at.button(key="compare_go").click().run()  # nothing typed: one error box, no replies
+    assert _errors(at) == ["no prompt to compare on: type one, or give a prompt file"] and not at.exception
+    at.text_area(key="compare_typed").input("save money now\nwhy is the sky blue").run()
+    at.number_input(key="compare_tokens").set_value(6).run()
+    at.checkbox(key="compare_amplify").check().run()
+    at.button(key="compare_go").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    shown = [m.value for m in at.markdown]
+    for label in ("**base**", "**adapter**", "**adapter@2**", "**1. save money now**", "**2. why is the sky blue**"):
+        assert label in shown, (label, shown)
+    assert sum(c.value == "sample 1" for c in at.caption) == 2 * 3  # every model, every prompt
+    at.button(key="compare_save").click().run()
+    saved = sorted(p.suffix for p in (tmp_path / "home" / "comparisons").iterdir())
+    assert saved == [".html", ".md"] and any("Saved" in s.value for s in at.success)
+    md = next((tmp_path / "home" / "comparisons").glob("*.md")).read_text()
+    assert "| adapter@2 | " in md and "## 2. why is the sky blue" in md
+    at.selectbox(key="kl_p").set_value("adapter@2").run()
+    at.button(key="kl_go").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    top = next(d.value for d in at.dataframe if "KL" in d.value.columns)
+    assert len(top) >= 1 and (top["KL"] >= 0).all() and top["KL"].iloc[0] > 0

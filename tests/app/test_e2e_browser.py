@@ -30,6 +30,7 @@ PAGES = [
     ("select", "Select"),
     ("train", "Fine-tune again"),
     ("results", "Results"),
+    ("compare", "Compare"),
 ]
 
 pytestmark = pytest.mark.skipif(
@@ -199,6 +200,7 @@ def _button(driver: object, label: str, exact: bool = True, timeout_s: float = 3
 
 def test_walk_every_page_and_train(server: dict[str, str], browser: object, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     from grasp_core.runs.queue import wait
     from grasp_core.runs.registry import list_runs
@@ -251,6 +253,26 @@ def test_walk_every_page_and_train(server: dict[str, str], browser: object, tmp_
             body = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
             # A fresh install opens on the bundled persona results, with intervals over three seeds.
             assert "grasp select_by=evidence" in body and "95% t over 3 seeds" in body, body[-1500:]
+        if path == "compare":  # two models (base, the loaded adapter), one prompt, replies shown, export written
+            box = driver.find_element(By.CSS_SELECTOR, 'input[aria-label="first N prompts"]')  # type: ignore[attr-defined]
+            box.send_keys(Keys.CONTROL, "a")
+            box.send_keys("1", Keys.ENTER)
+            time.sleep(0.5)
+            _settle(driver, title)
+            _button(driver, "Compare").click()
+            time.sleep(0.5)
+            _settle(driver, title)
+            _no_errors(driver, "compare after the replies")
+            body = _body(driver)
+            assert "1. " in body and "2. " not in body and body.count("sample 1") == 2, body[-1500:]
+            _button(driver, "Save in the workspace").click()
+            deadline = time.monotonic() + 30
+            saved = Path(server["home"]) / "comparisons"
+            while len(list(saved.glob("compare-*"))) < 2 and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert sorted(p.suffix for p in saved.glob("compare-*")) == [".html", ".md"]
+            assert "| base | " in next(saved.glob("*.md")).read_text()
+            _settle(driver, title)
         if path == "factors":
             driver.save_screenshot(str(shots / "factors-scan.png"))  # type: ignore[attr-defined]
         # Screenshots show each page from its top: reset every scrolled container.
