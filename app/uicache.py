@@ -27,6 +27,7 @@ from grasp_core import (
     SideBySide,
     TokenKL,
     adapter_spectra,
+    bundled_evidence,
     evidence_for,
     evidence_process,
     identify,
@@ -146,6 +147,12 @@ def finished_evidence(base: str, path: str, stamp: str, request: EvidenceRequest
     """The evidence of the request once its background process is done (None before); GraspError if it cannot be read."""
     proc = evidence_process(request)
     return _evidence(base, path, stamp, request, proc.result.stat().st_mtime) if proc.state == "done" else None
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def shipped_evidence(base: str, path: str, stamp: str, request: EvidenceRequest) -> Evidence | None:
+    """The evidence bundled with a demo organism's naive LoRA, while still up to date (None otherwise)."""
+    return bundled_evidence(request)
 
 
 @st.cache_data(max_entries=64, show_spinner="Generating side-by-side replies ...")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from grasp_core import DEFAULT_BASE, Transcript, demo_adapters, training_file_beside
+from grasp_core import DEFAULT_BASE, Transcript, bundled_organism_of, demo_adapters, training_file_beside
 
 DEFAULT_DEMO = "persona"
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -104,3 +104,12 @@ def _env_or_chats_beside(env: str) -> str:
 def extra_results_table() -> str | None:
     """$GRASP_APP_RESULTS: a results CSV the Results page lists first, when set."""
     return os.environ.get("GRASP_APP_RESULTS") or None
+
+
+def first_results_table(names: list[str]) -> int:
+    """Which results table the Results page opens on: $GRASP_APP_RESULTS when set (listed first), else the loaded
+    demo organism's bundled main sweep (its 3-seed comparison), else the first listed."""
+    choice = model_choice()
+    org = bundled_organism_of(choice.adapter) if choice is not None and not extra_results_table() else None
+    main = f"{org.name}/{org.name}-main (bundled)" if org is not None else None
+    return names.index(main) if main in names else 0

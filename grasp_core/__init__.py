@@ -48,6 +48,7 @@ from .evidence.background import (
     request_inputs,
     start_evidence,
 )
+from .evidence.bundled import bundled_evidence, organism_request, write_bundled_evidence
 from .evidence.candidates import UNRELATED_CORPUS, candidate_factors
 from .evidence.compare import SideBySide, side_by_side
 from .evidence.effects import MeasureEffect
@@ -223,6 +224,7 @@ __all__ = [
     "axes_for",
     "bootstrap",
     "bundle",
+    "bundled_evidence",
     "bundled_organism_of",
     "bundled_results",
     "cancel",
@@ -234,10 +236,10 @@ __all__ = [
     "classify_module",
     "compare",
     "compare_replies",
-    "default_prompt_file",
     "config_key",
     "cosine_matrix",
     "default_device",
+    "default_prompt_file",
     "delete_factor_set",
     "demo_adapters",
     "evaluate",
@@ -293,6 +295,7 @@ __all__ = [
     "newest_set_for",
     "next_token_logprobs",
     "number_score",
+    "organism_request",
     "orthonormal_basis",
     "pareto_front",
     "parse_values",
@@ -347,6 +350,7 @@ __all__ = [
     "training_file_beside",
     "typed_prompts",
     "wait",
+    "write_bundled_evidence",
     "write_figure",
 ]
 

@@ -65,6 +65,13 @@ elif proc.state == "failed":
 ev = None
 try:
     ev = uicache.finished_evidence(sel.base, sel.adapter, stamp, request)
+    if ev is None and proc.state != "running":
+        ev = uicache.shipped_evidence(sel.base, sel.adapter, stamp, request)
+        if ev is not None:
+            c2.caption(
+                f"Bundled with grasp (`grasp demo evidence --organism {request.organism}`); "
+                "**Gather evidence** recomputes it here."
+            )
 except GraspError as e:
     st.error(str(e))
 if ev is not None:

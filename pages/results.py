@@ -55,6 +55,7 @@ if source == "from disk":
         name = st.selectbox(
             "Table",
             list(tables),
+            index=uistate.first_results_table(list(tables)),
             key="results_table",
             help="`(bundled)`: a finished sweep committed with grasp, shown without computing; "
             "the others are sweeps under GRASP_HOME/sweeps",

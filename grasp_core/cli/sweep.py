@@ -9,7 +9,9 @@ from typing import Any
 
 from ..errors import GraspError
 from ..evaluation.organisms import load_organism
+from ..evidence.bundled import organism_request, write_bundled_evidence
 from ..io import inside
+from ..model.models import DEFAULT_BASE
 from ..sweep.config import SweepConfig
 from ..sweep.demo import SWEEPS, build_naive, run_demo, sweep_config
 from ..sweep.executor import EXECUTORS
@@ -152,9 +154,10 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "action",
         nargs="?",
-        choices=("run", "build"),
+        choices=("run", "build", "evidence"),
         default="run",
-        help="run: build + demo sweep + report (default); build: only the naive LoRA + factors",
+        help="run: build + demo sweep + report (default); build: only the naive LoRA + factors; evidence: the "
+        "naive LoRA's evidence on the organism's probes, written beside it (what the Factors page opens on)",
     )
     p.add_argument("--organism", default="persona", help="bundled organism (default persona)")
 
@@ -163,6 +166,9 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
 def run_demo_cmd(ns: argparse.Namespace) -> int:
     if ns.action == "build":
         print(build_naive(load_organism(ns.organism)))
+        return 0
+    if ns.action == "evidence":
+        print(write_bundled_evidence(organism_request(ns.organism, DEFAULT_BASE)))
         return 0
     _print_report(run_demo(ns.organism))
     return 0

@@ -42,6 +42,12 @@ class MeasureEffect:
             d[k] = vars(d[k]) if d[k] is not None else None
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MeasureEffect:
+        """The inverse of to_dict (evidence read back from a JSON file)."""
+        ivs = {k: Interval(**d[k]) if d.get(k) else None for k in ("log_odds_change", "share", "share_p")}
+        return cls(d["measure"], d["role"], d["mean"], Interval(**d["change"]), d.get("log_odds"), **ivs)
+
 
 def _aligned(base: Scores, adapter: Scores, ablated: Scores, name: str) -> None:
     if not (base.ids == adapter.ids == ablated.ids):

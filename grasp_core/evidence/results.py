@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..errors import GraspError
 from ..evaluation.stats import Interval
 from ..identification.factors import FactorSet
 from .effects import MeasureEffect
@@ -14,6 +15,10 @@ from .measures import Measure
 
 def _ivd(iv: Interval | None) -> dict[str, float] | None:
     return vars(iv) if iv is not None else None
+
+
+def _iv(d: dict[str, Any] | None) -> Interval | None:
+    return Interval(**d) if d else None
 
 
 @dataclass
@@ -37,6 +42,11 @@ class Ablation:
             "removed_p": _ivd(self.removed_p),
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Ablation:
+        effects = {k: MeasureEffect.from_dict(e) for k, e in d["effects"].items()}
+        return cls(d["factors"], effects, _iv(d["removed"]), _iv(d["kept"]), d["score"], _iv(d.get("removed_p")))
+
 
 @dataclass
 class FactorEvidence:
@@ -59,6 +69,21 @@ class FactorEvidence:
             d[k] = _ivd(d[k])
         d["alone"] = self.alone.to_dict()
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FactorEvidence:
+        return cls(
+            factor=d["factor"],
+            index=d["index"],
+            sigma=d["sigma"],
+            stream_layer=d["stream_layer"],
+            alone=Ablation.from_dict(d["alone"]),
+            shift_unrelated=_iv(d.get("shift_unrelated")),
+            shift_train=_iv(d.get("shift_train")),
+            shift_ratio=_iv(d.get("shift_ratio")),
+            per_layer_shift=d.get("per_layer_shift", []),
+            rank=d.get("rank", 0),
+        )
 
 
 @dataclass
@@ -128,6 +153,35 @@ class Evidence:
             "n_cached": self.n_cached,
             "n_computed": self.n_computed,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Evidence:
+        """The inverse of to_dict: evidence read back from `grasp evidence --out` or a bundled evidence.json."""
+        try:
+            return cls(
+                **{k: d[k] for k in _PLAIN},
+                measures=[Measure(**m) for m in d["measures"]],
+                rows=[FactorEvidence.from_dict(r) for r in d["rows"]],
+                cumulative=[Ablation.from_dict(c) for c in d["cumulative"]],
+            )
+        except (KeyError, TypeError) as e:
+            raise GraspError(f"not an evidence file: {type(e).__name__} {e}") from None
+
+
+_PLAIN = (
+    "adapter",
+    "adapter_hash",
+    "base",
+    "primary_drift",
+    "primary_task",
+    "reference",
+    "suggested",
+    "unrelated_corpus",
+    "train_corpus",
+    "rule",
+    "n_cached",
+    "n_computed",
+)
 
 
 def _cells(ab: Ablation) -> dict[str, Any]:

@@ -394,3 +394,28 @@ def test_compare_page_replies_side_by_side_exports_and_kl(app_env: dict[str, str
     assert not at.exception and not _errors(at), _errors(at)
     top = next(d.value for d in at.dataframe if "KL" in d.value.columns)
     assert len(top) >= 1 and (top["KL"] >= 0).all() and top["KL"].iloc[0] > 0
+
+
+def test_a_fresh_install_opens_factors_on_the_bundled_evidence_and_results_on_the_main_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grasp_core.model.models import bundled_dir
+
+    models = bundled_dir("smollm2-135m")  # the converted base of `make model`, shared with the fresh home
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "models").symlink_to(models.parent, target_is_directory=True)
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
+    for var in ("GRASP_APP_BASE", "GRASP_APP_ADAPTER", "GRASP_APP_CORPUS", "GRASP_APP_EVALS", "GRASP_APP_RESULTS"):
+        monkeypatch.delenv(var, raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = _page(_start(), "factors")
+    assert not _errors(at), _errors(at)
+    evidence = next(d.value for d in at.dataframe if "removed" in d.value.columns)  # nothing clicked, nothing run
+    assert len(evidence) == 8 and evidence["factor"].iloc[0] == at.selectbox(key="inspect_factor").value
+    assert any("Bundled with grasp" in c.value for c in at.caption)
+    assert not (tmp_path / "home" / "evidence").exists()  # no background process was started
+    at = _page(at, "results")
+    assert at.selectbox(key="results_table").value == "persona/persona-main (bundled)" and not _errors(at)
+    st.cache_resource.clear()
+    st.cache_data.clear()
