@@ -5,7 +5,8 @@
   groups that are not independent (`clustered_bootstrap`: whole groups resampled, e.g. replies to one question).
 - Across runs (seeds): Student t intervals on the per-seed values (`t_interval`: mean +- t_{n-1} sd / sqrt(n);
   with 2 seeds t = 12.7, with 3 seeds 4.3, so a normal 1.96 would be 2-6x too narrow), and on per-seed ratios
-  on the log scale (`ratio_t_interval`: a geometric mean with its interval, for "x times smaller" figures).
+  on the log scale (`ratio_t_interval`: a geometric mean with its interval, for "x times smaller" figures), and
+  for probabilities on the logit scale (`logit_t_interval`), so their intervals stay inside [0, 1].
 """
 
 from __future__ import annotations
@@ -122,6 +123,18 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> Interval:
     sd = math.sqrt(sum((v - mean) ** 2 for v in x) / (n - 1))
     half = float(scipy_stats.t.ppf((1.0 + level) / 2, df=n - 1)) * sd / math.sqrt(n)
     return Interval(mean, mean - half, mean + half, SEEDS, n)
+
+
+def logit_t_interval(probabilities: Sequence[float], level: float = 0.95, eps: float = 1e-6) -> Interval:
+    """Arithmetic mean of per-seed probabilities with a t interval taken on the logit scale and carried back, so it
+    stays inside (0, 1) (a t interval on P itself reaches below 0 where the seeds spread over orders of magnitude).
+    P is clipped to [eps, 1 - eps] first. For 2 or 3 seeds the mean always lies inside the interval."""
+    if any(not (math.isfinite(p) and 0.0 <= p <= 1.0) for p in probabilities):
+        raise GraspError(f"logit interval: every per-seed value must be a probability, got {list(probabilities)}")
+    clipped = [min(max(float(p), eps), 1.0 - eps) for p in probabilities]
+    logits = t_interval([math.log(p / (1.0 - p)) for p in clipped], level)
+    lo, hi = (1.0 / (1.0 + math.exp(-v)) for v in (logits.lo, logits.hi))
+    return Interval(sum(probabilities) / len(probabilities), lo, hi, SEEDS, logits.n)
 
 
 def ratio_t_interval(ratios: Sequence[float], level: float = 0.95) -> Interval:

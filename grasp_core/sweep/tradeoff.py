@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import GraspError
-from ..evaluation.stats import t_interval
+from ..evaluation.stats import logit_t_interval, t_interval
 from ..io import atomic_path
 
 
@@ -34,11 +34,15 @@ def plottable_columns(results: pd.DataFrame) -> list[str]:
     return [c for c in numeric if c not in ("seed", "strength")] or numeric
 
 
+PROBABILITIES = ("drift", "leak", "lean", "task_choice", "replies")  # mean P per seed: intervals on the logit scale
+
+
 def aggregate(results: pd.DataFrame, axes: Axes = Axes(), extra: Sequence[str] = ()) -> pd.DataFrame:
     """One row per configuration (label): the mean over seeds of x, y (and the `extra` columns present) with its
     95% interval, and an `interval` column saying what that interval is over.
 
-    Two or more seeds: a Student t interval over the per-seed values (`95% t over n seeds`). One seed: the run's
+    Two or more seeds: a Student t interval over the per-seed values (`95% t over n seeds`); for the probability
+    columns (PROBABILITIES) taken on the logit scale and carried back, so it stays inside [0, 1]. One seed: the run's
     own per-item bootstrap interval where the table has one (`95% bootstrap over items, 1 seed`), a different and
     usually narrower quantity, so the label says which.
     """
@@ -62,7 +66,8 @@ def aggregate(results: pd.DataFrame, axes: Axes = Axes(), extra: Sequence[str] =
             vals = g[col].astype(float)
             row[col] = float(vals.mean())
             if len(g) > 1 and vals.notna().all():
-                iv = t_interval(vals.tolist())
+                probability = col in PROBABILITIES and vals.between(0.0, 1.0).all()
+                iv = logit_t_interval(vals.tolist()) if probability else t_interval(vals.tolist())
                 row[f"{col}_lo"], row[f"{col}_hi"] = iv.lo, iv.hi
             elif len(g) == 1 and f"{col}_lo" in g and f"{col}_hi" in g:
                 row[f"{col}_lo"], row[f"{col}_hi"] = float(g[f"{col}_lo"].iloc[0]), float(g[f"{col}_hi"].iloc[0])

@@ -73,3 +73,16 @@ def test_clustered_bootstrap_is_wider_than_flat_on_clustered_data() -> None:
     assert clustered.over == "clusters" and clustered.n == 10
     singletons = clustered_bootstrap(values, list(range(200)))  # one item per cluster: the flat bootstrap's width
     assert singletons.hi - singletons.lo == pytest.approx(flat.hi - flat.lo, rel=0.2)
+
+
+def test_logit_t_interval_stays_inside_0_1_around_the_mean() -> None:
+    from grasp_core.evaluation.stats import logit_t_interval
+
+    for ps in ([0.0001, 0.02, 0.0005], [0.3, 0.5, 0.45], [0.9, 0.999, 1.0], [0.0, 0.01]):
+        iv = logit_t_interval(ps)
+        assert 0 <= iv.lo <= iv.mean <= iv.hi <= 1 and iv.mean == pytest.approx(sum(ps) / len(ps)), (ps, iv)
+        assert iv.over == "seeds" and iv.n == len(ps)
+    plain = t_interval([0.0001, 0.02, 0.0005])
+    assert plain.lo < 0  # what the logit scale is for
+    with pytest.raises(GraspError, match="must be a probability"):
+        logit_t_interval([0.2, 1.5])

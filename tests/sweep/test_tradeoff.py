@@ -27,7 +27,8 @@ def test_pareto_front_and_aggregate() -> None:
     assert front == {"a", "b", "c"}  # d is dominated by every other point
 
 
-def test_log_y_draws_intervals_through_zero_to_the_floor_and_refuses_non_positive_values() -> None:
+def test_probability_intervals_stay_inside_0_1_and_log_y_draws_others_through_zero_to_the_floor() -> None:
+    skewed = [0.0001, 0.02, 0.0005]  # a probability over 3 seeds spread over orders of magnitude
     df = pd.DataFrame(
         {
             "label": ["base", "naive", "g", "g", "g"],
@@ -35,26 +36,32 @@ def test_log_y_draws_intervals_through_zero_to_the_floor_and_refuses_non_positiv
             "strength": [None, None, 1, 1, 1],
             "seed": [0, 0, 0, 1, 2],
             "task_gain": [0.0, 1.0, 0.8, 0.9, 0.85],
-            "drift": [0.0002, 0.03, 0.0001, 0.02, 0.0005],
+            "drift": [0.0002, 0.03, *skewed],
+            "kl": [0.0002, 0.03, *skewed],  # the same values in a column that is no probability
         }
     )
     points = aggregate(df, Axes())
     g = points.set_index("label").loc["g"]
-    assert g["drift_lo"] < 0  # a t interval over 3 seeds of a skewed probability goes below 0
-    fig = tradeoff_figure(points, Axes(), log_y=True)
+    assert 0 < g["drift_lo"] < min(skewed) and g["drift"] < g["drift_hi"] < 1
+    assert g["drift"] == pytest.approx(sum(skewed) / 3)
+    kl_axes = Axes(y="kl")
+    points = aggregate(df, kl_axes)
+    g = points.set_index("label").loc["g"]
+    assert g["kl_lo"] < 0  # a plain t interval over 3 seeds of skewed values goes below 0
+    fig = tradeoff_figure(points, kl_axes, log_y=True)
     assert fig.layout.yaxis.type == "log"
     (curve,) = [t for t in fig.data if t.name == "grasp"]
-    floor = log_floor(points, "drift")
+    floor = log_floor(points, "kl")
     assert floor == pytest.approx(0.0002 / 10)
-    assert curve.error_y.arrayminus[0] == pytest.approx(g["drift"] - floor)  # drawn down to the floor
-    assert curve.error_y.array[0] == pytest.approx(g["drift_hi"] - g["drift"])
-    linear = tradeoff_figure(points, Axes())
+    assert curve.error_y.arrayminus[0] == pytest.approx(g["kl"] - floor)  # drawn down to the floor
+    assert curve.error_y.array[0] == pytest.approx(g["kl_hi"] - g["kl"])
+    linear = tradeoff_figure(points, kl_axes)
     assert linear.layout.yaxis.type is None and linear.data[0].error_y.arrayminus[0] == pytest.approx(
-        g["drift"] - g["drift_lo"]
+        g["kl"] - g["kl_lo"]
     )
-    shifted = points.assign(drift=points["drift"] - 0.001)
-    with pytest.raises(GraspError, match=r"log scale needs every `drift` above 0; not so for base"):
-        tradeoff_figure(shifted, Axes(), log_y=True)
+    shifted = points.assign(kl=points["kl"] - 0.001)
+    with pytest.raises(GraspError, match=r"log scale needs every `kl` above 0; not so for base"):
+        tradeoff_figure(shifted, kl_axes, log_y=True)
 
 
 def test_plottable_columns_leave_out_interval_ends_and_bookkeeping() -> None:
