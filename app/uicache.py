@@ -157,14 +157,21 @@ def shipped_evidence(base: str, path: str, stamp: str, request: EvidenceRequest)
 
 @st.cache_data(max_entries=64, show_spinner="Generating side-by-side replies ...")
 def side_by_side_replies(
-    base: str, path: str, stamp: str, factor_id: str, multiple: float, n_prompts: int, max_new_tokens: int
+    base: str,
+    path: str,
+    stamp: str,
+    factor_id: str,
+    multiple: float,
+    n_prompts: int,
+    max_new_tokens: int,
+    scale: float = 1.0,
 ) -> list[SideBySide]:
-    """Adapted, ablated, base and base-steered replies to the first unrelated prompts, for one factor."""
+    """Adapted (x scale), ablated, base and base-steered replies to the first unrelated prompts, for one factor."""
     bm = model(base, path, stamp)
     f = candidates(base, path, stamp).by_id(factor_id)
-    with MODEL_LOCK:
+    with MODEL_LOCK:  # amplification and hooks edit the shared model for the block
         return side_by_side(
-            bm, f, n_prompts=n_prompts, multiple=multiple, max_new_tokens=max_new_tokens, progress=False
+            bm, f, n_prompts=n_prompts, multiple=multiple, max_new_tokens=max_new_tokens, progress=False, scale=scale
         )
 
 

@@ -33,7 +33,7 @@ class UiState:
     evidence_seen: str | None = None  # the evidence.json whose arrival last triggered a rerun
     evidence_pick: list[str] | None = None  # factor ids "Pick by evidence" ticked on Select
     inspect_ranked_for: list[str] | None = None  # the ranking the Factors page last opened its inspector on
-    side_for: tuple[str, float, int, int] | None = None  # (factor, multiple, prompts, tokens) of the shown replies
+    side_for: tuple[str, float, int, int, float] | None = None  # (factor, multiple, prompts, tokens, scale) shown
     scan_for: tuple[str, str] | None = None  # (factor, corpus) of the shown scan
     compared: Transcript | None = None  # the Compare page's last finished replies
     compared_specs: tuple[str, ...] = ()  # the lineup names (paths, run ids, NAME@s) those replies came from

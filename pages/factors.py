@@ -10,7 +10,7 @@ import uicache
 import uiplots
 import uistate
 
-from grasp_core import RULE, GraspError, cosine_matrix, evidence_process, inspection_order, start_evidence
+from grasp_core import RULE, SCALE_RANGE, GraspError, cosine_matrix, evidence_process, inspection_order, start_evidence
 
 st.title("Candidate factors")
 sel = uistate.require_model_choice()
@@ -112,19 +112,28 @@ st.markdown(
     "**Side by side** (greedy replies to unrelated prompts; steering adds a multiple of the adapter's own "
     "shift along the factor at every layer, so 1x is what the fine-tune added)"
 )
-s1, s2, s3 = st.columns(3)
+s1, s2, s3, s4 = st.columns(4)
 multiple = s1.number_input(
     "x the adapter's shift", min_value=-10.0, max_value=10.0, value=1.0, step=0.5, key="steer_multiple"
 )
-n_prompts = s2.number_input("prompts", min_value=1, max_value=8, value=2, key="side_prompts")
-max_new = s3.number_input("new tokens", min_value=1, max_value=200, value=32, key="steer_tokens")
+scale = s2.number_input(
+    "adapter scale s",
+    min_value=SCALE_RANGE[0],
+    max_value=SCALE_RANGE[1],
+    value=1.0,
+    step=0.5,
+    key="amplify_scale",
+    help="The adapted and ablated replies with the adapter's update times s: 2 exposes what the fine-tune learned, "
+    "0 is the base, -1 inverts it",
+)
+n_prompts = s3.number_input("prompts", min_value=1, max_value=8, value=2, key="side_prompts")
+max_new = s4.number_input("new tokens", min_value=1, max_value=200, value=32, key="steer_tokens")
+shown = (fid, float(multiple), int(n_prompts), int(max_new), float(scale))
 if st.button("Generate side by side", key="steer_generate"):
-    uistate.state().side_for = (fid, float(multiple), int(n_prompts), int(max_new))
-if uistate.state().side_for == (fid, float(multiple), int(n_prompts), int(max_new)):
+    uistate.state().side_for = shown
+if uistate.state().side_for == shown:
     try:
-        rows = uicache.side_by_side_replies(
-            sel.base, sel.adapter, stamp, fid, float(multiple), int(n_prompts), int(max_new)
-        )
+        rows = uicache.side_by_side_replies(sel.base, sel.adapter, stamp, *shown)
     except GraspError as e:
         st.error(str(e))
     else:
@@ -134,8 +143,11 @@ if uistate.state().side_for == (fid, float(multiple), int(n_prompts), int(max_ne
             for col, (title, text) in zip(
                 cols,
                 [
-                    ("adapted", r.adapted),
-                    ("adapted, factor ablated", r.ablated),
+                    ("adapted" if r.scale == 1 else f"adapted x {r.scale:g}", r.adapted),
+                    (
+                        "adapted, factor ablated" if r.scale == 1 else f"adapted x {r.scale:g}, factor ablated",
+                        r.ablated,
+                    ),
                     ("base", r.base),
                     (f"base + {r.multiple:g} x shift", r.steered),
                 ],

@@ -1,5 +1,6 @@
-"""Side-by-side greedy generations for one factor: adapted; adapted with the factor ablated; base; base steered by
-the adapter's own shift along the factor (shift.steering_offsets: multiple = 1 adds what the fine-tune added)."""
+"""Side-by-side greedy generations for one factor: adapted (optionally amplified); adapted with the factor ablated;
+base; base steered by the adapter's own shift along the factor (shift.steering_offsets: multiple = 1 adds what the
+fine-tune added)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tqdm.auto import tqdm
 from ..errors import GraspError
 from ..identification.factors import Factor
 from ..model.adapters import adapter_off
+from ..model.amplification import amplified, check_scale
 from ..model.chat import generate_reply, load_corpus
 from ..model.interventions import ablate
 from ..model.models import LoadedModel
@@ -24,11 +26,12 @@ class SideBySide:
     """One prompt's four replies."""
 
     prompt: str
-    adapted: str  # base + adapter
-    ablated: str  # base + adapter, span(z) ablated at every layer
+    adapted: str  # base + scale * adapter
+    ablated: str  # base + scale * adapter, span(z) ablated at every layer
     base: str  # adapter off
     steered: str  # adapter off, multiple * c_l * z added at every stream index l
     multiple: float
+    scale: float = 1.0  # the adapter's amplification in `adapted` and `ablated` (1 = as trained)
 
 
 def side_by_side(
@@ -41,9 +44,12 @@ def side_by_side(
     max_new_tokens: int = 40,
     calibration_prompts: int = 32,
     progress: bool = True,
+    scale: float = 1.0,
 ) -> list[SideBySide]:
     """Four greedy replies per prompt (default: the corpus's first `n_prompts`); the steering unit is calibrated on
-    the corpus's first `calibration_prompts` prompts."""
+    the corpus's first `calibration_prompts` prompts (with the adapter as trained). `scale` amplifies the adapter in
+    the adapted and ablated replies (model.amplification: 2 exposes what it learned, -1 inverts it)."""
+    scale = check_scale(scale)
     if max_new_tokens < 1:
         raise GraspError(f"side_by_side: max_new_tokens must be >= 1, got {max_new_tokens}")
     items = load_corpus(corpus)
@@ -59,12 +65,13 @@ def side_by_side(
     out = []
     for messages in tqdm(chosen, desc=f"generate {factor.id}", unit="prompt", disable=not progress):
         reply = {}
-        reply["adapted"] = generate_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
-        with ablate(bm.model, z):
-            reply["ablated"] = generate_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
+        with amplified(bm.model, scale):
+            reply["adapted"] = generate_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
+            with ablate(bm.model, z):
+                reply["ablated"] = generate_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
         with adapter_off(bm.model, "side by side"):
             reply["base"] = generate_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
             with steer_by_offsets(bm.model, factor, offsets, multiple):
                 reply["steered"] = generate_reply(bm.model, bm.tokenizer, messages, max_new_tokens)
-        out.append(SideBySide(messages[-1]["content"], multiple=multiple, **reply))
+        out.append(SideBySide(messages[-1]["content"], multiple=multiple, scale=scale, **reply))
     return out
