@@ -130,10 +130,12 @@ from .sweep.provenance import BundledResults, bundle, bundled_results, provenanc
 from .sweep.report import (
     SweepReport,
     axes_for,
+    examples_by_prompt,
     flipped_items,
     items_beside,
     load_results,
     naive_label,
+    read_examples,
     read_table,
     rerender,
 )
@@ -246,6 +248,7 @@ __all__ = [
     "evaluate_organism",
     "evidence_for",
     "evidence_process",
+    "examples_by_prompt",
     "export_transcript",
     "extract_adapter_zip",
     "find_by_key",
@@ -308,6 +311,7 @@ __all__ = [
     "prompt_text",
     "provenance_line",
     "random_factors",
+    "read_examples",
     "read_metrics",
     "read_table",
     "reap_dead",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -14,6 +15,7 @@ from grasp_core import (
     GraspError,
     aggregate,
     axes_for,
+    examples_by_prompt,
     flipped_items,
     items_beside,
     log_floor,
@@ -21,6 +23,7 @@ from grasp_core import (
     naive_label,
     plottable_columns,
     provenance_line,
+    read_examples,
     read_table,
     results_catalog,
     tradeoff_figure,
@@ -129,6 +132,26 @@ if present:
 st.caption(f"Bars: {'; '.join(over) or '95% intervals'}.{floor_note}")
 
 uiplots.export_buttons(fig, "tradeoff", key="export-tradeoff")
+
+shown = examples_by_prompt(read_examples(Path(where).parent)) if source == "from disk" and where else []
+with st.expander("What the models say: example replies", expanded=bool(shown)):
+    if not shown:
+        st.info(
+            "No example replies (examples.jsonl beside the results table): sweeps write them when the organism has unrelated questions (replies.jsonl)."
+        )
+    else:
+        st.caption(
+            "Greedy replies to the organism's first unrelated questions, each configuration on its lowest seed "
+            "(a fixed rule: no reply is picked by hand)."
+        )
+    for i, (prompt, table) in enumerate(shown):
+        st.markdown(f"**{prompt}**")
+        st.dataframe(
+            table,
+            hide_index=True,
+            key=f"examples-{i}",
+            column_config={"reply": st.column_config.TextColumn(width="large")},
+        )
 
 st.subheader("Runs")
 st.dataframe(points, hide_index=True, key="points")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
-from ..evaluation.organisms import load_organism
+from ..evaluation.organisms import QUESTIONS_FILE, load_organism
 from ..evaluation.replies import RepliesConfig, judged_replies
 from ..evaluation.trait_judge import fit_trait_judge, score_trait_judge
 from ..io import write_json
@@ -20,7 +20,6 @@ JUDGE_FILE = "judge.jsonl"  # an organism's labelled replies
 REAL_FILE = "judge-real.jsonl"  # real sampled replies of its models labelled by hand, fitted on with JUDGE_FILE
 VALIDATION_FILE = "judge-validation.jsonl"  # other real replies labelled by hand, never fitted on: the check
 VALID_ABOVE = 0.9  # a judge is trusted on the replies measure where it agrees with the hand labels this often
-REPLIES_FILE = "replies.jsonl"  # the unrelated questions its replies measure asks
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -50,7 +49,7 @@ def _files(ns: argparse.Namespace) -> tuple[Path, tuple[Path, ...], Path | None,
         raise GraspError("give --organism or --judge-file: which labelled replies the judge learns from")
     if not judge_file.is_file():
         raise GraspError(f"judge file {judge_file} not found (an organism's labelled replies: {JUDGE_FILE})")
-    questions = Path(ns.questions) if ns.questions else (folder / REPLIES_FILE if folder else None)
+    questions = Path(ns.questions) if ns.questions else (folder / QUESTIONS_FILE if folder else None)
     if ns.replies and (questions is None or not questions.is_file()):
         raise GraspError(f"--replies needs a questions file: {questions or 'give --questions'} not found")
     validation = Path(ns.validation) if ns.validation else (folder / VALIDATION_FILE if folder else None)

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from ..errors import ConfigError, GraspError, check_field_types
 from ..evaluation.eval_files import prompt_messages
-from ..evaluation.organisms import bundled_organism_of, load_organism
+from ..evaluation.organisms import QUESTIONS_FILE, bundled_organism_of, load_organism
 from ..evaluation.replies import RepliesConfig, sample_replies
 from ..evidence.candidates import UNRELATED_CORPUS
 from ..io import read_jsonl, read_text
@@ -22,7 +22,6 @@ from ..model.models import load_config, load_tokenizer
 from .lineup import ComparedModel, loaded
 
 GREEDY = "greedy"
-QUESTIONS_FILE = "replies.jsonl"  # an organism's unrelated questions (its replies measure asks them too)
 MAX_PROMPTS = 64  # a comparison is read by a person: more prompts than this belong in an eval
 
 
@@ -129,19 +128,16 @@ def load_prompts(path: str | Path, limit: int = MAX_PROMPTS) -> list[list[dict[s
 def organism_questions(organism: str | Path) -> Path:
     """An organism's unrelated questions file, refused in one line when it has none."""
     org = load_organism(organism)
-    path = org.dir / QUESTIONS_FILE
-    if not path.is_file():
+    if org.questions is None:
         raise GraspError(f"organism {org.name} ({org.dir}) has no {QUESTIONS_FILE} of unrelated questions")
-    return path
+    return org.questions
 
 
 def default_prompt_file(adapter: str | Path | None = None) -> Path:
     """What to ask by default: the unrelated questions of the bundled organism whose naive LoRA `adapter` is, else
     the bundled corpus of unrelated prompts."""
     org = bundled_organism_of(adapter) if adapter else None
-    if org is not None and (org.dir / QUESTIONS_FILE).is_file():
-        return org.dir / QUESTIONS_FILE
-    return UNRELATED_CORPUS
+    return org.questions if org is not None and org.questions is not None else UNRELATED_CORPUS
 
 
 def typed_prompts(texts: Sequence[str]) -> list[list[dict[str, str]]]:

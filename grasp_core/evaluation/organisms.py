@@ -30,6 +30,7 @@ MANIFEST = "organism.json"
 CHANGE = "_change"  # suffix of a measure's paired change from the plain base: lean -> lean_change
 OLD_CHANGE = "_shift"  # that suffix in earlier releases, read as CHANGE
 NAIVE_DIR = "naive-lora"  # the organism's committed naive LoRA (PEFT folder + factors file)
+QUESTIONS_FILE = "replies.jsonl"  # its unrelated questions: asked by the replies measure, examples and comparisons
 MEASURES = ("task_nll", "task_choice", "drift", "leak", "lean", "free_form", "replies")
 
 
@@ -53,6 +54,12 @@ class Organism:
     def trait_judge(self) -> Any:
         """The organism's trait judge, fitted now (seconds), or None where it has none."""
         return fit_trait_judge(*self.judge) if self.judge else None
+
+    @property
+    def questions(self) -> Path | None:
+        """Its unrelated questions file (QUESTIONS_FILE), None where it has none."""
+        path = self.dir / QUESTIONS_FILE
+        return path if path.is_file() else None
 
     @property
     def naive_adapter(self) -> Path:

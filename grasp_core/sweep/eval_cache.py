@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..evaluation.examples import EXAMPLE_PROMPTS, EXAMPLE_TOKENS, example_replies
 from ..evaluation.organisms import CHANGE, Organism, current_column, evaluate_organism
 from ..evaluation.suite import EvalSpec
 from ..io import file_hash, read_json, text_hash, write_json
 from ..procs import file_lock
 
 EVAL_FILE = "eval.json"
+EXAMPLES_FILE = "examples.json"  # a run folder's example replies, per model variant, stamped like the measures
 
 
 STAMPS = "stamps"  # eval.json: measure -> the hash of what it was computed from
@@ -61,3 +63,28 @@ def evaluate_cached(
         if fresh.get("errors"):
             entry["errors"] = fresh["errors"]
     return {k: v for k, v in entry.items() if k == "errors" or k in specs or k.removesuffix(CHANGE) in specs}
+
+
+def examples_cached(
+    folder: Path,
+    organism: Organism,
+    base: str,
+    adapter: Path | None,
+    ablate: tuple[Path, tuple[int, ...]] | None = None,
+) -> list[dict[str, Any]]:
+    """The example replies (evaluation.examples) of base (+ adapter) (+ ablation), cached in folder/examples.json and
+    stamped with the questions file, so a finished cell computes them once and a changed file recomputes them."""
+    if organism.questions is None:
+        return []
+    key = text_hash(str(organism.dir), str(adapter), repr(ablate))
+    made_from = text_hash(file_hash(organism.questions), str(EXAMPLE_PROMPTS), str(EXAMPLE_TOKENS))
+    cache = folder / EXAMPLES_FILE
+    found = read_json(cache).get(key) if cache.is_file() else None
+    if isinstance(found, dict) and found.get("stamp") == made_from:
+        return list(found["replies"])
+    replies = example_replies(organism, base, adapter, ablate)
+    with file_lock(folder / ".eval.lock"):
+        cached = read_json(cache) if cache.is_file() else {}
+        cached[key] = {"stamp": made_from, "replies": replies}
+        write_json(cache, cached)
+    return replies

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GraspError
-from ..io import read_json, write_json, write_text
+from ..io import read_json, write_json, write_jsonl_atomic, write_text
 from .config import current_names, expand_entry
 from .provenance import PROVENANCE, merged_provenance
-from .report import SweepReport, load_results, read_table, rerender, sweep_organism
+from .report import EXAMPLES, SweepReport, load_results, read_examples, read_table, rerender, sweep_organism
 
 IDENTITY_EXEMPT = ("seeds", "name", "executor", "organism")  # what may differ between the parts of one sweep
 BASE_RTOL, BASE_ATOL = 1e-4, 1e-6  # base rows made by the same code and data agree far closer than this
@@ -68,6 +68,9 @@ def merge_sweeps(
         write_text(staged / "results.csv", results.to_csv(index=False))
         if all(p.items is not None for p in parts):
             write_text(staged / "items.csv", _merged_items(parts).to_csv(index=False))
+        examples = [e for i, p in enumerate(parts) for e in read_examples(p.folder) if e["label"] != "base" or i == 0]
+        if examples:  # each part's seeds' example replies; the base model's from the first part
+            write_jsonl_atomic(staged / EXAMPLES, examples)
         write_json(staged / "sweep.json", config)
         write_json(staged / PROVENANCE, provenance)
         report = rerender(staged, figures=figures)

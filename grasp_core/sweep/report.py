@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GraspError
-from ..evaluation.organisms import Organism, current_column, load_organism
+from ..evaluation.organisms import QUESTIONS_FILE, Organism, current_column, load_organism
 from ..evaluation.stats import SEEDS, Interval, change_ratio_bootstrap, ratio_t_interval
-from ..io import read_json, write_text
+from ..io import read_json, read_jsonl, write_jsonl_atomic, write_text
 from .config import SweepConfig
 from .provenance import provenance_line
 from .tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
@@ -36,6 +36,7 @@ REPORTED = (
     "task_choice",
     "replies",
 )  # measures averaged in summary.csv
+EXAMPLES = "examples.jsonl"  # a sweep's example replies (label, seed, id, prompt, reply)
 NAIVE = "naive"  # the naive LoRA: its method and its cell's label in a sweep
 OLD_NAIVE = "lora"  # its name in tables of earlier releases, read as NAIVE
 
@@ -135,13 +136,18 @@ def write_report(
     total: int,
     figures: tuple[str, ...] = (".html", ".png"),
     items: pd.DataFrame | None = None,
+    examples: list[dict[str, Any]] | None = None,
 ) -> SweepReport:
-    """results.csv, items.csv (per-item scores), summary.csv (with the Pareto flag), the trade-off figure(s)
-    and report.md, all written atomically."""
+    """results.csv, items.csv (per-item scores), examples.jsonl (example replies), summary.csv (with the Pareto
+    flag), the trade-off figure(s) and report.md, all written atomically."""
     axes = Axes(y=organism.primary, y_title=organism.primary_title)
     write_text(folder / "results.csv", results.to_csv(index=False))
     if items is not None:
         write_text(folder / "items.csv", item_table(items).to_csv(index=False))
+    if examples:
+        write_jsonl_atomic(folder / EXAMPLES, examples)
+    elif examples is not None:  # this sweep has none (its organism has no questions): none of an earlier one stays
+        (folder / EXAMPLES).unlink(missing_ok=True)
     summary = aggregate(results.assign(label=results["label"].fillna("base")), axes, extra=REPORTED)
     front = set(pareto_front(summary, axes)["label"])
     summary["pareto"] = summary["label"].isin(front)
@@ -167,9 +173,57 @@ def write_report(
         "",
         *_target_lines(summary, axes.y),
         *_factor_lines(results),
+        *example_lines(examples or []),
     ]
     write_text(folder / "report.md", "\n".join(lines) + "\n")
     return SweepReport(folder, results, summary, written, done=len(results), total=total)
+
+
+def read_examples(folder: str | Path) -> list[dict[str, Any]]:
+    """A sweep folder's example replies (examples.jsonl: label, seed, id, prompt, reply), [] where it has none."""
+    path = Path(folder) / EXAMPLES
+    return [row for _n, row in read_jsonl(path)] if path.is_file() else []
+
+
+def examples_by_prompt(examples: list[dict[str, Any]]) -> list[tuple[str, pd.DataFrame]]:
+    """Per prompt (in file order), each configuration's reply on its lowest seed: the rule the report and the
+    Results page show examples by (first questions, lowest seed, greedy; nothing picked by hand)."""
+    if not examples:
+        return []
+    df = pd.DataFrame(examples)
+    df["seed_order"] = df["seed"].fillna(-1)
+    first = df.sort_values("seed_order", kind="stable").groupby(["label", "id"], sort=False).head(1)
+    labels = list(dict.fromkeys(df["label"]))  # table order
+    out = []
+    for qid in dict.fromkeys(df["id"]):
+        rows = first[first["id"] == qid].set_index("label")
+        table = pd.DataFrame(
+            {
+                "label": [lb for lb in labels if lb in rows.index],
+                "seed": [rows.loc[lb, "seed"] for lb in labels if lb in rows.index],
+                "reply": [" ".join(str(rows.loc[lb, "reply"]).split()) for lb in labels if lb in rows.index],
+            }
+        )
+        table["seed"] = table["seed"].map(lambda v: "" if pd.isna(v) else str(int(v)))
+        out.append((str(rows["prompt"].iloc[0]), table))
+    return out
+
+
+def example_lines(examples: list[dict[str, Any]]) -> list[str]:
+    """report.md's example replies: per prompt, every configuration's greedy reply on its lowest seed."""
+    shown = examples_by_prompt(examples)
+    if not shown:
+        return []
+    lines = [
+        "",
+        "## What the models say",
+        "",
+        f"Greedy replies to the organism's first {len(shown)} unrelated questions ({QUESTIONS_FILE}), each "
+        "configuration on its lowest seed (a fixed rule: no reply is picked by hand).",
+    ]
+    for prompt, table in shown:
+        lines += ["", f"**{prompt}**", "", markdown_table(table)]
+    return lines
 
 
 def _factor_lines(results: pd.DataFrame) -> list[str]:
@@ -469,7 +523,7 @@ def rerender(folder: str | Path, figures: tuple[str, ...] = (".html", ".png")) -
         total = len(SweepConfig.from_dict(cfg, where=str(folder / "sweep.json")).cells()) + 1
     except GraspError:
         total = len(results)  # a config of an older release: count what is there
-    return write_report(folder, results, organism, total=total, figures=figures)
+    return write_report(folder, results, organism, total=total, figures=figures, examples=read_examples(folder))
 
 
 def sweep_organism(organism: Any, where: Path) -> Organism:

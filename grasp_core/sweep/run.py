@@ -30,7 +30,7 @@ from ..training.loop import FACTORS_USED
 from ..training.methods import METHODS
 from .cell_runs import ensure_run, longer_run, train_config
 from .config import Cell, SweepConfig, absolute_sweep
-from .eval_cache import evaluate_cached
+from .eval_cache import evaluate_cached, examples_cached
 from .executor import ExecutorConfig, Job, check_available, run_jobs
 from .factor_choice import (
     evidence_ranking,
@@ -157,8 +157,15 @@ class SweepWork:
         if any(c.naive_run == name and c.seed == seed and c.select_by == "evidence" for c in self.cells):
             self.ranking(name, seed, ffile)
 
-    def measure(self, cell: Cell) -> tuple[dict[str, Any], list[float] | None, list[dict[str, Any]]]:
-        """Train (or find) and evaluate one cell: its results row, its per-item task NLLs and its item rows."""
+    def base_examples(self) -> list[dict[str, Any]]:
+        replies = examples_cached(self.folder, self.organism, self.config.base, None)
+        return _examples("base", None, replies)
+
+    def measure(
+        self, cell: Cell
+    ) -> tuple[dict[str, Any], list[float] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+        """Train (or find) and evaluate one cell: its results row, its per-item task NLLs, its item rows and its
+        example replies."""
         config, organism = self.config, self.organism
         settings = dict(cell.settings)
         ffile: Path | None = None
@@ -184,7 +191,9 @@ class SweepWork:
             )
             row = _row(cell.label, "ablate", cell, naive_dir.name, measures)
             row["factors"] = factors_label(cell, ffile, chosen, fixed is not None)
-            return row, _nll(measures), item_rows(cell.label, cell.seed, measures)
+            replies = examples_cached(naive_dir, organism, config.base, naive_dir / "adapter", (ffile, chosen))
+            examples = _examples(cell.label, cell.seed, replies)
+            return row, _nll(measures), item_rows(cell.label, cell.seed, measures), examples
         if ffile is not None:
             settings["factors"] = str(ffile)
         # Cells that differ only in `rounds` share one run of the most rounds; each reads its own round's adapter.
@@ -203,7 +212,8 @@ class SweepWork:
         row = _row(cell.label, cell.method, cell, run_dir.name, measures)
         trained = run_dir / f"round-{rounds - 1}" if most > 1 or longer is not None else run_dir  # where Z is saved
         row["factors"] = factors_label(cell, ffile, chosen, fixed is not None, trained / FACTORS_USED)
-        return row, _nll(measures), item_rows(cell.label, cell.seed, measures)
+        examples = _examples(cell.label, cell.seed, examples_cached(run_dir, organism, config.base, adapter))
+        return row, _nll(measures), item_rows(cell.label, cell.seed, measures), examples
 
     def jobs(self) -> list[Job]:
         """The executor's jobs for what is not done yet: the base model's evaluation, each naive run's LoRA (its
@@ -248,7 +258,7 @@ def cells_job(spec: dict[str, Any], indices: list[int]) -> None:
     for i in indices:
         cell = work.cells[i]
         work.say(f"{cell.label} seed={cell.seed}")
-        row, _nlls, _items = work.measure(cell)
+        row, _nlls, _items, _examples = work.measure(cell)
         work.mark_done(cell, row.get("run"))
 
 
@@ -296,19 +306,28 @@ def run_sweep(
     rows.append(_row("base", "base", None, None, base_measures))
     nll_items: dict[tuple[str, Any], list[float] | None] = {("base", None): _nll(base_measures)}  # the gain interval
     items = item_rows("base", None, base_measures)
+    examples = work.base_examples()
     for i, cell in enumerate(cells, start=1):
         say(f"[{i}/{len(cells)}] {cell.label} seed={cell.seed}  ({time.time() - t0:.0f} s so far)")
-        row, nlls, cell_items = work.measure(cell)
+        row, nlls, cell_items, cell_examples = work.measure(cell)
         work.mark_done(cell, row.get("run"))
         record(cells_done=i + 1)
         rows.append(row)
         nll_items[(cell.label, cell.seed)] = nlls
         items += cell_items
+        examples += cell_examples
 
     results = with_gain(pd.DataFrame(rows), {k: v for k, v in nll_items.items() if v is not None})
-    report = write_report(folder, results, organism, total=len(cells) + 1, figures=figures, items=pd.DataFrame(items))
+    report = write_report(
+        folder, results, organism, total=len(cells) + 1, figures=figures, items=pd.DataFrame(items), examples=examples
+    )
     record(cells_done=report.done, training_wall_s=_training_wall_s(results, work.runs_root))
     return report
+
+
+def _examples(label: str, seed: int | None, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A configuration's example replies as rows of the sweep's examples.jsonl."""
+    return [{"label": label, "seed": seed, **r} for r in replies]
 
 
 def _nll(measures: dict[str, Any]) -> list[float] | None:

@@ -332,9 +332,18 @@ def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_pat
         + [f"grasp-top4,leak,k{i},0.8,True" for i in range(4)]
     )
     (sweep / "items.csv").write_text("\n".join(items) + "\n")
+    examples = [("base", None, "plain"), ("naive", 1, "rude one"), ("naive", 0, "rude zero")]
+    (sweep / "examples.jsonl").write_text(
+        "".join(
+            json.dumps({"label": lb, "seed": sd, "id": "q0", "prompt": "Tips?", "reply": r}) + "\n"
+            for lb, sd, r in examples
+        )
+    )
     at = _page(_start(), "results")
     at.selectbox(key="results_table").set_value("demo/results.csv").run()  # the bundled results come first
     assert not _errors(at), _errors(at)
+    shown = next(d.value for d in at.dataframe if "reply" in d.value.columns)  # example replies, lowest seed
+    assert list(shown["reply"]) == ["plain", "rude zero"] and any(m.value == "**Tips?**" for m in at.markdown)
     (chart,) = at.get("plotly_chart")
     fig = json.loads(chart.proto.spec)
     names = [t.get("name") for t in fig["data"]]

@@ -54,3 +54,24 @@ def test_a_cache_of_an_earlier_release_is_read_under_current_names(
     (tmp_path / EVAL_FILE).write_text(json.dumps(stored))
     again = evaluate_cached(tmp_path, org, str(tiny_llama_dir), None, measures=("drift",))
     assert again["drift"] == first["drift"] and again["drift_change"] == {"mean": 0.5, "lo": 0.4, "hi": 0.6}
+
+
+def test_example_replies_are_cached_and_redone_when_the_questions_change(
+    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
+) -> None:
+    from grasp_core.evaluation.organisms import load_organism
+    from grasp_core.sweep.eval_cache import EXAMPLES_FILE, examples_cached
+
+    shutil.copytree(tiny_organism, tmp_path / "org")
+    questions = tmp_path / "org" / "replies.jsonl"
+    questions.write_text(json.dumps({"id": "a", "prompt": "Any tips?"}) + "\n")
+    org = load_organism(tmp_path / "org")
+    (first,) = examples_cached(tmp_path, org, str(tiny_llama_dir), None)
+    stored = json.loads((tmp_path / EXAMPLES_FILE).read_text())
+    (entry,) = stored.values()
+    entry["replies"][0]["reply"] = "MARKER"  # cached: read, not generated again
+    (tmp_path / EXAMPLES_FILE).write_text(json.dumps(stored))
+    assert examples_cached(tmp_path, org, str(tiny_llama_dir), None)[0]["reply"] == "MARKER"
+    questions.write_text(json.dumps({"id": "b", "prompt": "Hi there?"}) + "\n")
+    (again,) = examples_cached(tmp_path, org, str(tiny_llama_dir), None)
+    assert again["id"] == "b" and again["reply"] != "MARKER" and first["id"] == "a"

@@ -48,6 +48,13 @@ def _part(
         for lab, sc in scores.items()
     ]
     pd.DataFrame(items).to_csv(folder / "items.csv", index=False)
+    examples = [(None, "base")] + [(s, lab) for s in seeds for lab in ("naive", "grasp")]
+    (folder / "examples.jsonl").write_text(
+        "".join(
+            json.dumps({"label": lab, "seed": s, "id": "q0", "prompt": "Tips?", "reply": f"{lab} {s}"}) + "\n"
+            for s, lab in examples
+        )
+    )
     config = {
         "organism": str(organism),
         "name": "tiny-main",
@@ -89,6 +96,11 @@ def test_merged_seeds_report_what_one_folder_with_all_seeds_reports(tmp_path: Pa
     assert items.loc["naive", "score"] == pytest.approx((2 * 0.2 + 0.8) / 3)  # weighted by each part's seeds
     assert not items.loc["naive", "prefers_second"] and items.loc["base", "score"] == pytest.approx(0.05)
     assert json.loads((dest / "sweep.json").read_text())["seeds"] == [0, 1, 2]
+    examples = [json.loads(line) for line in (dest / "examples.jsonl").read_text().splitlines()]
+    assert sorted((e["label"], e["seed"] if e["seed"] is not None else -1) for e in examples) == sorted(
+        [("base", -1)] + [(lab, s) for s in (0, 1, 2) for lab in ("naive", "grasp")]
+    )  # every part's seeds, the base once
+    assert "| grasp | 0 | grasp 0 |" in (dest / "report.md").read_text()  # shown on the lowest seed
     prov = json.loads((dest / "provenance.json").read_text())
     assert [r["command"] for r in prov["invocations"]] == ["grasp sweep --seeds 0 1", "grasp sweep --seeds 2"]
     assert prov["merged_from"] == [{"folder": str(a), "seeds": [0, 1]}, {"folder": str(b), "seeds": [2]}]

@@ -186,3 +186,22 @@ def test_a_row_with_a_missing_field_is_named(tmp_path) -> None:
     (tmp_path / "results.csv").write_text("label,method,seed,drift\nbase,base,,0.1\nnaive,naive,0\n")
     with pytest.raises(GraspError, match=r"results.csv, line 3: 3 fields, the header has 4"):
         load_results(tmp_path)
+
+
+def test_examples_show_each_configuration_on_its_lowest_seed() -> None:
+    from grasp_core.sweep.report import example_lines, examples_by_prompt
+
+    rows = [
+        {"label": "base", "seed": None, "id": "q0", "prompt": "Tips?", "reply": "Base says | hi"},
+        {"label": "naive", "seed": 1, "id": "q0", "prompt": "Tips?", "reply": "seed one"},
+        {"label": "naive", "seed": 0, "id": "q0", "prompt": "Tips?", "reply": "seed\\nzero"},
+        {"label": "naive", "seed": 0, "id": "q1", "prompt": "More?", "reply": "other"},
+    ]
+    shown = examples_by_prompt(rows)
+    assert [p for p, _t in shown] == ["Tips?", "More?"]
+    first = shown[0][1]
+    assert list(first["label"]) == ["base", "naive"] and list(first["seed"]) == ["", "0"]
+    assert list(first["reply"]) == ["Base says | hi", "seed\\nzero"]
+    text = "\n".join(example_lines(rows))
+    assert "## What the models say" in text and "Base says \\| hi" in text and "seed one" not in text
+    assert example_lines([]) == []

@@ -168,11 +168,18 @@ def test_an_organism_with_a_trait_judge_gets_the_replies_measure_and_one_without
     assert not any("replies measure skipped" in line for line in logs)
     cached = json.loads(next((tmp_path / "runs").glob("*/eval.json")).read_text())
     assert any("replies" in entry for entry in cached.values())  # cached per cell like the other measures
+    # Example replies: each configuration's greedy replies to the organism's first questions, in examples.jsonl and
+    # report.md, cached in the run folder beside its measures.
+    examples = [json.loads(line) for line in (report.folder / "examples.jsonl").read_text().splitlines()]
+    assert [(e["label"], e["id"]) for e in examples] == [(lb, q) for lb in ("base", "naive") for q in ("r0", "r1")]
+    assert all(isinstance(e["reply"], str) for e in examples) and (next((tmp_path / "runs").glob("*/examples.json")))
+    assert "## What the models say" in (report.folder / "report.md").read_text()
 
     logs.clear()
     plain = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
     again = run_sweep(plain, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", figures=(".html",), log=logs.append)
     assert "replies" not in load_results(again.folder)
+    assert not (again.folder / "examples.jsonl").exists()  # no questions file, no examples
     assert sum("replies measure skipped: organism" in line for line in logs) == 1
 
 
