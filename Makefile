@@ -58,6 +58,7 @@ bench: model
 	$(BIN)/python bench/train_overhead.py
 	$(BIN)/python bench/prefix_sharing.py
 	$(BIN)/python bench/app.py
+	$(BIN)/python bench/compare_memory.py
 	$(BIN)/python bench/start_race.py
 
 clean:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import GraspError
@@ -94,10 +94,14 @@ def lineup(specs: Sequence[str], base: str, runs_root: str | Path | None = None)
     if len(specs) > MAX_MODELS:
         raise GraspError(f"{len(specs)} models to compare; at most {MAX_MODELS} side by side")
     models = [parse_model(s, base, runs_root) for s in specs]
-    labels = [m.label for m in models]
-    twice = sorted({x for x in labels if labels.count(x) > 1})
+    twice = sorted({m.label for m in models if models.count(m) > 1})
     if twice:
         raise GraspError(f"model {twice[0]!r} is named twice in the lineup")
+    labels = [m.label for m in models]  # two folders of one name (two organisms' naive-lora): named by their parents
+    models = [
+        replace(m, label=f"{m.adapter.parent.name}/{m.label}") if m.adapter and labels.count(m.label) > 1 else m
+        for m in models
+    ]
     config = load_config(base)
     for m in models:
         if m.adapter is not None:

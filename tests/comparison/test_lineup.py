@@ -31,6 +31,11 @@ def test_names_resolve_to_base_adapters_and_runs(kit: dict[str, Any]) -> None:
     assert models[0].is_base and models[1].adapter == Path(kit["adapter"]).resolve() and models[2].scale == 2.0
     assert models[3].run == kit["run"] and models[3].adapter == runs / kit["run"] / "adapter"
     assert models[4].scale == -1.0
+    # Two adapter folders of one name (every organism's naive-lora) are told apart by their parent folders.
+    from grasp_core import DEMO_ROOT
+
+    two = lineup([str(DEMO_ROOT / o / "naive-lora") for o in ("persona", "flattery")], "smollm2-135m")
+    assert [m.label for m in two] == ["persona/naive-lora", "flattery/naive-lora"]
     # A run's own adapter/ folder given as a path is named by its run.
     assert parse_model(str(runs / kit["run"] / "adapter"), base, runs).label == kit["run"]
 
