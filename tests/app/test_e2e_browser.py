@@ -1,7 +1,7 @@
 """End to end in a real headless Chromium: the app as a real server on 127.0.0.1, every page walked, a short
 run launched from the Train page and watched to the end, a screenshot per page, no error box anywhere.
 
-Screenshots go to a tmp dir, or to $GRASP_E2E_SHOTS when set (docs/screenshots for the README).
+Screenshots go to a tmp dir, or to $GRASP_E2E_SHOTS when set (assets/screenshots for the README).
 """
 
 from __future__ import annotations
