@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
-from grasp_core import DEFAULT_BASE, Transcript, bundled_organism_of, demo_adapters, training_file_beside
+from grasp_core import DEFAULT_BASE, SCALE_RANGE, Transcript, bundled_organism_of, demo_adapters, training_file_beside
 
 DEFAULT_DEMO = "persona"
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -113,3 +114,10 @@ def first_results_table(names: list[str]) -> int:
     org = bundled_organism_of(choice.adapter) if choice is not None and not extra_results_table() else None
     main = f"{org.name}/{org.name}-main (bundled)" if org is not None else None
     return names.index(main) if main in names else 0
+
+
+def scale_input(where: Any, label: str, key: str, value: float = 1.0, disabled: bool = False) -> float:
+    """An adapter amplification scale s in SCALE_RANGE (1 = as trained, 0 = the base, -1 = inverted), as the
+    Factors and Compare pages both ask for it."""
+    lo, hi = SCALE_RANGE
+    return float(where.slider(label, min_value=lo, max_value=hi, value=value, step=0.5, key=key, disabled=disabled))

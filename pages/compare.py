@@ -14,7 +14,6 @@ import uistate
 from grasp_core import (
     BASE,
     MAX_MODELS,
-    SCALE_RANGE,
     CompareConfig,
     GraspError,
     Transcript,
@@ -53,14 +52,8 @@ picked = st.multiselect(
 )
 a1, a2 = st.columns([1, 3])
 amplify = a1.checkbox("Also the loaded adapter amplified", key="compare_amplify")
-scale = a2.slider(
-    "scale s (1 = as trained, 0 = base, -1 = inverted)",
-    min_value=SCALE_RANGE[0],
-    max_value=SCALE_RANGE[1],
-    value=2.0,
-    step=0.5,
-    key="compare_scale",
-    disabled=not amplify,
+scale = uistate.scale_input(
+    a2, "scale s (1 = as trained, 0 = base, -1 = inverted)", "compare_scale", value=2.0, disabled=not amplify
 )
 specs = tuple(picked) + ((f"{sel.adapter}@{scale:g}",) if amplify else ())
 

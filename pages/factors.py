@@ -10,7 +10,7 @@ import uicache
 import uiplots
 import uistate
 
-from grasp_core import RULE, SCALE_RANGE, GraspError, cosine_matrix, evidence_process, inspection_order, start_evidence
+from grasp_core import RULE, GraspError, cosine_matrix, evidence_process, inspection_order, start_evidence
 
 st.title("Candidate factors")
 sel = uistate.require_model_choice()
@@ -116,16 +116,7 @@ s1, s2, s3, s4 = st.columns(4)
 multiple = s1.number_input(
     "x the adapter's shift", min_value=-10.0, max_value=10.0, value=1.0, step=0.5, key="steer_multiple"
 )
-scale = s2.number_input(
-    "adapter scale s",
-    min_value=SCALE_RANGE[0],
-    max_value=SCALE_RANGE[1],
-    value=1.0,
-    step=0.5,
-    key="amplify_scale",
-    help="The adapted and ablated replies with the adapter's update times s: 2 exposes what the fine-tune learned, "
-    "0 is the base, -1 inverts it",
-)
+scale = uistate.scale_input(s2, "adapter scale s (adapted and ablated replies; 2 exposes, -1 inverts)", "amplify_scale")
 n_prompts = s3.number_input("prompts", min_value=1, max_value=8, value=2, key="side_prompts")
 max_new = s4.number_input("new tokens", min_value=1, max_value=200, value=32, key="steer_tokens")
 shown = (fid, float(multiple), int(n_prompts), int(max_new), float(scale))

@@ -120,7 +120,7 @@ def test_spectra_and_factors_pages(app_env: dict[str, str]) -> None:
     at.button(key="steer_generate").click().run()
     assert not at.exception and not _errors(at)
     assert any("base + 1 x shift" in m.value for m in at.markdown)
-    at.number_input(key="amplify_scale").set_value(2.0).run()  # the adapter amplified: its replies get a new title
+    at.slider(key="amplify_scale").set_value(2.0).run()  # the adapter amplified: its replies get a new title
     at.button(key="steer_generate").click().run()
     assert not at.exception and not _errors(at)
     assert any(m.value == "**adapted x 2, factor ablated**" for m in at.markdown)
