@@ -7,8 +7,7 @@ dashboard's pages and user code import from here.
 
 import warnings
 
-from .comparison.export import export as export_transcript
-from .comparison.export import to_html, to_markdown
+from .comparison.export import save_in_workspace, to_html, to_markdown
 from .comparison.kl import model_kl
 from .comparison.lineup import BASE, MAX_MODELS, ComparedModel, lineup
 from .comparison.transcript import (
@@ -130,6 +129,7 @@ from .sweep.provenance import BundledResults, bundle, bundled_results, provenanc
 from .sweep.report import (
     SweepReport,
     axes_for,
+    examples_beside,
     examples_by_prompt,
     flipped_items,
     items_beside,
@@ -248,8 +248,8 @@ __all__ = [
     "evaluate_organism",
     "evidence_for",
     "evidence_process",
+    "examples_beside",
     "examples_by_prompt",
-    "export_transcript",
     "extract_adapter_zip",
     "find_by_key",
     "fit_trait_judge",
@@ -330,6 +330,7 @@ __all__ = [
     "runs_root",
     "save_factor_set",
     "save_factors",
+    "save_in_workspace",
     "save_suggested",
     "scan",
     "set_cosines",

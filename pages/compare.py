@@ -3,8 +3,6 @@ side as the replies come; exported as Markdown or HTML; and where two of them di
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import streamlit as st
 import uicache
@@ -19,12 +17,11 @@ from grasp_core import (
     Transcript,
     compare_replies,
     default_prompt_file,
-    export_transcript,
-    grasp_home,
     lineup,
     list_runs,
     load_prompts,
     prompt_text,
+    save_in_workspace,
     to_html,
     to_markdown,
     typed_prompts,
@@ -115,11 +112,8 @@ if t is not None:
     e1.download_button("Markdown", to_markdown(t), "compare.md", "text/markdown", key="compare_md")
     e2.download_button("HTML", to_html(t), "compare.html", "text/html", key="compare_html")
     if e3.button("Save in the workspace", key="compare_save"):
-        stem = grasp_home() / "comparisons" / time.strftime("compare-%Y%m%d-%H%M%S")
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in (".md", ".html"):
-            export_transcript(t, stem.with_suffix(suffix))
-        st.success(f"Saved {stem}.md and {stem}.html")
+        saved = save_in_workspace(t)
+        st.success("Saved " + " and ".join(str(p) for p in saved))
 
     # ------------------------------------------------------------ where two of them differ
     st.divider()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +14,7 @@ from grasp_core import (
     GraspError,
     aggregate,
     axes_for,
+    examples_beside,
     examples_by_prompt,
     flipped_items,
     items_beside,
@@ -23,7 +23,6 @@ from grasp_core import (
     naive_label,
     plottable_columns,
     provenance_line,
-    read_examples,
     read_table,
     results_catalog,
     tradeoff_figure,
@@ -133,7 +132,7 @@ st.caption(f"Bars: {'; '.join(over) or '95% intervals'}.{floor_note}")
 
 uiplots.export_buttons(fig, "tradeoff", key="export-tradeoff")
 
-shown = examples_by_prompt(read_examples(Path(where).parent)) if source == "from disk" and where else []
+shown = examples_by_prompt(examples_beside(where)) if source == "from disk" and where else []
 with st.expander("What the models say: example replies", expanded=bool(shown)):
     if not shown:
         st.info(

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import html
+import time
 from pathlib import Path
 
 from ..errors import GraspError
-from ..io import write_text
+from ..io import grasp_home, write_text
 from .transcript import Transcript, prompt_text
 
 FORMATS = ("md", "html")
@@ -68,6 +69,15 @@ def to_html(t: Transcript) -> str:
         f'<!doctype html><html><head><meta charset="utf-8"><title>What the models say</title><style>{style}</style>'
         f"</head><body><h1>What the models say</h1>{head}{''.join(rows)}</body></html>\n"
     )
+
+
+def save_in_workspace(t: Transcript) -> list[Path]:
+    """The transcript as Markdown and HTML under GRASP_HOME/comparisons/, named by the time (the Compare page's
+    "Save in the workspace")."""
+    folder = grasp_home() / "comparisons"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / time.strftime("compare-%Y%m%d-%H%M%S")
+    return [export(t, stem.with_suffix(f".{fmt}")) for fmt in FORMATS]
 
 
 def export(t: Transcript, path: str | Path) -> Path:

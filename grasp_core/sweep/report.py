@@ -185,6 +185,11 @@ def read_examples(folder: str | Path) -> list[dict[str, Any]]:
     return [row for _n, row in read_jsonl(path)] if path.is_file() else []
 
 
+def examples_beside(results_csv: str | Path) -> list[dict[str, Any]]:
+    """The example replies of the sweep whose results table this is (examples.jsonl beside it), [] where none."""
+    return read_examples(Path(results_csv).parent)
+
+
 def examples_by_prompt(examples: list[dict[str, Any]]) -> list[tuple[str, pd.DataFrame]]:
     """Per prompt (in file order), each configuration's reply on its lowest seed: the rule the report and the
     Results page show examples by (first questions, lowest seed, greedy; nothing picked by hand)."""
