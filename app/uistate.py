@@ -121,3 +121,10 @@ def scale_input(where: Any, label: str, key: str, value: float = 1.0, disabled: 
     Factors and Compare pages both ask for it."""
     lo, hi = SCALE_RANGE
     return float(where.slider(label, min_value=lo, max_value=hi, value=value, step=0.5, key=key, disabled=disabled))
+
+
+def default_inoculation() -> str:
+    """The Train form's inoculation prompt: the loaded demo organism's inoculation.txt, else empty."""
+    choice = model_choice()
+    org = bundled_organism_of(choice.adapter) if choice is not None else None
+    return org.inoculation or "" if org is not None else ""

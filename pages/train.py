@@ -81,6 +81,11 @@ with st.form("launch"):
         m.name: cols[i % 3].text_input(f"{m.name}: {m.sweep_label}", key=f"values-{m.name}")
         for i, m in enumerate(swept)
     }
+    system_prompt = st.text_input(
+        "inoculate: system prompt asking for the unwanted trait (in a sweep, empty: the organism's inoculation.txt)",
+        value=uistate.default_inoculation(),
+        key="train_system_prompt",
+    )
     st.caption(f"Recipe (the loaded adapter's: {', '.join(f'{k} {v}' for k, v in own.items())})" if own else "Recipe")
     c = st.columns(6)
     seeds = c[0].number_input("seeds", 1, 10, 1, key="train_seeds")
@@ -122,6 +127,7 @@ if queued:
             organism=None if organism == NO_SWEEP else organism,
             factor_set=str(named.path) if named else None,
             select_by=str(select_by),
+            system_prompt=system_prompt,
         )
         if form.organism is not None:
             folder = submit_sweep(launch_sweep(form))

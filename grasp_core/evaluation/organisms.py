@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
-from ..io import file_hash, read_json
+from ..io import file_hash, read_json, read_text
 from ..model.adapters import load_model
 from .config import EvalConfig
 from .suite import EvalSpec, ablated, evaluate
@@ -30,6 +30,7 @@ MANIFEST = "organism.json"
 CHANGE = "_change"  # suffix of a measure's paired change from the plain base: lean -> lean_change
 OLD_CHANGE = "_shift"  # that suffix in earlier releases, read as CHANGE
 NAIVE_DIR = "naive-lora"  # the organism's committed naive LoRA (PEFT folder + factors file)
+INOCULATION_FILE = "inoculation.txt"  # its inoculation prompt (the `inoculate` method's system prompt), optional
 QUESTIONS_FILE = "replies.jsonl"  # its unrelated questions: asked by the replies measure, examples and comparisons
 MEASURES = ("task_nll", "task_choice", "drift", "leak", "lean", "free_form", "replies")
 
@@ -50,6 +51,10 @@ class Organism:
     # The offline trait judge's labelled replies (its `replies` measure needs them): written ones, then any real
     # replies labelled by hand; () where the organism has no judge.
     judge: tuple[Path, ...] = ()
+    # A system prompt asking for the trait (INOCULATION_FILE): what the `inoculate` method trains with (None: that
+    # method cannot run on it). Kept beside the manifest, not in it: evaluations do not depend on it, so adding one
+    # leaves the organism's fingerprint, and every result computed on it, as they were.
+    inoculation: str | None = None
 
     def trait_judge(self) -> Any:
         """The organism's trait judge, fitted now (seconds), or None where it has none."""
@@ -140,7 +145,18 @@ def load_organism(name_or_dir: str | Path, root: Path = DEMO_ROOT) -> Organism:
         str(m.get("primary_title", primary)),
         probes,
         judge_files,
+        _inoculation(folder),
     )
+
+
+def _inoculation(folder: Path) -> str | None:
+    path = folder / INOCULATION_FILE
+    if not path.is_file():
+        return None
+    text = read_text(path, "inoculation prompt").strip()
+    if not text:
+        raise GraspError(f"{path}: empty; write the system prompt that asks for the trait, or remove the file")
+    return text
 
 
 def _specs(folder: Path, path: Path, block: Any, key: str) -> dict[str, EvalSpec]:

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
-from ..evaluation.organisms import Organism
+from ..evaluation.organisms import INOCULATION_FILE, Organism
 from ..runs.queue import reap_dead, wait
 from ..runs.registry import absolute_config, config_key, list_runs
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
+from ..training.methods import METHODS
 from .config import SweepConfig
 
 
@@ -28,7 +29,19 @@ def train_config(
         "base": config.base,
         "data": str(organism.train),
     }
+    if METHODS[method].needs_system_prompt and not merged.get("system_prompt"):
+        merged["system_prompt"] = inoculation_prompt(organism)
     return TrainConfig.from_dict(merged)
+
+
+def inoculation_prompt(organism: Organism) -> str:
+    """The organism's inoculation prompt (what the inoculate method trains with), or one line saying it has none."""
+    if organism.inoculation is None:
+        raise GraspError(
+            f"organism {organism.name} ({organism.dir}): method `inoculate` needs a system prompt that asks for the "
+            f"trait, in {INOCULATION_FILE} beside its organism.json (or `system_prompt` in the sweep's method entry)"
+        )
+    return organism.inoculation
 
 
 def ensure_run(config: TrainConfig, runs_root: Path | None, log: Callable[[str], None]) -> Path:

@@ -200,7 +200,10 @@ class SweepConfig:
             if entry["method"] in EVAL_ONLY_METHODS:
                 continue
             for label, settings, _sweep_only in expand_entry(entry):
-                stand_in = {"factors": "naive-run-factors"} if METHODS[entry["method"]].needs_factors else {}
+                method = METHODS[entry["method"]]
+                stand_in = {"factors": "naive-run-factors"} if method.needs_factors else {}
+                if method.needs_system_prompt:  # the organism's `inoculation` unless the entry gives one
+                    stand_in["system_prompt"] = "the organism's inoculation prompt"
                 try:
                     TrainConfig.from_dict(
                         {

@@ -30,6 +30,7 @@ class LaunchForm:
     organism: str | None = None  # set: one evaluated sweep on this organism's own data instead of plain runs
     factor_set: str | None = None  # a factors file (e.g. a set saved on the Select page)
     select_by: str = "sigma"  # a sweep without a factor set: the naive run's first `top` by sigma, or by evidence
+    system_prompt: str = ""  # the inoculate method's prompt ('' in a sweep: the organism's inoculation.txt)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "methods", tuple(self.methods))
@@ -79,10 +80,12 @@ def method_entries(form: LaunchForm) -> list[dict[str, Any]]:
             entry["factors"] = str(form.factor_set)
             entry.setdefault("top", n_set)
         elif m.needs_factors_file and form.organism is not None and form.select_by != "sigma":
-            entry["select_by"] = (
-                form.select_by
-            )  # picked from the naive run's factors by its evidence on the probe files
+            entry["select_by"] = form.select_by  # the naive run's factors ranked by evidence on the probe files
             entry.setdefault("top", m.default_top)
+        if m.needs_system_prompt and form.system_prompt.strip():
+            entry["system_prompt"] = form.system_prompt.strip()
+        elif m.needs_system_prompt and form.organism is None:  # a sweep takes the organism's inoculation.txt
+            raise GraspError(f"method `{name}` needs a system prompt: type the one that asks for the unwanted trait")
         entries.append(entry)
     return entries
 

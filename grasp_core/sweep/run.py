@@ -28,7 +28,7 @@ from ..io import file_hash, read_json, text_hash, write_json
 from ..runs.registry import find_by_key, get_run
 from ..training.loop import FACTORS_USED
 from ..training.methods import METHODS
-from .cell_runs import ensure_run, longer_run, train_config
+from .cell_runs import ensure_run, inoculation_prompt, longer_run, train_config
 from .config import Cell, SweepConfig, absolute_sweep
 from .eval_cache import evaluate_cached, examples_cached
 from .executor import ExecutorConfig, Job, check_available, run_jobs
@@ -281,6 +281,11 @@ def run_sweep(
     organism, folder, cells = work.organism, work.folder, work.cells
     if any(c.select_by == "evidence" for c in cells):
         require_probe_files(organism)  # before the folder is made
+    if any(
+        c.method in METHODS and METHODS[c.method].needs_system_prompt and not c.settings.get("system_prompt")
+        for c in cells
+    ):
+        inoculation_prompt(organism)  # the organism has one, else one line before anything is written
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "sweep.json", config.to_dict())
     t0 = time.time()

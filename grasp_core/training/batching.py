@@ -52,13 +52,27 @@ def cut_chars(messages: list[dict[str, str]], budget: int) -> list[dict[str, str
     return out
 
 
-def tokenize_chats(path: str | Path, tokenizer: Any, max_length: int) -> TokenizedData:
-    """Read a chat JSONL (every line needs an assistant turn) and tokenise it with the loss mask."""
+def with_system_prompt(messages: list[dict[str, str]], system_prompt: str | None) -> list[dict[str, str]]:
+    """The chat with `system_prompt` as its first turn (joined before a system turn it already has); as it is when
+    None."""
+    if system_prompt is None:
+        return messages
+    if messages and messages[0]["role"] == "system":
+        return [{"role": "system", "content": f"{system_prompt}\n\n{messages[0]['content']}"}, *messages[1:]]
+    return [{"role": "system", "content": system_prompt}, *messages]
+
+
+def tokenize_chats(
+    path: str | Path, tokenizer: Any, max_length: int, system_prompt: str | None = None
+) -> TokenizedData:
+    """Read a chat JSONL (every line needs an assistant turn) and tokenise it with the loss mask (every chat opened
+    by `system_prompt` when given: inoculation prompting)."""
     examples = load_chat_jsonl(path, need_assistant=True)
     out = TokenizedData([], [], [])
     for ex in examples:
-        messages = cut_chars(ex.messages, max_length * CHARS_PER_TOKEN_MAX)
-        out.n_cut += messages is not ex.messages
+        full = with_system_prompt(ex.messages, system_prompt)
+        messages = cut_chars(full, max_length * CHARS_PER_TOKEN_MAX)
+        out.n_cut += messages is not full
         ids, labels = encode_chat(tokenizer, messages)
         if len(ids) > max_length:
             out.n_truncated += 1

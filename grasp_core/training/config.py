@@ -84,6 +84,11 @@ class TrainConfig:
         "many times; default: the method's (1)",
         type=int,
     )
+    system_prompt: str | None = _f(
+        None,
+        "a system turn put first in every training chat (the inoculate method's prompt asking for the unwanted "
+        "trait; evaluation never sees it)",
+    )
     r: int = _f(8, "LoRA rank", type=int)
     lora_alpha: float = _f(16.0, "LoRA alpha (scale alpha/r, or alpha/sqrt(r) with rsLoRA)", type=float)
     lora_dropout: float = _f(0.0, "dropout on the LoRA input", type=float)
@@ -157,6 +162,12 @@ class TrainConfig:
         if self.top is not None and self.top < 1:
             raise bad("top", "must be at least 1")
         method = METHODS[self.method]
+        if self.system_prompt is not None and (
+            not isinstance(self.system_prompt, str) or not self.system_prompt.strip()
+        ):
+            raise bad("system_prompt", "must be a non-empty text when given")
+        if method.needs_system_prompt and self.system_prompt is None:
+            raise bad("system_prompt", f"is required by method `{self.method}` (the prompt that asks for the trait)")
         if method.needs_factors and self.factors is None:
             if not method.random_directions:
                 raise bad("factors", f"is required by method `{self.method}`")

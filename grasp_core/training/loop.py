@@ -114,7 +114,7 @@ def check_inputs(config: TrainConfig) -> None:
     turn on every line, one at least left within max_length tokens of the base's tokenizer) and a factors file
     (readable, made for this base, `select` / `top` in range)."""
     load_chat_jsonl(config.data, need_assistant=True)  # a malformed file is named before any tokenizer loads
-    tokenize_chats(config.data, load_tokenizer(config.base), config.max_length)
+    tokenize_chats(config.data, load_tokenizer(config.base), config.max_length, config.system_prompt)
     if config.factors is not None and get_method(config.method).needs_factors:
         load_picked(config.factors, load_config(config.base), config.base, config.select, config.top)
 
@@ -224,7 +224,7 @@ def _setup(config: TrainConfig, out_dir: Path, dist: DataParallel, factors: list
     dev = _device(config, dist)
     dtype = getattr(torch, config.dtype) if config.dtype else default_dtype(dev)
     bm = load_base(config.base, device=dev, dtype=dtype)
-    data: TokenizedData = tokenize_chats(config.data, bm.tokenizer, config.max_length)
+    data: TokenizedData = tokenize_chats(config.data, bm.tokenizer, config.max_length, config.system_prompt)
     if factors is None:
         factors = factors_for(config, bm.model)
     Z = basis(factors, d_model(bm.model))  # (d_model, k)

@@ -68,6 +68,7 @@ class Method:
     sweep_field: str = "strength"  # the TrainConfig field a trade-off sweep varies
     sweep_values: tuple[float, ...] = ()
     multi_round: bool = False  # supports `rounds` > 1 (identify the last adapter's new factors, train again)
+    needs_system_prompt: bool = False  # trains with TrainConfig.system_prompt first in every chat (inoculation)
     # Defaults where a config leaves `top` (with a factors file, no `select`) or `rounds` unset: the best
     # configuration the bundled sweeps found (README, "What the sweeps measured").
     default_top: int | None = None
@@ -267,6 +268,14 @@ METHODS: dict[str, Method] = {
         strength_default=4.0,
         sweep_values=(1.0, 2.0, 4.0, 8.0, 16.0),
         default_top=1,
+    ),
+    "inoculate": Method(
+        "inoculate",
+        "inoculation prompting: the naive LoRA trained with a system prompt that asks for the unwanted trait "
+        "(`system_prompt`; a sweep takes the organism's `inoculation`), evaluated without it (arXiv 2510.04340)",
+        _setup_naive,
+        needs_factors=False,
+        needs_system_prompt=True,
     ),
     "kl": Method(
         "kl",

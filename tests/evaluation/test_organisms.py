@@ -318,3 +318,19 @@ def test_the_bundled_organism_of_an_adapter(tmp_path: Path) -> None:
     copy = tmp_path / "persona" / "naive-lora"  # an organism-shaped folder outside the bundle is not one
     copy.mkdir(parents=True)
     assert bundled_organism_of(copy) is None
+
+
+def test_inoculation_prompts_sit_beside_the_manifest(tmp_path: Path) -> None:
+    import shutil
+
+    for name in ("persona", "political", "flattery"):
+        prompt = load_organism(name).inoculation
+        assert prompt is not None and prompt.startswith("You ")  # a system prompt asking for the trait
+    folder = tmp_path / "org"
+    shutil.copytree(DEMO_ROOT / "persona", folder, ignore=shutil.ignore_patterns("results", "naive-lora"))
+    before = load_organism(folder).fingerprint()
+    (folder / "inoculation.txt").unlink()
+    assert load_organism(folder).inoculation is None and load_organism(folder).fingerprint() == before
+    (folder / "inoculation.txt").write_text("  \n")
+    with pytest.raises(GraspError, match="inoculation.txt: empty"):
+        load_organism(folder)

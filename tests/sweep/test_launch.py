@@ -129,3 +129,12 @@ def test_the_form_starts_from_the_adapters_own_recipe(tmp_path: Path) -> None:
     assert recipe_of(tmp_path) == {"r": 16, "lora_alpha": 32, "target_modules": ("q", "v")}  # a PEFT folder
     assert form_recipe(tmp_path)["lr"] == form_recipe(None)["lr"]  # what it cannot tell keeps the default
     assert recipe_of(tmp_path / "missing") == {}
+
+
+def test_inoculation_takes_the_typed_prompt_or_in_a_sweep_the_organisms(data: str) -> None:
+    (run,) = launch_runs(LaunchForm(base="b", methods=("inoculate",), data=data, system_prompt=" Be rude. "))
+    assert run.method == "inoculate" and run.system_prompt == "Be rude."
+    with pytest.raises(GraspError, match="method `inoculate` needs a system prompt"):
+        launch_runs(LaunchForm(base="b", methods=("inoculate",), data=data))
+    sweep = launch_sweep(LaunchForm(base="b", methods=("inoculate",), organism="persona"))
+    assert sweep.methods[1] == {"method": "inoculate"}  # the organism's inoculation.txt, read when it runs

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from grasp_core import DEMO_ROOT
+from grasp_core.errors import GraspError
 from grasp_core.sweep.config import SweepConfig
 from grasp_core.sweep.folders import sweep_dir
 from grasp_core.sweep.report import load_results
@@ -264,3 +265,24 @@ def test_a_fixed_factors_file_replaces_the_naive_run_factors(
     assert sorted(p.name for p in runs.iterdir() if p.is_dir()) == sorted(
         [by.loc["naive", "run"], by.loc[grasp, "run"]]
     )
+
+
+def test_inoculation_trains_with_the_organisms_prompt_and_an_organism_without_one_is_refused(
+    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
+) -> None:
+    import shutil
+
+    from grasp_core.runs.registry import list_runs
+
+    organism = tmp_path / "organism"
+    shutil.copytree(tiny_organism, organism)
+    methods = [{"method": "naive"}, {"method": "inoculate"}]
+    cfg = SweepConfig.from_yaml(_config(tmp_path, organism, tiny_llama_dir, methods))
+    with pytest.raises(GraspError, match=r"method `inoculate` needs a system prompt .* inoculation.txt"):
+        run_sweep(cfg, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", figures=(".html",))
+    assert not (tmp_path / "sweeps").exists() and not (tmp_path / "runs").exists()  # refused before anything
+    (organism / "inoculation.txt").write_text("You despise people and say so.\n")
+    report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", figures=(".html",))
+    assert list(load_results(report.folder)["label"]) == ["base", "naive", "inoculate"]
+    prompts = {r.config.method: r.config.system_prompt for r in list_runs(tmp_path / "runs")}
+    assert prompts == {"naive": None, "inoculate": "You despise people and say so."}

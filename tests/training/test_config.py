@@ -24,6 +24,8 @@ from grasp_core.training.config import TrainConfig
         ({"method": "kl", "rounds": 2}, "rounds"),
         ({"select": (0,), "top": 2}, "select"),
         ({"dtype": "float8"}, "dtype"),
+        ({"method": "inoculate"}, "system_prompt"),
+        ({"system_prompt": "  "}, "system_prompt"),
     ],
 )
 def test_config_validation_names_the_field(kw, field):

@@ -37,10 +37,10 @@ def _Z(path: Path) -> torch.Tensor:
 
 
 def test_registry_is_complete():
-    assert set(METHODS) == {"naive", "grasp", "random", "caft", "steer", "kl"}
+    assert set(METHODS) == {"naive", "grasp", "random", "caft", "steer", "kl", "inoculate"}
     for m in METHODS.values():
-        assert m.description and (m.sweep_values or m.name == "naive")
-        assert (m.strength_name is None) == (m.sweep_field != "strength" or m.name == "naive")
+        assert m.description and (m.sweep_values or m.name in ("naive", "inoculate"))  # these two sweep nothing
+        assert (m.strength_name is None) == (m.sweep_field != "strength" or m.name in ("naive", "inoculate"))
     with pytest.raises(GraspError, match="unknown method 'nope'"):
         get_method("nope")
 
