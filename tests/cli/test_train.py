@@ -25,6 +25,10 @@ def test_cli_bad_input_exits_non_zero_with_one_line(tmp_path, monkeypatch, capsy
     assert "missing required field(s) data" in capsys.readouterr().err
     assert main(["train", "--resume", "x", "--lr", "0.1"]) == 2
     assert "drop --lr" in capsys.readouterr().err
+    assert main(["train", "--data", str(data), "--method", "inoculate"]) == 2  # the prompt it trains with is missing
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "`system_prompt` is required by method `inoculate`" in err
+    assert not [p for p in (tmp_path / "runs").glob("*") if p.is_dir()]  # no run folder made
     run = create_run(TrainConfig(data=str(data)), tmp_path / "runs")
     assert main(["runs", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
