@@ -14,7 +14,6 @@ from ..comparison.lineup import lineup
 from ..comparison.transcript import (
     CompareConfig,
     Transcript,
-    check_prompts,
     compare_replies,
     load_prompts,
     organism_questions,
@@ -59,13 +58,13 @@ def _prompts(ns: argparse.Namespace) -> list[list[dict[str, str]]]:
 
 @command("compare", "What the base, adapters and finished runs say to the same prompts, side by side.", _args)
 def run_compare(ns: argparse.Namespace) -> int:
-    # Everything is checked before any weights load: models, prompts, settings and where the export goes.
+    # Everything is checked before any weights load: models, prompts, settings and where the export goes (the
+    # prompts' lengths by compare_replies, before it loads the first model).
     config = CompareConfig(
         max_new_tokens=ns.max_new_tokens, samples=ns.samples, temperature=ns.temperature, seed=ns.seed
     )
     models = lineup(ns.models.split(","), ns.base)
     chats = _prompts(ns)
-    check_prompts(chats, ns.base, config)
     if ns.kl is not None and len(models) < 2:
         raise GraspError("--kl compares the first two models: name at least two in --models")
     if ns.out:

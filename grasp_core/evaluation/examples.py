@@ -4,6 +4,7 @@ organism's questions file), never by hand."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,7 @@ def example_replies(
     bm = load_model(base, adapter)
     out = []
     for qid, messages in tqdm(questions, desc="example replies", unit="prompt", disable=not progress):
-        if ablate is not None:
-            with ablated(bm.model, ablate[0], base, list(ablate[1])):
-                reply = generate_reply(bm.model, bm.tokenizer, messages, EXAMPLE_TOKENS)
-        else:
+        with ablated(bm.model, ablate[0], base, list(ablate[1])) if ablate is not None else nullcontext():
             reply = generate_reply(bm.model, bm.tokenizer, messages, EXAMPLE_TOKENS)
         out.append({"id": qid, "prompt": messages[-1]["content"], "reply": reply})
     return out
