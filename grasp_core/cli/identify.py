@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 from pathlib import Path
 
 from ..errors import GraspError
+from ..evidence.candidates import UNRELATED_CORPUS
 from ..identification.choose import parse_indices, pick
 from ..identification.factors import (
     Factor,
@@ -17,9 +19,10 @@ from ..identification.factors import (
     save_factors,
 )
 from ..identification.scan import OLD_MODES, SCAN_MODES, ScanConfig, scan
+from ..identification.shift_factors import SOURCES, with_shift_factors
 from ..identification.spectra import adapter_spectra, spectra_table
 from ..identification.steering import steering_preview
-from ..model.adapters import load_adapter, load_model
+from ..model.adapters import adapter_off, load_adapter, load_model
 from ..model.chat import load_corpus
 from ..model.models import load_base, load_config, n_layers, prepare_bundled
 from .common import command, old_flag, print_json, resolve_adapter_base
@@ -47,6 +50,19 @@ def _identify_args(p: argparse.ArgumentParser) -> None:
     old_flag(p, "--top-k", "--n-factors", type=int)
     p.add_argument("--per-module", type=int, default=1, help="directions kept per module (default 1)")
     p.add_argument(
+        "--source",
+        choices=SOURCES,
+        default="weights",
+        help="weights: the adapter's spectra (default, no model run); shift: the directions of its activation shift "
+        "(adapter on minus off) on --corpus; both: the weights' factors, then the shift's",
+    )
+    p.add_argument(
+        "--corpus",
+        default=None,
+        help="prompts for --source shift|both: JSONL chats (`messages`) or text, one a line (default: the bundled "
+        "unrelated prompts)",
+    )
+    p.add_argument(
         "--out",
         default=None,
         help="factors file to write (.safetensors); default: GRASP_HOME/factors/<adapter name>-<hash>.safetensors",
@@ -69,20 +85,31 @@ def run_identify(ns: argparse.Namespace) -> int:
         raise GraspError(f"--per-module must be 0 or more, got {ns.per_module}")
     if ns.out and (Path(ns.out).is_dir() or Path(ns.out).suffix != ".safetensors"):
         raise GraspError(f"--out {ns.out}: give a file path ending in .safetensors (not a folder)")
+    if ns.corpus and ns.source == "weights":
+        raise GraspError("--corpus is read by --source shift or both (the weights' factors need no prompts)")
     base = resolve_adapter_base(ns.adapter, ns.base)
     out = Path(ns.out) if ns.out else identified_path(ns.adapter)  # never into the user's adapter folder
     config = load_config(base)
     adapter = load_adapter(ns.adapter, base_config=config)
-    bm = load_base(base) if ns.logit_lens else None
+    corpus = load_corpus(ns.corpus or UNRELATED_CORPUS) if ns.source != "weights" else []  # fails before any load
+    bm = load_model(base, ns.adapter) if ns.source != "weights" else load_base(base) if ns.logit_lens else None
     spectra = adapter_spectra(adapter, bm.model if bm else None)
-    fs = identify(adapter, n_layers(config), n_factors=ns.n_factors, per_module=ns.per_module, spectra=spectra)
+    fs = None
+    if ns.source != "shift":
+        fs = identify(adapter, n_layers(config), n_factors=ns.n_factors, per_module=ns.per_module, spectra=spectra)
+    if ns.source != "weights":
+        assert bm is not None
+        per_layer = ns.per_module > 0
+        fs = with_shift_factors(fs, adapter, bm.model, bm.tokenizer, corpus, ns.n_factors, per_layer, not ns.json)
+    assert fs is not None
     fs.base = base
     save_factors(fs, out)
     lens = {}
-    if bm is not None:
+    if bm is not None and ns.logit_lens:
         for f in fs.factors:
             if f.scope == "global":
-                lens[f.id] = logit_lens(bm.model, bm.tokenizer, f.vector, ns.logit_lens)
+                with adapter_off(bm.model, "logit lens") if ns.source != "weights" else nullcontext():
+                    lens[f.id] = logit_lens(bm.model, bm.tokenizer, f.vector, ns.logit_lens)
     if ns.json:
         print_json(
             {
@@ -101,10 +128,10 @@ def run_identify(ns: argparse.Namespace) -> int:
     )
     if adapter.unclassified:
         print(f"unclassified modules (neither write nor read, not used for factors): {', '.join(adapter.unclassified)}")
-    print(f"{'#':>3} {'id':<28} {'sigma':>9} {'energy':>7} {'stream layer':>12}")
+    print(f"{'#':>3} {'id':<28} {'source':>7} {'sigma':>9} {'energy':>7} {'stream layer':>12}")
     for i, f in enumerate(fs.factors):
         if f.scope == "global" or i < 40:
-            print(f"{i:>3} {f.id:<28} {f.sigma:>9.4f} {f.energy:>7.3f} {f.stream_layer:>12}")
+            print(f"{i:>3} {f.id:<28} {f.source:>7} {f.sigma:>9.4f} {f.energy:>7.3f} {f.stream_layer:>12}")
             if f.id in lens:
                 print("      promotes: " + " ".join(repr(t) for t, _ in lens[f.id]["promoted"]))
                 print("      suppresses: " + " ".join(repr(t) for t, _ in lens[f.id]["suppressed"]))

@@ -14,23 +14,20 @@ the fine-tune added along z, on the calibration prompts). `multiple` scales the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
 
 from ..errors import GraspError
 from ..evaluation.stats import ITEMS, Interval, bootstrap, percentile_bounds
 from ..identification.factors import Factor
 from ..model.adapters import adapter_off
-from ..model.chat import encode_prompt, pad_batch, pad_id
-from ..model.interventions import edit_stream, record_residual, run_until_recorded, steer
+from ..model.chat import pad_batch, pad_id
+from ..model.interventions import edit_stream, steer
 from ..model.models import n_layers, unwrap
-
-Item = list[dict[str, str]] | str
+from ..model.stream_shift import Item, encode_corpus, paired_streams, scored_mask
 
 
 @dataclass
@@ -46,21 +43,6 @@ class Shift:
         return bootstrap(self.per_prompt, n_boot, seed)
 
 
-def _encode(tokenizer: Any, corpus: Sequence[Item], max_length: int) -> list[list[int]]:
-    ids = [encode_prompt(tokenizer, item)[:max_length] for item in corpus]
-    empty = [i for i, x in enumerate(ids) if len(x) < 2]
-    if empty:
-        raise GraspError(f"corpus item {empty[0]} has fewer than 2 tokens: nothing to measure past the first")
-    return ids
-
-
-def _scored_mask(batch: dict[str, Tensor]) -> Tensor:
-    """(B, T) bool: real tokens except the first (attention-sink) position."""
-    mask = batch["attention_mask"].bool().clone()
-    mask[:, 0] = False
-    return mask
-
-
 @torch.no_grad()
 def adapter_shift(
     model: Any,
@@ -72,40 +54,26 @@ def adapter_shift(
     progress: bool = True,
 ) -> list[Shift]:
     """Per factor, the adapter's shift along z on every prompt and at every layer (adapter on minus off)."""
-    adapter_off(model, "adapter shift")  # fail before the first forward pass
-    if not corpus:
-        raise GraspError("adapter shift: the corpus is empty")
     L = n_layers(unwrap(model))
-    layers = list(range(L + 1))
     device = next(unwrap(model).parameters()).device
     Z = torch.stack([f.vector.float() for f in factors], dim=1).to(device)  # (d_model, k)
     k = Z.shape[1]
-    ids = _encode(tokenizer, corpus, max_length)
-    pad = pad_id(tokenizer)
-    per_prompt = torch.zeros(len(ids), k, dtype=torch.float64)  # at each factor's own stream layer
+    per_prompt = torch.zeros(len(corpus), k, dtype=torch.float64)  # at each factor's own stream layer
     sums = torch.zeros(L + 1, k, dtype=torch.float64)  # (L+1, k) sum of d_l over scored tokens
     base_sums = torch.zeros(L + 1, k, dtype=torch.float64)
     n_tok = 0
     stream = torch.tensor([f.stream_layer for f in factors])  # (k,)
-    batches = [list(range(i, min(i + batch_size, len(ids)))) for i in range(0, len(ids), batch_size)]
-    for rows in tqdm(batches, desc="adapter shift", unit="batch", disable=not progress, leave=False):
-        batch = {key: v.to(device) for key, v in pad_batch([ids[i] for i in rows], pad).items()}
-        recorded = []
-        for ctx in (nullcontext(), adapter_off(model, "adapter shift")):
-            with ctx, record_residual(model, layers, stop_early=False) as rec:
-                run_until_recorded(model, **batch)
-            recorded.append(torch.stack([rec[l].float() for l in layers]))  # (L+1, B, T, d_model)
-        h_a, h_b = recorded
-        proj_a, proj_b = h_a @ Z, h_b @ Z  # (L+1, B, T, k)
+    for p in paired_streams(model, tokenizer, corpus, "adapter shift", batch_size, max_length, progress):
+        proj_a, proj_b = p.adapted @ Z, p.base @ Z  # (L+1, B, T, k)
         d = (proj_a - proj_b).double()  # (L+1, B, T, k)
-        mask = _scored_mask(batch)[None, :, :, None].to(d.device)  # (1, B, T, 1)
+        mask = p.scored[None, :, :, None].to(d.device)  # (1, B, T, 1)
         sums += (d * mask).sum(dim=(1, 2)).cpu()
         base_sums += (proj_b.double() * mask).sum(dim=(1, 2)).cpu()
         n_tok += int(mask.sum())
         counts = mask[0, :, :, 0].sum(1).clamp_min(1)  # (B,)
         per_layer_prompt = (d * mask).sum(2) / counts[None, :, None]  # (L+1, B, k)
         for j in range(k):
-            per_prompt[rows, j] = per_layer_prompt[int(stream[j]), :, j].cpu()
+            per_prompt[p.rows, j] = per_layer_prompt[int(stream[j]), :, j].cpu()
     return [
         Shift(
             per_prompt=per_prompt[:, j].tolist(),
@@ -143,8 +111,8 @@ def steering_offsets(
         raise GraspError(f"factor {factor.id}: shift has {len(shift.per_layer)} layers, the model {L + 1}")
     device = next(unwrap(model).parameters()).device
     pad = pad_id(tokenizer)
-    batch = {k: v.to(device) for k, v in pad_batch(_encode(tokenizer, corpus, max_length), pad).items()}
-    mask = _scored_mask(batch)  # (B, T)
+    batch = {k: v.to(device) for k, v in pad_batch(encode_corpus(tokenizer, corpus, max_length), pad).items()}
+    mask = scored_mask(batch)  # (B, T)
     z = factor.vector.float().to(device)  # (d_model,)
     offsets = [0.0] * (L + 1)
 

@@ -1,12 +1,13 @@
 """Picking factors: the one function that training, ablation, evidence and the CLI use to take factors from a
 factors file, the checks that a file fits the model it is used on, and the random control's directions.
 
-File order: `select` (indices) or the first `top`. A sweep may narrow the pool to one scope and side first; the
-pool is then ordered by sigma, largest first.
+File order: `select` (indices) or the first `top`. A sweep may narrow the pool to one scope, side and factor source
+first; the pool is then ordered by sigma, largest first, within each factor source.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,12 @@ def pick_indices(
     scope: str | None = None,
     side: str | None = None,
     source: str = "the factors file",
+    factor_source: str | None = None,
 ) -> tuple[int, ...]:
     """Indices (file order) of the factors to use: `select` as given, else the first `top` of the pool (every
-    factor, or those of `scope` / `side` by sigma), else the whole pool. `source` names the file in messages."""
+    factor, or those of `scope` / `side` / `factor_source` by sigma), else the whole pool. `source` names the file
+    in messages. Sigma ranks within one factor source only (a weights sigma and a shift sigma are in other units):
+    a pool of both sources takes their rankings in turn, weights first."""
     n = len(fs)
     if select is not None and top is not None:
         raise GraspError("`select` and `top` exclude each other: give one")
@@ -62,20 +66,32 @@ def pick_indices(
             raise GraspError(f"`select` names index {', '.join(map(str, twice))} twice ({source})")
         return tuple(int(i) for i in select)
     pool = [
-        i for i, f in enumerate(fs.factors) if (scope is None or f.scope == scope) and (side is None or f.side == side)
+        i
+        for i, f in enumerate(fs.factors)
+        if (scope is None or f.scope == scope)
+        and (side is None or f.side == side)
+        and (factor_source is None or f.source == factor_source)
     ]
-    if scope is not None or side is not None:
-        pool.sort(key=lambda i: -fs.factors[i].sigma)
+    if scope is not None or side is not None or factor_source is not None:
+        pool = by_sigma_in_turn(fs, pool)
     if top is None:
         return tuple(pool)
     if top < 1:
         raise GraspError(f"`top` must be at least 1, got {top}")
     if top > len(pool):
-        which = " ".join(x for x in (scope, side) if x)
+        which = " ".join(x for x in (factor_source, scope, side) if x)
         raise GraspError(
             f"`top` {top} asks for more {which + ' ' if which else ''}factors than {source} has ({len(pool)})"
         )
     return tuple(pool[:top])
+
+
+def by_sigma_in_turn(fs: FactorSet, pool: Sequence[int]) -> list[int]:
+    """`pool` (indices) ranked by sigma within each factor source, the sources' rankings taken in turn (weights
+    first, then by name): one source's order is its sigma order."""
+    order = sorted({fs.factors[i].source for i in pool}, key=lambda s: (s != "weights", s))
+    ranked = [sorted((i for i in pool if fs.factors[i].source == s), key=lambda i: -fs.factors[i].sigma) for s in order]
+    return [i for turn in itertools.zip_longest(*ranked) for i in turn if i is not None]
 
 
 def pick(fs: FactorSet, select: Sequence[int] | None = None, top: int | None = None, **pool: Any) -> list[Factor]:
@@ -131,6 +147,7 @@ def random_factors(d_model: int, k: int, seed: int) -> list[Factor]:
             id=f"random-{j}",
             scope="global",
             side="write",
+            source="random",
             sigma=0.0,
             energy=0.0,
             vector=Q[:, j].float().contiguous(),

@@ -1,4 +1,6 @@
-"""Candidate factor directions from LoRA spectra: per module, and global across layers; saved as a factors file."""
+"""Candidate factor directions from LoRA spectra: per module, and global across layers; saved as a factors file.
+
+(Directions from the adapter's activation shift, the other source, are taken in shift_factors.py.)"""
 
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ class Factor:
     module: str | None = None  # module factors: the module path
     index: int = 0  # rank of this direction within its pool
     loadings: list[float] = field(default_factory=list)  # global factors: per-layer ||Z_j^T M_l||
+    source: str = "weights"  # "weights": the adapter's spectra; "shift": its activation shift (shift_factors.py)
 
     @property
     def stream_layer(self) -> int:
@@ -82,6 +85,7 @@ class FactorSet:
         return [
             {
                 "id": f.id,
+                "source": f.source,
                 "scope": f.scope,
                 "side": f.side,
                 "layer": f.layer if f.layer is not None else f.stream_layer,

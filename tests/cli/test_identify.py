@@ -185,6 +185,45 @@ def test_identify_bad_inputs(env, capsys) -> None:
     assert not out.exists() and not list(tmp.glob(".f.safetensors.*"))
 
 
+def test_identify_source_shift_and_both(env, capsys) -> None:
+    a, base, tmp = env["adapter"], env["base"], env["tmp"]
+    shift = tmp / "shift.safetensors"
+    rc, out, err = _run(
+        capsys, "identify", "--adapter", a, "--base", base, "--source", "shift", "--corpus", env["prompts"],
+        "--n-factors", "2", "--out", shift,
+    )  # fmt: skip
+    assert rc == 0, err
+    fs = load_factors(shift)
+    assert [f.id for f in fs.factors[:2]] == ["shift-0", "shift-1"] and {f.source for f in fs.factors} == {"shift"}
+    assert any(f.id.endswith(".shift-mean") for f in fs.factors) and "shift-0" in out and "shift" in fs.global_sigma
+    # The planted adapter writes z at every adapted layer, so its shift's first direction is z (the bundled corpus).
+    both = tmp / "both.safetensors"
+    rc, out, err = _run(
+        capsys, "identify", "--adapter", a, "--base", base, "--source", "both", "--n-factors", "2", "--per-module",
+        "0", "--out", both, "--json",
+    )  # fmt: skip
+    assert rc == 0, err
+    fs = load_factors(both)
+    ids = [f.id for f in fs.factors]
+    assert ids[:4] == ["global-write-0", "global-write-1", "global-read-0", "global-read-1"]
+    assert ids[4:] == ["shift-0", "shift-1"]  # --per-module 0: no per-layer mean directions either
+    assert abs(float(fs.by_id("shift-0").vector @ env["z"])) > 0.9
+    assert [r["source"] for r in json.loads(out)["factors"]][-1] == "shift"
+    # Bad input: one line, exit 2, no file.
+    bad = tmp / "bad.safetensors"
+    _expect_error(
+        capsys, "--corpus is read by --source shift or both", "identify", "--adapter", a, "--base", base,
+        "--corpus", env["prompts"], "--out", bad,
+    )  # fmt: skip
+    empty = tmp / "empty.jsonl"
+    empty.write_text("")
+    _expect_error(
+        capsys, "empty", "identify", "--adapter", a, "--base", base, "--source", "shift", "--corpus", empty,
+        "--out", bad,
+    )  # fmt: skip
+    assert not bad.exists()
+
+
 class _Evil:
     def __reduce__(self):
         return (os.system, ("echo pickled code ran",))
