@@ -60,6 +60,7 @@ bench: model
 	$(BIN)/python bench/app.py
 	$(BIN)/python bench/compare_memory.py
 	$(BIN)/python bench/start_race.py
+	$(BIN)/python bench/identify_source.py
 
 clean:
 	rm -rf $(VENV) .stamp-install .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -18,8 +18,9 @@ A sweep YAML (or dict) looks like:
       - {method: grasp, factors: /path/pick.safetensors, top: [1, 2]}  # a fixed factors file, no naive run
 
 Entry keys are TrainConfig fields, plus `naive_run` (a name under `naive_runs`, default `naive`), `factor_scope`
-(global | module) and `factor_side` (write | read), which choose the factors the cell uses from its naive run, and
-`select_by` (sigma | evidence): the first `top` by sigma (the default), or the first `top` of the evidence ranking
+(global | module), `factor_side` (write | read) and `factor_source` (weights: the naive LoRA's spectra, the default;
+shift: the directions of its activation shift on the bundled unrelated prompts, one round only), which choose the
+factors the cell uses from its naive run, and `select_by` (sigma | evidence): the first `top` by sigma (the default), or the first `top` of the evidence ranking
 of the naive run's global write factors, measured on the organism's probe files only (never on the reported evals):
 
       - {method: grasp, top: [1, 2], select_by: [sigma, evidence]}
@@ -51,11 +52,12 @@ from ..training.config import MAX_SEED, RENAMED, TrainConfig, renamed_fields
 from ..training.methods import METHODS, OLD_METHOD_NAMES
 from .executor import ExecutorConfig
 
-SWEEP_ONLY = ("naive_run", "factor_scope", "factor_side", "select_by")
+SWEEP_ONLY = ("naive_run", "factor_scope", "factor_side", "factor_source", "select_by")
 # Sweep keys of earlier releases, still read (with a warning): old -> current.
 SWEEP_RENAMED = {"probes": "naive_runs"}
 ENTRY_RENAMED = {"probe": "naive_run"}
 SELECT_BY = ("sigma", "evidence")  # how a cell picks its `top` factors from its naive run
+FACTOR_SOURCES = ("weights", "shift")  # where a naive run's candidates come from (identification/shift_factors.py)
 EVAL_ONLY_METHODS = ("ablate",)  # no training: the naive adapter evaluated with the factors ablated
 TUPLE_FIELDS = ("target_modules", "layers", "select")  # their value is a list; a list of lists is an axis
 
@@ -71,6 +73,7 @@ class Cell:
     naive_run: str = "naive"
     factor_scope: str = "global"
     factor_side: str = "write"
+    factor_source: str = "weights"
     select_by: str = "sigma"
 
     @property
@@ -177,6 +180,8 @@ class SweepConfig:
                 _check_factors(entry, where)
             if "select_by" in entry:
                 _check_select_by(entry, where)
+            if "factor_source" in entry:
+                _check_factor_source(entry, where)
         self._check_cells()
 
     def _check_cells(self) -> None:
@@ -364,6 +369,26 @@ def _check_factors(entry: dict[str, Any], where: str) -> None:
             load_factors(Path(f).expanduser())  # its contents too: before anything is evaluated or trained
         except GraspError as e:
             raise ConfigError(f"{where}: {e}") from None
+
+
+def _check_factor_source(entry: dict[str, Any], where: str) -> None:
+    """`factor_source` says where a naive run's candidates come from: a known source, a method that uses factors,
+    no fixed file, one round (later rounds identify in the round's weights)."""
+    values = entry["factor_source"] if isinstance(entry["factor_source"], list) else [entry["factor_source"]]
+    bad = [v for v in values if v not in FACTOR_SOURCES]
+    if bad:
+        raise ConfigError(f"{where}: `factor_source` must be one of {', '.join(FACTOR_SOURCES)}, got {bad[0]!r}")
+    method = entry["method"]
+    if method not in EVAL_ONLY_METHODS and not METHODS[method].needs_factors:
+        raise ConfigError(f"{where}: `factor_source` is given, but method `{method}` uses no factors")
+    if "factors" in entry:
+        raise ConfigError(f"{where}: `factor_source` chooses a naive run's candidates; drop it or the `factors` file")
+    rounds = entry.get("rounds", 1)
+    if "shift" in values and any(int(r) > 1 for r in (rounds if isinstance(rounds, list) else [rounds])):
+        raise ConfigError(
+            f"{where}: `factor_source: shift` takes one round's factors (a later round identifies in the round's "
+            "weights); use rounds: 1"
+        )
 
 
 def _check_select_by(entry: dict[str, Any], where: str) -> None:

@@ -10,11 +10,14 @@ from typing import Any
 from ..errors import GraspError
 from ..evaluation.organisms import Organism
 from ..evidence.background import request_inputs
+from ..evidence.candidates import UNRELATED_CORPUS
 from ..evidence.evidence import adapter_evidence
 from ..identification.choose import pick_indices
 from ..identification.factors import identify, load_factors, save_factors
+from ..identification.shift_factors import with_shift_factors
 from ..io import write_json
-from ..model.adapters import load_adapter
+from ..model.adapters import load_adapter, load_model
+from ..model.chat import load_corpus
 from ..model.models import load_config, n_layers
 from ..training.methods import METHODS
 from .config import Cell
@@ -22,13 +25,20 @@ from .config import Cell
 FACTORS_FILE = "factors.safetensors"
 
 
-def naive_factors(run_dir: Path, base: str, n_factors: int = 16) -> Path:
-    """The factors file of a naive run (identify on its adapter), written once into the run folder."""
-    out = run_dir / FACTORS_FILE
+def naive_factors(run_dir: Path, base: str, n_factors: int = 16, source: str = "weights") -> Path:
+    """The factors file of a naive run, written once into the run folder: identify on its adapter's weights
+    (factors.safetensors), or its activation shift on the bundled unrelated prompts (factors-shift.safetensors)."""
+    out = run_dir / (FACTORS_FILE if source == "weights" else f"factors-{source}.safetensors")
     if not out.is_file():
         cfg = load_config(base)
         adapter = load_adapter(run_dir / "adapter", base_config=cfg)
-        fs = identify(adapter, n_layers(cfg), n_factors=n_factors)
+        if source == "weights":
+            fs = identify(adapter, n_layers(cfg), n_factors=n_factors)
+        else:
+            bm = load_model(base, run_dir / "adapter")
+            corpus = load_corpus(UNRELATED_CORPUS)
+            fs = with_shift_factors(None, adapter, bm.model, bm.tokenizer, corpus, n_factors, progress=False)
+            del bm
         fs.base = base
         save_factors(fs, out)
     return out
@@ -88,6 +98,7 @@ def select_factors(factors_file: Path, cell: Cell, ranking: list[int] | None = N
             top=int(k),
             scope=cell.factor_scope,
             side=cell.factor_side,
+            factor_source=cell.factor_source,
             source=f"the naive run's factors file {factors_file}",
         )
     except GraspError as e:
@@ -125,7 +136,8 @@ def factors_label(
         return ""
     fs = load_factors(factors_file)
     picked = ", ".join(f"#{i} {fs.factors[i].id}" for i in indices)
-    source = f"file {factors_file.name}" if fixed else f"naive run {cell.naive_run}, by {cell.select_by}"
+    shift = ", shift factors" if cell.factor_source != "weights" else ""
+    source = f"file {factors_file.name}" if fixed else f"naive run {cell.naive_run}{shift}, by {cell.select_by}"
     later = [f.id for f in load_factors(used).factors if f.id.startswith("round")] if used and used.is_file() else []
     return f"{picked}{' + ' + ', '.join(later) if later else ''} ({source})"
 

@@ -70,7 +70,9 @@ class SweepWork:
         self.say = say
         self.cells = config.cells()
         self._naive_runs: dict[tuple[str, int], Path] = {}  # (naive run, seed) -> its run folder
-        self._rankings: dict[tuple[str, int], list[int]] = {}  # (naive run, seed) -> evidence ranking of its factors
+        self._rankings: dict[
+            tuple[str, int, str], list[int]
+        ] = {}  # (naive run, seed) -> evidence ranking of its factors
         self.rounds_of: dict[tuple[Any, ...], int] = {}  # cells that differ only in `rounds` -> the most rounds asked
         for cell in self.cells:
             self.rounds_of[_family(cell)] = max(self.rounds_of.get(_family(cell), 1), _rounds(cell))
@@ -124,12 +126,12 @@ class SweepWork:
             self._naive_runs[key] = ensure_run(cfg, self.runs_root, self.say)
         return self._naive_runs[key]
 
-    def ranking(self, name: str, seed: int, factors_file: Path) -> list[int]:
-        """The evidence ranking of a naive run's factors, computed once per sweep folder (kept in ranking-<tag>.json,
-        keyed by the factors file, the organism's files and its probe files)."""
-        key = (name, seed)
+    def ranking(self, name: str, seed: int, factors_file: Path, source: str = "weights") -> list[int]:
+        """The evidence ranking of a naive run's factors (of one factor source), computed once per sweep folder
+        (kept in ranking-<tag>.json, keyed by the factors file, the organism's files and its probe files)."""
+        key = (name, seed, source)
         if key not in self._rankings:
-            tag = f"{name}-seed{seed}"
+            tag = f"{name}-seed{seed}" + (f"-{source}" if source != "weights" else "")
             cache = self.folder / f"ranking-{tag}.json"
             probes = [Path(s.file) for s in self.organism.probes.values()]  # a rebuilt probe ranks again
             stamp = text_hash(file_hash(factors_file), self.organism.fingerprint(), file_hash(*probes))
@@ -153,9 +155,11 @@ class SweepWork:
     def prepare_naive_run(self, name: str, seed: int) -> None:
         """A naive run's job: its LoRA, its factors file and, when a cell picks by evidence, its ranking."""
         run_dir = self.naive_run(name, seed)
-        ffile = naive_factors(run_dir, self.config.base)
-        if any(c.naive_run == name and c.seed == seed and c.select_by == "evidence" for c in self.cells):
-            self.ranking(name, seed, ffile)
+        mine = [c for c in self.cells if c.naive_run == name and c.seed == seed]
+        for source in sorted({c.factor_source for c in mine} | {"weights"}):
+            ffile = naive_factors(run_dir, self.config.base, source=source)
+            if any(c.select_by == "evidence" and c.factor_source == source for c in mine):
+                self.ranking(name, seed, ffile, source)
 
     def base_examples(self) -> list[dict[str, Any]]:
         replies = examples_cached(self.folder, self.organism, self.config.base, None)
@@ -176,8 +180,10 @@ class SweepWork:
             ffile = Path(str(fixed)).expanduser().resolve()
             chosen = fixed_indices(ffile, settings, cell.method)
         elif uses_factors:
-            ffile = naive_factors(self.naive_run(cell.naive_run, cell.seed), config.base)
-            ranking = self.ranking(cell.naive_run, cell.seed, ffile) if cell.select_by == "evidence" else None
+            naive_dir = self.naive_run(cell.naive_run, cell.seed)
+            ffile = naive_factors(naive_dir, config.base, source=cell.factor_source)
+            by_evidence = cell.select_by == "evidence"
+            ranking = self.ranking(cell.naive_run, cell.seed, ffile, cell.factor_source) if by_evidence else None
             sel = select_factors(ffile, cell, ranking)
             if sel is not None:
                 settings.pop("top", None)
@@ -365,7 +371,8 @@ def _rounds(cell: Cell) -> int:
 def _family(cell: Cell) -> tuple[Any, ...]:
     """A cell's identity without its `rounds` (round i of an n-round run is the i-round run)."""
     rest = sorted((k, repr(v)) for k, v in cell.settings.items() if k != "rounds")
-    return (cell.method, cell.seed, cell.naive_run, cell.factor_scope, cell.factor_side, cell.select_by, tuple(rest))
+    where = (cell.naive_run, cell.factor_scope, cell.factor_side, cell.factor_source, cell.select_by)
+    return (cell.method, cell.seed, *where, tuple(rest))
 
 
 def _row(label: str, method: str, cell: Cell | None, run_id: str | None, measures: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,12 @@ def test_cells_expand_axes_and_seeds() -> None:
             "ranks global write factors",
         ),
         ({"organism": "x", "methods": [{"method": "grasp", "select_by": "evidence"}]}, "give `top`"),
+        ({"organism": "x", "methods": [{"method": "grasp", "factor_source": "vibes"}]}, "one of weights, shift"),
+        ({"organism": "x", "methods": [{"method": "kl", "factor_source": "shift"}]}, "method `kl` uses no factors"),
+        (
+            {"organism": "x", "methods": [{"method": "grasp", "top": 1, "factor_source": "shift", "rounds": [1, 2]}]},
+            "`factor_source: shift` takes one round's factors",
+        ),
     ],
 )
 def test_bad_sweep_configs_are_named(bad: dict, message: str) -> None:

@@ -267,6 +267,34 @@ def test_a_fixed_factors_file_replaces_the_naive_run_factors(
     )
 
 
+@pytest.mark.slow
+def test_factor_source_shift_takes_the_naive_runs_shift_directions(
+    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
+) -> None:
+    """`factor_source: shift` cells train (or ablate) on the naive LoRA's activation-shift directions, kept in their
+    own file beside its weights' factors; the factors column says so; the weights cell is as before."""
+    from grasp_core.identification.factors import load_factors
+
+    methods = [
+        {"method": "naive"},
+        {"method": "grasp", "top": 1, "factor_source": ["weights", "shift"]},
+        {"method": "ablate", "top": 1, "factor_source": "shift"},
+    ]
+    cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
+    runs = tmp_path / "runs"
+    report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=runs, figures=(".html",))
+    by = load_results(report.folder).set_index("label")
+    weights, shift = "grasp top=1 factor_source=weights", "grasp top=1 factor_source=shift"
+    naive_dir = runs / by.loc["naive", "run"]
+    assert load_factors(naive_dir / "factors-shift.safetensors").factors[0].id == "shift-0"
+    trained = json.loads((runs / by.loc[shift, "run"] / "config.json").read_text())
+    assert Path(trained["factors"]).name == "factors-shift.safetensors" and trained["select"] == [0]
+    assert by.loc[shift, "factors"] == "#0 shift-0 (naive run naive, shift factors, by sigma)"
+    assert by.loc[weights, "factors"] == "#0 global-write-0 (naive run naive, by sigma)"
+    assert by.loc[shift, "run"] != by.loc[weights, "run"]
+    assert by.loc["ablate top=1 factor_source=shift", "factors"].startswith("#0 shift-0 ")
+
+
 def test_inoculation_trains_with_the_organisms_prompt_and_an_organism_without_one_is_refused(
     tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
 ) -> None:
