@@ -15,6 +15,7 @@ import streamlit as st
 import uistate
 
 from grasp_core import (
+    UNRELATED_CORPUS,
     Adapter,
     Evidence,
     EvidenceRequest,
@@ -30,14 +31,18 @@ from grasp_core import (
     bundled_evidence,
     evidence_for,
     evidence_process,
+    identified_path,
     identify,
+    identify_from,
     lineup,
     load_adapter,
     load_config,
+    load_corpus,
     load_model,
     logit_lens,
     model_kl,
     n_layers,
+    save_factors,
     scan,
     side_by_side,
     spectra_table,
@@ -89,17 +94,35 @@ def spectra_rows(base: str, path: str, stamp: str, n_sigma: int = 64) -> list[di
 
 
 @st.cache_resource(max_entries=4, show_spinner="Finding candidate factors ...")
-def candidates(base: str, path: str, stamp: str, n_factors: int = 8) -> FactorSet:
-    """Global factors per side, then each module's top direction."""
+def candidates(base: str, path: str, stamp: str, n_factors: int = 8, source: str = "weights") -> FactorSet:
+    """Global factors per side, then each module's top direction (weights); or the directions of the adapter's
+    activation shift on the bundled unrelated prompts (shift), or both. Sets from the shift are kept in the workspace,
+    where the background evidence process reads them."""
     ad = adapter(base, path, stamp)
-    return identify(ad, n_layers(base_config(base)), n_factors=n_factors, spectra=spectra(base, path, stamp))
+    layers = n_layers(base_config(base))
+    if source == "weights":
+        return identify(ad, layers, n_factors=n_factors, spectra=spectra(base, path, stamp))
+    bm = model(base, path, stamp)
+    with MODEL_LOCK:  # forwards on the shared model: apart from other sessions' hooks
+        fs = identify_from(
+            source,
+            ad,
+            layers,
+            n_factors,
+            spectra=spectra(base, path, stamp) if source == "both" else None,
+            shift_inputs=(bm.model, bm.tokenizer, load_corpus(UNRELATED_CORPUS)),
+            progress=False,
+        )
+    fs.base = base
+    save_factors(fs, identified_path(path, source))
+    return fs
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def lens(base: str, path: str, stamp: str, factor_id: str, k: int = 12) -> dict[str, list[tuple[str, float]]]:
     """Promoted and suppressed tokens of one candidate factor."""
     bm = model(base, path, stamp)
-    f = candidates(base, path, stamp).by_id(factor_id)
+    f = candidates(base, path, stamp, source=uistate.state().factor_source).by_id(factor_id)
     return logit_lens(bm.model, bm.tokenizer, f.vector, k=k)
 
 
@@ -107,7 +130,7 @@ def lens(base: str, path: str, stamp: str, factor_id: str, k: int = 12) -> dict[
 def factor_scan(base: str, path: str, stamp: str, factor_id: str, corpus: str, top: int = 10) -> FactorScan:
     """Top-activating prompts, quantile bins and histogram of one factor (grasp_core.scan, disk-cached too)."""
     bm = model(base, path, stamp)
-    f = candidates(base, path, stamp).by_id(factor_id)
+    f = candidates(base, path, stamp, source=uistate.state().factor_source).by_id(factor_id)
     with MODEL_LOCK:  # a scan runs forwards; keep them apart from steering hooks of other sessions
         return scan(
             bm.model,
@@ -134,7 +157,10 @@ def evidence_request(base: str, path: str, evals: tuple[str, ...] = ()) -> Evide
     """What the Factors page gathers evidence on: the eval files given, else the probes of the demo organism the
     adapter belongs to (its naive-lora/ folder sits in the organism's folder), else the adapter's own replies; the
     candidates are the first 8 global write factors (fewer when the adapter has fewer)."""
-    return EvidenceRequest.for_adapter(path, base, candidates(base, path, adapter_stamp(path)), tuple(evals))
+    source = uistate.state().factor_source
+    fs = candidates(base, path, adapter_stamp(path), source=source)
+    kept = str(identified_path(path, source)) if source != "weights" else None
+    return EvidenceRequest.for_adapter(path, base, fs, tuple(evals), factors=kept)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the evidence ...")
@@ -168,19 +194,19 @@ def side_by_side_replies(
 ) -> list[SideBySide]:
     """Adapted (x scale), ablated, base and base-steered replies to the first unrelated prompts, for one factor."""
     bm = model(base, path, stamp)
-    f = candidates(base, path, stamp).by_id(factor_id)
+    f = candidates(base, path, stamp, source=uistate.state().factor_source).by_id(factor_id)
     with MODEL_LOCK:  # amplification and hooks edit the shared model for the block
         return side_by_side(
             bm, f, n_prompts=n_prompts, multiple=multiple, max_new_tokens=max_new_tokens, progress=False, scale=scale
         )
 
 
-def loaded_candidates(choice: uistate.ModelChoice) -> tuple[str, FactorSet]:
-    """The stamp of the chosen adapter and its candidate factors, or an error box and a stop (the analysis pages'
-    first step)."""
+def loaded_candidates(choice: uistate.ModelChoice, source: str | None = None) -> tuple[str, FactorSet]:
+    """The stamp of the chosen adapter and its candidate factors (from `source`, else the session's choice), or an
+    error box and a stop (the analysis pages' first step)."""
     stamp = adapter_stamp(choice.adapter)
     try:
-        return stamp, candidates(choice.base, choice.adapter, stamp)
+        return stamp, candidates(choice.base, choice.adapter, stamp, source=source or uistate.state().factor_source)
     except GraspError as e:
         st.error(str(e))
         st.stop()

@@ -10,7 +10,15 @@ from typing import Any
 
 import streamlit as st
 
-from grasp_core import DEFAULT_BASE, SCALE_RANGE, Transcript, bundled_organism_of, demo_adapters, training_file_beside
+from grasp_core import (
+    DEFAULT_BASE,
+    FACTOR_SOURCES,
+    SCALE_RANGE,
+    Transcript,
+    bundled_organism_of,
+    demo_adapters,
+    training_file_beside,
+)
 
 DEFAULT_DEMO = "persona"
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -31,6 +39,7 @@ class UiState:
 
     model_choice: ModelChoice | None
     evidence_evals: tuple[str, ...] | None = None  # the eval files last typed on Factors (None: never typed)
+    factor_source: str = "weights"  # where the candidate factors come from (FACTOR_SOURCES)
     evidence_seen: str | None = None  # the evidence.json whose arrival last triggered a rerun
     evidence_pick: list[str] | None = None  # factor ids "Pick by evidence" ticked on Select
     inspect_ranked_for: list[str] | None = None  # the ranking the Factors page last opened its inspector on
@@ -121,6 +130,25 @@ def scale_input(where: Any, label: str, key: str, value: float = 1.0, disabled: 
     Factors and Compare pages both ask for it."""
     lo, hi = SCALE_RANGE
     return float(where.slider(label, min_value=lo, max_value=hi, value=value, step=0.5, key=key, disabled=disabled))
+
+
+def factor_source_input(where: Any = st) -> str:
+    """Where the analysis pages' candidate factors come from: the adapter's weights, its activation shift on the
+    bundled unrelated prompts, or both; one choice for every page of the session."""
+    labels = {"weights": "weights (spectra)", "shift": "activation shift", "both": "both"}
+    s = state()
+    choice = where.radio(
+        "Candidates from",
+        FACTOR_SOURCES,
+        index=FACTOR_SOURCES.index(s.factor_source),
+        format_func=labels.__getitem__,
+        horizontal=True,
+        key="factor_source",
+        help="weights: directions the adapter's matrices write (no model run); activation shift: directions of "
+        "what it adds to the residual stream on the bundled unrelated prompts (two forward passes per prompt)",
+    )
+    s.factor_source = str(choice)
+    return s.factor_source
 
 
 def default_inoculation() -> str:

@@ -60,6 +60,7 @@ from .identification.factors import (
     Factor,
     FactorSet,
     cosine_matrix,
+    identified_path,
     identify,
     load_factors,
     logit_lens,
@@ -78,11 +79,13 @@ from .identification.factorsets import (
     set_cosines,
 )
 from .identification.scan import SCAN_MODES, FactorScan, ScanConfig, scan
+from .identification.shift_factors import FACTOR_SOURCES, identify_from, shift_factors
 from .identification.spectra import ModuleSpectrum, adapter_spectra, lowrank_svd, spectra_table
 from .identification.steering import SteeringSample, steering_preview
 from .io import grasp_home, modified_time
 from .model.adapters import Adapter, LoraModule, classify_module, load_adapter, load_model, training_file_beside
 from .model.amplification import SCALE_RANGE, amplified
+from .model.chat import load_corpus
 from .model.divergence import TokenKL, next_token_logprobs, token_kl
 from .model.models import (
     BUNDLED,
@@ -155,6 +158,7 @@ __all__ = [
     "DEFAULT_METHOD",
     "DEMO_ROOT",
     "EXECUTORS",
+    "FACTOR_SOURCES",
     "JUDGES",
     "MAX_MODELS",
     "MAX_ZIP_BYTES",
@@ -262,7 +266,9 @@ __all__ = [
     "get_method",
     "get_run",
     "grasp_home",
+    "identified_path",
     "identify",
+    "identify_from",
     "inspection_order",
     "items_beside",
     "judged_replies",
@@ -276,6 +282,7 @@ __all__ = [
     "load_adapter",
     "load_base",
     "load_config",
+    "load_corpus",
     "load_factor_set",
     "load_factors",
     "load_model",
@@ -334,6 +341,7 @@ __all__ = [
     "save_suggested",
     "scan",
     "set_cosines",
+    "shift_factors",
     "side_by_side",
     "spec_for_file",
     "spectra_table",

@@ -14,6 +14,7 @@ from grasp_core import RULE, GraspError, cosine_matrix, evidence_process, inspec
 
 st.title("Candidate factors")
 sel = uistate.require_model_choice()
+uistate.factor_source_input()
 stamp, fs = uicache.loaded_candidates(sel)
 
 # ---------------------------------------------------------------- evidence table

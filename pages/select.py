@@ -20,6 +20,7 @@ from grasp_core import (
 
 st.title("Select factor sets")
 sel = uistate.require_model_choice()
+uistate.factor_source_input()
 stamp, fs = uicache.loaded_candidates(sel)
 try:
     ad = uicache.adapter(sel.base, sel.adapter, stamp)

@@ -13,7 +13,7 @@ from grasp_core import GraspError
 
 st.title("Spectra of dW = s B A")
 sel = uistate.require_model_choice()
-stamp, fs = uicache.loaded_candidates(sel)
+stamp, fs = uicache.loaded_candidates(sel, "weights")  # the weights' spectra, whatever the Factors page shows
 try:
     rows = uicache.spectra_rows(sel.base, sel.adapter, stamp)
 except GraspError as e:

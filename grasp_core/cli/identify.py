@@ -13,13 +13,12 @@ from ..identification.factors import (
     Factor,
     FactorSet,
     identified_path,
-    identify,
     load_factors,
     logit_lens,
     save_factors,
 )
 from ..identification.scan import OLD_MODES, SCAN_MODES, ScanConfig, scan
-from ..identification.shift_factors import SOURCES, with_shift_factors
+from ..identification.shift_factors import FACTOR_SOURCES, identify_from
 from ..identification.spectra import adapter_spectra, spectra_table
 from ..identification.steering import steering_preview
 from ..model.adapters import adapter_off, load_adapter, load_model
@@ -51,7 +50,7 @@ def _identify_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--per-module", type=int, default=1, help="directions kept per module (default 1)")
     p.add_argument(
         "--source",
-        choices=SOURCES,
+        choices=FACTOR_SOURCES,
         default="weights",
         help="weights: the adapter's spectra (default, no model run); shift: the directions of its activation shift "
         "(adapter on minus off) on --corpus; both: the weights' factors, then the shift's",
@@ -88,20 +87,16 @@ def run_identify(ns: argparse.Namespace) -> int:
     if ns.corpus and ns.source == "weights":
         raise GraspError("--corpus is read by --source shift or both (the weights' factors need no prompts)")
     base = resolve_adapter_base(ns.adapter, ns.base)
-    out = Path(ns.out) if ns.out else identified_path(ns.adapter)  # never into the user's adapter folder
+    out = Path(ns.out) if ns.out else identified_path(ns.adapter, ns.source)  # never into the user's adapter folder
     config = load_config(base)
     adapter = load_adapter(ns.adapter, base_config=config)
     corpus = load_corpus(ns.corpus or UNRELATED_CORPUS) if ns.source != "weights" else []  # fails before any load
     bm = load_model(base, ns.adapter) if ns.source != "weights" else load_base(base) if ns.logit_lens else None
     spectra = adapter_spectra(adapter, bm.model if bm else None)
-    fs = None
-    if ns.source != "shift":
-        fs = identify(adapter, n_layers(config), n_factors=ns.n_factors, per_module=ns.per_module, spectra=spectra)
-    if ns.source != "weights":
-        assert bm is not None
-        per_layer = ns.per_module > 0
-        fs = with_shift_factors(fs, adapter, bm.model, bm.tokenizer, corpus, ns.n_factors, per_layer, not ns.json)
-    assert fs is not None
+    shift_inputs = (bm.model, bm.tokenizer, corpus) if bm is not None and ns.source != "weights" else None
+    fs = identify_from(
+        ns.source, adapter, n_layers(config), ns.n_factors, ns.per_module, spectra, shift_inputs, not ns.json
+    )
     fs.base = base
     save_factors(fs, out)
     lens = {}

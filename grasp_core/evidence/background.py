@@ -31,20 +31,24 @@ class EvidenceRequest:
     organism: str | None = None
     evals: tuple[str, ...] = ()
     top: int = 8  # candidates: the first `top` global write factors
+    factors: str | None = None  # their factors file (None: the adapter's own, else the one identify kept)
 
     def __post_init__(self) -> None:
         if self.organism and self.evals:
             raise GraspError("evidence: give an organism or eval files, not both")
 
     @classmethod
-    def for_adapter(cls, adapter: str, base: str, fs: FactorSet, evals: tuple[str, ...] = ()) -> EvidenceRequest:
+    def for_adapter(
+        cls, adapter: str, base: str, fs: FactorSet, evals: tuple[str, ...] = (), factors: str | None = None
+    ) -> EvidenceRequest:
         """What to gather evidence on for a loaded adapter: the eval files given, else the probe files of the bundled
         organism the adapter is the naive LoRA of, else the adapter's own replies; the candidates are the first 8
-        global write factors of `fs` (its identified factors; fewer when it has fewer)."""
+        global write factors of `fs` (its identified factors, kept in `factors` when they are not the adapter's
+        default ones; fewer when it has fewer; of two factor sources, their sigma rankings in turn)."""
         organism = bundled_organism_of(adapter) if not evals else None
         n_write = sum(f.scope == "global" and f.side == "write" for f in fs.factors)
         name = organism.name if organism is not None and organism.probes else None
-        return cls(adapter, base, name, tuple(evals), top=max(1, min(8, n_write)))
+        return cls(adapter, base, name, tuple(evals), top=max(1, min(8, n_write)), factors=factors)
 
     @property
     def measured_on(self) -> str:
@@ -54,8 +58,8 @@ class EvidenceRequest:
             return f"organism {self.organism}'s probe files"
         return ", ".join(Path(f).name for f in self.evals) or "the adapter's own replies to unrelated prompts"
 
-    def key(self) -> str:
-        return text_hash(*(f"{k}={v}" for k, v in sorted(asdict(self).items())))
+    def key(self) -> str:  # `factors` counts only when given, so requests made before it keep their folder
+        return text_hash(*(f"{k}={v}" for k, v in sorted(asdict(self).items()) if k != "factors" or v is not None))
 
     def argv(self) -> list[str]:
         """The `grasp evidence` arguments of this request."""
@@ -64,6 +68,8 @@ class EvidenceRequest:
             out += ["--organism", self.organism]
         if self.evals:
             out += ["--evals", *self.evals]
+        if self.factors:
+            out += ["--factors", self.factors]
         return out
 
 
@@ -91,6 +97,7 @@ def evidence_for(req: EvidenceRequest, progress: bool = True) -> tuple[FactorSet
         req.adapter,
         req.base,
         measures,
+        req.factors,
         train=train,
         config=EvidenceConfig(top=req.top),
         primary=primary,

@@ -93,8 +93,8 @@ def bundled_evidence(req: EvidenceRequest) -> Evidence | None:
     """The bundled evidence of `req` when there is one and its stamp still matches, else None."""
     folder = _organism_dir(req)
     path = folder / NAIVE_DIR / BUNDLED_EVIDENCE if folder is not None else None
-    if folder is None or path is None or not path.is_file():
-        return None
+    if folder is None or path is None or not path.is_file() or req.factors is not None:
+        return None  # (the bundled evidence is on the adapter's own factors, not a file of other candidates)
     found = read_json(path, what="bundled evidence")
     if found.get("stamp") != evidence_stamp(req):
         return None

@@ -256,11 +256,13 @@ def orthonormal_basis(vectors: Tensor, tol: float = 1e-6) -> Tensor:
     return U[:, keep].float().contiguous()
 
 
-def identified_path(adapter: str | Path) -> Path:
+def identified_path(adapter: str | Path, source: str = "weights") -> Path:
     """Where `grasp identify` keeps an adapter's factors by default: in the workspace, under the adapter folder's name
-    and content hash (GRASP_HOME/factors/<name>-<hash>.safetensors), never inside the user's adapter folder."""
+    and content hash (GRASP_HOME/factors/<name>-<hash>.safetensors; <name>-<hash>-shift/-both.safetensors for the
+    other factor sources), never inside the user's adapter folder."""
     folder = Path(adapter)
-    return grasp_home() / "factors" / f"{folder.resolve().name}-{adapter_hash(folder)[:16]}.safetensors"
+    tail = "" if source == "weights" else f"-{source}"
+    return grasp_home() / "factors" / f"{folder.resolve().name}-{adapter_hash(folder)[:16]}{tail}.safetensors"
 
 
 def save_factors(fs: FactorSet, path: str | Path) -> Path:

@@ -33,9 +33,10 @@ from ..errors import GraspError
 from ..model.adapters import Adapter
 from ..model.models import n_layers, unwrap
 from ..model.stream_shift import Item, paired_streams
-from .factors import Factor, FactorSet
+from .factors import Factor, FactorSet, identify
+from .spectra import ModuleSpectrum
 
-SOURCES = ("weights", "shift", "both")  # `grasp identify --source`: where candidate directions come from
+FACTOR_SOURCES = ("weights", "shift", "both")  # `grasp identify --source`: where candidate directions come from
 
 
 def shift_factors(
@@ -149,4 +150,31 @@ def with_shift_factors(
         raise GraspError(f"adapter {adapter.path}: shift directions have width {width}, its factors {fs.d_model}")
     fs.factors += found
     fs.global_sigma["shift"] = spectrum
+    return fs
+
+
+def identify_from(
+    source: str,
+    adapter: Adapter,
+    layers: int,
+    n_factors: int = 8,
+    per_module: int = 1,
+    spectra: list[ModuleSpectrum] | None = None,
+    shift_inputs: tuple[Any, Any, Sequence[Item]] | None = None,
+    progress: bool = True,
+) -> FactorSet:
+    """An adapter's candidate factors from `source` (FACTOR_SOURCES): its weights' (factors.identify), its activation shift's
+    (shift_inputs = model with the adapter on, tokenizer, corpus; per_module > 0 adds each layer's mean shift), or
+    both, the weights' first."""
+    if source not in FACTOR_SOURCES:
+        raise GraspError(f"factor source {source!r}: use one of {', '.join(FACTOR_SOURCES)}")
+    fs = None
+    if source != "shift":
+        fs = identify(adapter, layers, n_factors=n_factors, per_module=per_module, spectra=spectra)
+    if source != "weights":
+        if shift_inputs is None:
+            raise GraspError(f"factor source {source}: the adapter's shift needs the model, its tokenizer and a corpus")
+        model, tokenizer, corpus = shift_inputs
+        fs = with_shift_factors(fs, adapter, model, tokenizer, corpus, n_factors, per_module > 0, progress)
+    assert fs is not None
     return fs

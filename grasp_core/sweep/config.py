@@ -19,7 +19,8 @@ A sweep YAML (or dict) looks like:
 
 Entry keys are TrainConfig fields, plus `naive_run` (a name under `naive_runs`, default `naive`), `factor_scope`
 (global | module), `factor_side` (write | read) and `factor_source` (weights: the naive LoRA's spectra, the default;
-shift: the directions of its activation shift on the bundled unrelated prompts, one round only), which choose the
+shift: the directions of its activation shift on the bundled unrelated prompts; both: the two, their sigma rankings
+taken in turn; shift and both one round only), which choose the
 factors the cell uses from its naive run, and `select_by` (sigma | evidence): the first `top` by sigma (the default), or the first `top` of the evidence ranking
 of the naive run's global write factors, measured on the organism's probe files only (never on the reported evals):
 
@@ -47,6 +48,7 @@ from ..errors import ConfigError, GraspError
 from ..evaluation.organisms import MEASURES
 from ..identification.choose import repeated
 from ..identification.factors import load_factors
+from ..identification.shift_factors import FACTOR_SOURCES
 from ..io import read_yaml
 from ..training.config import MAX_SEED, RENAMED, TrainConfig, renamed_fields
 from ..training.methods import METHODS, OLD_METHOD_NAMES
@@ -57,7 +59,6 @@ SWEEP_ONLY = ("naive_run", "factor_scope", "factor_side", "factor_source", "sele
 SWEEP_RENAMED = {"probes": "naive_runs"}
 ENTRY_RENAMED = {"probe": "naive_run"}
 SELECT_BY = ("sigma", "evidence")  # how a cell picks its `top` factors from its naive run
-FACTOR_SOURCES = ("weights", "shift")  # where a naive run's candidates come from (identification/shift_factors.py)
 EVAL_ONLY_METHODS = ("ablate",)  # no training: the naive adapter evaluated with the factors ablated
 TUPLE_FIELDS = ("target_modules", "layers", "select")  # their value is a list; a list of lists is an axis
 
@@ -384,9 +385,9 @@ def _check_factor_source(entry: dict[str, Any], where: str) -> None:
     if "factors" in entry:
         raise ConfigError(f"{where}: `factor_source` chooses a naive run's candidates; drop it or the `factors` file")
     rounds = entry.get("rounds", 1)
-    if "shift" in values and any(int(r) > 1 for r in (rounds if isinstance(rounds, list) else [rounds])):
+    if set(values) - {"weights"} and any(int(r) > 1 for r in (rounds if isinstance(rounds, list) else [rounds])):
         raise ConfigError(
-            f"{where}: `factor_source: shift` takes one round's factors (a later round identifies in the round's "
+            f"{where}: `factor_source: shift` or `both` takes one round's factors (a later round identifies in the round's "
             "weights); use rounds: 1"
         )
 

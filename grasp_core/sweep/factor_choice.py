@@ -13,8 +13,8 @@ from ..evidence.background import request_inputs
 from ..evidence.candidates import UNRELATED_CORPUS
 from ..evidence.evidence import adapter_evidence
 from ..identification.choose import pick_indices
-from ..identification.factors import identify, load_factors, save_factors
-from ..identification.shift_factors import with_shift_factors
+from ..identification.factors import load_factors, save_factors
+from ..identification.shift_factors import identify_from
 from ..io import write_json
 from ..model.adapters import load_adapter, load_model
 from ..model.chat import load_corpus
@@ -32,13 +32,11 @@ def naive_factors(run_dir: Path, base: str, n_factors: int = 16, source: str = "
     if not out.is_file():
         cfg = load_config(base)
         adapter = load_adapter(run_dir / "adapter", base_config=cfg)
-        if source == "weights":
-            fs = identify(adapter, n_layers(cfg), n_factors=n_factors)
-        else:
+        shift_inputs = None
+        if source != "weights":
             bm = load_model(base, run_dir / "adapter")
-            corpus = load_corpus(UNRELATED_CORPUS)
-            fs = with_shift_factors(None, adapter, bm.model, bm.tokenizer, corpus, n_factors, progress=False)
-            del bm
+            shift_inputs = (bm.model, bm.tokenizer, load_corpus(UNRELATED_CORPUS))
+        fs = identify_from(source, adapter, n_layers(cfg), n_factors, shift_inputs=shift_inputs, progress=False)
         fs.base = base
         save_factors(fs, out)
     return out

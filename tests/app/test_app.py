@@ -126,6 +126,30 @@ def test_spectra_and_factors_pages(app_env: dict[str, str]) -> None:
     assert any(m.value == "**adapted x 2, factor ablated**" for m in at.markdown)
 
 
+def test_factors_page_on_activation_shift_candidates(app_env: dict[str, str]) -> None:
+    """'Candidates from: activation shift': the Factors page shows, ranks (evidence) and inspects the adapter's shift
+    directions as it does its weights' factors; the Select page lists them; Spectra keeps the weights' spectra."""
+    at = _page(_start(), "factors")
+    at.radio(key="factor_source").set_value("shift").run()
+    assert not at.exception and not _errors(at), _errors(at)
+    table = next(d.value for d in at.dataframe if "loadings" in d.value.columns)
+    assert table["id"].iloc[0] == "shift-0" and set(table["source"]) == {"shift"}
+    at.button(key="evidence_start").click().run()
+    assert not at.exception and not _errors(at)
+    deadline = time.monotonic() + 240
+    while not any("removed" in d.value.columns for d in at.dataframe) and time.monotonic() < deadline:
+        time.sleep(1)
+        at.run()
+        assert not at.exception and not _errors(at), _errors(at)
+    evidence = next(d.value for d in at.dataframe if "removed" in d.value.columns)
+    assert set(evidence["factor"]) <= {f"shift-{j}" for j in range(8)} and len(evidence) >= 2
+    at = _page(at, "select")
+    assert not _errors(at)
+    assert any("shift-0" in set(d.value["id"]) for d in at.dataframe if "id" in d.value.columns)
+    at = _page(at, "spectra")  # the weights' spectra, whatever the candidates' source
+    assert not _errors(at) and len(at.get("plotly_chart")) >= 5
+
+
 def test_select_page_saves_set_and_flags_stale(
     app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,11 +54,11 @@ def test_cells_expand_axes_and_seeds() -> None:
             "ranks global write factors",
         ),
         ({"organism": "x", "methods": [{"method": "grasp", "select_by": "evidence"}]}, "give `top`"),
-        ({"organism": "x", "methods": [{"method": "grasp", "factor_source": "vibes"}]}, "one of weights, shift"),
+        ({"organism": "x", "methods": [{"method": "grasp", "factor_source": "vibes"}]}, "one of weights, shift, both"),
         ({"organism": "x", "methods": [{"method": "kl", "factor_source": "shift"}]}, "method `kl` uses no factors"),
         (
             {"organism": "x", "methods": [{"method": "grasp", "top": 1, "factor_source": "shift", "rounds": [1, 2]}]},
-            "`factor_source: shift` takes one round's factors",
+            "`factor_source: shift` or `both` takes one round's factors",
         ),
     ],
 )
