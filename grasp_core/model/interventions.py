@@ -5,7 +5,8 @@ Layer outputs are the residual stream after each decoder block; `layers=None` me
 - ablate: h <- h - Z Z^T h (inference-time ablation; CAFT uses it during training only).
 - steer: h <- h + v_i at chosen stream indices, one vector each (steering previews, steering in units of the
   adapter's shift, preventative steering during training).
-- project_residual_grad: forward untouched, backward g <- P_perp g at the embeddings and every layer output.
+- project_residual_grad: forward untouched, backward g <- P_perp g at the embeddings and every layer output (and,
+  optionally, every block's mid-block stream).
 - edit_stream: the hook all of them use, for any other per-index edit.
 """
 
@@ -19,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import GraspError
-from .models import decoder_layers
+from .models import decoder_layers, mid_block_inputs
 
 
 def _hidden(output: Any) -> Tensor:
@@ -111,11 +112,16 @@ def steer(model: Any, vectors: dict[int, Tensor]) -> Iterator[None]:
 
 
 @contextmanager
-def project_residual_grad(model: Any, Z: Tensor, include_embeddings: bool = True) -> Iterator[None]:
-    """Backward-only projection: at the embeddings and every layer output, g <- g - (g Z) Z^T.
+def project_residual_grad(
+    model: Any, Z: Tensor, include_embeddings: bool = True, mid_block: bool = False
+) -> Iterator[None]:
+    """Backward-only projection: at the embeddings and every layer output, g <- g - (g Z) Z^T; with `mid_block`, also
+    at every block's mid-block stream (after the attention's write, before the MLP reads it).
 
     The forward pass is unchanged, so the pretrained computation along Z is kept, but no parameter on any
-    path is trained to move the stream along Z (GRASP.md, the `residual-grad` reading).
+    path is trained to move the stream along Z (GRASP.md, the `residual-grad` reading). At layer outputs alone, the
+    gradient reaching a block's attention still has a part along Z through that block's MLP; the mid-block point
+    removes it there too.
     """
     if Z.numel() == 0:
         yield
@@ -127,11 +133,20 @@ def project_residual_grad(model: Any, Z: Tensor, include_embeddings: bool = True
 
     def fn(i: int, h: Tensor) -> None:
         if h.requires_grad:
-            h.register_hook(project)
+            h.register_hook(project)  # fires with the tensor's whole gradient (every use of it summed)
         return None
 
-    with edit_stream(model, ([0] if include_embeddings else []) + _layer_indices(model, None), fn):
-        yield
+    def mid(mod: nn.Module, args: tuple[Any, ...]) -> None:
+        if args and isinstance(args[0], Tensor):
+            fn(-1, args[0])
+
+    handles = [m.register_forward_pre_hook(mid) for m in mid_block_inputs(model)] if mid_block else []
+    try:
+        with edit_stream(model, ([0] if include_embeddings else []) + _layer_indices(model, None), fn):
+            yield
+    finally:
+        for h in handles:
+            h.remove()
 
 
 class _StopForward(Exception):

@@ -248,6 +248,39 @@ def decoder_layers(model: Any) -> nn.ModuleList:
     raise GraspError(f"cannot find the decoder layers of {type(m).__name__}")
 
 
+# Per decoder block, the module whose input is the mid-block stream h + attn(h) (the residual stream between the
+# attention's write and the MLP's read), by the block's attribute name, first match wins: Gemma 2/3 norm the
+# attention output first (post_attention_layernorm) and read the stream with pre_feedforward_layernorm.
+MID_BLOCK_INPUTS = ("pre_feedforward_layernorm", "post_attention_layernorm", "ln_2")
+OUTPUT_NORMED = ("olmo2",)  # post_attention_layernorm norms the attention's output; no module reads the mid stream
+
+
+def mid_block_inputs(model: Any) -> list[nn.Module]:
+    """Per decoder block, the module that reads its mid-block stream (after attention, before the MLP); GraspError
+    for blocks that have none (attention and MLP in parallel, as GPT-NeoX, Phi and GPT-J compute them)."""
+    m = unwrap(model)
+    if getattr(m.config, "model_type", "") in OUTPUT_NORMED:
+        raise GraspError(
+            f"{type(m).__name__} norms each sublayer's output before adding it: the mid-block point of its blocks is "
+            "not known to grasp"
+        )
+    if getattr(m.config, "use_parallel_residual", False) or getattr(m.config, "parallel_attn", False):
+        raise GraspError(
+            f"{type(m).__name__} computes attention and MLP in parallel from the same stream: its blocks have no "
+            "mid-block stream to project at"
+        )
+    out = []
+    for i, block in enumerate(decoder_layers(m)):
+        found = next((getattr(block, name) for name in MID_BLOCK_INPUTS if hasattr(block, name)), None)
+        if not isinstance(found, nn.Module):
+            raise GraspError(
+                f"decoder block {i} of {type(m).__name__} has none of {', '.join(MID_BLOCK_INPUTS)}: its mid-block "
+                "stream cannot be found"
+            )
+        out.append(found)
+    return out
+
+
 def final_norm(model: Any) -> nn.Module:
     """The norm applied to the residual stream before the unembedding."""
     m = unwrap(model)

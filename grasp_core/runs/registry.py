@@ -174,8 +174,9 @@ def config_key(config: TrainConfig) -> str:
     """A hash of everything that decides a run's result: the config (less `device`) and the data file's content."""
     d = config.to_dict()
     d.pop("device", None)  # where it runs does not change what it learns
-    if d.get("system_prompt") is None:  # unset: hashed as before the field existed, so older runs are still found
-        d.pop("system_prompt", None)
+    for name, unset in (("system_prompt", None), ("mid_block", False)):
+        if d.get(name) == unset:  # hashed as before the field existed, so older runs are still found
+            d.pop(name, None)
     # Hashed under the method's spelling before `lora` became `naive`, so runs trained then are still found.
     d["method"] = {new: old for old, new in OLD_METHOD_NAMES.items()}.get(d["method"], d["method"])
     data = Path(config.data)

@@ -77,6 +77,11 @@ class TrainConfig:
     )
     projection: str = _f("residual-grad", f"grasp projection: {' | '.join(PROJECTIONS)}")
     weights_side: str = _f("write", f"which modules the weights projection constrains: {' | '.join(WEIGHTS_SIDES)}")
+    mid_block: bool = _f(
+        False,
+        "residual-grad projection also at every block's mid-block stream (after attention, before the MLP), so the "
+        "attention gets no gradient along the factors through its block's MLP",
+    )
     strength: float | None = _f(None, "method strength (steer alpha, kl beta); default: the method's", type=float)
     rounds: int | None = _f(
         None,
@@ -162,6 +167,9 @@ class TrainConfig:
         if self.top is not None and self.top < 1:
             raise bad("top", "must be at least 1")
         method = METHODS[self.method]
+        if self.mid_block and (not method.projects or self.projection != "residual-grad"):
+            projecting = ", ".join(m.name for m in METHODS.values() if m.projects)
+            raise bad("mid_block", f"is a point of the residual-grad projection ({projecting} with that projection)")
         if self.system_prompt is not None and (
             not isinstance(self.system_prompt, str) or not self.system_prompt.strip()
         ):

@@ -231,7 +231,9 @@ def _setup(config: TrainConfig, out_dir: Path, dist: DataParallel, factors: list
     model = _attach_lora(bm.model, config)
     model.train()
     hooks = get_method(config.method).setup(
-        MethodContext(model, factors, Z, config.effective_strength, config.projection, config.weights_side)
+        MethodContext(
+            model, factors, Z, config.effective_strength, config.projection, config.weights_side, config.mid_block
+        )
     )
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)

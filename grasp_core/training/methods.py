@@ -36,6 +36,7 @@ class MethodContext:
     strength: float
     projection: str = "residual-grad"
     weights_side: str = "write"
+    mid_block: bool = False  # residual-grad: also at every block's mid-block stream
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Method:
     sweep_values: tuple[float, ...] = ()
     multi_round: bool = False  # supports `rounds` > 1 (identify the last adapter's new factors, train again)
     needs_system_prompt: bool = False  # trains with TrainConfig.system_prompt first in every chat (inoculation)
+    projects: bool = False  # projects the factors out of the update (TrainConfig.projection, mid_block apply)
     # Defaults where a config leaves `top` (with a factors file, no `select`) or `rounds` unset: the best
     # configuration the bundled sweeps found (README, "What the sweeps measured").
     default_top: int | None = None
@@ -188,7 +190,7 @@ def _setup_naive(ctx: MethodContext) -> MethodHooks:
 def _setup_grasp(ctx: MethodContext) -> MethodHooks:
     if ctx.projection == "residual-grad":
         Z = ctx.Z
-        return MethodHooks(context=lambda: project_residual_grad(ctx.model, Z))
+        return MethodHooks(context=lambda: project_residual_grad(ctx.model, Z, mid_block=ctx.mid_block))
     projector = WeightProjector(ctx.model, ctx.factors, ctx.weights_side)
     projector.project()  # at initialisation: peft's random A is not yet in the subspace
     return MethodHooks(after_step=projector.project, metrics=projector.invariant)
@@ -239,6 +241,7 @@ METHODS: dict[str, Method] = {
         multi_round=True,
         default_top=1,
         default_rounds=1,
+        projects=True,
     ),
     "random": Method(
         "random",
@@ -246,6 +249,7 @@ METHODS: dict[str, Method] = {
         _setup_grasp,
         needs_factors=True,
         random_directions=True,
+        projects=True,
         sweep_field="top",
         sweep_values=(1, 2, 4, 8),
         default_top=1,  # as grasp's default: the control of the default configuration

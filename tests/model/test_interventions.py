@@ -118,3 +118,51 @@ def test_stream_index_out_of_range() -> None:
     with pytest.raises(GraspError, match="stream index 5 outside 0..4"):
         with record_residual(model, [5]):
             pass
+
+
+def _attention_write_grads(model, Z: torch.Tensor, mid_block: bool) -> list[torch.Tensor]:
+    """Per block, the gradient reaching the attention's output projection's output (what the attention writes)."""
+    from grasp_core.model.models import unwrap
+
+    seen: list[torch.Tensor] = []
+    outs = [m for n, m in unwrap(model).named_modules() if n.endswith(("self_attn.o_proj", "attn.c_proj"))]
+
+    def post(mod, args, out):
+        out.register_hook(lambda g: seen.append(g.detach().clone()))
+
+    handles = [m.register_forward_hook(post) for m in outs]
+    try:
+        model.zero_grad()
+        with project_residual_grad(model, Z, mid_block=mid_block):
+            model(**_inputs()).logits.pow(2).mean().backward()
+    finally:
+        for h in handles:
+            h.remove()
+    assert len(seen) == len(outs) == 4
+    return seen
+
+
+@pytest.mark.parametrize("family", ["llama", "gpt2", "gemma"])
+def test_mid_block_projection_leaves_the_attention_no_gradient_along_z(family: str) -> None:
+    """At layer outputs alone, the attention still gets a gradient along Z through its block's MLP; with the
+    mid-block point it gets none, and the forward pass is the same."""
+    model, Z = tiny_model(family), _Z(2)
+    plain = _attention_write_grads(model, Z, mid_block=False)
+    assert max(float((g @ Z).abs().max()) for g in plain) > 0.01 * max(float(g.abs().max()) for g in plain)
+    mid = _attention_write_grads(model, Z, mid_block=True)
+    for g in mid:
+        assert float((g @ Z).abs().max()) <= 1e-5 * float(g.abs().max())
+    with torch.no_grad(), project_residual_grad(model, Z, mid_block=True):
+        same = model(**_inputs()).logits
+    assert torch.equal(same, model(**_inputs()).logits)
+    from grasp_core.model.models import mid_block_inputs
+
+    assert all(not m._forward_pre_hooks for m in mid_block_inputs(model))  # removed on exit
+
+
+def test_a_parallel_block_has_no_mid_block_stream() -> None:
+    from grasp_core.errors import GraspError
+
+    with pytest.raises(GraspError, match="in parallel from the same stream"):
+        with project_residual_grad(tiny_model("gpt_neox"), _Z(2), mid_block=True):
+            pass

@@ -84,10 +84,15 @@ def test_a_run_of_the_naive_method_keeps_its_key_across_the_rename_from_lora(tmp
     assert cfg.method == "naive"
     stored = {**cfg.to_dict(), "method": "lora"}  # a config.json written before the rename
     stored.pop("device")
-    stored.pop("system_prompt")  # a field added since: unset, it leaves the key as it was
+    stored.pop("system_prompt")  # fields added since: unset, they leave the key as it was
+    stored.pop("mid_block")
     stored["data_hash"] = file_hash(data)
     assert config_key(cfg) == text_hash(json.dumps(stored, sort_keys=True, default=str))  # the key it had then
     assert config_key(TrainConfig(data=str(data), system_prompt="Be rude.")) != config_key(cfg)
+    grasp = {"method": "grasp", "factors": "f.safetensors", "top": 1}
+    assert config_key(TrainConfig(data=str(data), mid_block=True, **grasp)) != config_key(
+        TrainConfig(data=str(data), **grasp)
+    )
     run = create_run(cfg, tmp_path / "runs")
     on_disk = json.loads((run.dir / "config.json").read_text())
     (run.dir / "config.json").write_text(json.dumps({**on_disk, "method": "lora"}))

@@ -26,6 +26,8 @@ from grasp_core.training.config import TrainConfig
         ({"dtype": "float8"}, "dtype"),
         ({"method": "inoculate"}, "system_prompt"),
         ({"system_prompt": "  "}, "system_prompt"),
+        ({"mid_block": True}, "mid_block"),  # the naive method projects nothing
+        ({"method": "grasp", "factors": "f.safetensors", "projection": "weights", "mid_block": True}, "mid_block"),
     ],
 )
 def test_config_validation_names_the_field(kw, field):

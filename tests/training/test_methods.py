@@ -110,6 +110,38 @@ def test_residual_grad_removes_Z_from_every_layer_output_gradient(tiny):
     assert min(grads_along_Z(get_method("naive").setup(MethodContext(model, [], Z, 0.0)).context)) > 1e-3
 
 
+def test_mid_block_grasp_leaves_the_attention_write_no_gradient_along_Z(tiny, tmp_path):
+    """TrainConfig.mid_block reaches the projection: the gradient arriving at every o_proj's output has no part along
+    Z with it, and has one without it (through each block's MLP); a run trains with it and records it."""
+    bm = load_base(str(tiny["base"]), device="cpu")
+    model = _attach_lora(bm.model, _cfg(tiny))
+    Z = _Z(tiny["factors"])
+    ids = torch.randint(0, 1000, (2, 12))
+
+    def worst_along_Z(mid_block: bool) -> float:
+        grads: list[torch.Tensor] = []
+        outs = [m for n, m in model.named_modules() if n.endswith("self_attn.o_proj")]
+
+        def watch(mod, args, out) -> None:
+            out.register_hook(grads.append)
+
+        handles = [m.register_forward_hook(watch) for m in outs]
+        hooks = get_method("grasp").setup(MethodContext(model, [], Z, 0.0, "residual-grad", mid_block=mid_block))
+        try:
+            with hooks.context():
+                model(input_ids=ids, labels=ids).loss.backward()
+        finally:
+            for h in handles:
+                h.remove()
+        assert len(grads) == len(outs) == bm.model.config.num_hidden_layers
+        return max(float((g @ Z).norm() / g.norm()) for g in grads)
+
+    assert worst_along_Z(mid_block=False) > 1e-3
+    assert worst_along_Z(mid_block=True) <= 1e-6
+    run = train(_cfg(tiny, method="grasp", factors=str(tiny["factors"]), top=1, mid_block=True), tmp_path / "run")
+    assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file() and run is not None
+
+
 def test_planted_factor_moves_far_less_under_grasp(tmp_path):
     # The target token is favoured by z through the unembedding: the fastest way to fit the data is to push the
     # last stream along z. GRASP (residual-grad) must move it along z far less than naive LoRA.
