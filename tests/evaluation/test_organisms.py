@@ -299,6 +299,13 @@ def test_judge_and_replies_files_are_disjoint_from_every_other_text(name: str) -
         assert not {r["question"] for r in fitted} & (set(questions) | prompts)
         assert {r["question"] for r in held} <= set(questions)
         assert not {r["text"] for r in fitted} & {r["text"] for r in held}
+    # The second round's test replies answer new questions: none of the above, none of the dev replies' questions.
+    test_file = org.dir / "judge-test.jsonl"
+    if test_file.is_file():
+        tested = _rows(test_file)
+        dev_questions = {r["question"] for path in (real, check) if path.is_file() for r in _rows(path)}
+        assert {r["split"] for r in tested} == {"test"} and {r["trait"] for r in tested} <= {0, 1}
+        assert not {r["question"] for r in tested} & (set(questions) | prompts | dev_questions)
 
 
 def test_generator_reproduces_committed_files(tmp_path: Path) -> None:

@@ -14,6 +14,9 @@ Data per organism:
         replies-measure, corpus or judge prompt of any organism; tests/evaluation/test_organisms.py checks), one
         base and two naive-LoRA samples each (temperature 1, seed 11 + question index, 64 new tokens), shuffled
         with the model hidden (`sample`), labelled by hand from the shuffled file alone (`label` merges the labels).
+        Found after labelling: the 11th question is also a drift-probe prompt of persona and flattery (the check
+        of tests/evaluation/test_organisms.py was added after sampling); its 3 replies per organism were dropped from
+        judge-test.jsonl (45 replies left), and the accuracy is reported on the 48 as run and on the 45.
 Candidates (each fitted on dev only; sklearn LogisticRegression, C = 1, balanced classes, standardised features):
   B  the contrast score of round 1 (threshold most accurate on the fitted replies).
   D  the bundled base's hidden states over the reply tokens (question + reply through the chat template), mean
