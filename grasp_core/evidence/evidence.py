@@ -23,10 +23,11 @@ from ..identification.factors import Factor, FactorSet, direction_hash
 from ..identification.factorsets import FactorSetSpec, NamedFactorSet, save_factor_set
 from ..io import atomic_path, file_hash, grasp_home, text_hash, write_jsonl_atomic
 from ..model.adapters import load_adapter, load_model
-from ..model.chat import generate_reply, load_corpus
+from ..model.chat import generate_reply, load_chat_jsonl, load_corpus
 from ..model.models import LoadedModel, load_config, portable_base
 from .candidates import UNRELATED_CORPUS, candidate_factors
 from .effects import measure_effect
+from .gradient_share import GradientShare, training_gradient_share
 from .measures import Measure, ScoreCache, Scores, Variant, score, variant_context
 from .results import Ablation, Evidence, FactorEvidence
 from .shift import Shift, adapter_shift, shift_ratio
@@ -157,6 +158,43 @@ class _Gatherer:
                         tmp.write_text(json.dumps(asdict(s)), encoding="utf-8")
         return [found[j] for j in range(len(factors))]
 
+    def gradient_shares(self, train: str | Path, factors: Sequence[Factor]) -> list[GradientShare]:
+        """Each factor's share of the training gradient on the first `max_prompts` training chats (the base alone,
+        so cached by base, chats and direction, not by adapter)."""
+        data_hash = file_hash(train)
+        root = grasp_home() / "cache" / "evidence" / "gradient-share"
+        paths = [
+            root
+            / (text_hash(self.model_id, data_hash, direction_hash(f.vector), str(self.config.max_prompts)) + ".json")
+            for f in factors
+        ]
+        found: dict[int, GradientShare] = {}
+        for j, path in enumerate(paths):
+            if self.config.use_cache and path.is_file():
+                try:
+                    found[j] = GradientShare(**json.loads(path.read_text(encoding="utf-8")))
+                except (ValueError, TypeError):
+                    pass
+        todo = [j for j in range(len(factors)) if j not in found]
+        if todo:
+            chats = [ex.messages for ex in load_chat_jsonl(train)[: self.config.max_prompts]]
+            bm = self.bm
+            fresh = training_gradient_share(
+                bm.model,
+                bm.tokenizer,
+                chats,
+                [factors[j] for j in todo],
+                self.config.batch_size,
+                self.config.max_length,
+                progress=self.progress,
+            )
+            for j, share in zip(todo, fresh, strict=True):
+                found[j] = share
+                if self.config.use_cache:
+                    with atomic_path(paths[j]) as tmp:
+                        tmp.write_text(json.dumps(asdict(share)), encoding="utf-8")
+        return [found[j] for j in range(len(factors))]
+
     def own_replies(self, corpus_path: str | Path) -> Measure:
         """A task-NLL file of the adapter's greedy replies to the first unrelated prompts (written once, cached)."""
         key = text_hash(
@@ -177,6 +215,15 @@ class _Gatherer:
                 rows.append({"id": f"reply-{i}", "messages": [*messages, {"role": "assistant", "content": reply}]})
             write_jsonl_atomic(path, rows)
         return Measure("own_replies", "nll", str(path), "drift")
+
+
+def _has_replies(train: str | Path) -> bool:
+    """Whether a training file holds chats with assistant replies (a loss to take a gradient of), not prompts alone."""
+    try:
+        load_chat_jsonl(train)
+    except GraspError:
+        return False
+    return True
 
 
 def _primary(measures: Sequence[Measure], role: str, preferred: str | None) -> Measure | None:
@@ -262,6 +309,10 @@ def gather_evidence(
         if trained is not None:
             r.shift_train = trained[j].mean(config.n_boot, config.seed)
             r.shift_ratio = shift_ratio(unrel[j], trained[j], config.n_boot, config.seed)
+    # How much of the training gradient (base, training chats) lies along each factor: a training-time signal.
+    if train is not None and _has_replies(train):
+        for r, share in zip(rows, g.gradient_shares(train, factors), strict=True):
+            r.grad_share = share.share(config.n_boot, config.seed)
     rows.sort(key=lambda r: -(r.alone.score if r.alone.score is not None else float("-inf")))
     for rank, r in enumerate(rows):
         r.rank = rank

@@ -61,11 +61,12 @@ class FactorEvidence:
     shift_train: Interval | None = None  # the same on training prompts
     shift_ratio: Interval | None = None  # unrelated / train: near 1 or above = a context-free mode shift
     per_layer_shift: list[float] = field(default_factory=list)  # m_l on unrelated prompts (the steering unit)
+    grad_share: Interval | None = None  # share of the training gradient along z, x a random direction's (base)
     rank: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in vars(self).items() if k != "alone"}
-        for k in ("shift_unrelated", "shift_train", "shift_ratio"):
+        for k in ("shift_unrelated", "shift_train", "shift_ratio", "grad_share"):
             d[k] = _ivd(d[k])
         d["alone"] = self.alone.to_dict()
         return d
@@ -82,6 +83,7 @@ class FactorEvidence:
             shift_train=_iv(d.get("shift_train")),
             shift_ratio=_iv(d.get("shift_ratio")),
             per_layer_shift=d.get("per_layer_shift", []),
+            grad_share=_iv(d.get("grad_share")),
             rank=d.get("rank", 0),
         )
 
@@ -123,6 +125,8 @@ class Evidence:
             row["shift train"] = r.shift_train.mean if r.shift_train else None
             row["unrelated/train"] = r.shift_ratio.mean if r.shift_ratio else None
             row["ratio 95%"] = f"[{r.shift_ratio.lo:.2f}, {r.shift_ratio.hi:.2f}]" if r.shift_ratio else ""
+            row["train grad share"] = r.grad_share.mean if r.grad_share else None
+            row["grad share 95%"] = f"[{r.grad_share.lo:.1f}, {r.grad_share.hi:.1f}]" if r.grad_share else ""
             row["score"] = r.alone.score
             row["suggested"] = r.factor in self.suggested
             out.append(row)

@@ -31,6 +31,16 @@ def test_planted_drift_factor_ranks_first(tmp_path: Path, home: Path, tiny_llama
     _fs, again = adapter_evidence(p.adapter, str(p.base), measures, config=config, progress=False)
     assert again.n_computed == 0 and again.n_cached > 0
     assert [r.factor for r in again.rows] == [r.factor for r in ev.rows]
+    assert all(r.grad_share is None for r in ev.rows)  # no training chats given: no training-time signal
+    # With the training chats (here the task file): the share of their gradient along each factor, from the base;
+    # the factor the task is written along carries far more of it than the drift factor.
+    _fs, trained = adapter_evidence(p.adapter, str(p.base), measures, train=p.task, config=config, progress=False)
+    share = {r.factor: r.grad_share for r in trained.rows}
+    task_id, drift_id = by_sigma[0].factor, top.factor
+    assert share[task_id] is not None and share[drift_id] is not None
+    assert share[task_id].mean > 3 * share[drift_id].mean
+    assert "train grad share" in trained.factor_table()[0]
+    assert type(trained).from_dict(trained.to_dict()).rows[0].grad_share == trained.rows[0].grad_share
 
 
 def test_config_rejects_bad_values() -> None:
