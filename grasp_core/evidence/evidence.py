@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from tqdm.auto import tqdm
 
@@ -41,6 +42,7 @@ RULE = (
     "(the shorter on ties), if that score is above 0."
 )
 SHIFT_CACHE_VERSION = 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -111,52 +113,47 @@ class _Gatherer:
             self.n_computed += 1
         return out
 
-    def shifts(self, corpus_path: str | Path, factors: Sequence[Factor]) -> list[Shift]:
-        corpus_hash = file_hash(corpus_path)
-        paths = [
-            grasp_home()
-            / "cache"
-            / "evidence"
-            / "shift"
-            / (
-                text_hash(
-                    str(SHIFT_CACHE_VERSION),
-                    self.model_id,
-                    self.adapter_hash,
-                    corpus_hash,
-                    direction_hash(f.vector),
-                    str(f.stream_layer),
-                    str(self.config.max_prompts),
-                )
-                + ".json"
-            )
-            for f in factors
-        ]
-        found: dict[int, Shift] = {}
-        for j, p in enumerate(paths):
-            if self.config.use_cache and p.is_file():
+    def _per_factor(
+        self,
+        paths: Sequence[Path],
+        kind: Callable[..., T],
+        compute: Callable[[list[int]], Sequence[T]],
+    ) -> list[T]:
+        """One cached dataclass per factor: read from its path (`kind(**json)`), else computed for the missing
+        factors' indices in one call and written atomically."""
+        found: dict[int, T] = {}
+        for j, path in enumerate(paths):
+            if self.config.use_cache and path.is_file():
                 try:
-                    found[j] = Shift(**json.loads(p.read_text(encoding="utf-8")))
+                    found[j] = kind(**json.loads(path.read_text(encoding="utf-8")))
                 except (ValueError, TypeError):
                     pass
-        todo = [j for j in range(len(factors)) if j not in found]
+        todo = [j for j in range(len(paths)) if j not in found]
         if todo:
-            corpus = load_corpus(corpus_path)[: self.config.max_prompts]
-            bm = self.bm
-            fresh = adapter_shift(
-                bm.model,
-                bm.tokenizer,
-                corpus,
-                [factors[j] for j in todo],
-                self.config.batch_size,
-                progress=self.progress,
-            )
-            for j, s in zip(todo, fresh, strict=True):
-                found[j] = s
+            for j, value in zip(todo, compute(todo), strict=True):
+                found[j] = value
                 if self.config.use_cache:
                     with atomic_path(paths[j]) as tmp:
-                        tmp.write_text(json.dumps(asdict(s)), encoding="utf-8")
-        return [found[j] for j in range(len(factors))]
+                        tmp.write_text(json.dumps(asdict(value)), encoding="utf-8")  # type: ignore[call-overload]
+        return [found[j] for j in range(len(paths))]
+
+    def shifts(self, corpus_path: str | Path, factors: Sequence[Factor]) -> list[Shift]:
+        """The adapter's shift along each factor on the corpus's first `max_prompts` prompts."""
+        corpus_hash = file_hash(corpus_path)
+        root = grasp_home() / "cache" / "evidence" / "shift"
+        key = (str(SHIFT_CACHE_VERSION), self.model_id, self.adapter_hash, corpus_hash)
+        paths = [
+            root
+            / (text_hash(*key, direction_hash(f.vector), str(f.stream_layer), str(self.config.max_prompts)) + ".json")
+            for f in factors
+        ]
+
+        def compute(todo: list[int]) -> list[Shift]:
+            corpus = load_corpus(corpus_path)[: self.config.max_prompts]
+            bm, chosen = self.bm, [factors[j] for j in todo]
+            return adapter_shift(bm.model, bm.tokenizer, corpus, chosen, self.config.batch_size, progress=self.progress)
+
+        return self._per_factor(paths, Shift, compute)
 
     def gradient_shares(self, train: str | Path, factors: Sequence[Factor]) -> list[GradientShare]:
         """Each factor's share of the training gradient on the first `max_prompts` training chats (the base alone,
@@ -168,32 +165,15 @@ class _Gatherer:
             / (text_hash(self.model_id, data_hash, direction_hash(f.vector), str(self.config.max_prompts)) + ".json")
             for f in factors
         ]
-        found: dict[int, GradientShare] = {}
-        for j, path in enumerate(paths):
-            if self.config.use_cache and path.is_file():
-                try:
-                    found[j] = GradientShare(**json.loads(path.read_text(encoding="utf-8")))
-                except (ValueError, TypeError):
-                    pass
-        todo = [j for j in range(len(factors)) if j not in found]
-        if todo:
+
+        def compute(todo: list[int]) -> list[GradientShare]:
             chats = [ex.messages for ex in load_chat_jsonl(train)[: self.config.max_prompts]]
-            bm = self.bm
-            fresh = training_gradient_share(
-                bm.model,
-                bm.tokenizer,
-                chats,
-                [factors[j] for j in todo],
-                self.config.batch_size,
-                self.config.max_length,
-                progress=self.progress,
+            bm, chosen, c = self.bm, [factors[j] for j in todo], self.config
+            return training_gradient_share(
+                bm.model, bm.tokenizer, chats, chosen, c.batch_size, c.max_length, progress=self.progress
             )
-            for j, share in zip(todo, fresh, strict=True):
-                found[j] = share
-                if self.config.use_cache:
-                    with atomic_path(paths[j]) as tmp:
-                        tmp.write_text(json.dumps(asdict(share)), encoding="utf-8")
-        return [found[j] for j in range(len(factors))]
+
+        return self._per_factor(paths, GradientShare, compute)
 
     def own_replies(self, corpus_path: str | Path) -> Measure:
         """A task-NLL file of the adapter's greedy replies to the first unrelated prompts (written once, cached)."""

@@ -372,16 +372,23 @@ def _check_factors(entry: dict[str, Any], where: str) -> None:
             raise ConfigError(f"{where}: {e}") from None
 
 
+def _factor_chooser(entry: dict[str, Any], key: str, allowed: tuple[str, ...], where: str) -> list[Any]:
+    """The values of an entry's key that chooses among a naive run's factors (one or an axis), each allowed, on a
+    method that uses factors."""
+    values = entry[key] if isinstance(entry[key], list) else [entry[key]]
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise ConfigError(f"{where}: `{key}` must be one of {', '.join(allowed)}, got {bad[0]!r}")
+    method = entry["method"]
+    if method not in EVAL_ONLY_METHODS and not METHODS[method].needs_factors:
+        raise ConfigError(f"{where}: `{key}` is given, but method `{method}` uses no factors")
+    return values
+
+
 def _check_factor_source(entry: dict[str, Any], where: str) -> None:
     """`factor_source` says where a naive run's candidates come from: a known source, a method that uses factors,
     no fixed file, one round (later rounds identify in the round's weights)."""
-    values = entry["factor_source"] if isinstance(entry["factor_source"], list) else [entry["factor_source"]]
-    bad = [v for v in values if v not in FACTOR_SOURCES]
-    if bad:
-        raise ConfigError(f"{where}: `factor_source` must be one of {', '.join(FACTOR_SOURCES)}, got {bad[0]!r}")
-    method = entry["method"]
-    if method not in EVAL_ONLY_METHODS and not METHODS[method].needs_factors:
-        raise ConfigError(f"{where}: `factor_source` is given, but method `{method}` uses no factors")
+    values = _factor_chooser(entry, "factor_source", FACTOR_SOURCES, where)
     if "factors" in entry:
         raise ConfigError(f"{where}: `factor_source` chooses a naive run's candidates; drop it or the `factors` file")
     rounds = entry.get("rounds", 1)
@@ -394,13 +401,7 @@ def _check_factor_source(entry: dict[str, Any], where: str) -> None:
 
 def _check_select_by(entry: dict[str, Any], where: str) -> None:
     """`select_by` picks among a naive run's factors: a known rule, a method that uses factors, no fixed file."""
-    values = entry["select_by"] if isinstance(entry["select_by"], list) else [entry["select_by"]]
-    bad = [v for v in values if v not in SELECT_BY]
-    if bad:
-        raise ConfigError(f"{where}: `select_by` must be one of {', '.join(SELECT_BY)}, got {bad[0]!r}")
-    method = entry["method"]
-    if method not in EVAL_ONLY_METHODS and not METHODS[method].needs_factors:
-        raise ConfigError(f"{where}: `select_by` is given, but method `{method}` uses no factors")
+    values = _factor_chooser(entry, "select_by", SELECT_BY, where)
     if "factors" in entry or "select" in entry:
         raise ConfigError(
             f"{where}: `select_by` picks the first `top` of a naive run's factors; it does not apply "

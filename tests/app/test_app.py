@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from app_fixtures import make_tiny_base, plant_adapter
@@ -62,6 +63,18 @@ def _errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
 
 
+def _gather_evidence(at: AppTest) -> pd.DataFrame:
+    """Click "Gather evidence" on the Factors page and wait for the background process's table."""
+    at.button(key="evidence_start").click().run()
+    assert not at.exception and not _errors(at)
+    deadline = time.monotonic() + 240
+    while not any("removed" in d.value.columns for d in at.dataframe) and time.monotonic() < deadline:
+        time.sleep(1)
+        at.run()
+        assert not at.exception and not _errors(at), _errors(at)
+    return next(d.value for d in at.dataframe if "removed" in d.value.columns)
+
+
 def test_load_page_summary_and_bad_adapter(
     app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -100,14 +113,7 @@ def test_spectra_and_factors_pages(app_env: dict[str, str]) -> None:
     assert table["id"].iloc[0] == "global-write-0" and set(table["scope"]) == {"global"}
     assert len(next(f for f in frames if "promoted" in f.columns)) == 12
     # Evidence: a background `grasp evidence` process (the adapter's own replies: no evals for this adapter).
-    at.button(key="evidence_start").click().run()
-    assert not at.exception and not _errors(at)
-    deadline = time.monotonic() + 240
-    while not any("removed" in d.value.columns for d in at.dataframe) and time.monotonic() < deadline:
-        time.sleep(1)
-        at.run()
-        assert not at.exception and not _errors(at), _errors(at)
-    evidence = next(d.value for d in at.dataframe if "removed" in d.value.columns)
+    evidence = _gather_evidence(at)
     assert len(evidence) == 8 and list(evidence["rank"]) == list(range(8))
     assert any("Suggested" in c.value for c in at.caption)
     # The selector starts at the top-ranked factor; the scan is adapter minus base.
@@ -134,14 +140,7 @@ def test_factors_page_on_activation_shift_candidates(app_env: dict[str, str]) ->
     assert not at.exception and not _errors(at), _errors(at)
     table = next(d.value for d in at.dataframe if "loadings" in d.value.columns)
     assert table["id"].iloc[0] == "shift-0" and set(table["source"]) == {"shift"}
-    at.button(key="evidence_start").click().run()
-    assert not at.exception and not _errors(at)
-    deadline = time.monotonic() + 240
-    while not any("removed" in d.value.columns for d in at.dataframe) and time.monotonic() < deadline:
-        time.sleep(1)
-        at.run()
-        assert not at.exception and not _errors(at), _errors(at)
-    evidence = next(d.value for d in at.dataframe if "removed" in d.value.columns)
+    evidence = _gather_evidence(at)
     assert set(evidence["factor"]) <= {f"shift-{j}" for j in range(8)} and len(evidence) >= 2
     at = _page(at, "select")
     assert not _errors(at)
