@@ -109,7 +109,8 @@ with st.form("launch"):
         horizontal=True,
         key="train_select_by",
         help="sigma: largest singular value first. evidence: ranked by how much drift ablating each removes per "
-        "task gain lost, measured on the organism's probe files (never on the evals the sweep reports).",
+        "task gain lost, measured on the organism's probe files (never on the evals the sweep reports). "
+        "suggested: the set the evidence suggests, its size chosen by the evidence (the method's values unused).",
     )
     queued = st.form_submit_button("Queue runs", type="primary")
 

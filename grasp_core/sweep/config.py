@@ -21,8 +21,9 @@ Entry keys are TrainConfig fields, plus `naive_run` (a name under `naive_runs`, 
 (global | module), `factor_side` (write | read) and `factor_source` (weights: the naive LoRA's spectra, the default;
 shift: the directions of its activation shift on the bundled unrelated prompts; both: the two, their sigma rankings
 taken in turn; shift and both one round only), which choose the
-factors the cell uses from its naive run, and `select_by` (sigma | evidence): the first `top` by sigma (the default), or the first `top` of the evidence ranking
-of the naive run's global write factors, measured on the organism's probe files only (never on the reported evals):
+factors the cell uses from its naive run, and `select_by` (sigma | evidence | suggested): the first `top` by sigma (the default), or the first `top` of the
+evidence ranking of the naive run's global write factors, measured on the organism's probe files only (never on the
+reported evals), or (suggested, no `top`) the set that evidence suggests, sized by its cumulative ablations:
 
       - {method: grasp, top: [1, 2], select_by: [sigma, evidence]}
 `executor` (optional) says where the cells run: inline (this process, the default), local (a subprocess each) or
@@ -58,7 +59,8 @@ SWEEP_ONLY = ("naive_run", "factor_scope", "factor_side", "factor_source", "sele
 # Sweep keys of earlier releases, still read (with a warning): old -> current.
 SWEEP_RENAMED = {"probes": "naive_runs"}
 ENTRY_RENAMED = {"probe": "naive_run"}
-SELECT_BY = ("sigma", "evidence")  # how a cell picks its `top` factors from its naive run
+SELECT_BY = ("sigma", "evidence", "suggested")  # how a cell picks its factors from its naive run
+BY_EVIDENCE = ("evidence", "suggested")  # the rules that read the evidence ranking on the probe files
 EVAL_ONLY_METHODS = ("ablate",)  # no training: the naive adapter evaluated with the factors ablated
 TUPLE_FIELDS = ("target_modules", "layers", "select")  # their value is a list; a list of lists is an axis
 
@@ -407,11 +409,16 @@ def _check_select_by(entry: dict[str, Any], where: str) -> None:
             f"{where}: `select_by` picks the first `top` of a naive run's factors; it does not apply "
             "with a fixed `factors` file or `select` indices"
         )
-    if "evidence" in values and entry.get("factor_scope", "global") != "global":
+    if set(values) & set(BY_EVIDENCE) and entry.get("factor_scope", "global") != "global":
         raise ConfigError(f"{where}: `select_by: evidence` ranks global write factors; drop `factor_scope`")
-    if "evidence" in values and entry.get("factor_side", "write") != "write":
+    if set(values) & set(BY_EVIDENCE) and entry.get("factor_side", "write") != "write":
         raise ConfigError(f"{where}: `select_by: evidence` ranks global write factors; drop `factor_side`")
-    if "top" not in entry:
+    if "suggested" in values and "top" in entry:
+        raise ConfigError(
+            f"{where}: `select_by: suggested` takes the set the evidence suggests, sized by the evidence; give it an "
+            "entry of its own without `top`"
+        )
+    if "top" not in entry and "suggested" not in values:
         raise ConfigError(f"{where}: `select_by` picks the first `top` factors; give `top` (e.g. top: [1, 2])")
 
 

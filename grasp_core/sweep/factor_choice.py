@@ -49,9 +49,10 @@ def evidence_ranking(
     naive_dir: Path,
     factors_file: Path,
     tag: str,
-) -> list[int]:
+) -> tuple[list[int], int]:
     """Indices (file order) of the naive run's first 8 global write factors, best first by the evidence rule, measured
-    on the organism's PROBE files (disjoint from the reported evals); the evidence is kept in the sweep folder."""
+    on the organism's PROBE files (disjoint from the reported evals), and how many of the first the evidence suggests
+    (0: none); the evidence is kept in the sweep folder."""
     require_probe_files(organism)
     measures, train, primary = request_inputs(str(organism.dir), ())
     _fs, ev = adapter_evidence(
@@ -76,12 +77,24 @@ def evidence_ranking(
             f"{probe.file if probe else '?'}{moved}, so evidence cannot rank its factors; `select_by: evidence` "
             "needs a probe the fine-tune moves (rebuild the probe, or use select_by: sigma)"
         )
-    return [r.index for r in ev.rows]
+    ranking = [r.index for r in ev.rows]
+    assert [r.factor for r in ev.rows[: len(ev.suggested)]] == ev.suggested  # the suggestion is a prefix
+    return ranking, len(ev.suggested)
 
 
-def select_factors(factors_file: Path, cell: Cell, ranking: list[int] | None = None) -> tuple[int, ...] | None:
+def select_factors(
+    factors_file: Path, cell: Cell, ranking: list[int] | None = None, n_suggested: int | None = None
+) -> tuple[int, ...] | None:
     """Indices (file order) of the first `top` factors of the cell's scope and side, largest sigma first, or the
-    first `top` of an evidence `ranking` (select_by: evidence)."""
+    first `top` of an evidence `ranking` (select_by: evidence), or the first `n_suggested` of it (suggested)."""
+    if cell.select_by == "suggested":
+        assert ranking is not None and n_suggested is not None
+        if n_suggested == 0:
+            raise GraspError(
+                f"cell {cell.label!r} seed {cell.seed}: the evidence suggests no factor (no ablated prefix of its "
+                "ranking scores above 0), so `select_by: suggested` has nothing to project"
+            )
+        return tuple(ranking[:n_suggested])
     k = cell.settings.get("top")
     if k is None or cell.settings.get("select") is not None:
         return None

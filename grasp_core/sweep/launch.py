@@ -79,6 +79,9 @@ def method_entries(form: LaunchForm) -> list[dict[str, Any]]:
         if m.needs_factors and form.factor_set is not None:
             entry["factors"] = str(form.factor_set)
             entry.setdefault("top", n_set)
+        elif m.needs_factors_file and form.organism is not None and form.select_by == "suggested":
+            entry["select_by"] = "suggested"  # the set evidence suggests, sized by it: no `top` axis
+            entry.pop("top", None)
         elif m.needs_factors_file and form.organism is not None and form.select_by != "sigma":
             entry["select_by"] = form.select_by  # the naive run's factors ranked by evidence on the probe files
             entry.setdefault("top", m.default_top)

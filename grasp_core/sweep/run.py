@@ -29,7 +29,7 @@ from ..runs.registry import find_by_key, get_run
 from ..training.loop import FACTORS_USED
 from ..training.methods import METHODS
 from .cell_runs import ensure_run, inoculation_prompt, longer_run, train_config
-from .config import Cell, SweepConfig, absolute_sweep
+from .config import BY_EVIDENCE, Cell, SweepConfig, absolute_sweep
 from .eval_cache import evaluate_cached, examples_cached
 from .executor import ExecutorConfig, Job, check_available, run_jobs
 from .factor_choice import (
@@ -70,9 +70,8 @@ class SweepWork:
         self.say = say
         self.cells = config.cells()
         self._naive_runs: dict[tuple[str, int], Path] = {}  # (naive run, seed) -> its run folder
-        self._rankings: dict[
-            tuple[str, int, str], list[int]
-        ] = {}  # (naive run, seed) -> evidence ranking of its factors
+        # (naive run, seed, factor source) -> the evidence ranking of its factors and how many of them it suggests
+        self._rankings: dict[tuple[str, int, str], tuple[list[int], int]] = {}
         self.rounds_of: dict[tuple[Any, ...], int] = {}  # cells that differ only in `rounds` -> the most rounds asked
         for cell in self.cells:
             self.rounds_of[_family(cell)] = max(self.rounds_of.get(_family(cell), 1), _rounds(cell))
@@ -126,9 +125,10 @@ class SweepWork:
             self._naive_runs[key] = ensure_run(cfg, self.runs_root, self.say)
         return self._naive_runs[key]
 
-    def ranking(self, name: str, seed: int, factors_file: Path, source: str = "weights") -> list[int]:
-        """The evidence ranking of a naive run's factors (of one factor source), computed once per sweep folder
-        (kept in ranking-<tag>.json, keyed by the factors file, the organism's files and its probe files)."""
+    def ranking(self, name: str, seed: int, factors_file: Path, source: str = "weights") -> tuple[list[int], int]:
+        """The evidence ranking of a naive run's factors (of one factor source) and how many of its first the evidence
+        suggests, computed once per sweep folder (kept in ranking-<tag>.json, keyed by the factors file, the organism's
+        files and its probe files; one written before suggestions were kept is read again from the evidence cache)."""
         key = (name, seed, source)
         if key not in self._rankings:
             tag = f"{name}-seed{seed}" + (f"-{source}" if source != "weights" else "")
@@ -136,11 +136,11 @@ class SweepWork:
             probes = [Path(s.file) for s in self.organism.probes.values()]  # a rebuilt probe ranks again
             stamp = text_hash(file_hash(factors_file), self.organism.fingerprint(), file_hash(*probes))
             cached = read_json(cache, what="evidence ranking") if cache.is_file() else {}
-            if cached.get("key") == stamp:
-                self._rankings[key] = [int(i) for i in cached["ranking"]]
+            if cached.get("key") == stamp and "suggested" in cached:
+                self._rankings[key] = ([int(i) for i in cached["ranking"]], int(cached["suggested"]))
             else:
                 self.say(f"  evidence on naive run {name} seed {seed} (the organism's probe files)")
-                ranking = evidence_ranking(
+                ranking, n_suggested = evidence_ranking(
                     self.folder,
                     self.organism,
                     self.config.base,
@@ -148,8 +148,8 @@ class SweepWork:
                     factors_file,
                     tag,
                 )
-                write_json(cache, {"key": stamp, "ranking": ranking})
-                self._rankings[key] = ranking
+                write_json(cache, {"key": stamp, "ranking": ranking, "suggested": n_suggested})
+                self._rankings[key] = (ranking, n_suggested)
         return self._rankings[key]
 
     def prepare_naive_run(self, name: str, seed: int) -> None:
@@ -158,7 +158,7 @@ class SweepWork:
         mine = [c for c in self.cells if c.naive_run == name and c.seed == seed]
         for source in sorted({c.factor_source for c in mine} | {"weights"}):
             ffile = naive_factors(run_dir, self.config.base, source=source)
-            if any(c.select_by == "evidence" and c.factor_source == source for c in mine):
+            if any(c.select_by in BY_EVIDENCE and c.factor_source == source for c in mine):
                 self.ranking(name, seed, ffile, source)
 
     def base_examples(self) -> list[dict[str, Any]]:
@@ -182,9 +182,12 @@ class SweepWork:
         elif uses_factors:
             naive_dir = self.naive_run(cell.naive_run, cell.seed)
             ffile = naive_factors(naive_dir, config.base, source=cell.factor_source)
-            by_evidence = cell.select_by == "evidence"
-            ranking = self.ranking(cell.naive_run, cell.seed, ffile, cell.factor_source) if by_evidence else None
-            sel = select_factors(ffile, cell, ranking)
+            ranking, n_suggested = (
+                self.ranking(cell.naive_run, cell.seed, ffile, cell.factor_source)
+                if cell.select_by in BY_EVIDENCE
+                else (None, None)
+            )
+            sel = select_factors(ffile, cell, ranking, n_suggested)
             if sel is not None:
                 settings.pop("top", None)
                 settings["select"] = sel
@@ -285,7 +288,7 @@ def run_sweep(
     check_available(ex)  # before anything is written or submitted
     work = SweepWork(config, root, runs_root, say)
     organism, folder, cells = work.organism, work.folder, work.cells
-    if any(c.select_by == "evidence" for c in cells):
+    if any(c.select_by in BY_EVIDENCE for c in cells):
         require_probe_files(organism)  # before the folder is made
     if any(
         c.method in METHODS and METHODS[c.method].needs_system_prompt and not c.settings.get("system_prompt")

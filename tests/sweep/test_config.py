@@ -46,7 +46,10 @@ def test_cells_expand_axes_and_seeds() -> None:
             r"s.yaml: methods\[0\]: `factors` file /no/pick.safetensors not found",
         ),
         ({"organism": "x", "methods": [{"method": "naive", "factors": "f"}]}, "method `naive` uses no factors"),
-        ({"organism": "x", "methods": [{"method": "grasp", "select_by": "vibes"}]}, "one of sigma, evidence"),
+        (
+            {"organism": "x", "methods": [{"method": "grasp", "select_by": "vibes"}]},
+            "one of sigma, evidence, suggested",
+        ),
         ({"organism": "x", "methods": [{"method": "kl", "select_by": "evidence"}]}, "method `kl` uses no factors"),
         ({"organism": "x", "methods": [{"method": "grasp", "select_by": "evidence", "select": [1]}]}, "fixed"),
         (
@@ -55,6 +58,10 @@ def test_cells_expand_axes_and_seeds() -> None:
         ),
         ({"organism": "x", "methods": [{"method": "grasp", "select_by": "evidence"}]}, "give `top`"),
         ({"organism": "x", "methods": [{"method": "grasp", "factor_source": "vibes"}]}, "one of weights, shift, both"),
+        (
+            {"organism": "x", "methods": [{"method": "grasp", "top": 1, "select_by": ["evidence", "suggested"]}]},
+            "`select_by: suggested` takes the set the evidence suggests",
+        ),
         ({"organism": "x", "methods": [{"method": "kl", "factor_source": "shift"}]}, "method `kl` uses no factors"),
         (
             {"organism": "x", "methods": [{"method": "grasp", "top": 1, "factor_source": "shift", "rounds": [1, 2]}]},

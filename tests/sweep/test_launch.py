@@ -97,6 +97,10 @@ def test_a_sweep_form_can_pick_factors_by_evidence(data: str, tmp_path: Path) ->
     assert "select_by" not in entries[2]  # random directions are not picked
     bare = launch_sweep(LaunchForm(base="b", methods=("grasp",), organism="persona", select_by="evidence"))
     assert bare.methods[1] == {"method": "grasp", "select_by": "evidence", "top": METHODS["grasp"].default_top}
+    sized = launch_sweep(
+        LaunchForm(base="b", methods=("grasp",), values={"grasp": "1,2"}, organism="persona", select_by="suggested")
+    )
+    assert sized.methods[1] == {"method": "grasp", "select_by": "suggested"}  # the evidence sizes the set
     factors = write_factors(tmp_path / "set.safetensors", torch.eye(64)[:3], base="b")
     fixed = launch_sweep(
         LaunchForm(base="b", methods=("grasp",), organism="persona", select_by="evidence", factor_set=str(factors))

@@ -100,7 +100,10 @@ def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organi
         for i, m in enumerate(chats)
     ]
     (organism / "drift-probe.jsonl").write_text("".join(json.dumps(r) + "\n" for r in probe))
-    methods = [{"method": "grasp", "top": 1, "select_by": ["sigma", "evidence"]}]
+    methods = [
+        {"method": "grasp", "top": 1, "select_by": ["sigma", "evidence"]},
+        {"method": "grasp", "select_by": "suggested"},
+    ]
     strong = {"lr": 1e-2, "epochs": 3}  # trained harder than the other tiny sweeps, so the move is clear
     cfg = SweepConfig.from_yaml(_config(tmp_path, organism, tiny_llama_dir, methods, train=strong))
     report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", figures=(".html",))
@@ -118,6 +121,13 @@ def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organi
     assert table.loc["grasp top=1 select_by=evidence", "factors"] == (
         f"#{top['index']} {top['factor']} (naive run naive, by evidence)"
     )
+    # suggested: the evidence's own set, its size chosen by the cumulative ablations.
+    n = len(ev["suggested"])
+    assert n >= 1 and [r["factor"] for r in ev["rows"][:n]] == ev["suggested"]
+    picked = ", ".join(f"#{r['index']} {r['factor']}" for r in ev["rows"][:n])
+    assert table.loc["grasp select_by=suggested", "factors"] == f"{picked} (naive run naive, by suggested)"
+    ranking = json.loads((report.folder / "ranking-naive-seed0.json").read_text())
+    assert ranking["suggested"] == n
 
 
 @pytest.mark.slow
