@@ -86,14 +86,10 @@ def select_factors(
     factors_file: Path, cell: Cell, ranking: list[int] | None = None, n_suggested: int | None = None
 ) -> tuple[int, ...] | None:
     """Indices (file order) of the first `top` factors of the cell's scope and side, largest sigma first, or the
-    first `top` of an evidence `ranking` (select_by: evidence), or the first `n_suggested` of it (suggested)."""
-    if cell.select_by == "suggested":
+    first `top` of an evidence `ranking` (select_by: evidence), or the first `n_suggested` of it (suggested; empty
+    where the evidence suggests no factor, as no ablated prefix of its ranking scores above 0)."""
+    if cell.select_by == "suggested":  # () where the evidence suggests none: the cell is then the naive LoRA
         assert ranking is not None and n_suggested is not None
-        if n_suggested == 0:
-            raise GraspError(
-                f"cell {cell.label!r} seed {cell.seed}: the evidence suggests no factor (no ablated prefix of its "
-                "ranking scores above 0), so `select_by: suggested` has nothing to project"
-            )
         return tuple(ranking[:n_suggested])
     k = cell.settings.get("top")
     if k is None or cell.settings.get("select") is not None:

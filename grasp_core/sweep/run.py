@@ -188,6 +188,19 @@ class SweepWork:
                 else (None, None)
             )
             sel = select_factors(ffile, cell, ranking, n_suggested)
+            if sel == ():  # the evidence suggests no factor: GRASP on the empty set is the naive LoRA itself
+                measures = evaluate_cached(
+                    naive_dir, organism, config.base, naive_dir / "adapter", measures=config.measures
+                )
+                row = _row(cell.label, cell.method, cell, naive_dir.name, measures)
+                row["factors"] = f"none suggested: the naive LoRA (naive run {cell.naive_run}, by suggested)"
+                replies = examples_cached(naive_dir, organism, config.base, naive_dir / "adapter")
+                return (
+                    row,
+                    _nll(measures),
+                    item_rows(cell.label, cell.seed, measures),
+                    _examples(cell.label, cell.seed, replies),
+                )
             if sel is not None:
                 settings.pop("top", None)
                 settings["select"] = sel
