@@ -61,6 +61,10 @@ def _print_report(report: Any) -> None:
     if "interval" in report.summary:
         print("intervals: " + "; ".join(sorted(set(report.summary["interval"]))))
     print(f"{report.done} of {report.total} cells evaluated; report: {report.folder / 'report.md'}")
+    if report.not_formed:
+        print(f"{len(report.not_formed)} cell(s) not formed (report.md says why; a rerun tries them again):")
+        for r in report.not_formed:
+            print(f"  {r['label']} seed={r['seed']}")
     for fig in report.figures:
         print(f"figure: {fig}")
 

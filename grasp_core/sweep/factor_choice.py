@@ -25,6 +25,11 @@ from .config import Cell
 FACTORS_FILE = "factors.safetensors"
 
 
+class NoEvidenceRanking(GraspError):
+    """The naive LoRA of one seed does not move the organism's drift probe detectably, so evidence cannot rank its
+    factors: the cells that pick by evidence on that seed cannot be formed (a sweep records them and goes on)."""
+
+
 def naive_factors(run_dir: Path, base: str, n_factors: int = 16, source: str = "weights") -> Path:
     """The factors file of a naive run, written once into the run folder: identify on its adapter's weights
     (factors.safetensors), or its activation shift on the bundled unrelated prompts (factors-shift.safetensors)."""
@@ -72,7 +77,7 @@ def evidence_ranking(
                 f"{ref['adapter_log_odds']:.3f}{spread}; P change {ref['change']:+.4f} [{ref['change_lo']:+.4f}, "
                 f"{ref['change_hi']:+.4f}])"
             )
-        raise GraspError(
+        raise NoEvidenceRanking(
             f"naive run {tag}: the naive LoRA does not move `{ev.primary_drift}` detectably on the probe file "
             f"{probe.file if probe else '?'}{moved}, so evidence cannot rank its factors; `select_by: evidence` "
             "needs a probe the fine-tune moves (rebuild the probe, or use select_by: sigma)"

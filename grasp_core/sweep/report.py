@@ -9,7 +9,7 @@ import math
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,6 +51,7 @@ class SweepReport:
     figures: list[Path]
     done: int
     total: int
+    not_formed: list[dict[str, Any]] = field(default_factory=list)  # label, seed, reason of cells it could not form
 
 
 def item_rows(label: str, seed: int | None, measures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -137,9 +138,11 @@ def write_report(
     figures: tuple[str, ...] = (".html", ".png"),
     items: pd.DataFrame | None = None,
     examples: list[dict[str, Any]] | None = None,
+    not_formed: list[dict[str, Any]] | None = None,
 ) -> SweepReport:
     """results.csv, items.csv (per-item scores), examples.jsonl (example replies), summary.csv (with the Pareto
-    flag), the trade-off figure(s) and report.md, all written atomically."""
+    flag), the trade-off figure(s) and report.md (which names the cells `not_formed`, with why), all written
+    atomically."""
     axes = Axes(y=organism.primary, y_title=organism.primary_title)
     write_text(folder / "results.csv", results.to_csv(index=False))
     if items is not None:
@@ -173,10 +176,11 @@ def write_report(
         "",
         *_target_lines(summary, axes.y),
         *_factor_lines(results),
+        *_not_formed_lines(not_formed or []),
         *example_lines(examples or []),
     ]
     write_text(folder / "report.md", "\n".join(lines) + "\n")
-    return SweepReport(folder, results, summary, written, done=len(results), total=total)
+    return SweepReport(folder, results, summary, written, done=len(results), total=total, not_formed=not_formed or [])
 
 
 def read_examples(folder: str | Path) -> list[dict[str, Any]]:
@@ -240,6 +244,14 @@ def _factor_lines(results: pd.DataFrame) -> list[str]:
     table = used.pivot_table(index="label", columns="seed", values="factors", aggfunc="first", sort=False)
     table.columns = [f"seed {int(c)}" for c in table.columns]
     return ["", "Factors each cell used, per seed:", "", markdown_table(table.reset_index().fillna(""))]
+
+
+def _not_formed_lines(not_formed: list[dict[str, Any]]) -> list[str]:
+    """report.md's list of the cells this pass could not form (not evaluated; a rerun tries them again)."""
+    if not not_formed:
+        return []
+    lines = ["", f"{len(not_formed)} cell(s) not formed on this pass (not in the table; a rerun tries them again):", ""]
+    return lines + [f"- {r['label']} seed={r['seed']}: {r['reason']}" for r in not_formed]
 
 
 def with_cuts(

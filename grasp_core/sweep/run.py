@@ -33,6 +33,7 @@ from .config import BY_EVIDENCE, Cell, SweepConfig, absolute_sweep
 from .eval_cache import evaluate_cached, examples_cached
 from .executor import ExecutorConfig, Job, check_available, run_jobs
 from .factor_choice import (
+    NoEvidenceRanking,
     evidence_ranking,
     factors_label,
     fixed_indices,
@@ -72,6 +73,7 @@ class SweepWork:
         self._naive_runs: dict[tuple[str, int], Path] = {}  # (naive run, seed) -> its run folder
         # (naive run, seed, factor source) -> the evidence ranking of its factors and how many of them it suggests
         self._rankings: dict[tuple[str, int, str], tuple[list[int], int]] = {}
+        self._unranked: dict[tuple[str, int, str], NoEvidenceRanking] = {}  # refusals, so a seed asks once
         self.rounds_of: dict[tuple[Any, ...], int] = {}  # cells that differ only in `rounds` -> the most rounds asked
         for cell in self.cells:
             self.rounds_of[_family(cell)] = max(self.rounds_of.get(_family(cell), 1), _rounds(cell))
@@ -130,6 +132,8 @@ class SweepWork:
         suggests, computed once per sweep folder (kept in ranking-<tag>.json, keyed by the factors file, the organism's
         files and its probe files; one written before suggestions were kept is read again from the evidence cache)."""
         key = (name, seed, source)
+        if key in self._unranked:
+            raise self._unranked[key]
         if key not in self._rankings:
             tag = f"{name}-seed{seed}" + (f"-{source}" if source != "weights" else "")
             cache = self.folder / f"ranking-{tag}.json"
@@ -140,14 +144,18 @@ class SweepWork:
                 self._rankings[key] = ([int(i) for i in cached["ranking"]], int(cached["suggested"]))
             else:
                 self.say(f"  evidence on naive run {name} seed {seed} (the organism's probe files)")
-                ranking, n_suggested = evidence_ranking(
-                    self.folder,
-                    self.organism,
-                    self.config.base,
-                    self.naive_run(name, seed),
-                    factors_file,
-                    tag,
-                )
+                try:
+                    ranking, n_suggested = evidence_ranking(
+                        self.folder,
+                        self.organism,
+                        self.config.base,
+                        self.naive_run(name, seed),
+                        factors_file,
+                        tag,
+                    )
+                except NoEvidenceRanking as e:
+                    self._unranked[key] = e
+                    raise
                 write_json(cache, {"key": stamp, "ranking": ranking, "suggested": n_suggested})
                 self._rankings[key] = (ranking, n_suggested)
         return self._rankings[key]
@@ -159,7 +167,10 @@ class SweepWork:
         for source in sorted({c.factor_source for c in mine} | {"weights"}):
             ffile = naive_factors(run_dir, self.config.base, source=source)
             if any(c.select_by in BY_EVIDENCE and c.factor_source == source for c in mine):
-                self.ranking(name, seed, ffile, source)
+                try:
+                    self.ranking(name, seed, ffile, source)
+                except NoEvidenceRanking as e:  # its cells' jobs record it; the naive run's other cells go on
+                    self.say(f"  {e}")
 
     def base_examples(self) -> list[dict[str, Any]]:
         replies = examples_cached(self.folder, self.organism, self.config.base, None)
@@ -280,7 +291,11 @@ def cells_job(spec: dict[str, Any], indices: list[int]) -> None:
     for i in indices:
         cell = work.cells[i]
         work.say(f"{cell.label} seed={cell.seed}")
-        row, _nlls, _items, _examples = work.measure(cell)
+        try:
+            row, _nlls, _items, _examples = work.measure(cell)
+        except NoEvidenceRanking as e:  # not marked done: the sweep's own pass records it and a rerun retries it
+            work.say(f"  not formed: {e}")
+            continue
         work.mark_done(cell, row.get("run"))
 
 
@@ -334,9 +349,15 @@ def run_sweep(
     nll_items: dict[tuple[str, Any], list[float] | None] = {("base", None): _nll(base_measures)}  # the gain interval
     items = item_rows("base", None, base_measures)
     examples = work.base_examples()
+    not_formed: list[dict[str, Any]] = []
     for i, cell in enumerate(cells, start=1):
         say(f"[{i}/{len(cells)}] {cell.label} seed={cell.seed}  ({time.time() - t0:.0f} s so far)")
-        row, nlls, cell_items, cell_examples = work.measure(cell)
+        try:
+            row, nlls, cell_items, cell_examples = work.measure(cell)
+        except NoEvidenceRanking as e:  # recorded, not marked done (a rerun retries it), and the sweep goes on
+            say(f"  not formed: {e}")
+            not_formed.append({"label": cell.label, "seed": cell.seed, "reason": str(e)})
+            continue
         work.mark_done(cell, row.get("run"))
         record(cells_done=i + 1)
         rows.append(row)
@@ -346,7 +367,14 @@ def run_sweep(
 
     results = with_gain(pd.DataFrame(rows), {k: v for k, v in nll_items.items() if v is not None})
     report = write_report(
-        folder, results, organism, total=len(cells) + 1, figures=figures, items=pd.DataFrame(items), examples=examples
+        folder,
+        results,
+        organism,
+        total=len(cells) + 1,
+        figures=figures,
+        items=pd.DataFrame(items),
+        examples=examples,
+        not_formed=not_formed,
     )
     record(cells_done=report.done, training_wall_s=_training_wall_s(results, work.runs_root))
     return report

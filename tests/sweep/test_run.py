@@ -131,14 +131,15 @@ def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organi
 
 
 @pytest.mark.slow
-def test_select_by_evidence_on_a_probe_the_naive_lora_does_not_move_is_an_error(
-    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
+def test_an_evidence_cell_on_a_probe_the_naive_lora_does_not_move_is_not_formed_and_the_sweep_goes_on(
+    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A probe whose two sides are the same reply cannot move: no factor gets a score, and the sweep says so,
-    naming the probe file, instead of passing the file's sigma order off as an evidence ranking."""
+    """A probe whose two sides are the same reply cannot move: no factor gets a score, so the evidence cells of that
+    seed are not formed (named in report.md with the probe file, not passed off as a sigma pick), while the sweep's
+    other cells are trained and evaluated; a rerun tries the unformed cells again and does not mark them done."""
     import shutil
 
-    from grasp_core.errors import GraspError
+    from grasp_core.cli import main
 
     organism = tmp_path / "organism"
     shutil.copytree(tiny_organism, organism)
@@ -146,10 +147,28 @@ def test_select_by_evidence_on_a_probe_the_naive_lora_does_not_move_is_an_error(
     (organism / "drift-probe.jsonl").write_text(
         "".join(json.dumps({**r, "misaligned": r["aligned"]}) + "\n" for r in rows)
     )
-    methods = [{"method": "grasp", "top": 1, "select_by": "evidence"}]
-    cfg = SweepConfig.from_yaml(_config(tmp_path, organism, tiny_llama_dir, methods))
-    with pytest.raises(GraspError, match=r"does not move `drift` detectably on the probe file .*drift-probe.jsonl"):
-        run_sweep(cfg, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", figures=(".html",))
+    methods = [
+        {"method": "grasp", "top": 1, "select_by": "evidence"},
+        {"method": "grasp", "select_by": "suggested"},
+        {"method": "grasp", "top": 1},
+    ]
+    config = _config(tmp_path, organism, tiny_llama_dir, methods)
+    report = run_sweep(SweepConfig.from_yaml(config), root=tmp_path / "sweeps", figures=(".html",))
+    table = load_results(report.folder)
+    assert set(table["label"]) == {"base", "grasp top=1"}  # the sigma cell formed; the evidence ones not
+    assert [(r["label"], r["seed"]) for r in report.not_formed] == [
+        ("grasp top=1 select_by=evidence", 0),
+        ("grasp select_by=suggested", 0),
+    ]
+    assert all("does not move `drift` detectably on the probe file" in r["reason"] for r in report.not_formed)
+    text = (report.folder / "report.md").read_text()
+    assert "2 cell(s) not formed" in text and "drift-probe.jsonl" in text
+    assert report.done == 2 and report.total == 4
+    # The CLI says so too, and a rerun asks again (nothing marked done for the unformed cells).
+    capsys.readouterr()
+    assert main(["sweep", str(config), "--out", str(tmp_path / "sweeps")]) == 0
+    out = capsys.readouterr().out
+    assert "2 cell(s) not formed" in out and "grasp select_by=suggested seed=0" in out
 
 
 @pytest.mark.slow
