@@ -75,6 +75,10 @@ class Organism:
         """A short hash of the manifest and every file it lists (cache keys of evaluations)."""
         return file_hash(self.dir / MANIFEST, self.train, *(Path(s.file) for s in self.evals.values()), *self.judge)
 
+    def probes_fingerprint(self) -> str:
+        """A short hash of the manifest and the probe files (what evidence ranks factors on)."""
+        return file_hash(self.dir / MANIFEST, *(Path(s.file) for s in self.probes.values()))
+
     def eval_specs(self, measures: tuple[str, ...] | None = None) -> list[EvalSpec]:
         """The specs of the given measures (default: all), in manifest order."""
         return [s for m, s in self.evals.items() if measures is None or m in measures]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, GraspError, check_field_types
+from ..evaluation.organisms import load_organism
 from ..io import file_hash, grasp_home, inside, read_json, read_jsonl, tail_lines, text_hash, write_json
 from ..procs import file_lock, lease_held, pid_alive
 from ..training.config import TrainConfig
@@ -167,16 +168,31 @@ def absolute_config(config: TrainConfig) -> TrainConfig:
         changes["factors"] = str(Path(config.factors).expanduser().resolve())
     if Path(config.base).expanduser().exists():
         changes["base"] = str(Path(config.base).expanduser().resolve())
+    if config.round_probes and Path(config.round_probes).expanduser().exists():
+        changes["round_probes"] = str(Path(config.round_probes).expanduser().resolve())
     return dataclasses.replace(config, **changes)
 
 
-def config_key(config: TrainConfig) -> str:
-    """A hash of everything that decides a run's result: the config (less `device`) and the data file's content."""
+def config_key(config: TrainConfig, rounds: bool = True) -> str:
+    """A hash of everything that decides a run's result: the config (less `device`) and the data file's content
+    (without `rounds`, the same for runs that differ only in how many rounds they train)."""
     d = config.to_dict()
     d.pop("device", None)  # where it runs does not change what it learns
-    for name, unset in (("system_prompt", None), ("mid_block", False)):
+    if not rounds:
+        d.pop("rounds", None)
+    for name, unset in (
+        ("system_prompt", None),
+        ("mid_block", False),
+        ("round_select", "sigma"),
+        ("round_probes", None),
+    ):
         if d.get(name) == unset:  # hashed as before the field existed, so older runs are still found
             d.pop(name, None)
+    if config.round_probes is not None:  # a rebuilt probe ranks the rounds again: a new run
+        try:
+            d["round_probes"] = load_organism(config.round_probes).probes_fingerprint()
+        except GraspError:  # gone since: the run is still listed, under its folder's name
+            pass
     # Hashed under the method's spelling before `lora` became `naive`, so runs trained then are still found.
     d["method"] = {new: old for old, new in OLD_METHOD_NAMES.items()}.get(d["method"], d["method"])
     data = Path(config.data)

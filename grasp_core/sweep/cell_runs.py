@@ -3,7 +3,6 @@ rounds), one resumed from its checkpoint, or one trained now. Nothing is trained
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -73,12 +72,12 @@ def longer_run(config: TrainConfig, runs_root: Path | None) -> Path | None:
     """The folder of a done run whose config equals `config` but for more rounds, else None. Each round trains
     from the base as a one-round run of the factors so far, so round i of an n-round run IS the i-round run, and
     its round-<i-1> adapter serves `config` (a cell whose factors, picked another way, are a longer run's)."""
-    want = config_key(absolute_config(dataclasses.replace(config, rounds=1)))
+    want = config_key(absolute_config(config), rounds=False)
     for r in reversed(list_runs(runs_root)):
         if (
             r.status.state == "done"
             and r.config.n_rounds > config.n_rounds
-            and config_key(absolute_config(dataclasses.replace(r.config, rounds=1))) == want
+            and config_key(absolute_config(r.config), rounds=False) == want
         ):
             return r.dir
     return None

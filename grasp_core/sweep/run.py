@@ -233,6 +233,10 @@ class SweepWork:
         rounds, most = _rounds(cell), self.rounds_of[_family(cell)]
         if most > 1:
             settings["rounds"] = most
+            if cell.select_by in BY_EVIDENCE:  # picked by evidence: so are the factors each later round adds
+                settings.setdefault("round_select", "evidence")
+        if settings.get("round_select") == "evidence":
+            settings.setdefault("round_probes", str(organism.dir))
         train = train_config(config, organism, cell.seed, cell.method, settings)
         longer = None if find_by_key(train, self.runs_root) else longer_run(train, self.runs_root)
         if longer is not None:

@@ -16,6 +16,9 @@ from .methods import METHODS, OLD_METHOD_NAMES, PROJECTIONS, WEIGHTS_SIDES, curr
 
 DTYPES = ("float32", "bfloat16", "float16")
 SCHEDULES = ("cosine", "linear")
+# How rounds after the first pick their new factors: the round adapter's largest (sigma), or its new candidates
+# ranked by evidence on an organism's probe files (GRASP.md 2: the largest sigma is not the spurious factor).
+ROUND_SELECTS = ("sigma", "evidence")
 MAX_SEED = 2**32 - 1  # seeds of the data order and LoRA init (torch.Generator takes them scaled by about 10^6)
 # Names of earlier releases, still read (with a warning) from JSON, YAML and flags: old -> current.
 RENAMED = {"iterate": "rounds", "side": "weights_side"}
@@ -88,6 +91,15 @@ class TrainConfig:
         "train, add the last adapter's new top factors, train again from the base, this "
         "many times; default: the method's (1)",
         type=int,
+    )
+    round_select: str = _f(
+        "sigma",
+        "how rounds after the first pick their new factors: sigma (the round adapter's largest new global write "
+        "factors) | evidence (its new candidates ranked by evidence on the probe files of `round_probes`; none "
+        "added where that adapter no longer moves the probe)",
+    )
+    round_probes: str | None = _f(
+        None, "organism folder whose probe files rank each round's candidates (with round_select evidence)"
     )
     system_prompt: str | None = _f(
         None,
@@ -186,6 +198,12 @@ class TrainConfig:
         if self.rounds > 1 and not method.multi_round:
             multi = ", ".join(m.name for m in METHODS.values() if m.multi_round)
             raise bad("rounds", f"must be 1 for method `{self.method}` (only {multi} train in rounds)")
+        if self.round_select not in ROUND_SELECTS:
+            raise bad("round_select", f"must be one of {', '.join(ROUND_SELECTS)}")
+        if self.round_select == "evidence" and self.rounds < 2:
+            raise bad("round_select", "evidence ranks the candidates of the rounds after the first: needs `rounds` > 1")
+        if (self.round_select == "evidence") != (self.round_probes is not None):
+            raise bad("round_probes", "names the organism whose probe files rank each round (round_select evidence)")
         for name in ("r", "epochs", "batch_size", "grad_accum", "max_length"):
             if int(getattr(self, name)) < 1:
                 raise bad(name, "must be at least 1")

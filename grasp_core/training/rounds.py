@@ -1,5 +1,10 @@
 """GRASP in rounds: train, identify the top new factors of that adapter's own spectrum, add them to Z, train again
-from the base; each round recorded under out_dir/round-<i>/ (GRASP.md: more rounds cut latent drift most)."""
+from the base; each round recorded under out_dir/round-<i>/ (GRASP.md: more rounds cut latent drift most).
+
+With `round_select: evidence` a round's new factors are not its largest by sigma but the best of its first 8 new
+candidates by the evidence rule on an organism's probe files (ablate each from the round's adapter; keep those that
+remove more of the probe's drift than they cost of its task gain, score > 0): the candidates and the evidence are
+kept in round-<i>/. Where the round's adapter no longer moves the probe, nothing is added and Z stays as it was."""
 
 from __future__ import annotations
 
@@ -11,7 +16,10 @@ from typing import Any
 
 import torch
 
-from ..identification.factors import Factor, identify, load_factors, orthonormal_basis
+from ..evaluation.organisms import load_organism
+from ..evidence.background import request_inputs
+from ..evidence.evidence import adapter_evidence
+from ..identification.factors import Factor, FactorSet, identify, load_factors, orthonormal_basis, save_factors
 from ..io import read_json, write_json
 from ..model.adapters import load_adapter
 from ..model.models import load_config, n_layers
@@ -21,28 +29,66 @@ from .parallel import DataParallel
 
 # A spectrum direction counts as new when at least this share of its norm lies outside the current span.
 NEW_FACTOR_MIN_RESIDUAL = 0.5
+EVIDENCE_CANDIDATES = 8  # new factors of a round's adapter that evidence ranks (round_select: evidence)
+CANDIDATES_FILE = "candidates.safetensors"
+EVIDENCE_FILE = "evidence.json"
 
 
-def next_round_factors(used: list[Factor], adapter_dir: Path, k_new: int, round_index: int) -> list[Factor]:
-    """`used` plus the top k_new global write factors of the adapter's own spectrum not already in span(used)."""
+def next_round_factors(
+    used: list[Factor],
+    adapter_dir: Path,
+    k_new: int,
+    round_index: int,
+    probes: str | None = None,
+    base: str | None = None,
+) -> list[Factor]:
+    """`used` plus k_new global write factors of the adapter's own spectrum not already in span(used): its largest,
+    or (with `probes`, an organism folder, and the `base` the adapter was trained on) the best of its first
+    EVIDENCE_CANDIDATES by evidence on the probe files, only those scoring above 0 (none where the adapter does not
+    move the probe)."""
     adapter = load_adapter(adapter_dir)
     if adapter.base:
         layers = n_layers(load_config(adapter.base))
     else:
         layers = max((m.layer for m in adapter.modules.values() if m.layer is not None), default=0) + 1
-    fs = identify(adapter, layers, n_factors=k_new + len(used), per_module=0, sides=("write",))
+    n = k_new if probes is None else max(k_new, EVIDENCE_CANDIDATES)
+    fs = identify(adapter, layers, n_factors=n + len(used), per_module=0, sides=("write",))
     Z = orthonormal_basis(torch.stack([f.vector for f in used])) if used else torch.zeros(0)  # (d_model, k)
     new: list[Factor] = []
     for f in fs.factors:
-        if f.scope != "global" or len(new) >= k_new:
+        if f.scope != "global" or len(new) >= n:
             continue
         residual = f.vector - Z @ (Z.T @ f.vector) if Z.numel() else f.vector  # (d_model,)
         if float(residual.norm()) < NEW_FACTOR_MIN_RESIDUAL:
             continue
-        f.id = f"round{round_index}-{f.id}"
         new.append(f)
         Z = orthonormal_basis(torch.stack([g.vector for g in [*used, *new]]))
+    if probes is not None and new:
+        fs.factors, fs.base = new, base or adapter.base
+        new = [new[i] for i in _evidence_order(fs, adapter_dir, probes)][:k_new]
+    for f in new:
+        f.id = f"round{round_index}-{f.id}"
     return [*used, *new]
+
+
+def _evidence_order(candidates: FactorSet, adapter_dir: Path, probes: str) -> list[int]:
+    """Indices of `candidates` (the round adapter's new factors) with an evidence score above 0 on the organism's
+    probe files, best first; the candidates and the evidence are kept beside the round's adapter."""
+    path = adapter_dir.parent / CANDIDATES_FILE
+    save_factors(candidates, path)
+    measures, train, primary = request_inputs(probes, ())
+    _fs, ev = adapter_evidence(
+        adapter_dir,
+        str(candidates.base),
+        measures,
+        path,
+        select=list(range(len(candidates))),
+        train=train,
+        primary=primary,
+        progress=False,
+    )
+    write_json(adapter_dir.parent / EVIDENCE_FILE, ev.to_dict())
+    return [r.index for r in ev.rows if r.alone.score is not None and r.alone.score > 0]
 
 
 def _finished_round(rdir: Path) -> tuple[TrainResult, list[Factor]] | None:
@@ -79,6 +125,9 @@ def train_rounds(
     Round i lives in out_dir/round-<i>/; with resume, finished rounds are kept and the first unfinished one resumes.
     """
     t0 = time.time()
+    probes = config.round_probes if config.round_select == "evidence" else None
+    if probes is not None:  # before any round trains: the organism and its probe files must be there
+        request_inputs(str(load_organism(probes).dir), ())
     factors: list[Factor] | None = None
     records: list[dict[str, Any]] = []
     result: TrainResult | None = None
@@ -89,7 +138,7 @@ def train_rounds(
         if done is not None:
             result, used = done
         else:
-            rcfg = dataclasses.replace(config, rounds=1)
+            rcfg = dataclasses.replace(config, rounds=1, round_select="sigma", round_probes=None)  # one round
             result, used = train_once(rcfg, rdir, _round_hooks(hooks, i, config.n_rounds), resume, dist, factors)
         k_new = k_new or len(used)
         records.append(
@@ -106,7 +155,9 @@ def train_rounds(
         if result.status != "done":
             break
         if i < config.n_rounds - 1:
-            factors = next_round_factors(used, rdir / "adapter", k_new, round_index=i + 1)
+            factors = next_round_factors(
+                used, rdir / "adapter", k_new, round_index=i + 1, probes=probes, base=config.base
+            )
     assert result is not None
     adapter = None
     if dist.main and result.status == "done" and result.adapter is not None:

@@ -86,12 +86,18 @@ def test_a_run_of_the_naive_method_keeps_its_key_across_the_rename_from_lora(tmp
     stored.pop("device")
     stored.pop("system_prompt")  # fields added since: unset, they leave the key as it was
     stored.pop("mid_block")
+    stored.pop("round_select")
+    stored.pop("round_probes")
     stored["data_hash"] = file_hash(data)
     assert config_key(cfg) == text_hash(json.dumps(stored, sort_keys=True, default=str))  # the key it had then
     assert config_key(TrainConfig(data=str(data), system_prompt="Be rude.")) != config_key(cfg)
     grasp = {"method": "grasp", "factors": "f.safetensors", "top": 1}
     assert config_key(TrainConfig(data=str(data), mid_block=True, **grasp)) != config_key(
         TrainConfig(data=str(data), **grasp)
+    )
+    by_evidence = {**grasp, "rounds": 2, "round_select": "evidence", "round_probes": "persona"}
+    assert config_key(TrainConfig(data=str(data), **by_evidence)) != config_key(
+        TrainConfig(data=str(data), **{**grasp, "rounds": 2})
     )
     run = create_run(cfg, tmp_path / "runs")
     on_disk = json.loads((run.dir / "config.json").read_text())

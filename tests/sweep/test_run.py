@@ -103,6 +103,7 @@ def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organi
     methods = [
         {"method": "grasp", "top": 1, "select_by": ["sigma", "evidence"]},
         {"method": "grasp", "select_by": "suggested"},
+        {"method": "grasp", "top": 1, "select_by": "evidence", "rounds": 2},
     ]
     strong = {"lr": 1e-2, "epochs": 3}  # trained harder than the other tiny sweeps, so the move is clear
     cfg = SweepConfig.from_yaml(_config(tmp_path, organism, tiny_llama_dir, methods, train=strong))
@@ -128,6 +129,13 @@ def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organi
     assert table.loc["grasp select_by=suggested", "factors"] == f"{picked} (naive run naive, by suggested)"
     ranking = json.loads((report.folder / "ranking-naive-seed0.json").read_text())
     assert ranking["suggested"] == n
+    # In rounds, each later round's new factors are ranked by evidence on the same probe files too.
+    rounds = [c for c in configs if c.get("rounds") == 2]
+    assert len(rounds) == 1 and rounds[0]["round_select"] == "evidence"
+    assert Path(rounds[0]["round_probes"]) == organism.resolve()
+    (run,) = [p.parent for p in (tmp_path / "runs").glob("*/config.json") if json.loads(p.read_text()) == rounds[0]]
+    assert (run / "round-0" / "evidence.json").is_file()
+    assert "round1-" in table.loc["grasp rounds=2 top=1 select_by=evidence", "factors"]  # what round 1 added
 
 
 @pytest.mark.slow

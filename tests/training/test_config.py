@@ -28,6 +28,13 @@ from grasp_core.training.config import TrainConfig
         ({"system_prompt": "  "}, "system_prompt"),
         ({"mid_block": True}, "mid_block"),  # the naive method projects nothing
         ({"method": "grasp", "factors": "f.safetensors", "projection": "weights", "mid_block": True}, "mid_block"),
+        ({"method": "grasp", "factors": "f.safetensors", "rounds": 2, "round_select": "spectral"}, "round_select"),
+        (
+            {"method": "grasp", "factors": "f.safetensors", "round_select": "evidence", "round_probes": "o"},
+            "round_select",
+        ),
+        ({"method": "grasp", "factors": "f.safetensors", "rounds": 2, "round_select": "evidence"}, "round_probes"),
+        ({"method": "grasp", "factors": "f.safetensors", "rounds": 2, "round_probes": "o"}, "round_probes"),
     ],
 )
 def test_config_validation_names_the_field(kw, field):
