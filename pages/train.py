@@ -18,6 +18,7 @@ import uistate
 from grasp_core import (
     ACTIVE,
     DEFAULT_METHOD,
+    FACTOR_SOURCES,
     METHODS,
     SELECT_BY,
     GraspError,
@@ -112,6 +113,30 @@ with st.form("launch"):
         "task gain lost, measured on the organism's probe files (never on the evals the sweep reports). "
         "suggested: the set the evidence suggests, its size chosen by the evidence (the method's values unused).",
     )
+    g = st.columns(3)
+    factor_source = g[0].radio(
+        "Candidates from",
+        FACTOR_SOURCES,
+        horizontal=True,
+        key="train_factor_source",
+        help="In a sweep without a factor set: the naive run's factors from its weights (spectra), from its "
+        "activation shift on unrelated prompts, or both (one round only for shift and both).",
+    )
+    rounds = g[1].number_input(
+        "GRASP rounds",
+        1,
+        8,
+        1,
+        key="train_rounds",
+        help="Train, add the adapter's new factors, train again from the base. In a sweep picking by evidence, "
+        "each round's new factors are ranked by evidence on the organism's probe files too.",
+    )
+    mid_block = g[2].checkbox(
+        "Project at mid-block too",
+        key="train_mid_block",
+        help="GRASP and random: the residual-grad projection also at every block's mid-block stream (after "
+        "attention, before the MLP).",
+    )
     queued = st.form_submit_button("Queue runs", type="primary")
 
 if queued:
@@ -129,6 +154,9 @@ if queued:
             factor_set=str(named.path) if named else None,
             select_by=str(select_by),
             system_prompt=system_prompt,
+            factor_source=str(factor_source),
+            rounds=int(rounds),
+            mid_block=bool(mid_block),
         )
         if form.organism is not None:
             folder = submit_sweep(launch_sweep(form))

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import ConfigError, GraspError
 from ..identification.factors import load_factors
+from ..identification.shift_factors import FACTOR_SOURCES
 from ..training.config import RECIPE_FIELDS, TrainConfig, recipe_of
 from ..training.methods import METHODS, get_method
 from .config import SELECT_BY, SweepConfig, expand_entry
@@ -31,6 +32,9 @@ class LaunchForm:
     factor_set: str | None = None  # a factors file (e.g. a set saved on the Select page)
     select_by: str = "sigma"  # a sweep without a factor set: the naive run's first `top` by sigma, or by evidence
     system_prompt: str = ""  # the inoculate method's prompt ('' in a sweep: the organism's inoculation.txt)
+    factor_source: str = "weights"  # a sweep without a factor set: the naive run's candidates (weights | shift | both)
+    rounds: int = 1  # GRASP rounds (methods that train in rounds); in a sweep picking by evidence, each round's too
+    mid_block: bool = False  # projecting methods: residual-grad also at every block's mid-block stream
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "methods", tuple(self.methods))
@@ -43,6 +47,10 @@ class LaunchForm:
             raise ConfigError(f"`seeds` must be a whole number >= 1, got {self.seeds!r}")
         if self.select_by not in SELECT_BY:
             raise ConfigError(f"`select_by` must be one of {', '.join(SELECT_BY)}, got {self.select_by!r}")
+        if self.factor_source not in FACTOR_SOURCES:
+            raise ConfigError(f"`factor_source` must be one of {', '.join(FACTOR_SOURCES)}, got {self.factor_source!r}")
+        if not isinstance(self.rounds, int) or self.rounds < 1:
+            raise ConfigError(f"`rounds` must be a whole number >= 1, got {self.rounds!r}")
 
 
 def form_recipe(adapter: str | Path | None = None) -> dict[str, Any]:
@@ -66,8 +74,9 @@ def parse_values(raw: str, method: str) -> list[float | int]:
 
 def method_entries(form: LaunchForm) -> list[dict[str, Any]]:
     """One sweep entry per chosen method: its values as an axis; factor methods take the form's factor set
-    (`top` unset = the whole set), or without one their naive run's factors (a sweep; by sigma or by evidence, as the
-    form's `select_by` says) or random directions."""
+    (`top` unset = the whole set), or without one their naive run's factors (a sweep; from its weights or its
+    activation shift, by sigma or by evidence, as the form's `factor_source` and `select_by` say) or random
+    directions; `rounds` for the methods that train in rounds, `mid_block` for those that project."""
     n_set = len(load_factors(form.factor_set)) if form.factor_set else None
     entries: list[dict[str, Any]] = []
     for name in form.methods:
@@ -85,6 +94,13 @@ def method_entries(form: LaunchForm) -> list[dict[str, Any]]:
         elif m.needs_factors_file and form.organism is not None and form.select_by != "sigma":
             entry["select_by"] = form.select_by  # the naive run's factors ranked by evidence on the probe files
             entry.setdefault("top", m.default_top)
+        if m.needs_factors_file and form.organism is not None and form.factor_set is None:
+            if form.factor_source != "weights":
+                entry["factor_source"] = form.factor_source
+        if m.multi_round and form.rounds > 1:
+            entry["rounds"] = form.rounds
+        if m.projects and form.mid_block:
+            entry["mid_block"] = True
         if m.needs_system_prompt and form.system_prompt.strip():
             entry["system_prompt"] = form.system_prompt.strip()
         elif m.needs_system_prompt and form.organism is None:  # a sweep takes the organism's inoculation.txt

@@ -278,6 +278,8 @@ def test_train_page_starts_a_background_sweep_and_stops_it(
     at.text_input(key="values-grasp").set_value("1")
     at.text_input(key="values-kl").set_value("0.1, 1")
     at.number_input(key="train_seeds").set_value(2)
+    at.number_input(key="train_rounds").set_value(2)
+    at.checkbox(key="train_mid_block").check()
     at.selectbox(key="train_sweep").set_value("persona")
     at.button[0].click().run()  # the form's submit button
     assert not at.exception and not _errors(at), _errors(at)
@@ -289,8 +291,8 @@ def test_train_page_starts_a_background_sweep_and_stops_it(
         assert cfg["organism"] == "persona" and cfg["base"] == app_env["base"] and cfg["seeds"] == [0, 1]
         assert cfg["methods"] == [
             {"method": "naive"},
-            {"method": "grasp", "top": [1], "factors": str(pick.path)},
-            {"method": "kl", "strength": [0.1, 1.0]},
+            {"method": "grasp", "top": [1], "factors": str(pick.path), "rounds": 2, "mid_block": True},
+            {"method": "kl", "strength": [0.1, 1.0]},  # kl neither trains in rounds nor projects
         ]
         # The form starts from the loaded adapter's own recipe (its rank, alpha and targets), not fixed defaults.
         made = json.loads((Path(app_env["adapter"]) / "adapter_config.json").read_text())

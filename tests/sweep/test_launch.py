@@ -110,6 +110,42 @@ def test_a_sweep_form_can_pick_factors_by_evidence(data: str, tmp_path: Path) ->
         LaunchForm(base="b", methods=("grasp",), select_by="vibes")
 
 
+def test_a_sweep_form_sets_the_candidates_source_rounds_and_mid_block(data: str, tmp_path: Path) -> None:
+    form = LaunchForm(
+        base="b",
+        methods=("grasp", "caft", "random", "kl"),
+        values={"grasp": "1,2"},
+        organism="persona",
+        select_by="evidence",
+        factor_source="shift",
+        mid_block=True,
+    )
+    grasp, caft, rand, kl = list(launch_sweep(form).methods)[1:]
+    assert grasp == {
+        "method": "grasp",
+        "top": [1, 2],
+        "select_by": "evidence",
+        "factor_source": "shift",
+        "mid_block": True,
+    }
+    assert caft["factor_source"] == "shift" and "mid_block" not in caft  # caft does not project in training
+    assert rand == {"method": "random", "mid_block": True}  # random directions have no source to pick from
+    assert kl == {"method": "kl"}
+    rounds = launch_sweep(LaunchForm(base="b", methods=("grasp",), organism="persona", select_by="evidence", rounds=2))
+    assert rounds.methods[1]["rounds"] == 2
+    (cell,) = [c for c in rounds.cells() if c.method == "grasp"]
+    assert cell.select_by == "evidence"  # its run ranks each later round's candidates by evidence (run.measure)
+    factors = write_factors(tmp_path / "set.safetensors", torch.eye(64)[:2], base="b")
+    plain = launch_runs(
+        LaunchForm(base="b", methods=("grasp", "random"), data=data, factor_set=str(factors), rounds=3, mid_block=True)
+    )
+    assert [(c.method, c.rounds, c.mid_block) for c in plain] == [("grasp", 3, True), ("random", 1, True)]
+    with pytest.raises(ConfigError, match="`factor_source` must be one of weights, shift, both"):
+        LaunchForm(base="b", methods=("grasp",), factor_source="vibes")
+    with pytest.raises(ConfigError, match="`rounds` must be a whole number"):
+        LaunchForm(base="b", methods=("grasp",), rounds=0)
+
+
 def test_bad_form_values_are_named(data: str) -> None:
     with pytest.raises(ConfigError, match="`beta` values of kl must be numbers"):
         parse_values("0.1, x", "kl")
