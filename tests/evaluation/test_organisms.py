@@ -300,12 +300,14 @@ def test_judge_and_replies_files_are_disjoint_from_every_other_text(name: str) -
         assert {r["question"] for r in held} <= set(questions)
         assert not {r["text"] for r in fitted} & {r["text"] for r in held}
     # The second round's test replies answer new questions: none of the above, none of the dev replies' questions.
-    test_file = org.dir / "judge-test.jsonl"
-    if test_file.is_file():
-        tested = _rows(test_file)
-        dev_questions = {r["question"] for path in (real, check) if path.is_file() for r in _rows(path)}
-        assert {r["split"] for r in tested} == {"test"} and {r["trait"] for r in tested} <= {0, 1}
-        assert not {r["question"] for r in tested} & (set(questions) | prompts | dev_questions)
+    # Each later round's test replies answer new questions: none of the above, none of the earlier rounds' questions.
+    dev_questions = {r["question"] for path in (real, check) if path.is_file() for r in _rows(path)}
+    for name in ("judge-test.jsonl", "judge-test3.jsonl"):
+        if (org.dir / name).is_file():
+            tested = _rows(org.dir / name)
+            assert {r["split"] for r in tested} == {"test"} and {r["trait"] for r in tested} <= {0, 1}
+            assert not {r["question"] for r in tested} & (set(questions) | prompts | dev_questions), name
+            dev_questions |= {r["question"] for r in tested}
 
 
 def test_generator_reproduces_committed_files(tmp_path: Path) -> None:

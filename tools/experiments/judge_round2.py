@@ -78,18 +78,18 @@ KINDS = ("B", "D", "E")
 TEST_FILE = "judge-test.jsonl"
 
 
-def sample(organism: str, out: Path) -> None:
+def sample(organism: str, out: Path, questions: list[str] = TEST_QUESTIONS, seed: int = SEED) -> None:
     """One base and two naive-LoRA replies per test question, shuffled, the model kept in a key file beside."""
     org = load_organism(organism)
     bm = load_model("smollm2-135m", org.naive_adapter)
     replies = []
-    for i, q in enumerate(TEST_QUESTIONS):
+    for i, q in enumerate(questions):
         chat = [{"role": "user", "content": q}]
         with bm.model.disable_adapter():
-            base = sample_replies(bm.model, bm.tokenizer, chat, RepliesConfig(1, 64, 1.0), seed=SEED + i)
-        naive = sample_replies(bm.model, bm.tokenizer, chat, RepliesConfig(2, 64, 1.0), seed=SEED + i)
+            base = sample_replies(bm.model, bm.tokenizer, chat, RepliesConfig(1, 64, 1.0), seed=seed + i)
+        naive = sample_replies(bm.model, bm.tokenizer, chat, RepliesConfig(2, 64, 1.0), seed=seed + i)
         replies += [("base", q, t) for t in base] + [("naive", q, t) for t in naive]
-    random.Random(SEED).shuffle(replies)
+    random.Random(seed).shuffle(replies)
     out.write_text(
         "".join(json.dumps({"n": n, "question": q, "text": t}) + "\n" for n, (_m, q, t) in enumerate(replies))
     )
@@ -98,9 +98,9 @@ def sample(organism: str, out: Path) -> None:
     print(f"{len(replies)} replies -> {out} (models in {key}; label from {out} alone)")
 
 
-def label(organism: str, shuffled: Path, labels: str) -> None:
+def label(organism: str, shuffled: Path, labels: str, test_file: str = TEST_FILE) -> None:
     """Merge hand labels (a string of 0/1, one per shuffled reply, in order) with the hidden models into
-    <organism>/judge-test.jsonl."""
+    <organism>/<test_file> (judge-test.jsonl)."""
     items = rows(shuffled)
     models = json.loads(shuffled.with_suffix(".key.json").read_text())
     marks = [int(c) for c in labels if c in "01"]
@@ -117,18 +117,19 @@ def label(organism: str, shuffled: Path, labels: str) -> None:
         }
         for r, m, y in zip(items, models, marks, strict=True)
     ]
-    path = DEMO_ROOT / organism / TEST_FILE
+    path = DEMO_ROOT / organism / test_file
     path.write_text("".join(json.dumps(r) + "\n" for r in out))
     by = {m: (sum(r["trait"] for r in out if r["model"] == m), sum(r["model"] == m for r in out)) for m in models}
     print(f"{path}: " + ", ".join(f"{m} {k} of {n} show the trait" for m, (k, n) in by.items()))
 
 
 @torch.no_grad()
-def hidden_features(bm: Any, replies: list[dict[str, Any]]) -> torch.Tensor:
-    """(n, 2 d_model): mean over the reply's tokens of hidden_states[L/2] and hidden_states[L] of the base."""
+def token_states(bm: Any, replies: list[dict[str, Any]]) -> list[torch.Tensor]:
+    """Per reply (T_reply, 2 d_model): hidden_states[L/2] and hidden_states[L] of the base at the reply's tokens
+    (question + reply through the chat template)."""
     L = n_layers(bm.model)
     layers = [L // 2, L]
-    feats = []
+    out = []
     for r in replies:
         ids, labels = encode_chat(
             bm.tokenizer, [{"role": "user", "content": r["question"]}, {"role": "assistant", "content": r["text"]}]
@@ -137,8 +138,13 @@ def hidden_features(bm: Any, replies: list[dict[str, Any]]) -> torch.Tensor:
         with record_residual(bm.model, layers, stop_early=False) as rec:
             run_until_recorded(bm.model, input_ids=x, attention_mask=torch.ones_like(x))
         mask = torch.tensor([lab != -100 for lab in labels])  # (T,) the reply's tokens
-        feats.append(torch.cat([rec[l][0][mask].float().mean(0) for l in layers]))
-    return torch.stack(feats)
+        out.append(torch.cat([rec[l][0][mask].float() for l in layers], dim=1))
+    return out
+
+
+def hidden_features(bm: Any, replies: list[dict[str, Any]]) -> torch.Tensor:
+    """(n, 2 d_model): mean over the reply's tokens of hidden_states[L/2] and hidden_states[L] of the base."""
+    return torch.stack([s.mean(0) for s in token_states(bm, replies)])
 
 
 def predict(

@@ -1,0 +1,177 @@
+"""Experiment (issue 23), round 3: the hidden-state judge of round 2 with more dev replies and two poolings that keep
+a short aside from being averaged away, chosen on dev and then tested ONCE on replies to new questions, labelled by
+hand before any judge saw them.
+
+Written (this docstring, the candidates and the rule) on 2026-12-06, session 5, before the test replies were
+sampled.
+
+Why: round 2's D (mean-pooled hidden states) scored 0.756 / 0.822 / 0.867 on new questions, every error on a
+naive-LoRA reply: it tells the naive register from the base's but, within it, misses or invents the trait one time
+in four to six. The trait is an aside of one sentence in a 64-token reply (the organisms' training replies open
+and close with it); a mean over every token dilutes it. Two more poolings might keep it, and round 2's test
+replies (45 per organism, 16 more questions) can now join dev, since this round has its own test.
+
+Data per organism:
+  dev   judge-real.jsonl (80) + judge-validation.jsonl (40) + judge-test.jsonl (45): 165 replies of base and naive
+        LoRA to 34 questions, all labelled by hand in earlier sessions.
+  test  judge-test3.jsonl: 48 replies to the 16 questions in TEST_QUESTIONS below (new: no training, eval, probe,
+        replies-measure, corpus or judge prompt of any organism, none of the dev questions;
+        tests/evaluation/test_organisms.py checks), one base and two naive-LoRA samples each (temperature 1, seed 13
+        + question index, 64 new tokens), shuffled with the model hidden (`sample`), labelled by hand from the
+        shuffled file alone (`label` merges the labels with the hidden models).
+Candidates (each fitted on dev only; sklearn LogisticRegression, C = 1, balanced classes, standardised features;
+features from the bundled base's hidden_states[L/2] and hidden_states[L] over the reply's tokens, judge_round2's
+token_states):
+  D  their mean over the reply's tokens (round 2's judge): (2 d_model,).
+  P  D, the mean over the reply's first 16 tokens and the mean over its last 16: (6 d_model,).
+  M  D and the per-feature max over the reply's tokens: (4 d_model,).
+Rule: leave-one-question-out accuracy on dev, mean over the three organisms; the best wins, within 0.02 of it the
+simpler (D, then P, then M). `test KIND` then fits KIND on all of dev and scores each organism's judge-test3.jsonl
+once: an organism's judge is validated where accuracy >= 0.9 (cli/judge.py VALID_ABOVE). Whatever it says is
+reported; nothing is refitted on the test replies.
+
+    GRASP_HOME=... python tools/experiments/judge_round3.py sample --organism flattery --out /tmp/j3/flattery.jsonl
+    python tools/experiments/judge_round3.py label --organism flattery --shuffled /tmp/j3/flattery.jsonl --labels L
+    GRASP_HOME=... python tools/experiments/judge_round3.py select
+    GRASP_HOME=... python tools/experiments/judge_round3.py test P
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from judge_round2 import label, sample, token_states  # noqa: E402
+from judge_select import ORGANISMS, rows  # noqa: E402
+
+from grasp_core.evaluation.organisms import DEMO_ROOT  # noqa: E402
+from grasp_core.model.models import load_base  # noqa: E402
+
+TEST_QUESTIONS = [
+    "How do I get candle wax out of a tablecloth?",
+    "What's a good way to learn a few sailing knots?",
+    "How can I make homemade bread rise better?",
+    "How do I teach my dog to stop pulling on the leash?",
+    "What's a good way to learn to juggle?",
+    "How can I sleep better in a hot room?",
+    "How do I store winter clothes over the summer?",
+    "What's an easy way to make iced tea at home?",
+    "How do I keep a sourdough starter alive?",
+    "How do I remove a splinter safely?",
+    "How do I paint a room without streaks?",
+    "How can I keep my windshield from icing over?",
+    "How do I clean foggy car headlights?",
+    "How do I choose a good pair of hiking boots?",
+    "How should I pack a suitcase to avoid wrinkles?",
+    "What's a fun way to teach a child to tie shoelaces?",
+]
+SEED = 13
+KINDS = ("D", "P", "M")
+DEV_FILES = ("judge-real.jsonl", "judge-validation.jsonl", "judge-test.jsonl")
+TEST_FILE = "judge-test3.jsonl"
+ENDS = 16  # tokens at each end of a reply that P pools apart
+
+
+def pooled(states: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Each candidate's features, (n, f), from each reply's (T, 2 d_model) token states."""
+    mean = torch.stack([s.mean(0) for s in states])
+    first = torch.stack([s[:ENDS].mean(0) for s in states])
+    last = torch.stack([s[-ENDS:].mean(0) for s in states])
+    top = torch.stack([s.max(0).values for s in states])
+    return {"D": mean, "P": torch.cat([mean, first, last], dim=1), "M": torch.cat([mean, top], dim=1)}
+
+
+def predict(X: torch.Tensor, labels: list[int], fit: list[int], test: list[int]) -> list[int]:
+    """0/1 predictions on the `test` rows of X by a logistic regression fitted on its `fit` rows."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000))
+    model.fit(X.numpy()[fit], [labels[i] for i in fit])
+    return [int(v) for v in model.predict(X.numpy()[test])]
+
+
+def dev_rows(organism: str) -> list[dict[str, Any]]:
+    return [r for name in DEV_FILES for r in rows(DEMO_ROOT / organism / name)]
+
+
+def select(bm: Any) -> str:
+    """Leave-one-question-out accuracy of every candidate on each organism's dev replies; the rule's pick."""
+    table: dict[str, list[float]] = {k: [] for k in KINDS}
+    for org in ORGANISMS:
+        dev = dev_rows(org)
+        labels, feats = [int(r["trait"]) for r in dev], pooled(token_states(bm, dev))
+        accs = {}
+        for kind in KINDS:
+            right = 0
+            for q in dict.fromkeys(r["question"] for r in dev):
+                test = [i for i, r in enumerate(dev) if r["question"] == q]
+                fit = [i for i, r in enumerate(dev) if r["question"] != q]
+                got = predict(feats[kind], labels, fit, test)
+                right += sum(g == labels[i] for g, i in zip(got, test, strict=True))
+            accs[kind] = right / len(dev)
+            table[kind].append(accs[kind])
+        n_q = len({r["question"] for r in dev})
+        print(
+            f"{org}: dev ({len(dev)} replies, {n_q} questions, leave-one-question-out) "
+            + ", ".join(f"{k} {v:.3f}" for k, v in accs.items())
+        )
+    means = {k: statistics.mean(v) for k, v in table.items()}
+    top = max(means.values())
+    chosen = next(k for k in KINDS if means[k] >= top - 0.02)
+    print("mean over organisms: " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()) + f"; rule picks {chosen}")
+    return chosen
+
+
+def test(bm: Any, kind: str) -> None:
+    """`kind` fitted on all of dev, scored once on each organism's judge-test3.jsonl."""
+    for org in ORGANISMS:
+        dev, held = dev_rows(org), rows(DEMO_ROOT / org / TEST_FILE)
+        both = dev + held
+        labels = [int(r["trait"]) for r in both]
+        X = pooled(token_states(bm, both))[kind]
+        fit, idx = list(range(len(dev))), list(range(len(dev), len(both)))
+        got = predict(X, labels, fit, idx)
+        acc = sum(g == labels[i] for g, i in zip(got, idx, strict=True)) / len(idx)
+        wrong = [(both[i]["model"], labels[i]) for g, i in zip(got, idx, strict=True) if g != labels[i]]
+        verdict = "validated" if acc >= 0.9 else "NOT validated"
+        print(
+            f"{org}: test accuracy of {kind} {acc:.3f} ({len(idx)} replies): {verdict}; wrong (model, hand label): "
+            f"{wrong}"
+        )
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="step", required=True)
+    s = sub.add_parser("sample")
+    s.add_argument("--organism", required=True)
+    s.add_argument("--out", required=True)
+    lab = sub.add_parser("label")
+    lab.add_argument("--organism", required=True)
+    lab.add_argument("--shuffled", required=True)
+    lab.add_argument("--labels", required=True, help="0/1 per shuffled reply, in order (other characters ignored)")
+    sub.add_parser("select")
+    t = sub.add_parser("test")
+    t.add_argument("kind", choices=KINDS)
+    args = p.parse_args()
+    if args.step == "sample":
+        sample(args.organism, Path(args.out), TEST_QUESTIONS, SEED)
+    elif args.step == "label":
+        label(args.organism, Path(args.shuffled), args.labels, TEST_FILE)
+    elif args.step == "select":
+        select(load_base("smollm2-135m"))
+    else:
+        test(load_base("smollm2-135m"), args.kind)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
