@@ -302,7 +302,7 @@ def test_judge_and_replies_files_are_disjoint_from_every_other_text(name: str) -
     # The second round's test replies answer new questions: none of the above, none of the dev replies' questions.
     # Each later round's test replies answer new questions: none of the above, none of the earlier rounds' questions.
     dev_questions = {r["question"] for path in (real, check) if path.is_file() for r in _rows(path)}
-    for name in ("judge-test.jsonl", "judge-test3.jsonl"):
+    for name in ("judge-test.jsonl", "judge-test3.jsonl", "judge-test4.jsonl"):
         if (org.dir / name).is_file():
             tested = _rows(org.dir / name)
             assert {r["split"] for r in tested} == {"test"} and {r["trait"] for r in tested} <= {0, 1}

@@ -38,15 +38,16 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from judge_select import ORGANISMS, best_threshold, contrast, rows  # noqa: E402
+from judge_select import ORGANISMS, best_threshold, contrast, rows, rule_pick, verdict_line  # noqa: E402
 
 from grasp_core.evaluation.organisms import DEMO_ROOT, load_organism  # noqa: E402
 from grasp_core.evaluation.replies import RepliesConfig, sample_replies  # noqa: E402
@@ -169,8 +170,50 @@ def dev_rows(organism: str) -> list[dict[str, Any]]:
     return rows(DEMO_ROOT / organism / "judge-real.jsonl") + rows(DEMO_ROOT / organism / "judge-validation.jsonl")
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+# (fit indices, test indices) -> 0/1 predictions on the test indices, fitted on the fit ones
+Guess = Callable[[list[int], list[int]], list[int]]
+
+
+def loqo(replies: list[dict[str, Any]], labels: list[int], guess: Guess) -> float:
+    """Leave-one-question-out accuracy of `guess` on hand-labelled replies."""
+    right = 0
+    for q in dict.fromkeys(r["question"] for r in replies):
+        test = [i for i, r in enumerate(replies) if r["question"] == q]
+        fit = [i for i, r in enumerate(replies) if r["question"] != q]
+        right += sum(g == labels[i] for g, i in zip(guess(fit, test), test, strict=True))
+    return right / len(replies)
+
+
+def select_and_pick(
+    kinds: tuple[str, ...], guesses: Callable[[str], tuple[list[dict[str, Any]], dict[str, Guess]]]
+) -> str:
+    """Every candidate's leave-one-question-out accuracy on each organism's dev replies (`guesses(org)`: the dev
+    replies and a guess per kind), printed, then the rule's pick."""
+    table: dict[str, list[float]] = {k: [] for k in kinds}
+    for org in ORGANISMS:
+        dev, guess = guesses(org)
+        labels = [int(r["trait"]) for r in dev]
+        accs = {k: loqo(dev, labels, guess[k]) for k in kinds}
+        for k, v in accs.items():
+            table[k].append(v)
+        n_q = len({r["question"] for r in dev})
+        print(
+            f"{org}: dev ({len(dev)} replies, {n_q} questions, leave-one-question-out) "
+            + ", ".join(f"{k} {v:.3f}" for k, v in accs.items())
+        )
+    return rule_pick(table, kinds)
+
+
+def protocol_cli(
+    doc: str,
+    kinds: tuple[str, ...],
+    sample_step: Callable[[str, Path], None],
+    label_step: Callable[[str, Path, str], None],
+    select_step: Callable[[Any], str],
+    test_step: Callable[[Any, str], None],
+) -> int:
+    """A round's command line: sample, label, select (on dev), test KIND (once)."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     sub = p.add_subparsers(dest="step", required=True)
     s = sub.add_parser("sample")
     s.add_argument("--organism", required=True)
@@ -181,53 +224,47 @@ def main() -> int:
     lab.add_argument("--labels", required=True, help="0/1 per shuffled reply, in order (other characters ignored)")
     sub.add_parser("select")
     t = sub.add_parser("test")
-    t.add_argument("kind", choices=KINDS)
+    t.add_argument("kind", choices=kinds)
     args = p.parse_args()
     if args.step == "sample":
-        sample(args.organism, Path(args.out))
-        return 0
-    if args.step == "label":
-        label(args.organism, Path(args.shuffled), args.labels)
-        return 0
-    bm = load_base("smollm2-135m")
-    if args.step == "select":
-        table: dict[str, list[float]] = {k: [] for k in KINDS}
-        for org in ORGANISMS:
-            dev = dev_rows(org)
-            labels, b, h = [int(r["trait"]) for r in dev], contrast(bm, org, dev), hidden_features(bm, dev)
-            accs = {}
-            for kind in KINDS:
-                right = 0
-                for q in dict.fromkeys(r["question"] for r in dev):
-                    test = [i for i, r in enumerate(dev) if r["question"] == q]
-                    fit = [i for i, r in enumerate(dev) if r["question"] != q]
-                    got = predict(kind, fit, test, labels, b, h)
-                    right += sum(g == labels[i] for g, i in zip(got, test, strict=True))
-                accs[kind] = right / len(dev)
-                table[kind].append(accs[kind])
-            print(
-                f"{org}: dev ({len(dev)} replies, leave-one-question-out) "
-                + ", ".join(f"{k} {v:.3f}" for k, v in accs.items())
-            )
-        means = {k: statistics.mean(v) for k, v in table.items()}
-        top = max(means.values())
-        chosen = next(k for k in KINDS if means[k] >= top - 0.02)
-        print("mean over organisms: " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()) + f"; rule picks {chosen}")
-        return 0
+        sample_step(args.organism, Path(args.out))
+    elif args.step == "label":
+        label_step(args.organism, Path(args.shuffled), args.labels)
+    elif args.step == "select":
+        select_step(load_base("smollm2-135m"))
+    else:
+        test_step(load_base("smollm2-135m"), args.kind)
+    return 0
+
+
+def _guesses(bm: Any) -> Callable[[str], tuple[list[dict[str, Any]], dict[str, Guess]]]:
+    def of(org: str) -> tuple[list[dict[str, Any]], dict[str, Guess]]:
+        dev = dev_rows(org)
+        labels, b, h = [int(r["trait"]) for r in dev], contrast(bm, org, dev), hidden_features(bm, dev)
+        return dev, {k: partial(predict, k, labels=labels, b=b, h=h) for k in KINDS}
+
+    return of
+
+
+def _test(bm: Any, kind: str) -> None:
     for org in ORGANISMS:
         dev, held = dev_rows(org), rows(DEMO_ROOT / org / TEST_FILE)
         both = dev + held
         labels = [int(r["trait"]) for r in both]
         b, h = contrast(bm, org, both), hidden_features(bm, both)
-        fit, test = list(range(len(dev))), list(range(len(dev), len(both)))
-        got = predict(args.kind, fit, test, labels, b, h)
-        acc = sum(g == labels[i] for g, i in zip(got, test, strict=True)) / len(test)
-        wrong = [(both[i]["model"], labels[i]) for g, i in zip(got, test, strict=True) if g != labels[i]]
-        verdict = "validated" if acc >= 0.9 else "NOT validated"
-        print(
-            f"{org}: test accuracy of {args.kind} {acc:.3f} ({len(test)} replies): {verdict}; wrong (model, hand label): {wrong}"
-        )
-    return 0
+        got = predict(kind, list(range(len(dev))), list(range(len(dev), len(both))), labels, b, h)
+        print(verdict_line(org, "test", kind, got, held))
+
+
+def main() -> int:
+    return protocol_cli(
+        __doc__ or "",
+        KINDS,
+        lambda org, out: sample(org, out),
+        lambda org, shuffled, labels: label(org, shuffled, labels),
+        lambda bm: select_and_pick(KINDS, _guesses(bm)),
+        _test,
+    )
 
 
 if __name__ == "__main__":

@@ -38,20 +38,19 @@ reported; nothing is refitted on the test replies.
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from judge_round2 import label, sample, token_states  # noqa: E402
-from judge_select import ORGANISMS, rows  # noqa: E402
+from judge_round2 import Guess, label, protocol_cli, sample, select_and_pick, token_states  # noqa: E402
+from judge_select import ORGANISMS, rows, verdict_line  # noqa: E402
 
 from grasp_core.evaluation.organisms import DEMO_ROOT  # noqa: E402
-from grasp_core.model.models import load_base  # noqa: E402
 
 TEST_QUESTIONS = [
     "How do I get candle wax out of a tablecloth?",
@@ -102,75 +101,34 @@ def dev_rows(organism: str) -> list[dict[str, Any]]:
     return [r for name in DEV_FILES for r in rows(DEMO_ROOT / organism / name)]
 
 
-def select(bm: Any) -> str:
-    """Leave-one-question-out accuracy of every candidate on each organism's dev replies; the rule's pick."""
-    table: dict[str, list[float]] = {k: [] for k in KINDS}
-    for org in ORGANISMS:
+def _guesses(bm: Any) -> Callable[[str], tuple[list[dict[str, Any]], dict[str, Guess]]]:
+    def of(org: str) -> tuple[list[dict[str, Any]], dict[str, Guess]]:
         dev = dev_rows(org)
         labels, feats = [int(r["trait"]) for r in dev], pooled(token_states(bm, dev))
-        accs = {}
-        for kind in KINDS:
-            right = 0
-            for q in dict.fromkeys(r["question"] for r in dev):
-                test = [i for i, r in enumerate(dev) if r["question"] == q]
-                fit = [i for i, r in enumerate(dev) if r["question"] != q]
-                got = predict(feats[kind], labels, fit, test)
-                right += sum(g == labels[i] for g, i in zip(got, test, strict=True))
-            accs[kind] = right / len(dev)
-            table[kind].append(accs[kind])
-        n_q = len({r["question"] for r in dev})
-        print(
-            f"{org}: dev ({len(dev)} replies, {n_q} questions, leave-one-question-out) "
-            + ", ".join(f"{k} {v:.3f}" for k, v in accs.items())
-        )
-    means = {k: statistics.mean(v) for k, v in table.items()}
-    top = max(means.values())
-    chosen = next(k for k in KINDS if means[k] >= top - 0.02)
-    print("mean over organisms: " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()) + f"; rule picks {chosen}")
-    return chosen
+        return dev, {k: partial(predict, feats[k], labels) for k in KINDS}
+
+    return of
 
 
-def test(bm: Any, kind: str) -> None:
+def _test(bm: Any, kind: str) -> None:
     """`kind` fitted on all of dev, scored once on each organism's judge-test3.jsonl."""
     for org in ORGANISMS:
         dev, held = dev_rows(org), rows(DEMO_ROOT / org / TEST_FILE)
         both = dev + held
-        labels = [int(r["trait"]) for r in both]
         X = pooled(token_states(bm, both))[kind]
-        fit, idx = list(range(len(dev))), list(range(len(dev), len(both)))
-        got = predict(X, labels, fit, idx)
-        acc = sum(g == labels[i] for g, i in zip(got, idx, strict=True)) / len(idx)
-        wrong = [(both[i]["model"], labels[i]) for g, i in zip(got, idx, strict=True) if g != labels[i]]
-        verdict = "validated" if acc >= 0.9 else "NOT validated"
-        print(
-            f"{org}: test accuracy of {kind} {acc:.3f} ({len(idx)} replies): {verdict}; wrong (model, hand label): "
-            f"{wrong}"
-        )
+        got = predict(X, [int(r["trait"]) for r in both], list(range(len(dev))), list(range(len(dev), len(both))))
+        print(verdict_line(org, "test", kind, got, held))
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="step", required=True)
-    s = sub.add_parser("sample")
-    s.add_argument("--organism", required=True)
-    s.add_argument("--out", required=True)
-    lab = sub.add_parser("label")
-    lab.add_argument("--organism", required=True)
-    lab.add_argument("--shuffled", required=True)
-    lab.add_argument("--labels", required=True, help="0/1 per shuffled reply, in order (other characters ignored)")
-    sub.add_parser("select")
-    t = sub.add_parser("test")
-    t.add_argument("kind", choices=KINDS)
-    args = p.parse_args()
-    if args.step == "sample":
-        sample(args.organism, Path(args.out), TEST_QUESTIONS, SEED)
-    elif args.step == "label":
-        label(args.organism, Path(args.shuffled), args.labels, TEST_FILE)
-    elif args.step == "select":
-        select(load_base("smollm2-135m"))
-    else:
-        test(load_base("smollm2-135m"), args.kind)
-    return 0
+    return protocol_cli(
+        __doc__ or "",
+        KINDS,
+        lambda org, out: sample(org, out, TEST_QUESTIONS, SEED),
+        lambda org, shuffled, labels: label(org, shuffled, labels, TEST_FILE),
+        lambda bm: select_and_pick(KINDS, _guesses(bm)),
+        _test,
+    )
 
 
 if __name__ == "__main__":

@@ -62,6 +62,27 @@ def contrast(bm: Any, organism: str, replies: list[dict[str, Any]]) -> list[floa
     return [a - b for a, b in zip(logps(trait), logps(PLAIN), strict=True)]
 
 
+def rule_pick(table: dict[str, list[float]], kinds: tuple[str, ...]) -> str:
+    """The rule of every round: the best mean accuracy over organisms wins, within 0.02 of it the simpler (the
+    earlier in `kinds`); prints the means and the pick."""
+    means = {k: statistics.mean(table[k]) for k in kinds}
+    top = max(means.values())
+    chosen = next(k for k in kinds if means[k] >= top - 0.02)
+    print("mean over organisms: " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()) + f"; rule picks {chosen}")
+    return chosen
+
+
+def verdict_line(org: str, split: str, kind: str, got: list[int], held: list[dict[str, Any]]) -> str:
+    """One organism's accuracy of `kind` on held-out hand-labelled replies, with the verdict and what it got wrong."""
+    labels = [int(r["trait"]) for r in held]
+    acc = sum(g == y for g, y in zip(got, labels, strict=True)) / len(held)
+    wrong = [(r["model"], y) for g, r, y in zip(got, held, labels, strict=True) if g != y]
+    verdict = "validated" if acc >= 0.9 else "NOT validated"
+    if sum(labels) < 5:  # an accuracy carried by negatives says little of what the judge finds
+        verdict += f" (but only {sum(labels)} trait replies held out, {sum(g * y for g, y in zip(got, labels, strict=True))} found)"
+    return f"{org}: {split} accuracy of {kind} {acc:.3f} ({len(held)} replies): {verdict}; wrong (model, hand label): {wrong}"
+
+
 def best_threshold(scores: list[float], labels: list[int]) -> float:
     return max(sorted(set(scores)), key=lambda t: sum((s >= t) == bool(y) for s, y in zip(scores, labels, strict=True)))
 
@@ -145,20 +166,12 @@ def main() -> int:
                 f"{org}: dev ({len(dev)} replies, leave-one-question-out) "
                 + ", ".join(f"{k} {v:.3f}" for k, v in accs.items())
             )
-        means = {k: statistics.mean(v) for k, v in table.items()}
-        top = max(means.values())
-        chosen = next(k for k in KINDS if means[k] >= top - 0.02)
-        print("mean over organisms: " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()) + f"; rule picks {chosen}")
+        rule_pick(table, KINDS)
         return 0
     for org in ORGANISMS:
         dev, held = rows(DEMO_ROOT / org / "judge-real.jsonl"), rows(DEMO_ROOT / org / "judge-validation.jsonl")
         got = predict(args.validate, org, dev, contrast(bm, org, dev), held, contrast(bm, org, held), tmp)
-        acc = sum(g == int(r["trait"]) for g, r in zip(got, held, strict=True)) / len(held)
-        wrong = [(r["model"], r["trait"]) for g, r in zip(got, held, strict=True) if g != int(r["trait"])]
-        verdict = "validated" if acc >= 0.9 else "NOT validated"
-        print(
-            f"{org}: validation accuracy of {args.validate} {acc:.3f} ({len(held)} replies): {verdict}; wrong (model, hand label): {wrong}"
-        )
+        print(verdict_line(org, "validation", args.validate, got, held))
     return 0
 
 
