@@ -1,18 +1,23 @@
 """Which registry run a sweep cell uses: its training config, a finished run of it (or of the same config for more
-rounds), one resumed from its checkpoint, or one trained now. Nothing is trained twice."""
+rounds), one resumed from its checkpoint, or one trained now (whose round 0 a finished one-round run of the same
+config gives, when there is one). Nothing is trained twice."""
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
 from ..evaluation.organisms import INOCULATION_FILE, Organism
+from ..io import read_json, write_json
 from ..runs.queue import reap_dead, wait
-from ..runs.registry import absolute_config, config_key, list_runs
+from ..runs.registry import absolute_config, config_key, create_run, list_runs
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
+from ..training.loop import FACTORS_USED, RESULT_FILE, check_inputs
 from ..training.methods import METHODS
 from .config import SweepConfig
 
@@ -58,14 +63,44 @@ def ensure_run(config: TrainConfig, runs_root: Path | None, log: Callable[[str],
             if r.status.state == "done":
                 return r.dir
     stopped = [r for r in same if r.status.state in ("cancelled", "failed")]
+    first = shorter_run(config, runs_root)
     if stopped:
         log(f"  resuming run {stopped[-1].id}")
         run = run_foreground(stopped[-1].id, runs_root)
+    elif first is not None:
+        log(f"  round 0 of this run is run {first.name} (the same config for one round): the later rounds train")
+        run = run_foreground(seeded_run(config, first, runs_root), runs_root)
     else:
         run = run_foreground(config, runs_root)
     if run.status.state != "done":
         raise GraspError(f"run {run.id} ended {run.status.state}: {run.status.error or 'see grasp logs ' + run.id}")
     return run.dir
+
+
+def shorter_run(config: TrainConfig, runs_root: Path | None) -> Path | None:
+    """The folder of a done one-round run that is round 0 of `config` (a run of two rounds or more): the same config
+    for one round (round 0 ranks nothing, so how later rounds pick their factors does not change it), else None."""
+    if config.n_rounds < 2:
+        return None
+    one = dataclasses.replace(config, rounds=1, round_select="sigma", round_probes=None)
+    want = config_key(absolute_config(one))
+    for r in reversed(list_runs(runs_root)):
+        if r.status.state == "done" and r.key == want and (r.dir / FACTORS_USED).is_file():
+            return r.dir
+    return None
+
+
+def seeded_run(config: TrainConfig, first: Path, runs_root: Path | None) -> str:
+    """A new run of `config` whose round-0 is the finished one-round run `first` (its adapter, factors and result
+    copied), left stopped after round 0, so resuming it trains the later rounds only; its id."""
+    check_inputs(config)  # a bad data or factors file is named before a run folder exists
+    run = create_run(config, runs_root, state="cancelled", resume=True)
+    r0 = run.dir / "round-0"
+    shutil.copytree(first / "adapter", r0 / "adapter")
+    shutil.copy2(first / FACTORS_USED, r0 / FACTORS_USED)
+    result = read_json(first / RESULT_FILE, what="one-round run result")
+    write_json(r0 / RESULT_FILE, {**result, "adapter": str(r0 / "adapter"), "checkpoint": None})
+    return run.id
 
 
 def longer_run(config: TrainConfig, runs_root: Path | None) -> Path | None:

@@ -54,6 +54,48 @@ def test_a_cell_whose_run_is_a_round_of_a_longer_run_trains_nothing(
     assert by.loc[other, "drift"] == by.loc[one, "drift"] != by.loc[two, "drift"]
 
 
+@pytest.mark.slow
+def test_a_longer_run_takes_its_round_0_from_a_finished_one_round_run(tiny_llama_dir: Path, tmp_path: Path) -> None:
+    """A two-round run whose config is a finished one-round run's but for rounds starts from that run's adapter as
+    its round 0 (copied, not trained again) and trains round 1 only; it ends as a run trained from scratch would."""
+    import json
+
+    import torch
+    from train_fixtures import write_chats, write_factors
+
+    from grasp_core.model.models import load_config
+    from grasp_core.runs.registry import list_runs
+    from grasp_core.sweep.cell_runs import ensure_run, shorter_run
+    from grasp_core.training.config import TrainConfig
+
+    width = load_config(str(tiny_llama_dir)).hidden_size
+    vectors = torch.randn(2, width, generator=torch.Generator().manual_seed(0))  # (2, d_model)
+    pick = write_factors(tmp_path / "pick.safetensors", vectors, base=str(tiny_llama_dir))
+    data = write_chats(tmp_path / "chats.jsonl", n=8)
+    settings = {**TINY_TRAIN, "data": str(data), "base": str(tiny_llama_dir), "method": "grasp"}
+    one = TrainConfig(**settings, factors=str(pick), top=1, rounds=1, device="cpu")
+    two = TrainConfig(**settings, factors=str(pick), top=1, rounds=2, device="cpu")
+    said: list[str] = []
+    runs = tmp_path / "runs"
+    assert shorter_run(two, runs) is None  # nothing finished yet
+    first = ensure_run(one, runs, said.append)
+    assert shorter_run(two, runs) == first and shorter_run(one, runs) is None
+    second = ensure_run(two, runs, said.append)
+    assert second != first and any(f"round 0 of this run is run {first.name}" in m for m in said)
+    r0 = second / "round-0" / "adapter" / "adapter_model.safetensors"
+    assert r0.read_bytes() == (first / "adapter" / "adapter_model.safetensors").read_bytes()
+    steps = [json.loads(line) for line in (second / "round-1" / "metrics.jsonl").read_text().splitlines()]
+    assert steps and not (second / "round-0" / "metrics.jsonl").exists()  # round 0 was not trained again
+    result = json.loads((second / "train_result.json").read_text())
+    assert [r["n_factors"] for r in result["rounds"]] == [1, 2] and result["status"] == "done"
+    # The same two rounds trained from scratch give the same adapter: the copy changed nothing.
+    again = ensure_run(two, tmp_path / "fresh", said.append)
+    assert (again / "adapter" / "adapter_model.safetensors").read_bytes() == (
+        second / "adapter" / "adapter_model.safetensors"
+    ).read_bytes()
+    assert len(list_runs(runs)) == 2
+
+
 def test_a_cell_trains_from_the_sweep_config_and_the_organism(tiny_organism: Path) -> None:
     from grasp_core.evaluation.organisms import load_organism
     from grasp_core.sweep.cell_runs import train_config
