@@ -97,37 +97,61 @@ def predict(X: torch.Tensor, labels: list[int], fit: list[int], test: list[int])
     return [int(v) for v in model.predict(X.numpy()[test])]
 
 
-def dev_rows(organism: str) -> list[dict[str, Any]]:
-    return [r for name in DEV_FILES for r in rows(DEMO_ROOT / organism / name)]
+Features = Callable[[list[dict[str, Any]]], dict[str, torch.Tensor]]  # replies -> each candidate's (n, f)
 
 
-def _guesses(bm: Any) -> Callable[[str], tuple[list[dict[str, Any]], dict[str, Guess]]]:
-    def of(org: str) -> tuple[list[dict[str, Any]], dict[str, Guess]]:
-        dev = dev_rows(org)
-        labels, feats = [int(r["trait"]) for r in dev], pooled(token_states(bm, dev))
-        return dev, {k: partial(predict, feats[k], labels) for k in KINDS}
+def feature_round_cli(
+    doc: str,
+    kinds: tuple[str, ...],
+    questions: list[str],
+    seed: int,
+    dev_files: tuple[str, ...],
+    test_file: str,
+    features_with: Callable[[Any], Features],
+) -> int:
+    """A round whose candidates are logistic regressions on features (`features_with(base model)`), dev = the
+    `dev_files`, test = `test_file`: its command line (sample, label, select, test KIND)."""
 
-    return of
+    def dev_of(org: str) -> list[dict[str, Any]]:
+        return [r for name in dev_files for r in rows(DEMO_ROOT / org / name)]
 
+    def guesses(bm: Any) -> Callable[[str], tuple[list[dict[str, Any]], dict[str, Guess]]]:
+        features = features_with(bm)
 
-def _test(bm: Any, kind: str) -> None:
-    """`kind` fitted on all of dev, scored once on each organism's judge-test3.jsonl."""
-    for org in ORGANISMS:
-        dev, held = dev_rows(org), rows(DEMO_ROOT / org / TEST_FILE)
-        both = dev + held
-        X = pooled(token_states(bm, both))[kind]
-        got = predict(X, [int(r["trait"]) for r in both], list(range(len(dev))), list(range(len(dev), len(both))))
-        print(verdict_line(org, "test", kind, got, held))
+        def of(org: str) -> tuple[list[dict[str, Any]], dict[str, Guess]]:
+            dev = dev_of(org)
+            labels, feats = [int(r["trait"]) for r in dev], features(dev)
+            return dev, {k: partial(predict, feats[k], labels) for k in kinds}
+
+        return of
+
+    def test(bm: Any, kind: str) -> None:  # `kind` fitted on all of dev, scored once on each organism's test file
+        features = features_with(bm)
+        for org in ORGANISMS:
+            dev, held = dev_of(org), rows(DEMO_ROOT / org / test_file)
+            both = dev + held
+            labels, fit, idx = [int(r["trait"]) for r in both], list(range(len(dev))), list(range(len(dev), len(both)))
+            print(verdict_line(org, "test", kind, predict(features(both)[kind], labels, fit, idx), held))
+
+    return protocol_cli(
+        doc,
+        kinds,
+        lambda org, out: sample(org, out, questions, seed),
+        lambda org, shuffled, labels: label(org, shuffled, labels, test_file),
+        lambda bm: select_and_pick(kinds, guesses(bm)),
+        test,
+    )
 
 
 def main() -> int:
-    return protocol_cli(
+    return feature_round_cli(
         __doc__ or "",
         KINDS,
-        lambda org, out: sample(org, out, TEST_QUESTIONS, SEED),
-        lambda org, shuffled, labels: label(org, shuffled, labels, TEST_FILE),
-        lambda bm: select_and_pick(KINDS, _guesses(bm)),
-        _test,
+        TEST_QUESTIONS,
+        SEED,
+        DEV_FILES,
+        TEST_FILE,
+        lambda bm: lambda replies: pooled(token_states(bm, replies)),
     )
 
 

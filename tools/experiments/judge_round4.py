@@ -44,18 +44,15 @@ import re
 import sys
 import zipfile
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from judge_round2 import Guess, hidden_features, label, protocol_cli, sample, select_and_pick  # noqa: E402
-from judge_round3 import predict  # noqa: E402
-from judge_select import ORGANISMS, rows, verdict_line  # noqa: E402
+from judge_round2 import hidden_features  # noqa: E402
+from judge_round3 import feature_round_cli  # noqa: E402
 
-from grasp_core.evaluation.organisms import DEMO_ROOT  # noqa: E402
 from grasp_core.io import grasp_home  # noqa: E402
 
 TEST_QUESTIONS = [
@@ -131,44 +128,16 @@ def features(enc: Encoder, bm: Any, replies: list[dict[str, Any]]) -> dict[str, 
     return out
 
 
-def dev_rows(organism: str) -> list[dict[str, Any]]:
-    return [r for name in DEV_FILES for r in rows(DEMO_ROOT / organism / name)]
-
-
-def _guesses(bm: Any) -> Callable[[str], tuple[list[dict[str, Any]], dict[str, Guess]]]:
-    enc = Encoder()
-
-    def of(org: str) -> tuple[list[dict[str, Any]], dict[str, Guess]]:
-        dev = dev_rows(org)
-        labels, feats = [int(r["trait"]) for r in dev], features(enc, bm, dev)
-        return dev, {k: partial(predict, feats[k], labels) for k in KINDS}
-
-    return of
-
-
-def _test(bm: Any, kind: str) -> None:
-    """`kind` fitted on all of dev, scored once on each organism's judge-test4.jsonl."""
-    enc = Encoder()
-    for org in ORGANISMS:
-        dev, held = dev_rows(org), rows(DEMO_ROOT / org / TEST_FILE)
-        both = dev + held
-        X = features(enc, bm, both)[kind]
-        got = predict(X, [int(r["trait"]) for r in both], list(range(len(dev))), list(range(len(dev), len(both))))
-        print(verdict_line(org, "test", kind, got, held))
-
-
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "prepare":
         prepare(Path(sys.argv[sys.argv.index("--wheel") + 1]))
         return 0
-    return protocol_cli(
-        __doc__ or "",
-        KINDS,
-        lambda org, out: sample(org, out, TEST_QUESTIONS, SEED),
-        lambda org, shuffled, labels: label(org, shuffled, labels, TEST_FILE),
-        lambda bm: select_and_pick(KINDS, _guesses(bm)),
-        _test,
-    )
+
+    def features_with(bm: Any) -> Callable[[list[dict[str, Any]]], dict[str, torch.Tensor]]:
+        enc = Encoder()
+        return lambda replies: features(enc, bm, replies)
+
+    return feature_round_cli(__doc__ or "", KINDS, TEST_QUESTIONS, SEED, DEV_FILES, TEST_FILE, features_with)
 
 
 if __name__ == "__main__":
