@@ -303,6 +303,9 @@ def cells_job(spec: dict[str, Any], indices: list[int]) -> None:
         work.mark_done(cell, row.get("run"))
 
 
+PARTIAL_REPORT_S = 60.0  # a running sweep rewrites its table of finished cells at most this often
+
+
 def run_sweep(
     config: SweepConfig,
     root: str | Path | None = None,
@@ -354,7 +357,27 @@ def run_sweep(
     items = item_rows("base", None, base_measures)
     examples = work.base_examples()
     not_formed: list[dict[str, Any]] = []
+
+    def report_so_far(figs: tuple[str, ...]) -> SweepReport:
+        results = with_gain(pd.DataFrame(rows), {k: v for k, v in nll_items.items() if v is not None})
+        return write_report(
+            folder,
+            results,
+            organism,
+            total=len(cells) + 1,
+            figures=figs,
+            items=pd.DataFrame(items),
+            examples=examples,
+            not_formed=not_formed,
+        )
+
+    written = time.time()
     for i, cell in enumerate(cells, start=1):
+        # A stopped sweep leaves the table of what it finished (report.md counts the cells): rewritten after a cell
+        # once a minute has passed since the last time, so a resumed sweep's quick cached cells do not each write.
+        if time.time() - written > PARTIAL_REPORT_S:
+            report_so_far((".html",))
+            written = time.time()
         say(f"[{i}/{len(cells)}] {cell.label} seed={cell.seed}  ({time.time() - t0:.0f} s so far)")
         try:
             row, nlls, cell_items, cell_examples = work.measure(cell)
@@ -369,18 +392,8 @@ def run_sweep(
         items += cell_items
         examples += cell_examples
 
-    results = with_gain(pd.DataFrame(rows), {k: v for k, v in nll_items.items() if v is not None})
-    report = write_report(
-        folder,
-        results,
-        organism,
-        total=len(cells) + 1,
-        figures=figures,
-        items=pd.DataFrame(items),
-        examples=examples,
-        not_formed=not_formed,
-    )
-    record(cells_done=report.done, training_wall_s=_training_wall_s(results, work.runs_root))
+    report = report_so_far(figures)
+    record(cells_done=report.done, training_wall_s=_training_wall_s(report.results, work.runs_root))
     return report
 
 

@@ -87,6 +87,31 @@ def test_tiny_sweep_end_to_end_and_rerun_skips_everything(
 
 
 @pytest.mark.slow
+def test_a_stopped_sweep_leaves_the_table_of_its_finished_cells(
+    tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped (here: interrupted as the third cell starts), a sweep has written results.csv and report.md for the
+    cells it finished, saying how many of all; a rerun finishes and the table is whole."""
+    import grasp_core.sweep.run as sweep_run
+
+    monkeypatch.setattr(sweep_run, "PARTIAL_REPORT_S", 0.0)  # rewrite before every cell
+    methods = [{"method": "naive"}, {"method": "grasp", "top": 1}, {"method": "ablate", "top": 1}]
+    cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
+
+    def stop_at_third(msg: str) -> None:
+        if msg.startswith("[3/3]"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(cfg, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", log=stop_at_third, figures=(".html",))
+    folder = tmp_path / "sweeps" / "t"
+    assert list(load_results(folder)["label"].fillna("base")) == ["base", "naive", "grasp top=1"]
+    assert "2 of 3 cells evaluated" in (folder / "report.md").read_text()
+    report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=tmp_path / "runs", figures=(".html",))
+    assert report.done == 4 and "3 of 3 cells evaluated" in (folder / "report.md").read_text()
+
+
+@pytest.mark.slow
 def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path) -> None:
     import shutil
 
