@@ -63,11 +63,10 @@ def ensure_run(config: TrainConfig, runs_root: Path | None, log: Callable[[str],
             if r.status.state == "done":
                 return r.dir
     stopped = [r for r in same if r.status.state in ("cancelled", "failed")]
-    first = shorter_run(config, runs_root)
     if stopped:
         log(f"  resuming run {stopped[-1].id}")
         run = run_foreground(stopped[-1].id, runs_root)
-    elif first is not None:
+    elif (first := shorter_run(config, runs_root)) is not None:
         log(f"  round 0 of this run is run {first.name} (the same config for one round): the later rounds train")
         run = run_foreground(seeded_run(config, first, runs_root), runs_root)
     else:
