@@ -9,7 +9,7 @@ import traceback
 
 from ..errors import GraspError
 from ..io import check_writable, grasp_home
-from . import compare, evaluate, evidence, identify, judge, sweep, train  # noqa: F401  (registers the verbs)
+from . import compare, evaluate, evidence, identify, judge, label, sweep, train  # noqa: F401  (registers the verbs)
 from .common import COMMANDS
 
 

@@ -78,6 +78,19 @@ def sample_replies(
     return [str(tokenizer.decode(row[len(ids) :], skip_special_tokens=True)).strip() for row in out]
 
 
+def question_replies(
+    model: Any, tokenizer: Any, path: str | Path, config: RepliesConfig, progress: bool = False
+) -> list[dict[str, Any]]:
+    """`config.n_samples` replies to every question of `path` ({id, question, reply}), question q seeded
+    config.seed * 1000 + q: the replies a trait judge and a person labelling by hand both read."""
+    out: list[dict[str, Any]] = []
+    questions = load_reply_questions(path)
+    for q, (qid, messages) in enumerate(tqdm(questions, desc="replies", unit="question", disable=not progress)):
+        for reply in sample_replies(model, tokenizer, messages, config, config.seed * 1000 + q):
+            out.append({"id": qid, "question": messages[-1]["content"], "reply": reply})
+    return out
+
+
 @dataclass
 class RepliesResult:
     """Every sampled reply with its P(trait), and the share showing the trait with its interval over questions."""
@@ -130,14 +143,9 @@ def judged_replies(
             f"not {getattr(judge, 'name', judge)!r}"
         )
     config = config or RepliesConfig()
-    questions = load_reply_questions(path)
-    samples: list[dict[str, Any]] = []
-    for q, (qid, messages) in enumerate(tqdm(questions, desc="replies", unit="question", disable=not progress)):
-        replies = sample_replies(model, tokenizer, messages, config, config.seed * 1000 + q)
-        for reply, p in zip(replies, judge.trait_probs(replies), strict=True):
-            samples.append(
-                {"id": qid, "question": messages[-1]["content"], "reply": reply, "p_trait": p, "trait": p > TRAIT_ABOVE}
-            )
+    samples = question_replies(model, tokenizer, path, config, progress)
+    for s, p in zip(samples, judge.trait_probs([s["reply"] for s in samples]), strict=True):
+        s.update(p_trait=p, trait=p > TRAIT_ABOVE)
     flags = [float(s["trait"]) for s in samples]
     interval = clustered_bootstrap(flags, [s["id"] for s in samples], config.n_boot, config.seed)
     return RepliesResult(name or Path(path).stem, str(path), judge.name, samples, interval)

@@ -1,0 +1,94 @@
+"""`grasp label`: a blind sheet of a tiny base's and adapter's replies, scored back to the right model; bad input
+in one line, before any model loads."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from lora_fixtures import make_adapter
+
+from grasp_core.cli import main
+
+
+@pytest.fixture(scope="module")
+def tiny_adapter(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path) -> Path:
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_llama_dir)
+    return make_adapter(model, tmp_path_factory.mktemp("label") / "naive", ["q_proj", "v_proj"], seed=5)
+
+
+def test_sheet_then_score(
+    tmp_path: Path,
+    tiny_llama_dir: Path,
+    tiny_adapter: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        "".join(json.dumps({"id": f"q{i}", "prompt": f"How do I fix thing {i}?"}) + "\n" for i in range(3))
+    )
+    sheet = tmp_path / "sheet.csv"
+    argv = [
+        "label",
+        "sheet",
+        "--questions",
+        str(questions),
+        "--adapter",
+        str(tiny_adapter),
+        "--base",
+        str(tiny_llama_dir),
+    ]
+    assert main([*argv, "--n-samples", "2", "--max-new-tokens", "4", "--out", str(sheet)]) == 0
+    assert "12 replies of 2 models" in capsys.readouterr().out
+    key = json.loads((tmp_path / "sheet.csv.key.json").read_text())
+    assert key["models"] == ["base", "naive"] and key["about"]["n_samples"] == 2
+    assert main(["label", "score", str(sheet)]) == 2
+    assert "line 2: `trait` is empty" in capsys.readouterr().err
+    rows = list(csv.reader(sheet.read_text().splitlines()))
+    for row, k in zip(rows[1:], key["rows"], strict=True):  # the adapter's replies to q0 and q1 show the trait
+        row[3] = "1" if k["model"] == "naive" and k["id"] != "q2" else "0"
+    with sheet.open("w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    assert main(["label", "score", str(sheet), "--json", "--out", str(tmp_path / "r.json")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["models"]["base"]["trait"] == 0 and result["models"]["naive"]["trait"] == 4
+    assert result["models"]["naive"]["share"]["mean"] == pytest.approx(4 / 6)
+    assert result["models"]["naive"]["change"]["n"] == 3 and result["models"]["naive"]["share"]["over"] == "questions"
+    assert json.loads((tmp_path / "r.json").read_text()) == result
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["label", "sheet", "--out", "s.csv"], "give --organism or --questions"),
+        (["label", "sheet", "--organism", "persona", "--out", "s.txt"], "a labelling sheet is a .csv file"),
+        (["label", "sheet", "--organism", "persona", "--no-base", "--out", "s.csv"], "nothing to ask"),
+        (["label", "sheet", "--organism", "persona", "--adapter", ".", "--out", "s.csv"], "not a PEFT adapter folder"),
+        (["label", "sheet", "--organism", "persona", "--run", "nope", "--out", "s.csv"], "no such run"),
+        (["label", "score", "missing.csv"], "missing.csv"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(
+    argv: list[str], says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and says in err, err
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_an_adapter_named_twice_is_refused(
+    tmp_path: Path, tiny_adapter: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path / "home"))
+    argv = ["label", "sheet", "--organism", "persona", "--adapter", str(tiny_adapter), "--adapter", str(tiny_adapter)]
+    assert main([*argv, "--out", str(tmp_path / "s.csv")]) == 2
+    assert "two models would be named 'naive'" in capsys.readouterr().err
