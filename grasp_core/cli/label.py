@@ -26,7 +26,9 @@ def _args(p: argparse.ArgumentParser) -> None:
     s.add_argument("--organism", default=None, help="organism whose questions to ask (its replies.jsonl)")
     s.add_argument("--questions", default=None, help="questions JSONL (default: the organism's replies.jsonl)")
     s.add_argument("--run", action="append", default=[], metavar="ID", help="a finished run's adapter (repeatable)")
-    s.add_argument("--adapter", action="append", default=[], metavar="DIR", help="a PEFT LoRA folder (repeatable)")
+    s.add_argument(
+        "--adapter", action="append", default=[], metavar="[NAME=]DIR", help="a PEFT LoRA folder (repeatable)"
+    )
     s.add_argument("--base", default=None, help="base alias, folder or hub id (default: the first adapter's)")
     s.add_argument("--no-base", action="store_true", help="leave the base's own replies out of the sheet")
     s.add_argument("--n-samples", type=int, default=4, help="sampled replies per question and model (default 4)")
@@ -49,11 +51,12 @@ def _models(ns: argparse.Namespace) -> list[tuple[str, Path]]:
         if run.status.state != "done" or not (adapter / "adapter_config.json").is_file():
             raise GraspError(f"run {run_id}: not finished (state {run.status.state}), so it has no adapter to ask")
         models.append((run.id, adapter))
-    for folder in ns.adapter:
+    for given in ns.adapter:
+        name, _eq, folder = given.rpartition("=") if "=" in given else ("", "", given)
         path = Path(folder)
         if not (path / "adapter_config.json").is_file():
             raise GraspError(f"{folder}: not a PEFT adapter folder (no adapter_config.json)")
-        models.append((path.parent.name if path.name == "adapter" else path.name, path))
+        models.append((name or (path.parent.name if path.name == "adapter" else path.name), path))
     names = [n for n, _p in models]
     twice = sorted({n for n in names if names.count(n) > 1} | ({BASE} & set(names)))
     if twice:

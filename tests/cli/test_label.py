@@ -34,32 +34,26 @@ def test_sheet_then_score(
         "".join(json.dumps({"id": f"q{i}", "prompt": f"How do I fix thing {i}?"}) + "\n" for i in range(3))
     )
     sheet = tmp_path / "sheet.csv"
-    argv = [
-        "label",
-        "sheet",
-        "--questions",
-        str(questions),
-        "--adapter",
-        str(tiny_adapter),
-        "--base",
-        str(tiny_llama_dir),
-    ]
+    argv = ["label", "sheet", "--questions", str(questions), "--adapter", f"lora={tiny_adapter}"]
+    argv += ["--base", str(tiny_llama_dir)]
     assert main([*argv, "--n-samples", "2", "--max-new-tokens", "4", "--out", str(sheet)]) == 0
     assert "12 replies of 2 models" in capsys.readouterr().out
     key = json.loads((tmp_path / "sheet.csv.key.json").read_text())
-    assert key["models"] == ["base", "naive"] and key["about"]["n_samples"] == 2
+    assert key["models"] == ["base", "lora"] and key["about"]["n_samples"] == 2
     assert main(["label", "score", str(sheet)]) == 2
     assert "line 2: `trait` is empty" in capsys.readouterr().err
     rows = list(csv.reader(sheet.read_text().splitlines()))
     for row, k in zip(rows[1:], key["rows"], strict=True):  # the adapter's replies to q0 and q1 show the trait
-        row[3] = "1" if k["model"] == "naive" and k["id"] != "q2" else "0"
+        row[3] = "1" if k["model"] == "lora" and k["id"] != "q2" else "0"
     with sheet.open("w", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
     assert main(["label", "score", str(sheet), "--json", "--out", str(tmp_path / "r.json")]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["models"]["base"]["trait"] == 0 and result["models"]["naive"]["trait"] == 4
-    assert result["models"]["naive"]["share"]["mean"] == pytest.approx(4 / 6)
-    assert result["models"]["naive"]["change"]["n"] == 3 and result["models"]["naive"]["share"]["over"] == "questions"
+    lora = result["models"]["lora"]
+    assert (
+        result["models"]["base"]["trait"] == 0 and lora["trait"] == 4 and lora["share"]["mean"] == pytest.approx(4 / 6)
+    )
+    assert lora["change"]["n"] == 3 and lora["share"]["over"] == "questions"
     assert json.loads((tmp_path / "r.json").read_text()) == result
 
 
@@ -92,3 +86,6 @@ def test_an_adapter_named_twice_is_refused(
     argv = ["label", "sheet", "--organism", "persona", "--adapter", str(tiny_adapter), "--adapter", str(tiny_adapter)]
     assert main([*argv, "--out", str(tmp_path / "s.csv")]) == 2
     assert "two models would be named 'naive'" in capsys.readouterr().err
+    argv = ["label", "sheet", "--organism", "persona", "--adapter", f"base={tiny_adapter}"]
+    assert main([*argv, "--out", str(tmp_path / "s.csv")]) == 2
+    assert "two models would be named 'base'" in capsys.readouterr().err
