@@ -12,9 +12,12 @@ from ..errors import GraspError
 from ..evaluation.hand_labels import key_path, score_sheet, write_sheet
 from ..evaluation.organisms import QUESTIONS_FILE, load_organism
 from ..evaluation.replies import RepliesConfig, question_replies
-from ..io import write_json
+from ..io import read_json, write_json
 from ..model.adapters import load_model
 from ..runs.registry import get_run
+from ..sweep.cell_runs import sweep_adapters
+from ..sweep.folders import find_sweep
+from ..sweep.report import sweep_organism
 from .common import command, print_json, resolve_adapter_base
 
 BASE = "base"  # the model name of the base (every adapter switched off)
@@ -24,6 +27,15 @@ def _args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="label_step", metavar="STEP", required=True)
     s = sub.add_parser("sheet", help="sample replies into a blind labelling sheet (CSV) and its hidden key")
     s.add_argument("--organism", default=None, help="organism whose questions to ask (its replies.jsonl)")
+    s.add_argument("--sweep", default=None, help="a sweep (name or folder): --cell names its cells, its organism asks")
+    s.add_argument("--sweep-seed", type=int, default=None, help="the sweep seed whose cells --cell names")
+    s.add_argument(
+        "--cell",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="a sweep cell's label, as in results.csv (repeatable)",
+    )
     s.add_argument("--questions", default=None, help="questions JSONL (default: the organism's replies.jsonl)")
     s.add_argument("--run", action="append", default=[], metavar="ID", help="a finished run's adapter (repeatable)")
     s.add_argument(
@@ -45,6 +57,10 @@ def _args(p: argparse.ArgumentParser) -> None:
 def _models(ns: argparse.Namespace) -> list[tuple[str, Path]]:
     """(name, adapter folder) of every run and adapter asked for, checked before anything loads."""
     models: list[tuple[str, Path]] = []
+    if ns.cell or ns.sweep:
+        if not (ns.cell and ns.sweep and ns.sweep_seed is not None):
+            raise GraspError("--cell, --sweep and --sweep-seed go together: which cells of which sweep on which seed")
+        models += sweep_adapters(find_sweep(ns.sweep), ns.sweep_seed, ns.cell)
     for run_id in ns.run:
         run = get_run(run_id)
         adapter = Path(run.status.adapter) if run.status.adapter else run.dir / "adapter"
@@ -69,9 +85,14 @@ def _models(ns: argparse.Namespace) -> list[tuple[str, Path]]:
 def _sheet(ns: argparse.Namespace) -> int:
     questions = Path(ns.questions) if ns.questions else None
     if questions is None:
-        if not ns.organism:
-            raise GraspError("give --organism or --questions: which questions the models answer")
-        questions = load_organism(ns.organism).dir / QUESTIONS_FILE
+        if ns.organism:
+            questions = load_organism(ns.organism).dir / QUESTIONS_FILE
+        elif ns.sweep:
+            sweep_json = find_sweep(ns.sweep) / "sweep.json"
+            cfg = read_json(sweep_json, what="sweep.json")
+            questions = sweep_organism(cfg.get("organism"), sweep_json).dir / QUESTIONS_FILE
+        else:
+            raise GraspError("give --organism, --sweep or --questions: which questions the models answer")
     if not questions.is_file():
         raise GraspError(f"questions file {questions} not found")
     if Path(ns.out).suffix.lower() != ".csv":

@@ -15,7 +15,7 @@ from ..model.models import DEFAULT_BASE
 from ..sweep.config import SweepConfig
 from ..sweep.demo import SWEEPS, build_naive, run_demo, sweep_config
 from ..sweep.executor import EXECUTORS
-from ..sweep.folders import sweeps_root
+from ..sweep.folders import find_sweep, sweeps_root
 from ..sweep.merge import merge_sweeps
 from ..sweep.provenance import bundle, check_bundle, provenance_line
 from ..sweep.report import rerender, shown_table
@@ -74,7 +74,7 @@ def _print_report(report: Any) -> None:
 )
 def run_sweep_cmd(ns: argparse.Namespace) -> int:
     if ns.status:
-        table = sweep_status(_sweep_folder(ns.status, ns.out))
+        table = sweep_status(find_sweep(ns.status, ns.out))
         print(table.to_string(index=False))
         counts = table["state"].value_counts()
         print(", ".join(f"{n} {state}" for state, n in counts.items()))
@@ -109,7 +109,7 @@ def _report_args(p: argparse.ArgumentParser) -> None:
 
 @command("report", "Re-render a sweep's summary, trade-off figure and report.md from its results.csv.", _report_args)
 def run_report_cmd(ns: argparse.Namespace) -> int:
-    folder = _sweep_folder(ns.sweep)
+    folder = find_sweep(ns.sweep)
     if ns.bundle:
         check_bundle(folder)  # before anything is written
     _print_report(rerender(folder, figures=(".html",) if ns.no_png else (".html", ".png")))
@@ -137,21 +137,11 @@ def run_merge_cmd(ns: argparse.Namespace) -> int:
     into = Path(ns.into).expanduser()
     dest = into if into.is_absolute() or len(into.parts) > 1 else inside(sweeps_root(), ns.into)
     report = merge_sweeps(
-        [_sweep_folder(s) for s in ns.sweeps], dest, figures=(".html",) if ns.no_png else (".html", ".png")
+        [find_sweep(s) for s in ns.sweeps], dest, figures=(".html",) if ns.no_png else (".html", ".png")
     )
     _print_report(report)
     print(provenance_line(dest))
     return 0
-
-
-def _sweep_folder(name: str, root: str | None = None) -> Path:
-    """A sweep folder given as a path, or by name under the sweeps folder."""
-    folder = Path(name).expanduser()
-    if not folder.is_dir():
-        folder = inside(sweeps_root(root), name)
-    if not folder.is_dir():
-        raise GraspError(f"{name}: no such sweep folder (nor under {sweeps_root(root)})")
-    return folder
 
 
 def _demo_args(p: argparse.ArgumentParser) -> None:

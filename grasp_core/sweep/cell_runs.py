@@ -1,6 +1,6 @@
 """Which registry run a sweep cell uses: its training config, a finished run of it (or of the same config for more
 rounds), one resumed from its checkpoint, or one trained now (whose round 0 a finished one-round run of the same
-config gives, when there is one). Nothing is trained twice."""
+config gives, when there is one). Nothing is trained twice. And back: the adapter a finished cell was measured on."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from ..errors import GraspError
 from ..evaluation.organisms import INOCULATION_FILE, Organism
 from ..io import read_json, write_json
 from ..runs.queue import reap_dead, wait
-from ..runs.registry import absolute_config, config_key, create_run, list_runs
+from ..runs.registry import absolute_config, config_key, create_run, list_runs, load_run, runs_root
 from ..runs.worker import run_foreground
 from ..training.config import TrainConfig
 from ..training.loop import FACTORS_USED, RESULT_FILE, check_inputs
 from ..training.methods import METHODS
-from .config import SweepConfig
+from .config import Cell, SweepConfig
+from .report import load_results
 
 
 def train_config(
@@ -115,3 +116,60 @@ def longer_run(config: TrainConfig, runs_root: Path | None) -> Path | None:
         ):
             return r.dir
     return None
+
+
+def cell_rounds(cell: Cell) -> int:
+    """The rounds a cell asks for (its method's default when unset)."""
+    value = cell.settings.get("rounds")
+    return int(value) if value is not None else METHODS[cell.method].default_rounds if cell.method in METHODS else 1
+
+
+def cell_adapter(run_dir: Path, rounds: int) -> Path:
+    """The adapter a cell of `rounds` rounds reads from its run: the run's own when the run trained that many
+    rounds, else its round-<rounds-1>/ (cells that differ only in `rounds` share the run of the most)."""
+    trained = load_run(run_dir).config.n_rounds
+    return run_dir / "adapter" if rounds >= trained else run_dir / f"round-{rounds - 1}" / "adapter"
+
+
+def sweep_adapters(
+    folder: Path, seed: int, labels: list[str], root: str | Path | None = None
+) -> list[tuple[str, Path]]:
+    """(label, adapter folder) of each named cell of a sweep on one seed, from the run its results.csv names: what
+    its measures were read from. A cell not finished on that seed, or one with no adapter of its own (an ablation
+    of the naive LoRA, the base), is refused by name."""
+    results = load_results(folder)
+    cfg = read_json(folder / "sweep.json", what="sweep.json")
+    # sweep.json keeps an entry's settings sorted, the YAML (and so results.csv's labels) in the order written
+    cells = {
+        _label_key(c.label): c
+        for c in SweepConfig.from_dict(cfg, where=str(folder / "sweep.json")).cells()
+        if c.seed == seed
+    }
+    on_seed = results[results["seed"].astype(str).isin([str(seed), f"{float(seed)}"])]
+    out: list[tuple[str, Path]] = []
+    for label in labels:
+        rows = on_seed[[_label_key(str(x)) == _label_key(label) for x in on_seed["label"]]]
+        if label == "base":
+            raise GraspError("the base is not a cell: its replies are in every sheet unless --no-base")
+        cell = cells.get(_label_key(label))
+        if cell is None:
+            known = ", ".join(sorted(c.label for c in cells.values()))
+            raise GraspError(f"{folder}: no cell {label!r} on seed {seed} in sweep.json (cells: {known})")
+        if rows.empty:
+            raise GraspError(f"{folder}/results.csv: cell {label!r} has no result on seed {seed} yet")
+        if cell.method == "ablate":
+            raise GraspError(f"{folder}: cell {label!r} ablates the naive LoRA at inference; it has no adapter to ask")
+        run_dir = runs_root(root) / str(rows.iloc[-1]["run"])
+        adapter = cell_adapter(run_dir, cell_rounds(cell))  # a naive run (none suggested): its adapter
+        if not (adapter / "adapter_config.json").is_file():
+            raise GraspError(
+                f"{adapter}: cell {label!r} seed {seed}'s adapter is missing (run folder moved or pruned?)"
+            )
+        out.append((label, adapter))
+    return out
+
+
+def _label_key(label: str) -> tuple[str, ...]:
+    """A cell label as its method and its sorted `key=value` settings: the same cell however they were ordered."""
+    method, *settings = label.split(" ")
+    return (method, *sorted(settings))

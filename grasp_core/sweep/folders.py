@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..errors import GraspError
 from ..io import grasp_home, inside, text_hash
 from ..training.methods import OLD_METHOD_NAMES
 from .config import ENTRY_RENAMED, SWEEP_RENAMED, SweepConfig
@@ -22,6 +23,16 @@ JOBS_DIR = "jobs"  # an executor's files: jobs.json, submitit's pickles, scripts
 def sweeps_root(root: str | Path | None = None) -> Path:
     """The folder that holds the sweeps: `root`, else GRASP_HOME/sweeps."""
     return Path(root) if root is not None else grasp_home() / "sweeps"
+
+
+def find_sweep(name: str, root: str | Path | None = None) -> Path:
+    """A sweep folder given as a path, or by name under the sweeps folder."""
+    folder = Path(name).expanduser()
+    if not folder.is_dir():
+        folder = inside(sweeps_root(root), name)
+    if not folder.is_dir():
+        raise GraspError(f"{name}: no such sweep folder (nor under {sweeps_root(root)})")
+    return folder
 
 
 def sweep_dir(config: SweepConfig, root: str | Path | None = None) -> Path:

@@ -28,7 +28,7 @@ from ..io import file_hash, read_json, text_hash, write_json
 from ..runs.registry import find_by_key, get_run
 from ..training.loop import FACTORS_USED
 from ..training.methods import METHODS
-from .cell_runs import ensure_run, inoculation_prompt, longer_run, train_config
+from .cell_runs import cell_adapter, cell_rounds, ensure_run, inoculation_prompt, longer_run, train_config
 from .config import BY_EVIDENCE, Cell, SweepConfig, absolute_sweep
 from .eval_cache import evaluate_cached, examples_cached
 from .executor import ExecutorConfig, Job, check_available, run_jobs
@@ -76,7 +76,7 @@ class SweepWork:
         self._unranked: dict[tuple[str, int, str], NoEvidenceRanking] = {}  # refusals, so a seed asks once
         self.rounds_of: dict[tuple[Any, ...], int] = {}  # cells that differ only in `rounds` -> the most rounds asked
         for cell in self.cells:
-            self.rounds_of[_family(cell)] = max(self.rounds_of.get(_family(cell), 1), _rounds(cell))
+            self.rounds_of[_family(cell)] = max(self.rounds_of.get(_family(cell), 1), cell_rounds(cell))
         self._spec_hash = text_hash(
             repr(sorted(config.train.items())),
             repr(config.naive_runs),
@@ -230,7 +230,7 @@ class SweepWork:
         if ffile is not None:
             settings["factors"] = str(ffile)
         # Cells that differ only in `rounds` share one run of the most rounds; each reads its own round's adapter.
-        rounds, most = _rounds(cell), self.rounds_of[_family(cell)]
+        rounds, most = cell_rounds(cell), self.rounds_of[_family(cell)]
         if most > 1:
             settings["rounds"] = most
             if cell.select_by in BY_EVIDENCE:  # picked by evidence: so are the factors each later round adds
@@ -241,10 +241,10 @@ class SweepWork:
         longer = None if find_by_key(train, self.runs_root) else longer_run(train, self.runs_root)
         if longer is not None:
             self.say(f"  round {rounds} of run {longer.name} is this cell's run (the same config but for rounds)")
-            run_dir, adapter = longer, longer / f"round-{rounds - 1}" / "adapter"
+            run_dir = longer
         else:
             run_dir = ensure_run(train, self.runs_root, self.say)
-            adapter = run_dir / "adapter" if rounds == most else run_dir / f"round-{rounds - 1}" / "adapter"
+        adapter = cell_adapter(run_dir, rounds)
         measures = evaluate_cached(run_dir, organism, config.base, adapter, measures=config.measures)
         row = _row(cell.label, cell.method, cell, run_dir.name, measures)
         trained = run_dir / f"round-{rounds - 1}" if most > 1 or longer is not None else run_dir  # where Z is saved
@@ -421,12 +421,6 @@ def _training_wall_s(results: pd.DataFrame, runs_root: Path | None) -> float | N
         if status.started is not None and status.finished is not None:
             total += status.finished - status.started
     return total
-
-
-def _rounds(cell: Cell) -> int:
-    """The rounds a cell asks for (its method's default when unset)."""
-    value = cell.settings.get("rounds")
-    return int(value) if value is not None else METHODS[cell.method].default_rounds if cell.method in METHODS else 1
 
 
 def _family(cell: Cell) -> tuple[Any, ...]:

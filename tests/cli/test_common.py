@@ -22,6 +22,7 @@ VERBS = {
     "demo",
     "eval",
     "judge",
+    "label",
     "compare",
 }
 

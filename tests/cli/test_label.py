@@ -11,6 +11,7 @@ import pytest
 from lora_fixtures import make_adapter
 
 from grasp_core.cli import main
+from grasp_core.sweep.report import load_results
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,9 @@ def test_sheet_then_score(
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (["label", "sheet", "--out", "s.csv"], "give --organism or --questions"),
+        (["label", "sheet", "--out", "s.csv"], "give --organism, --sweep or --questions"),
+        (["label", "sheet", "--organism", "persona", "--cell", "naive", "--out", "s.csv"], "go together"),
+        (["label", "sheet", "--sweep", "nope", "--sweep-seed", "0", "--cell", "x", "--out", "s.csv"], "no such sweep"),
         (["label", "sheet", "--organism", "persona", "--out", "s.txt"], "a labelling sheet is a .csv file"),
         (["label", "sheet", "--organism", "persona", "--no-base", "--out", "s.csv"], "nothing to ask"),
         (["label", "sheet", "--organism", "persona", "--adapter", ".", "--out", "s.csv"], "not a PEFT adapter folder"),
@@ -89,3 +92,35 @@ def test_an_adapter_named_twice_is_refused(
     argv = ["label", "sheet", "--organism", "persona", "--adapter", f"base={tiny_adapter}"]
     assert main([*argv, "--out", str(tmp_path / "s.csv")]) == 2
     assert "two models would be named 'base'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_sweep_cell_names_its_adapter(
+    tmp_path: Path,
+    tiny_organism: Path,
+    tiny_llama_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import yaml
+
+    from grasp_core.sweep.config import SweepConfig
+    from grasp_core.sweep.run import run_sweep
+
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path))
+    train = {"r": 2, "lora_alpha": 4, "lr": 1e-3, "batch_size": 4, "epochs": 1, "max_length": 96}
+    cfg = {"name": "t", "organism": str(tiny_organism), "base": str(tiny_llama_dir), "seeds": [0], "train": train}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump({**cfg, "methods": [{"method": "naive"}]}))
+    report = run_sweep(SweepConfig.from_yaml(tmp_path / "sweep.yaml"), figures=(".html",))
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": "q0", "prompt": "How do I fix a chair?"}) + "\n")
+    sheet = tmp_path / "s.csv"
+    argv = ["label", "sheet", "--sweep", "t", "--sweep-seed", "0", "--cell", "naive", "--questions", str(questions)]
+    argv += ["--base", str(tiny_llama_dir), "--n-samples", "1", "--max-new-tokens", "2", "--out", str(sheet)]
+    assert main(argv) == 0
+    key = json.loads((tmp_path / "s.csv.key.json").read_text())
+    naive_run = str(load_results(report.folder).set_index("label").loc["naive", "run"])
+    assert key["models"] == ["base", "naive"]
+    assert key["about"]["adapters"]["naive"] == str(tmp_path / "runs" / naive_run / "adapter")
+    assert main([*argv[:-2], "--cell", "base", "--out", str(sheet)]) == 2
+    assert "the base is not a cell" in capsys.readouterr().err

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from grasp_core.errors import GraspError
+from grasp_core.sweep.cell_runs import sweep_adapters
 from grasp_core.sweep.config import SweepConfig
 from grasp_core.sweep.report import load_results
 from grasp_core.sweep.run import run_sweep
@@ -52,6 +54,16 @@ def test_a_cell_whose_run_is_a_round_of_a_longer_run_trains_nothing(
     assert len([p for p in runs.iterdir() if p.is_dir()]) == 1  # the two-round run only
     assert by.loc[other, "run"] == by.loc[one, "run"] == by.loc[two, "run"]
     assert by.loc[other, "drift"] == by.loc[one, "drift"] != by.loc[two, "drift"]
+    # Back from a cell to the adapter it was measured on: round 0 of the shared run for the one-round cells.
+    run = runs / str(by.loc[two, "run"])
+    found = dict(sweep_adapters(report.folder, 0, [one, two, other], root=runs))
+    assert found == {one: run / "round-0" / "adapter", two: run / "adapter", other: run / "round-0" / "adapter"}
+    # Settings in another order (sweep.json keeps them sorted) name the same cell.
+    assert sweep_adapters(report.folder, 0, ["grasp rounds=2 top=1 factors=pick"], root=runs)[0][1] == run / "adapter"
+    with pytest.raises(GraspError, match="no cell 'grasp top=9' on seed 0"):
+        sweep_adapters(report.folder, 0, ["grasp top=9"], root=runs)
+    with pytest.raises(GraspError, match="on seed 1 in sweep.json"):
+        sweep_adapters(report.folder, 1, [one], root=runs)  # this sweep has seed 0 only
 
 
 @pytest.mark.slow
