@@ -1,0 +1,91 @@
+"""tools/choose_default.py: the written rule for the default recipe, applied to made-up sweep tables and labels."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("choose_default", ROOT / "tools" / "choose_default.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being made
+    spec.loader.exec_module(module)
+    return module
+
+
+# Per organism: the primary measure, the base's and naive LoRA's values; per candidate its value and task gain.
+PRIMARY = {"persona": "drift", "flattery": "drift", "political": "lean_change"}
+CELLS = {  # label: (method, primary value as a share of the naive rise over the base, task gain)
+    "grasp top=1": ("grasp", 0.1, 0.95),  # meets (a) and (b) everywhere
+    "grasp top=2": ("grasp", 0.1, 0.92),  # meets (a) and (b) everywhere, lower worst-pair gain
+    "inoculate": ("inoculate", 0.8, 1.0),  # fails (a)
+}
+
+
+def _folders(tmp: Path, labelled: dict[str, dict[str, float]] | None = None) -> tuple[dict[str, Path], Path]:
+    folders, labels = {}, tmp / "labels"
+    labels.mkdir()
+    for org, m in PRIMARY.items():
+        base = 0.0 if m == "lean_change" else 0.01
+        rows = [{"label": "base", "method": "base", "seed": None, m: base, "task_gain": 0.0, "factors": ""}]
+        for seed in (0, 1, 2):
+            rows.append({"label": "naive", "method": "naive", "seed": seed, m: base + 0.1, "task_gain": 1.0})
+            for label, (method, share, gain) in CELLS.items():
+                factors = "#0 global-write-0" + (", #1 global-write-1" if "top=2" in label else "")
+                rows.append(
+                    {
+                        "label": label,
+                        "method": method,
+                        "seed": seed,
+                        m: base + 0.1 * share,
+                        "task_gain": gain,
+                        "factors": factors if method == "grasp" else "",
+                    }
+                )
+            if org in ("flattery", "political") and labelled is not None:
+                models = {name: {"share": {"mean": v}} for name, v in labelled.items()}
+                (labels / f"{org}-seed{seed}.result.json").write_text(json.dumps({"models": models}))
+        folder = tmp / org
+        folder.mkdir()
+        pd.DataFrame(rows).to_csv(folder / "results.csv", index=False)
+        folders[org] = folder
+    return folders, labels
+
+
+def test_the_whole_target_decides_before_task_gain(tmp_path: Path) -> None:
+    tool = _tool()
+    # By hand, grasp top=1 still shows the trait (0.5 of naive's 0.6: fails (c)); grasp top=2 does not.
+    folders, labels = _folders(tmp_path, {"naive": 0.6, "grasp top=1": 0.5, "grasp top=2": 0.05, "inoculate": 0.0})
+    cands, missing = tool.evaluate(folders, labels)
+    assert missing == []
+    order = sorted(cands.values(), key=tool.Candidate.key)
+    assert [c.label for c in order] == ["grasp top=2", "grasp top=1", "inoculate"]
+    assert sum(p.whole for p in cands["grasp top=2"].pairs.values()) == 9
+    assert sum(p.whole for p in cands["grasp top=1"].pairs.values()) == 3  # persona only: (c) left out there
+    assert cands["grasp top=2"].directions == 2 and cands["grasp top=1"].directions == 1
+
+
+def test_without_labels_or_with_a_cell_not_formed(tmp_path: Path) -> None:
+    tool = _tool()
+    folders, labels = _folders(tmp_path)  # no hand labels: the cells meeting (a) and (b) wait for them
+    cands, _missing = tool.evaluate(folders, labels)
+    waiting = [(o, s) for c in cands.values() for (o, s), p in c.pairs.items() if p.unlabelled]
+    assert len(waiting) == 12 and all(o in ("flattery", "political") for o, _s in waiting)
+    table = pd.read_csv(folders["political"] / "results.csv")  # a cell not formed has no row, and report.md says so
+    table = table[~((table["label"] == "grasp top=1") & (table["seed"] == 2))]
+    table.to_csv(folders["political"] / "results.csv", index=False)
+    (folders["political"] / "report.md").write_text("1 cell(s) not formed:\n\n- grasp top=1 seed=2: no move\n")
+    cands, _missing = tool.evaluate(folders, labels)
+    pair = cands["grasp top=1"].pairs[("political", 2)]
+    assert not pair.a and not pair.whole and pair.gain != pair.gain  # failed there, no task gain (NaN)
+    assert cands["grasp top=1"].key()[2] == pytest.approx(-0.95)  # left out of the worst-pair gain
