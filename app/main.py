@@ -22,6 +22,7 @@ nav = st.navigation(
             st.Page(PAGES / "train.py", title="Train", icon=":material/model_training:"),
             st.Page(PAGES / "results.py", title="Results", icon=":material/insights:"),
             st.Page(PAGES / "compare.py", title="Compare", icon=":material/forum:"),
+            st.Page(PAGES / "label.py", title="Label", icon=":material/rule:"),
         ],
     }
 )

@@ -24,6 +24,17 @@ from .comparison.transcript import (
 )
 from .errors import ConfigError, GraspError
 from .evaluation.config import EvalConfig
+from .evaluation.hand_labels import (
+    SheetResult,
+    SheetRow,
+    label_row,
+    labels_root,
+    list_sheets,
+    read_sheet,
+    score_sheet,
+    sheet_about,
+    write_sheet,
+)
 from .evaluation.judges import JUDGES, FreeFormResult, Question, free_form, load_questions, make_judge, number_score
 from .evaluation.logprob import ChoiceResult, NllResult, forced_choice, task_nll
 from .evaluation.organisms import (
@@ -209,6 +220,8 @@ __all__ = [
     "Run",
     "RunStatus",
     "ScanConfig",
+    "SheetResult",
+    "SheetRow",
     "Shift",
     "SideBySide",
     "SteeringSample",
@@ -272,12 +285,15 @@ __all__ = [
     "inspection_order",
     "items_beside",
     "judged_replies",
+    "label_row",
+    "labels_root",
     "launch_runs",
     "launch_sweep",
     "lineup",
     "list_factor_sets",
     "list_organisms",
     "list_runs",
+    "list_sheets",
     "list_sweeps",
     "load_adapter",
     "load_base",
@@ -320,6 +336,7 @@ __all__ = [
     "random_factors",
     "read_examples",
     "read_metrics",
+    "read_sheet",
     "read_table",
     "reap_dead",
     "recipe_of",
@@ -340,7 +357,9 @@ __all__ = [
     "save_in_workspace",
     "save_suggested",
     "scan",
+    "score_sheet",
     "set_cosines",
+    "sheet_about",
     "shift_factors",
     "side_by_side",
     "spec_for_file",
@@ -365,6 +384,7 @@ __all__ = [
     "wait",
     "write_bundled_evidence",
     "write_figure",
+    "write_sheet",
 ]
 
 # Names of earlier releases, importable with a warning for one release: old -> current.

@@ -5,12 +5,13 @@ one or more runs or adapters to an organism's questions into one shuffled sheet 
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
-from ..evaluation.hand_labels import key_path, score_sheet, write_sheet
-from ..evaluation.organisms import QUESTIONS_FILE, load_organism
+from ..evaluation.hand_labels import key_path, labels_root, score_sheet, write_sheet
+from ..evaluation.organisms import QUESTIONS_FILE, Organism, load_organism
 from ..evaluation.replies import RepliesConfig, question_replies
 from ..io import read_json, write_json
 from ..model.adapters import load_model
@@ -46,7 +47,9 @@ def _args(p: argparse.ArgumentParser) -> None:
     s.add_argument("--n-samples", type=int, default=4, help="sampled replies per question and model (default 4)")
     s.add_argument("--max-new-tokens", type=int, default=64, help="tokens per reply (default 64)")
     s.add_argument("--seed", type=int, default=0, help="sampling and shuffling seed (default 0)")
-    s.add_argument("--out", required=True, help="the sheet to write (CSV); its key goes beside it")
+    s.add_argument(
+        "--out", default=None, help="the sheet to write (CSV; default $GRASP_HOME/labels/<organism>-<time>.csv)"
+    )
     c = sub.add_parser("score", help="un-blind a labelled sheet: each model's share of replies showing the trait")
     c.add_argument("sheet", help="the labelled sheet (CSV, its key beside it)")
     c.add_argument("--reference", default=None, help=f"model the others are compared with (default: the first, {BASE})")
@@ -83,20 +86,21 @@ def _models(ns: argparse.Namespace) -> list[tuple[str, Path]]:
 
 
 def _sheet(ns: argparse.Namespace) -> int:
-    questions = Path(ns.questions) if ns.questions else None
+    organism: Organism | None = None
+    if ns.organism:
+        organism = load_organism(ns.organism)
+    elif ns.sweep:
+        sweep_json = find_sweep(ns.sweep) / "sweep.json"
+        organism = sweep_organism(read_json(sweep_json, what="sweep.json").get("organism"), sweep_json)
+    questions = Path(ns.questions) if ns.questions else (organism.dir / QUESTIONS_FILE if organism else None)
     if questions is None:
-        if ns.organism:
-            questions = load_organism(ns.organism).dir / QUESTIONS_FILE
-        elif ns.sweep:
-            sweep_json = find_sweep(ns.sweep) / "sweep.json"
-            cfg = read_json(sweep_json, what="sweep.json")
-            questions = sweep_organism(cfg.get("organism"), sweep_json).dir / QUESTIONS_FILE
-        else:
-            raise GraspError("give --organism, --sweep or --questions: which questions the models answer")
+        raise GraspError("give --organism, --sweep or --questions: which questions the models answer")
     if not questions.is_file():
         raise GraspError(f"questions file {questions} not found")
-    if Path(ns.out).suffix.lower() != ".csv":
-        raise GraspError(f"--out {ns.out}: a labelling sheet is a .csv file")
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    out = Path(ns.out) if ns.out else labels_root() / f"{organism.name if organism else 'replies'}-{stamp}.csv"
+    if out.suffix.lower() != ".csv":
+        raise GraspError(f"--out {out}: a labelling sheet is a .csv file")
     config = RepliesConfig(n_samples=ns.n_samples, max_new_tokens=ns.max_new_tokens, seed=ns.seed)
     models = _models(ns)
     base = ns.base or (resolve_adapter_base(str(models[0][1]), None) if models else "smollm2-135m")
@@ -114,10 +118,13 @@ def _sheet(ns: argparse.Namespace) -> int:
     about = {"questions": str(questions), "base": base, "n_samples": config.n_samples, "seed": config.seed}
     about["max_new_tokens"] = config.max_new_tokens
     about["adapters"] = {name: str(adapter) for name, adapter in models}
-    n = write_sheet(ns.out, replies, ns.seed, about)
+    if organism is not None:
+        about |= {"organism": organism.name, "trait": organism.spurious}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    n = write_sheet(out, replies, ns.seed, about)
     print(
-        f"{n} replies of {len(replies)} models -> {ns.out}; label the `trait` column 1 or 0 without opening "
-        f"{key_path(ns.out).name}, then `grasp label score {ns.out}`"
+        f"{n} replies of {len(replies)} models -> {out}; label the `trait` column 1 or 0 (or on the dashboard's "
+        f"Label page) without opening {key_path(out).name}, then `grasp label score {out}`"
     )
     return 0
 

@@ -7,7 +7,8 @@ model, paired by question.
 Sheet (CSV, opens in any spreadsheet): row, question, reply, trait (empty until labelled).
 Key (`<sheet>.key.json`, beside it; the labeller must not open it): the models in order, per row the model, the
 question id and a hash of the reply (so a sheet whose rows were moved or edited is refused), and how the replies
-were sampled.
+were sampled (with the trait to label, where the organism is known). Sheets live under $GRASP_HOME/labels/ unless
+named elsewhere; the dashboard's Label page lists those and labels them one reply at a time.
 """
 
 from __future__ import annotations
@@ -20,13 +21,32 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
-from ..io import read_json, read_text, text_hash, write_json, write_text
+from ..io import grasp_home, read_json, read_text, text_hash, write_json, write_text
 from .stats import Interval, clustered_bootstrap, paired_bootstrap
 
 SHEET_COLUMNS = ("row", "question", "reply", "trait")
 KEY_SUFFIX = ".key.json"
 KEY_VERSION = 1
 QUESTIONS = "questions"  # what the intervals resample: the replies to one question are not independent
+
+
+def labels_root() -> Path:
+    """Where labelling sheets live by default: $GRASP_HOME/labels/."""
+    return grasp_home() / "labels"
+
+
+def list_sheets(root: str | Path | None = None) -> list[Path]:
+    """The sheets (with their key beside them) under `root` (default: labels_root()), newest first."""
+    folder = Path(root) if root is not None else labels_root()
+    found = [p for p in folder.glob("*.csv") if key_path(p).is_file()] if folder.is_dir() else []
+    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+
+
+def sheet_about(sheet: str | Path) -> dict[str, Any]:
+    """How a sheet's replies were sampled (the key's `about`: questions, base, n_samples, seed, trait), nothing
+    that tells a row's model."""
+    about = read_json(key_path(sheet), what=f"{Path(sheet).name}'s key").get("about", {})
+    return about if isinstance(about, dict) else {}
 
 
 def key_path(sheet: str | Path) -> Path:
@@ -83,6 +103,23 @@ class SheetResult:
             out.append(line)
         return out
 
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per model for a table: trait replies, share with its interval, change against the reference."""
+        out = []
+        for m in self.models:
+            share, change = self.shares[m], self.changes.get(m)
+            out.append(
+                {
+                    "model": m,
+                    "trait replies": f"{self.counts[m][0]} of {self.counts[m][1]}",
+                    "share": share.mean,
+                    "share 95%": f"[{share.lo:.2f}, {share.hi:.2f}]",
+                    f"change vs {self.reference}": change.mean if change is not None else None,
+                    "change 95%": f"[{change.lo:+.2f}, {change.hi:+.2f}]" if change is not None else "",
+                }
+            )
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         def iv(x: Interval) -> dict[str, Any]:
             return {"mean": x.mean, "lo": x.lo, "hi": x.hi, "over": x.over, "n": x.n}
@@ -102,8 +139,20 @@ class SheetResult:
         }
 
 
-def _labels(sheet: Path) -> list[tuple[int, str, int]]:
-    """(line, reply, 0/1) of every row, naming the line of an unlabelled or malformed one."""
+@dataclass(frozen=True)
+class SheetRow:
+    """One row of a labelling sheet: where it ends in the file, its number, question, reply and label (None: not
+    labelled yet)."""
+
+    line: int
+    row: int
+    question: str
+    reply: str
+    trait: int | None
+
+
+def read_sheet(sheet: str | Path) -> list[SheetRow]:
+    """Every row of a sheet, labelled or not; a malformed header, row or label is refused with its line named."""
     text = read_text(sheet, "labelling sheet")
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
@@ -117,13 +166,39 @@ def _labels(sheet: Path) -> list[tuple[int, str, int]]:
         if len(row) != len(SHEET_COLUMNS):
             raise GraspError(f"{sheet}, line {line}: {len(row)} columns, expected {len(SHEET_COLUMNS)}")
         mark = row[3].strip()
-        if mark not in ("0", "1"):
-            raise GraspError(
-                f"{sheet}, line {line}: `trait` is {mark!r}; label every reply 1 (shows the trait) or 0"
-                if mark
-                else f"{sheet}, line {line}: `trait` is empty; label every reply 1 (shows the trait) or 0"
-            )
-        out.append((line, row[2], int(mark)))
+        if mark not in ("0", "1", ""):
+            raise GraspError(f"{sheet}, line {line}: `trait` is {mark!r}; label every reply 1 (shows the trait) or 0")
+        try:
+            number = int(row[0])
+        except ValueError:
+            raise GraspError(f"{sheet}, line {line}: `row` is {row[0]!r}, not a row number") from None
+        out.append(SheetRow(line, number, row[1], row[2], int(mark) if mark else None))
+    return out
+
+
+def label_row(sheet: str | Path, row: int, trait: int | None) -> None:
+    """Set (1 or 0) or clear (None) one row's label, rewriting the sheet atomically; everything else kept."""
+    if trait not in (0, 1, None):
+        raise GraspError(f"{sheet}: a label is 1 (shows the trait) or 0, not {trait!r}")
+    rows = read_sheet(sheet)
+    if not any(r.row == row for r in rows):
+        raise GraspError(f"{sheet}: no row {row}")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(SHEET_COLUMNS)
+    for r in rows:
+        mark = trait if r.row == row else r.trait
+        w.writerow([r.row, r.question, r.reply, "" if mark is None else mark])
+    write_text(sheet, buf.getvalue())
+
+
+def _labels(sheet: Path) -> list[tuple[int, str, int]]:
+    """(line, reply, 0/1) of every row, naming the line of an unlabelled one."""
+    out = []
+    for r in read_sheet(sheet):
+        if r.trait is None:
+            raise GraspError(f"{sheet}, line {r.line}: `trait` is empty; label every reply 1 (shows the trait) or 0")
+        out.append((r.line, r.reply, r.trait))
     return out
 
 

@@ -457,3 +457,35 @@ def test_a_fresh_install_opens_factors_on_the_bundled_evidence_and_results_on_th
     assert at.selectbox(key="results_table").value == "persona/persona-main (bundled)" and not _errors(at)
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+def test_label_page_labels_one_reply_at_a_time_then_unblinds(app_env: dict[str, str]) -> None:
+    from grasp_core import labels_root, read_sheet, write_sheet
+
+    at = _page(_start(), "label")
+    assert any("No labelling sheet yet" in i.value for i in at.info)
+    sheet = labels_root() / "flattery-test.csv"
+    sheet.parent.mkdir(parents=True)
+    replies = {
+        m: [{"id": f"q{q}", "question": f"Question {q}?", "reply": f"{m} says {q}"} for q in range(3)]
+        for m in ("base", "naive")
+    }
+    write_sheet(sheet, replies, seed=1, about={"organism": "flattery", "trait": "praise of the asker"})
+    at.run()
+    assert not at.exception and at.selectbox(key="label_sheet").value == sheet
+    assert any("praise of the asker" in m.value for m in at.markdown)
+    seen = []
+    for step in range(7):
+        reply = at.text[-1].value  # the reply shown, without its model
+        assert "naive" not in [c.value for c in at.caption]
+        seen.append(reply)
+        at.button(key="label_yes" if reply.startswith("naive") else "label_no").click().run()
+        assert not at.exception and not _errors(at), _errors(at)
+        if step == 1:  # take the second label back: that reply comes again
+            at.button(key="label_undo").click().run()
+            assert at.text[-1].value == seen[-1]
+            assert sum(r.trait is not None for r in read_sheet(sheet)) == 1
+    assert [r.trait for r in read_sheet(sheet)] == [int(r.reply.startswith("naive")) for r in read_sheet(sheet)]
+    table = next(d.value for d in at.dataframe if "share" in d.value.columns).set_index("model")
+    assert table.loc["naive", "share"] == 1.0 and table.loc["base", "share"] == 0.0
+    assert table.loc["naive", "trait replies"] == "3 of 3" and table.loc["naive", "change vs base"] == 1.0

@@ -31,6 +31,7 @@ PAGES = [
     ("train", "Fine-tune again"),
     ("results", "Results"),
     ("compare", "Compare"),
+    ("label", "Label"),
 ]
 
 pytestmark = pytest.mark.skipif(
@@ -273,6 +274,25 @@ def test_walk_every_page_and_train(server: dict[str, str], browser: object, tmp_
             assert sorted(p.suffix for p in saved.glob("compare-*")) == [".html", ".md"]
             assert "| base | " in next(saved.glob("*.md")).read_text()
             _settle(driver, title)
+        if path == "label":  # a sheet of two models' replies: label one by its button, the progress says so
+            from grasp_core import labels_root, read_sheet, write_sheet
+
+            replies = {
+                m: [{"id": f"q{q}", "question": f"How do I fix thing {q}?", "reply": f"{m} reply {q}"} for q in (0, 1)]
+                for m in ("base", "naive")
+            }
+            sheet = labels_root() / "e2e.csv"
+            sheet.parent.mkdir(parents=True, exist_ok=True)
+            write_sheet(sheet, replies, about={"organism": "flattery", "trait": "a sycophantic aside"})
+            driver.refresh()  # type: ignore[attr-defined]
+            _settle(driver, title)
+            assert "0 of 4 replies labelled" in _body(driver), _body(driver)[-1500:]
+            _button(driver, "Shows the trait (1)", exact=False).click()
+            deadline = time.monotonic() + 30
+            while "1 of 4 replies labelled" not in _body(driver) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert [r.trait for r in read_sheet(sheet)].count(1) == 1
+            _no_errors(driver, "label after one label")
         if path == "factors":
             driver.save_screenshot(str(shots / "factors-scan.png"))  # type: ignore[attr-defined]
         # Screenshots show each page from its top: reset every scrolled container.

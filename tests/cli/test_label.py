@@ -11,6 +11,8 @@ import pytest
 from lora_fixtures import make_adapter
 
 from grasp_core.cli import main
+from grasp_core.evaluation.hand_labels import list_sheets, sheet_about
+from grasp_core.evaluation.organisms import load_organism
 from grasp_core.sweep.report import load_results
 
 
@@ -124,3 +126,8 @@ def test_a_sweep_cell_names_its_adapter(
     assert key["about"]["adapters"]["naive"] == str(tmp_path / "runs" / naive_run / "adapter")
     assert main([*argv[:-2], "--cell", "base", "--out", str(sheet)]) == 2
     assert "the base is not a cell" in capsys.readouterr().err
+    assert main(argv[:-2]) == 0  # no --out: under $GRASP_HOME/labels, named for the organism, where the app looks
+    (made,) = list_sheets()
+    organism = load_organism(tiny_organism)
+    assert made.parent == tmp_path / "labels" and made.name.startswith(f"{organism.name}-")
+    assert sheet_about(made)["trait"] == organism.spurious

@@ -90,3 +90,30 @@ def test_no_key_no_score_and_nothing_to_write(tmp_path: Path) -> None:
     with pytest.raises(GraspError, match="no replies"):
         write_sheet(tmp_path / "t.csv", {"a": []})
     assert not (tmp_path / "t.csv").exists() and not key_path(tmp_path / "t.csv").exists()
+
+
+def test_label_one_row_at_a_time_and_list_the_sheets(tmp_path: Path) -> None:
+    from grasp_core.evaluation.hand_labels import label_row, list_sheets, read_sheet, sheet_about
+
+    sheet = tmp_path / "s.csv"
+    write_sheet(sheet, {"a": _replies("a", 2, 1), "b": _replies("b", 2, 1)}, about={"trait": "t"})
+    (tmp_path / "stray.csv").write_text("row,question,reply,trait\n")  # no key beside it: not a sheet
+    assert list_sheets(tmp_path) == [sheet] and sheet_about(sheet) == {"trait": "t"}
+    rows = read_sheet(sheet)
+    assert [r.trait for r in rows] == [None] * 4 and [r.row for r in rows] == [0, 1, 2, 3]
+    before = sheet.read_text()
+    label_row(sheet, 2, 1)
+    label_row(sheet, 0, 0)
+    assert [r.trait for r in read_sheet(sheet)] == [0, None, 1, None]
+    assert [r.reply for r in read_sheet(sheet)] == [r.reply for r in rows]  # replies untouched (quotes, commas)
+    label_row(sheet, 2, None)
+    label_row(sheet, 0, None)
+    assert sheet.read_text() == before  # cleared again: the file as written
+    with pytest.raises(GraspError, match="no row 9"):
+        label_row(sheet, 9, 1)
+    with pytest.raises(GraspError, match="not 2"):
+        label_row(sheet, 0, 2)
+    for r in read_sheet(sheet):
+        label_row(sheet, r.row, int(r.reply.startswith("b")))
+    table = {row["model"]: row for row in score_sheet(sheet).rows()}
+    assert table["b"]["trait replies"] == "2 of 2" and table["a"]["share"] == 0.0 and table["b"]["change vs a"] == 1.0
