@@ -18,6 +18,7 @@ Not applied (the order is printed as interim) until every organism has seeds 0-2
 
     python tools/choose_default.py                 # the committed bundles (what README's tables come from)
     python tools/choose_default.py --from-home     # $GRASP_HOME/sweeps/<organism>-main, interim
+    python tools/choose_default.py --from-home --sheets   # the `grasp label sheet` command of each pair to label
 """
 
 from __future__ import annotations
@@ -162,11 +163,39 @@ def evaluate(folders: dict[str, Path], labels: Path = LABELS) -> tuple[dict[str,
     return candidates, missing
 
 
+def sheet_commands(candidates: dict[str, Candidate], labels: Path = LABELS) -> list[str]:
+    """The `grasp label sheet` command of each finished (organism, seed) pair whose sheet the addendum asks for and
+    that has none yet: the references (naive, inoculate, caft) and every candidate meeting (a) and (b) there."""
+    pairs = sorted({pair for c in candidates.values() for pair in c.pairs if pair[0] in HAND_LABELS_RELIABLE})
+    out = []
+    for org, seed in pairs:
+        if (labels / f"{org}-seed{seed}.result.json").is_file():
+            continue
+        here = {c.label: c.pairs[(org, seed)] for c in candidates.values() if (org, seed) in c.pairs}
+        on_org = {c.label for c in candidates.values() if any(o == org for o, _s in c.pairs)}
+        if set(here) != on_org:
+            continue  # the seed is still training: its sheet waits for every cell
+        cells = ["naive"] + [x for x in here if x == "inoculate" or x.startswith("caft")]
+        cells += [x for x, p in here.items() if p.a and p.b and x not in cells]
+        flags = " ".join(f'--cell "{x}"' for x in cells)
+        out.append(
+            f"grasp label sheet --sweep {org}-main --sweep-seed {seed} {flags} --n-samples 4 --seed 0 "
+            f"--out tools/experiments/data/labels/{org}-seed{seed}.csv"
+        )
+    return out
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--from-home", action="store_true", help="read $GRASP_HOME/sweeps/<organism>-main (interim)")
+    p.add_argument(
+        "--sheets", action="store_true", help="print the labelling sheet command of each pair still to label"
+    )
     ns = p.parse_args()
     candidates, missing = evaluate({org: sweep_folder(org, ns.from_home) for org in ORGANISMS})
+    if ns.sheets:
+        print("\n".join(sheet_commands(candidates)) or "every pair with results has its sheet")
+        return 0
     unlabelled = [
         f"{c.label} on {o} seed {s}" for c in candidates.values() for (o, s), p in c.pairs.items() if p.unlabelled
     ]

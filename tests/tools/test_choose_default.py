@@ -89,3 +89,16 @@ def test_without_labels_or_with_a_cell_not_formed(tmp_path: Path) -> None:
     pair = cands["grasp top=1"].pairs[("political", 2)]
     assert not pair.a and not pair.whole and pair.gain != pair.gain  # failed there, no task gain (NaN)
     assert cands["grasp top=1"].key()[2] == pytest.approx(-0.95)  # left out of the worst-pair gain
+
+
+def test_the_sheets_still_to_label(tmp_path: Path) -> None:
+    tool = _tool()
+    folders, labels = _folders(tmp_path)
+    cands, _missing = tool.evaluate(folders, labels)
+    commands = tool.sheet_commands(cands, labels)
+    assert len(commands) == 6 and all('--cell "naive" --cell "inoculate"' in c for c in commands)
+    assert all('--cell "grasp top=1" --cell "grasp top=2"' in c for c in commands)  # both meet (a) and (b)
+    (labels / "flattery-seed0.result.json").write_text("{}")  # labelled: no command for it
+    assert len(tool.sheet_commands(cands, labels)) == 5
+    del cands["grasp top=2"].pairs[("political", 1)]  # a seed still training: its sheet waits
+    assert len(tool.sheet_commands(cands, labels)) == 4
