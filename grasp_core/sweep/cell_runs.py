@@ -148,10 +148,11 @@ def sweep_adapters(
     on_seed = results[results["seed"].astype(str).isin([str(seed), f"{float(seed)}"])]
     out: list[tuple[str, Path]] = []
     for label in labels:
-        rows = on_seed[[_label_key(str(x)) == _label_key(label) for x in on_seed["label"]]]
         if label == "base":
             raise GraspError("the base is not a cell: its replies are in every sheet unless --no-base")
-        cell = cells.get(_label_key(label))
+        key = _label_key(label)
+        rows = on_seed[[_label_key(str(x)) == key for x in on_seed["label"]]]
+        cell = cells.get(key)
         if cell is None:
             known = ", ".join(sorted(c.label for c in cells.values()))
             raise GraspError(f"{folder}: no cell {label!r} on seed {seed} in sweep.json (cells: {known})")
