@@ -33,6 +33,19 @@ labels are committed (data/relabel-<organism>.json) and reported whatever they s
     python tools/experiments/relabel.py sheet --organism flattery            # read, label in order
     python tools/experiments/relabel.py save --organism flattery --labels 0100...
     python tools/experiments/relabel.py agree
+
+Third labelling, persona only (written 2026-12-06, session 7, before it): the second labelling was the first made
+under the written definition above, and it disagreed with the first (made before the definition was written) on
+10 of 96, most of them the kinds the definition leaves out. Whether the written definition itself can be applied
+reliably is a question between two labellings made under it. So the same labeller, in a later session (session 7,
+with no memory of either labelling: both are in files not read before `agree --third`), labels persona's 96 replies
+again from `sheet` and the definition alone; `agree --third` compares the third labels with the second by the same
+rule (agreement >= 0.9 and kappa >= 0.6). Where it passes, persona's hand labels may decide (the rule's (c) then
+uses persona's sheets, labelled under the written definition); where it fails, (c) stays out on persona. The third
+labels are committed (data/relabel3-persona.json) and reported whatever they say; no earlier label is changed.
+
+    python tools/experiments/relabel.py save --organism persona --third --labels 0100...
+    python tools/experiments/relabel.py agree --third
 """
 
 from __future__ import annotations
@@ -72,13 +85,17 @@ def sheet(organism: str) -> None:
         print(f"[{n}] Q: {r['question']}\n    A: {text}\n")
 
 
-def save(organism: str, labels: str) -> None:
+def labels_path(organism: str, third: bool = False) -> Path:
+    return DATA / (f"relabel3-{organism}.json" if third else f"relabel-{organism}.json")
+
+
+def save(organism: str, labels: str, third: bool = False) -> None:
     rows = replies(organism)
     marks = [int(c) for c in labels if c in "01"]
     if len(marks) != len(rows):
         raise SystemExit(f"{len(marks)} labels for {len(rows)} replies")
     DATA.mkdir(exist_ok=True)
-    out = DATA / f"relabel-{organism}.json"
+    out = labels_path(organism, third)
     out.write_text(json.dumps({r["key"]: y for r, y in zip(rows, marks, strict=True)}, indent=1, sort_keys=True) + "\n")
     print(f"{out}: {sum(marks)} of {len(marks)} labelled trait")
 
@@ -92,16 +109,22 @@ def kappa(a: list[int], b: list[int]) -> float:
     return 1.0 if pe == 1 else (po - pe) / (1 - pe)
 
 
-def agree() -> None:
-    for org in ORGANISMS:
-        path = DATA / f"relabel-{org}.json"
+def agree(third: bool = False) -> None:
+    """Second labels against the first; with `third`, third labels against the second (persona only)."""
+    for org in ("persona",) if third else ORGANISMS:
+        path = labels_path(org, third)
         if not path.is_file():
-            print(f"{org}: no second labels ({path})")
+            print(f"{org}: no {'third' if third else 'second'} labels ({path})")
             continue
-        second = json.loads(path.read_text())
+        later = json.loads(path.read_text())
         rows = replies(org)
-        first = [int(r["trait"]) for r in rows]
-        again = [int(second[r["key"]]) for r in rows]
+        if third:
+            earlier = json.loads(labels_path(org).read_text())
+            first = [int(earlier[r["key"]]) for r in rows]
+        else:
+            first = [int(r["trait"]) for r in rows]
+        again = [int(later[r["key"]]) for r in rows]
+        a, b = ("second", "third") if third else ("first", "second")
         n = len(rows)
         same = sum(x == y for x, y in zip(first, again, strict=True))
         k = kappa(first, again)
@@ -119,13 +142,13 @@ def agree() -> None:
             + ("reliable" if ok else "NOT reliable enough to decide with")
         )
         for m, (f1, f2, total) in by_model.items():
-            print(f"  {m}: trait {f1} of {total} first, {f2} of {total} second")
+            print(f"  {m}: trait {f1} of {total} {a}, {f2} of {total} {b}")
         only_first = sum(x == 1 and y == 0 for x, y in zip(first, again, strict=True))
         only_second = sum(x == 0 and y == 1 for x, y in zip(first, again, strict=True))
-        print(f"  trait in the first labelling only: {only_first}; in the second only: {only_second}")
+        print(f"  trait in the {a} labelling only: {only_first}; in the {b} only: {only_second}")
         for r, x, y in zip(rows, first, again, strict=True):
             if x != y:
-                print(f"    {r['key']} ({r['model']}) first {x} second {y}: {' '.join(r['text'].split())[:160]}")
+                print(f"    {r['key']} ({r['model']}) {a} {x} {b} {y}: {' '.join(r['text'].split())[:160]}")
 
 
 def main() -> int:
@@ -135,14 +158,15 @@ def main() -> int:
     s = sub.add_parser("save")
     s.add_argument("--organism", required=True, choices=ORGANISMS)
     s.add_argument("--labels", required=True)
-    sub.add_parser("agree")
+    s.add_argument("--third", action="store_true", help="persona's third labelling (data/relabel3-persona.json)")
+    sub.add_parser("agree").add_argument("--third", action="store_true", help="third labels against the second")
     ns = p.parse_args()
     if ns.step == "sheet":
         sheet(ns.organism)
     elif ns.step == "save":
-        save(ns.organism, ns.labels)
+        save(ns.organism, ns.labels, ns.third)
     else:
-        agree()
+        agree(ns.third)
     return 0
 
 
