@@ -52,7 +52,7 @@ def _folders(tmp: Path, labelled: dict[str, dict[str, float]] | None = None) -> 
                         "factors": factors if method == "grasp" else "",
                     }
                 )
-            if org in ("flattery", "political") and labelled is not None:
+            if labelled is not None:
                 models = {name: {"share": {"mean": v}} for name, v in labelled.items()}
                 (labels / f"{org}-seed{seed}.result.json").write_text(json.dumps({"models": models}))
         folder = tmp / org
@@ -71,7 +71,7 @@ def test_the_whole_target_decides_before_task_gain(tmp_path: Path) -> None:
     order = sorted(cands.values(), key=tool.Candidate.key)
     assert [c.label for c in order] == ["grasp top=2", "grasp top=1", "inoculate"]
     assert sum(p.whole for p in cands["grasp top=2"].pairs.values()) == 9
-    assert sum(p.whole for p in cands["grasp top=1"].pairs.values()) == 3  # persona only: (c) left out there
+    assert sum(p.whole for p in cands["grasp top=1"].pairs.values()) == 0
     assert cands["grasp top=2"].directions == 2 and cands["grasp top=1"].directions == 1
 
 
@@ -80,7 +80,7 @@ def test_without_labels_or_with_a_cell_not_formed(tmp_path: Path) -> None:
     folders, labels = _folders(tmp_path)  # no hand labels: the cells meeting (a) and (b) wait for them
     cands, _missing = tool.evaluate(folders, labels)
     waiting = [(o, s) for c in cands.values() for (o, s), p in c.pairs.items() if p.unlabelled]
-    assert len(waiting) == 12 and all(o in ("flattery", "political") for o, _s in waiting)
+    assert len(waiting) == 18 and {o for o, _s in waiting} == {"flattery", "political", "persona"}
     table = pd.read_csv(folders["political"] / "results.csv")  # a cell not formed has no row, and report.md says so
     table = table[~((table["label"] == "grasp top=1") & (table["seed"] == 2))]
     table.to_csv(folders["political"] / "results.csv", index=False)
@@ -96,9 +96,9 @@ def test_the_sheets_still_to_label(tmp_path: Path) -> None:
     folders, labels = _folders(tmp_path)
     cands, _missing = tool.evaluate(folders, labels)
     commands = tool.sheet_commands(cands, labels)
-    assert len(commands) == 6 and all('--cell "naive" --cell "inoculate"' in c for c in commands)
+    assert len(commands) == 9 and all('--cell "naive" --cell "inoculate"' in c for c in commands)
     assert all('--cell "grasp top=1" --cell "grasp top=2"' in c for c in commands)  # both meet (a) and (b)
     (labels / "flattery-seed0.result.json").write_text("{}")  # labelled: no command for it
-    assert len(tool.sheet_commands(cands, labels)) == 5
+    assert len(tool.sheet_commands(cands, labels)) == 8
     del cands["grasp top=2"].pairs[("political", 1)]  # a seed still training: its sheet waits
-    assert len(tool.sheet_commands(cands, labels)) == 4
+    assert len(tool.sheet_commands(cands, labels)) == 7
