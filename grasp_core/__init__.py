@@ -33,6 +33,7 @@ from .evaluation.hand_labels import (
     read_sheet,
     score_sheet,
     sheet_about,
+    sheet_models,
     write_sheet,
 )
 from .evaluation.judges import JUDGES, FreeFormResult, Question, free_form, load_questions, make_judge, number_score
@@ -360,6 +361,7 @@ __all__ = [
     "score_sheet",
     "set_cosines",
     "sheet_about",
+    "sheet_models",
     "shift_factors",
     "side_by_side",
     "spec_for_file",

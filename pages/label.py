@@ -6,7 +6,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from grasp_core import GraspError, label_row, labels_root, list_sheets, read_sheet, score_sheet, sheet_about
+from grasp_core import (
+    GraspError,
+    label_row,
+    labels_root,
+    list_sheets,
+    read_sheet,
+    score_sheet,
+    sheet_about,
+    sheet_models,
+)
 
 st.title("Label: replies judged by hand, blind")
 st.caption(
@@ -70,7 +79,7 @@ if todo:
 
 st.success("Every reply is labelled: the models, un-blinded.")
 try:
-    models = score_sheet(path).models
+    models = sheet_models(path)
     reference = st.selectbox("Compared with", models, key="label_reference")
     result = score_sheet(path, reference)
 except GraspError as e:

@@ -66,10 +66,7 @@ def _models(ns: argparse.Namespace) -> list[tuple[str, Path]]:
         models += sweep_adapters(find_sweep(ns.sweep), ns.sweep_seed, ns.cell)
     for run_id in ns.run:
         run = get_run(run_id)
-        adapter = Path(run.status.adapter) if run.status.adapter else run.dir / "adapter"
-        if run.status.state != "done" or not (adapter / "adapter_config.json").is_file():
-            raise GraspError(f"run {run_id}: not finished (state {run.status.state}), so it has no adapter to ask")
-        models.append((run.id, adapter))
+        models.append((run.id, run.finished_adapter()))
     for given in ns.adapter:
         name, _eq, folder = given.rpartition("=") if "=" in given else ("", "", given)
         path = Path(folder)

@@ -73,11 +73,10 @@ def parse_model(spec: str, base: str, runs_root: str | Path | None = None) -> Co
         raise GraspError(
             f"model {spec!r}: not {BASE!r}, an adapter folder or a run id of the registry (`grasp runs` lists them)"
         ) from None
-    if run.status.state != "done":
-        raise GraspError(f"model {spec!r}: run {run.id} is {run.status.state}, it has no finished adapter yet")
-    adapter = Path(run.status.adapter) if run.status.adapter else run.dir / "adapter"
-    if not (adapter / ADAPTER_CONFIG).is_file():
-        raise GraspError(f"model {spec!r}: run {run.id} is done but its adapter folder {adapter} is missing")
+    try:
+        adapter = run.finished_adapter()
+    except GraspError as e:
+        raise GraspError(f"model {spec!r}: {e}") from None
     if portable_base(run.config.base) != portable_base(base):
         raise GraspError(
             f"model {spec!r}: run {run.id} was trained on base {run.config.base}, this comparison's base is {base}"

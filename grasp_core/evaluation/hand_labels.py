@@ -202,14 +202,25 @@ def _labels(sheet: Path) -> list[tuple[int, str, int]]:
     return out
 
 
+def _read_key(sheet: Path) -> dict[str, Any]:
+    key = read_json(key_path(sheet), what=f"{sheet}'s key ({key_path(sheet).name})")
+    if key.get("version") != KEY_VERSION or not isinstance(key.get("rows"), list):
+        raise GraspError(f"{key_path(sheet)}: not a labelling sheet's key (version {KEY_VERSION} with `rows`)")
+    return key
+
+
+def sheet_models(sheet: str | Path) -> list[str]:
+    """The models a sheet's key names, in its order (the first is score_sheet's default reference): which models
+    are on the sheet, not which row is whose."""
+    return [str(m) for m in _read_key(Path(sheet)).get("models", [])]
+
+
 def score_sheet(sheet: str | Path, reference: str | None = None, n_boot: int = 2000, seed: int = 0) -> SheetResult:
     """Un-blind a labelled sheet with its key: per model the share of replies labelled 1, with a bootstrap over
     questions (the replies to one question are not independent), and each model's change against `reference`
     (default: the first model in the key) as a bootstrap over questions of the per-question difference."""
     sheet = Path(sheet)
-    key = read_json(key_path(sheet), what=f"{sheet}'s key ({key_path(sheet).name})")
-    if key.get("version") != KEY_VERSION or not isinstance(key.get("rows"), list):
-        raise GraspError(f"{key_path(sheet)}: not a labelling sheet's key (version {KEY_VERSION} with `rows`)")
+    key = _read_key(sheet)
     labels = _labels(sheet)
     rows = key["rows"]
     if len(labels) != len(rows):

@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import ConfigError, GraspError, check_field_types
 from ..evaluation.organisms import load_organism
 from ..io import file_hash, grasp_home, inside, read_json, read_jsonl, tail_lines, text_hash, write_json
+from ..model.adapters import ADAPTER_CONFIG
 from ..procs import file_lock, lease_held, pid_alive
 from ..training.config import TrainConfig
 from ..training.methods import OLD_METHOD_NAMES
@@ -126,6 +127,16 @@ class Run:
     @property
     def root(self) -> Path:
         return self.dir.parent
+
+    def finished_adapter(self) -> Path:
+        """The PEFT folder this run trained (status.adapter, else its adapter/), refused in one line where the run is
+        not done or the folder has no adapter_config.json."""
+        if self.status.state != "done":
+            raise GraspError(f"run {self.id} is {self.status.state}, it has no finished adapter yet")
+        adapter = Path(self.status.adapter) if self.status.adapter else self.dir / "adapter"
+        if not (adapter / ADAPTER_CONFIG).is_file():
+            raise GraspError(f"run {self.id} is done but its adapter folder {adapter} is missing")
+        return adapter
 
     def worker_gone(self, now: float | None = None) -> str | None:
         """Why this `running` run's worker is dead, by its lease on the run folder (RunStatus.worker_gone)."""

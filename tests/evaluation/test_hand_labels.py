@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grasp_core.errors import GraspError
-from grasp_core.evaluation.hand_labels import key_path, score_sheet, write_sheet
+from grasp_core.evaluation.hand_labels import key_path, score_sheet, sheet_models, write_sheet
 
 
 def _replies(model: str, n_questions: int = 4, per: int = 3) -> list[dict[str, str]]:
@@ -49,6 +49,7 @@ def test_the_sheet_hides_the_model_and_scoring_puts_each_row_back(tmp_path: Path
     assert (change.mean, change.lo, change.hi, change.over, change.n) == (1.0, 1.0, 1.0, "questions", 4)
     assert "naive: 12 of 12 show the trait" in "\n".join(result.lines())
     assert score_sheet(sheet, reference="naive").changes["base"].mean == -1.0
+    assert sheet_models(sheet) == result.models == ["base", "naive"]  # the key's order: its first is the reference
 
 
 def test_a_share_interval_resamples_questions(tmp_path: Path) -> None:
@@ -87,6 +88,8 @@ def test_no_key_no_score_and_nothing_to_write(tmp_path: Path) -> None:
     sheet.write_text("row,question,reply,trait\n0,Q?,hi,1\n")
     with pytest.raises(GraspError, match="s.csv.key.json"):
         score_sheet(sheet)
+    with pytest.raises(GraspError, match="s.csv.key.json"):
+        sheet_models(sheet)
     with pytest.raises(GraspError, match="no replies"):
         write_sheet(tmp_path / "t.csv", {"a": []})
     assert not (tmp_path / "t.csv").exists() and not key_path(tmp_path / "t.csv").exists()

@@ -109,3 +109,18 @@ def test_a_run_of_the_naive_method_keeps_its_key_across_the_rename_from_lora(tmp
         warnings.simplefilter("error")  # reading stored configs warns about nothing
         assert get_run(run.id, tmp_path / "runs").config.method == "naive"
         assert find_by_key(cfg, tmp_path / "runs").id == run.id
+
+
+def test_a_runs_finished_adapter_only_when_done_and_on_disk(tmp_path, data):
+    root = tmp_path / "runs"
+    run = create_run(TrainConfig(data=str(data)), root)
+    with pytest.raises(GraspError, match=f"run {run.id} is queued, it has no finished adapter yet"):
+        run.finished_adapter()
+    update_status(run.dir, state="done")
+    with pytest.raises(GraspError, match="is done but its adapter folder .*adapter is missing"):
+        get_run(run.id, root).finished_adapter()
+    elsewhere = tmp_path / "kept"  # status.adapter wins over the run's own adapter/
+    elsewhere.mkdir()
+    (elsewhere / "adapter_config.json").write_text("{}")
+    update_status(run.dir, adapter=str(elsewhere))
+    assert get_run(run.id, root).finished_adapter() == elsewhere
