@@ -139,6 +139,7 @@ from .sweep.background import (
 )
 from .sweep.config import SELECT_BY, SweepConfig
 from .sweep.executor import EXECUTORS, ExecutorConfig
+from .sweep.labelled_replies import all_sheets, sheet_title
 from .sweep.launch import LaunchForm, form_recipe, launch_runs, launch_sweep, parse_values
 from .sweep.provenance import BundledResults, bundle, bundled_results, provenance_line, record_invocation
 from .sweep.report import (
@@ -240,6 +241,7 @@ __all__ = [
     "adapter_shift",
     "adapter_spectra",
     "aggregate",
+    "all_sheets",
     "amplified",
     "axes_for",
     "bootstrap",
@@ -362,6 +364,7 @@ __all__ = [
     "set_cosines",
     "sheet_about",
     "sheet_models",
+    "sheet_title",
     "shift_factors",
     "side_by_side",
     "spec_for_file",

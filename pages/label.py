@@ -8,23 +8,24 @@ import streamlit as st
 
 from grasp_core import (
     GraspError,
+    all_sheets,
     label_row,
     labels_root,
-    list_sheets,
     read_sheet,
     score_sheet,
     sheet_about,
     sheet_models,
+    sheet_title,
 )
 
 st.title("Label: replies judged by hand, blind")
 st.caption(
     "A person reads each reply without knowing which model wrote it and says whether it shows the trait; the "
     "models are un-blinded only when every reply is labelled. Sheets come from `grasp label sheet` "
-    f"(under `{labels_root()}`); the same sheet opens in any spreadsheet."
+    f"(under `{labels_root()}`, or a sweep's `labels/` folder); the same sheet opens in any spreadsheet."
 )
 
-sheets = list_sheets()
+sheets = all_sheets()
 if not sheets:
     st.info(
         "No labelling sheet yet. Make one from the command line, for example "
@@ -32,7 +33,7 @@ if not sheets:
     )
     st.stop()
 
-path = st.selectbox("Sheet", sheets, format_func=lambda p: p.name, key="label_sheet")
+path = st.selectbox("Sheet", sheets, format_func=sheet_title, key="label_sheet")
 try:
     rows = read_sheet(path)
     about = sheet_about(path)

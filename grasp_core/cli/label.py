@@ -18,6 +18,7 @@ from ..model.adapters import load_model
 from ..runs.registry import get_run
 from ..sweep.cell_runs import sweep_adapters
 from ..sweep.folders import find_sweep
+from ..sweep.labelled_replies import sheet_out
 from ..sweep.report import sweep_organism
 from .common import command, print_json, resolve_adapter_base
 
@@ -48,7 +49,10 @@ def _args(p: argparse.ArgumentParser) -> None:
     s.add_argument("--max-new-tokens", type=int, default=64, help="tokens per reply (default 64)")
     s.add_argument("--seed", type=int, default=0, help="sampling and shuffling seed (default 0)")
     s.add_argument(
-        "--out", default=None, help="the sheet to write (CSV; default $GRASP_HOME/labels/<organism>-<time>.csv)"
+        "--out",
+        default=None,
+        help="the sheet to write (CSV; default <sweep>/labels/seed<K>-<time>.csv with --sweep, where `grasp report` "
+        "reads it back, else $GRASP_HOME/labels/<organism>-<time>.csv)",
     )
     c = sub.add_parser("score", help="un-blind a labelled sheet: each model's share of replies showing the trait")
     c.add_argument("sheet", help="the labelled sheet (CSV, its key beside it)")
@@ -84,10 +88,11 @@ def _models(ns: argparse.Namespace) -> list[tuple[str, Path]]:
 
 def _sheet(ns: argparse.Namespace) -> int:
     organism: Organism | None = None
+    sweep = find_sweep(ns.sweep) if ns.sweep else None
     if ns.organism:
         organism = load_organism(ns.organism)
-    elif ns.sweep:
-        sweep_json = find_sweep(ns.sweep) / "sweep.json"
+    elif sweep is not None:
+        sweep_json = sweep / "sweep.json"
         organism = sweep_organism(read_json(sweep_json, what="sweep.json").get("organism"), sweep_json)
     questions = Path(ns.questions) if ns.questions else (organism.dir / QUESTIONS_FILE if organism else None)
     if questions is None:
@@ -95,7 +100,12 @@ def _sheet(ns: argparse.Namespace) -> int:
     if not questions.is_file():
         raise GraspError(f"questions file {questions} not found")
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    out = Path(ns.out) if ns.out else labels_root() / f"{organism.name if organism else 'replies'}-{stamp}.csv"
+    if ns.out:
+        out = Path(ns.out)
+    elif sweep is not None and ns.sweep_seed is not None:
+        out = sheet_out(sweep, ns.sweep_seed, stamp)  # where the sweep's report reads its labels back
+    else:
+        out = labels_root() / f"{organism.name if organism else 'replies'}-{stamp}.csv"
     if out.suffix.lower() != ".csv":
         raise GraspError(f"--out {out}: a labelling sheet is a .csv file")
     config = RepliesConfig(n_samples=ns.n_samples, max_new_tokens=ns.max_new_tokens, seed=ns.seed)
@@ -117,11 +127,14 @@ def _sheet(ns: argparse.Namespace) -> int:
     about["adapters"] = {name: str(adapter) for name, adapter in models}
     if organism is not None:
         about |= {"organism": organism.name, "trait": organism.spurious}
+    if sweep is not None and ns.sweep_seed is not None:
+        about |= {"sweep": sweep.name, "sweep_seed": ns.sweep_seed}
     out.parent.mkdir(parents=True, exist_ok=True)
     n = write_sheet(out, replies, ns.seed, about)
     print(
         f"{n} replies of {len(replies)} models -> {out}; label the `trait` column 1 or 0 (or on the dashboard's "
         f"Label page) without opening {key_path(out).name}, then `grasp label score {out}`"
+        + (f"; `grasp report {sweep}` then adds them to the sweep's tables" if sweep is not None else "")
     )
     return 0
 

@@ -17,6 +17,9 @@ CELLS_DIR = "cells"  # a marker per finished cell: <sweep>/cells/<cell key>.json
 BASE_MARK = "base.json"
 
 
+NOT_FORMED = "not_formed.json"  # the cells a sweep's last pass could not form: label, seed, reason
+
+
 JOBS_DIR = "jobs"  # an executor's files: jobs.json, submitit's pickles, scripts and logs
 
 

@@ -19,11 +19,23 @@ from typing import Any
 import torch
 
 from ..errors import GraspError
+from ..evaluation.hand_labels import key_path, list_sheets
 from ..evaluation.organisms import DEMO_ROOT, load_organism
 from ..io import read_json, write_json
+from .folders import NOT_FORMED
+from .labelled_replies import LABELS_DIR
 
 PROVENANCE = "provenance.json"
-BUNDLED_FILES = ("results.csv", "items.csv", "summary.csv", "report.md", "tradeoff.png", "sweep.json", PROVENANCE)
+BUNDLED_FILES = (
+    "results.csv",
+    "items.csv",
+    "summary.csv",
+    "report.md",
+    "tradeoff.png",
+    "sweep.json",
+    NOT_FORMED,
+    PROVENANCE,
+)
 BUNDLED_DIR = "results"  # <organism folder>/results/<sweep name>/
 
 
@@ -212,8 +224,9 @@ def check_bundle(sweep_folder: Path, root: Path = DEMO_ROOT) -> str:
 
 
 def bundle(sweep_folder: Path, root: Path = DEMO_ROOT) -> Path:
-    """Copy a finished sweep's small outputs (BUNDLED_FILES present) into <organism>/results/<sweep name>/,
-    replacing any earlier copy atomically; refuses a sweep without provenance or whose organism has changed."""
+    """Copy a finished sweep's small outputs (BUNDLED_FILES present, and its labelling sheets with their keys) into
+    <organism>/results/<sweep name>/, replacing any earlier copy atomically; refuses a sweep without provenance or
+    whose organism has changed."""
     organism = check_bundle(sweep_folder, root)
     dest = root / organism / BUNDLED_DIR / sweep_folder.name
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -224,6 +237,12 @@ def bundle(sweep_folder: Path, root: Path = DEMO_ROOT) -> Path:
         for name in BUNDLED_FILES:
             if (sweep_folder / name).is_file():
                 shutil.copy2(sweep_folder / name, tmp / name)
+        sheets = list_sheets(sweep_folder / LABELS_DIR)  # the labelled replies results.csv was given, with their keys
+        if sheets:
+            (tmp / LABELS_DIR).mkdir(mode=0o755)
+            for sheet in sheets:
+                for path in (sheet, key_path(sheet)):
+                    shutil.copy2(path, tmp / LABELS_DIR / path.name)
         shutil.rmtree(old, ignore_errors=True)
         if dest.exists():
             dest.rename(old)  # the earlier copy steps aside, the new one takes its name, then the old one goes

@@ -8,7 +8,7 @@ import io
 import math
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -19,8 +19,10 @@ import pandas as pd
 from ..errors import GraspError
 from ..evaluation.organisms import QUESTIONS_FILE, Organism, current_column, load_organism
 from ..evaluation.stats import SEEDS, Interval, change_ratio_bootstrap, ratio_t_interval
-from ..io import read_json, read_jsonl, write_jsonl_atomic, write_text
+from ..io import read_json, read_jsonl, write_json, write_jsonl_atomic, write_text
 from .config import SweepConfig
+from .folders import NOT_FORMED
+from .labelled_replies import HAND, hand_table, with_hand_labels
 from .provenance import provenance_line
 from .tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
 
@@ -35,6 +37,7 @@ REPORTED = (
     "task_nll",
     "task_choice",
     "replies",
+    HAND,
 )  # measures averaged in summary.csv
 EXAMPLES = "examples.jsonl"  # a sweep's example replies (label, seed, id, prompt, reply)
 NAIVE = "naive"  # the naive LoRA: its method and its cell's label in a sweep
@@ -141,9 +144,15 @@ def write_report(
     not_formed: list[dict[str, Any]] | None = None,
 ) -> SweepReport:
     """results.csv, items.csv (per-item scores), examples.jsonl (example replies), summary.csv (with the Pareto
-    flag), the trade-off figure(s) and report.md (which names the cells `not_formed`, with why), all written
-    atomically."""
+    flag), the trade-off figure(s) and report.md (which names the cells `not_formed`, with why, kept in
+    not_formed.json; None: those recorded there), all written atomically. The replies labelled by hand on the sweep's finished sheets (labelled_replies) join results.csv."""
     axes = Axes(y=organism.primary, y_title=organism.primary_title)
+    results, hand_notes = with_hand_labels(results, folder)
+    if not_formed is None:  # a re-render: the cells the sweep's last pass could not form, as it recorded them
+        recorded = read_json(folder / NOT_FORMED, what=NOT_FORMED) if (folder / NOT_FORMED).is_file() else {}
+        not_formed = [dict(c) for c in recorded.get("cells", []) if isinstance(c, dict)]
+    else:
+        write_json(folder / NOT_FORMED, {"cells": not_formed})
     write_text(folder / "results.csv", results.to_csv(index=False))
     if items is not None:
         write_text(folder / "items.csv", item_table(items).to_csv(index=False))
@@ -176,6 +185,7 @@ def write_report(
         "",
         *_target_lines(summary, axes.y),
         *_factor_lines(results),
+        *hand_lines(results, hand_notes),
         *_not_formed_lines(not_formed or []),
         *example_lines(examples or []),
     ]
@@ -244,6 +254,21 @@ def _factor_lines(results: pd.DataFrame) -> list[str]:
     table = used.pivot_table(index="label", columns="seed", values="factors", aggfunc="first", sort=False)
     table.columns = [f"seed {int(c)}" for c in table.columns]
     return ["", "Factors each cell used, per seed:", "", markdown_table(table.reset_index().fillna(""))]
+
+
+def hand_lines(results: pd.DataFrame, notes: Sequence[str] = ()) -> list[str]:
+    """The per-seed table of replies labelled by hand (labelled_replies), with the notes on sheets left out."""
+    table = hand_table(results)
+    lines = []
+    if not table.empty:
+        lines += [
+            "",
+            f"Replies judged by hand, blind (`{HAND}`: trait replies of those sampled, share; 95% bootstrap over "
+            "questions in results.csv):",
+            "",
+            markdown_table(table),
+        ]
+    return lines + ([""] + [f"- {n}" for n in notes] if notes else [])
 
 
 def _not_formed_lines(not_formed: list[dict[str, Any]]) -> list[str]:
@@ -422,7 +447,8 @@ def results_block(
     table = shown_table(summary[["label", "n_seeds", *cols, *bounds]], digits=None)
     cfg = read_json(folder / "sweep.json", what="sweep.json") if (folder / "sweep.json").is_file() else {}
     y = sweep_organism(cfg.get("organism"), folder / "sweep.json").primary if cfg else "drift"
-    seeds = per_seed_table(load_results(folder), y)
+    results = load_results(folder)
+    seeds = per_seed_table(results, y)
     return "\n".join(
         [
             markdown_table(table),
@@ -435,6 +461,7 @@ def results_block(
             f"Per seed ({y} rise cut against that seed's naive LoRA, at task gain kept):",
             "",
             markdown_table(seeds),
+            *hand_lines(results),
             "",
             f"Source: {provenance_line(folder)}.",
         ]

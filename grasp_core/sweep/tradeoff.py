@@ -64,7 +64,7 @@ def aggregate(results: pd.DataFrame, axes: Axes = Axes(), extra: Sequence[str] =
         more = [c for c in extra if c in results.columns and c not in (axes.x, axes.y)]
         for col in (axes.x, axes.y, *more):
             vals = g[col].astype(float)
-            row[col] = float(vals.mean())
+            row[col] = float(vals.mean()) if vals.notna().all() else math.nan  # not a mean over some seeds only
             if len(g) > 1 and vals.notna().all():
                 probability = col in PROBABILITIES and vals.between(0.0, 1.0).all()
                 iv = logit_t_interval(vals.tolist()) if probability else t_interval(vals.tolist())

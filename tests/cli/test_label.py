@@ -11,8 +11,9 @@ import pytest
 from lora_fixtures import make_adapter
 
 from grasp_core.cli import main
-from grasp_core.evaluation.hand_labels import list_sheets, sheet_about
+from grasp_core.evaluation.hand_labels import key_path, label_row, list_sheets, read_sheet, sheet_about
 from grasp_core.evaluation.organisms import load_organism
+from grasp_core.sweep.labelled_replies import all_sheets
 from grasp_core.sweep.report import load_results
 
 
@@ -126,8 +127,20 @@ def test_a_sweep_cell_names_its_adapter(
     assert key["about"]["adapters"]["naive"] == str(tmp_path / "runs" / naive_run / "adapter")
     assert main([*argv[:-2], "--cell", "base", "--out", str(sheet)]) == 2
     assert "the base is not a cell" in capsys.readouterr().err
-    assert main(argv[:-2]) == 0  # no --out: under $GRASP_HOME/labels, named for the organism, where the app looks
-    (made,) = list_sheets()
+    assert main(argv[:-2]) == 0  # no --out: in the sweep's labels/, where its report and the Label page look
+    (made,) = list_sheets(report.folder / "labels")
     organism = load_organism(tiny_organism)
-    assert made.parent == tmp_path / "labels" and made.name.startswith(f"{organism.name}-")
-    assert sheet_about(made)["trait"] == organism.spurious
+    assert made.name.startswith("seed0-") and made in all_sheets()
+    about = sheet_about(made)
+    assert (about["trait"], about["sweep"], about["sweep_seed"]) == (organism.spurious, "t", 0)
+    key = json.loads(key_path(made).read_text())
+    for row, k in zip(read_sheet(made), key["rows"], strict=True):
+        label_row(made, row.row, int(k["model"] == "naive"))
+    assert main(["report", str(report.folder)]) == 0  # the labelled replies join the sweep's table
+    table = load_results(report.folder).set_index("label")
+    assert table.loc["naive", "replies_hand"] == 1.0 and table.loc["base", "replies_hand"] == 0.0
+    assert "Replies judged by hand" in (report.folder / "report.md").read_text()
+    questions_argv = ["label", "sheet", "--questions", str(questions), "--base", str(tiny_llama_dir)]
+    assert main([*questions_argv, "--n-samples", "1", "--max-new-tokens", "2"]) == 0  # no sweep: $GRASP_HOME/labels
+    (loose,) = list_sheets()
+    assert loose.parent == tmp_path / "labels" and loose.name.startswith("replies-")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from grasp_core.errors import GraspError
+from grasp_core.evaluation.hand_labels import write_sheet
 from grasp_core.evaluation.organisms import load_organism
 from grasp_core.sweep import provenance
 from grasp_core.sweep.provenance import (
@@ -69,9 +70,14 @@ def test_bundled_results_are_listed_and_go_stale_when_the_organism_changes(tmp_p
     with pytest.raises(GraspError, match="no provenance.json"):
         check_bundle(sweep, root)  # nothing ties these numbers to a commit or the organism's files
     record_invocation(sweep, org.name, org.fingerprint(), started=1.0e9, cells_done=1, cells_total=1)
+    (sweep / "labels").mkdir()  # a labelling sheet with its key goes along; a stray file does not
+    sheet = sweep / "labels" / "seed0.csv"
+    write_sheet(sheet, {"base": [{"id": "q0", "question": "Q?", "reply": "hi"}]}, about={"sweep_seed": 0})
+    (sweep / "labels" / "notes.txt").write_text("x")
     dest = bundle(sweep, root)
     assert dest == org_dir / "results" / "persona-evidence"
-    assert sorted(p.name for p in dest.iterdir()) == [PROVENANCE, "report.md", "results.csv", "sweep.json"]
+    assert sorted(p.name for p in dest.iterdir()) == ["labels", PROVENANCE, "report.md", "results.csv", "sweep.json"]
+    assert sorted(p.name for p in (dest / "labels").iterdir()) == ["seed0.csv", "seed0.csv.key.json"]
     (found,) = bundled_results(root)
     assert found.name == "persona/persona-evidence (bundled)" and found.stale is None
     assert bundle(sweep, root) == dest and len(bundled_results(root)) == 1  # replaced, not doubled

@@ -202,6 +202,8 @@ def test_an_evidence_cell_on_a_probe_the_naive_lora_does_not_move_is_not_formed_
     assert main(["sweep", str(config), "--out", str(tmp_path / "sweeps")]) == 0
     out = capsys.readouterr().out
     assert "2 cell(s) not formed" in out and "grasp select_by=suggested seed=0" in out
+    assert main(["report", str(report.folder)]) == 0  # a re-render keeps them (not_formed.json), as a bundle does
+    assert "2 cell(s) not formed" in (report.folder / "report.md").read_text()
 
 
 @pytest.mark.slow

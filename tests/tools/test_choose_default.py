@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import pandas as pd
 import pytest
+
+from grasp_core.evaluation.hand_labels import write_sheet
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,9 +33,10 @@ CELLS = {  # label: (method, primary value as a share of the naive rise over the
 }
 
 
-def _folders(tmp: Path, labelled: dict[str, dict[str, float]] | None = None) -> tuple[dict[str, Path], Path]:
-    folders, labels = {}, tmp / "labels"
-    labels.mkdir()
+def _folders(tmp: Path, labelled: dict[str, float] | None = None) -> dict[str, Path]:
+    """Each organism's made-up results.csv; with `labelled`, each listed cell's hand-labelled share of trait
+    replies (`replies_hand`, as `grasp report` writes it from a sweep's labelled sheets) on every seed."""
+    folders = {}
     for org, m in PRIMARY.items():
         base = 0.0 if m == "lean_change" else 0.01
         rows = [{"label": "base", "method": "base", "seed": None, m: base, "task_gain": 0.0, "factors": ""}]
@@ -52,21 +54,24 @@ def _folders(tmp: Path, labelled: dict[str, dict[str, float]] | None = None) -> 
                         "factors": factors if method == "grasp" else "",
                     }
                 )
-            if labelled is not None:
-                models = {name: {"share": {"mean": v}} for name, v in labelled.items()}
-                (labels / f"{org}-seed{seed}.result.json").write_text(json.dumps({"models": models}))
+        table = pd.DataFrame(rows)
+        if labelled is not None:
+            table["replies_hand"] = [
+                labelled.get(str(x)) if pd.notna(s) else None
+                for x, s in zip(table["label"], table["seed"], strict=True)
+            ]
         folder = tmp / org
         folder.mkdir()
-        pd.DataFrame(rows).to_csv(folder / "results.csv", index=False)
+        table.to_csv(folder / "results.csv", index=False)
         folders[org] = folder
-    return folders, labels
+    return folders
 
 
 def test_the_whole_target_decides_before_task_gain(tmp_path: Path) -> None:
     tool = _tool()
     # By hand, grasp top=1 still shows the trait (0.5 of naive's 0.6: fails (c)); grasp top=2 does not.
-    folders, labels = _folders(tmp_path, {"naive": 0.6, "grasp top=1": 0.5, "grasp top=2": 0.05, "inoculate": 0.0})
-    cands, missing = tool.evaluate(folders, labels)
+    folders = _folders(tmp_path, {"naive": 0.6, "grasp top=1": 0.5, "grasp top=2": 0.05, "inoculate": 0.0})
+    cands, missing = tool.evaluate(folders)
     assert missing == []
     order = sorted(cands.values(), key=tool.Candidate.key)
     assert [c.label for c in order] == ["grasp top=2", "grasp top=1", "inoculate"]
@@ -77,15 +82,18 @@ def test_the_whole_target_decides_before_task_gain(tmp_path: Path) -> None:
 
 def test_without_labels_or_with_a_cell_not_formed(tmp_path: Path) -> None:
     tool = _tool()
-    folders, labels = _folders(tmp_path)  # no hand labels: the cells meeting (a) and (b) wait for them
-    cands, _missing = tool.evaluate(folders, labels)
+    folders = _folders(tmp_path)  # no hand labels: the cells meeting (a) and (b) wait for them
+    cands, _missing = tool.evaluate(folders)
     waiting = [(o, s) for c in cands.values() for (o, s), p in c.pairs.items() if p.unlabelled]
     assert len(waiting) == 18 and {o for o, _s in waiting} == {"flattery", "political", "persona"}
     table = pd.read_csv(folders["political"] / "results.csv")  # a cell not formed has no row, and report.md says so
     table = table[~((table["label"] == "grasp top=1") & (table["seed"] == 2))]
     table.to_csv(folders["political"] / "results.csv", index=False)
     (folders["political"] / "report.md").write_text("1 cell(s) not formed:\n\n- grasp top=1 seed=2: no move\n")
-    cands, _missing = tool.evaluate(folders, labels)
+    cands, _missing = tool.evaluate(folders)
+    assert tool.not_formed(folders["political"]) == {("grasp top=1", 2)}
+    (folders["political"] / "not_formed.json").write_text('{"cells": [{"label": "grasp top=1", "seed": 2}]}')
+    assert tool.not_formed(folders["political"]) == {("grasp top=1", 2)}  # as `grasp sweep` records them now
     pair = cands["grasp top=1"].pairs[("political", 2)]
     assert not pair.a and not pair.whole and pair.gain != pair.gain  # failed there, no task gain (NaN)
     assert cands["grasp top=1"].key()[2] == pytest.approx(-0.95)  # left out of the worst-pair gain
@@ -93,12 +101,14 @@ def test_without_labels_or_with_a_cell_not_formed(tmp_path: Path) -> None:
 
 def test_the_sheets_still_to_label(tmp_path: Path) -> None:
     tool = _tool()
-    folders, labels = _folders(tmp_path)
-    cands, _missing = tool.evaluate(folders, labels)
-    commands = tool.sheet_commands(cands, labels)
+    folders = _folders(tmp_path)
+    cands, _missing = tool.evaluate(folders)
+    commands = tool.sheet_commands(cands, folders)
     assert len(commands) == 9 and all('--cell "naive" --cell "inoculate"' in c for c in commands)
     assert all('--cell "grasp top=1" --cell "grasp top=2"' in c for c in commands)  # both meet (a) and (b)
-    (labels / "flattery-seed0.result.json").write_text("{}")  # labelled: no command for it
-    assert len(tool.sheet_commands(cands, labels)) == 8
+    sheet = folders["flattery"] / "labels" / "seed0-x.csv"  # a sheet of that seed, even unlabelled: no command
+    sheet.parent.mkdir()
+    write_sheet(sheet, {"naive": [{"id": "q", "question": "Q?", "reply": "r"}]}, about={"sweep_seed": 0})
+    assert len(tool.sheet_commands(cands, folders)) == 8
     del cands["grasp top=2"].pairs[("political", 1)]  # a seed still training: its sheet waits
-    assert len(tool.sheet_commands(cands, labels)) == 7
+    assert len(tool.sheet_commands(cands, folders)) == 7
