@@ -139,7 +139,7 @@ from .sweep.background import (
 )
 from .sweep.config import SELECT_BY, SweepConfig
 from .sweep.executor import EXECUTORS, ExecutorConfig
-from .sweep.labelled_replies import all_sheets, sheet_title
+from .sweep.labelled_replies import all_sheets, hand_table, sheet_title
 from .sweep.launch import LaunchForm, form_recipe, launch_runs, launch_sweep, parse_values
 from .sweep.provenance import BundledResults, bundle, bundled_results, provenance_line, record_invocation
 from .sweep.report import (
@@ -164,6 +164,7 @@ from .training.methods import DEFAULT_METHOD, METHODS, Method, get_method
 from .training.run import train
 
 __all__ = [
+    "hand_table",
     "ACTIVE",
     "BASE",
     "BUNDLED",

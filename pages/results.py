@@ -17,6 +17,7 @@ from grasp_core import (
     examples_beside,
     examples_by_prompt,
     flipped_items,
+    hand_table,
     items_beside,
     log_floor,
     modified_time,
@@ -151,6 +152,16 @@ with st.expander("What the models say: example replies", expanded=bool(shown)):
             key=f"examples-{i}",
             column_config={"reply": st.column_config.TextColumn(width="large")},
         )
+
+hand = hand_table(results)
+if not hand.empty:
+    with st.expander("What the models say: replies judged by hand, blind", expanded=True):
+        st.caption(
+            "Per seed, the replies a person labelled as showing the trait, of those sampled from each model "
+            "(`grasp label`, the model hidden while labelling); `replies_hand` in the table below, with its "
+            "bootstrap interval over questions."
+        )
+        st.dataframe(hand, hide_index=True, key="hand-labels")
 
 st.subheader("Runs")
 st.dataframe(points, hide_index=True, key="points")

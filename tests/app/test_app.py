@@ -349,6 +349,12 @@ def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_pat
         ",".join("" if v is None else str(v) for v in r) for r in rows
     ]
     (sweep / "results.csv").write_text("\n".join(pd_rows) + "\n")
+    table = pd.read_csv(sweep / "results.csv")  # replies judged by hand on two rows (`grasp report` adds them)
+    hand = {("naive", 0): (19, 32), ("grasp-top4", 1): (3, 32)}
+    for (label, seed), (trait, n) in hand.items():
+        at_row = (table["label"] == label) & (table["seed"] == seed)
+        table.loc[at_row, ["replies_hand", "replies_hand_trait", "replies_hand_n"]] = [trait / n, trait, n]
+    table.to_csv(sweep / "results.csv", index=False)
     items = (  # the layout `grasp sweep` writes: one row per (label, measure, item)
         ["label,measure,item,score,prefers_second"]
         + [f"naive,drift,d{i},{0.9 if i < 3 else 0.1},{i < 3}" for i in range(5)]
@@ -369,6 +375,11 @@ def test_results_page_draws_tradeoff_from_table(app_env: dict[str, str], tmp_pat
     assert not _errors(at), _errors(at)
     shown = next(d.value for d in at.dataframe if "reply" in d.value.columns)  # example replies, lowest seed
     assert list(shown["reply"]) == ["plain", "rude zero"] and any(m.value == "**Tips?**" for m in at.markdown)
+    by_hand = next(d.value for d in at.dataframe if "seed 1" in d.value.columns).set_index("label")
+    assert list(by_hand.index) == ["naive", "grasp-top4"] and list(by_hand.columns) == ["seed 0", "seed 1"]
+    assert (
+        by_hand.loc["naive", "seed 0"] == "19 of 32 (0.59)" and by_hand.loc["grasp-top4", "seed 1"] == "3 of 32 (0.09)"
+    )
     (chart,) = at.get("plotly_chart")
     fig = json.loads(chart.proto.spec)
     names = [t.get("name") for t in fig["data"]]
