@@ -433,6 +433,7 @@ def results_block(
         "lean",
         "lean_change",
         "lean_change_cut",
+        HAND,
     ),
 ) -> str:
     """The README text of one committed sweep result, made only from its summary.csv and provenance.json: the

@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import GraspError
 from ..evaluation.stats import logit_t_interval, t_interval
 from ..io import atomic_path
+from .labelled_replies import HAND
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,14 @@ def plottable_columns(results: pd.DataFrame) -> list[str]:
     return [c for c in numeric if c not in ("seed", "strength")] or numeric
 
 
-PROBABILITIES = ("drift", "leak", "lean", "task_choice", "replies")  # mean P per seed: intervals on the logit scale
+PROBABILITIES = (
+    "drift",
+    "leak",
+    "lean",
+    "task_choice",
+    "replies",
+    HAND,
+)  # mean P or share per seed: logit-scale intervals
 
 
 def aggregate(results: pd.DataFrame, axes: Axes = Axes(), extra: Sequence[str] = ()) -> pd.DataFrame:

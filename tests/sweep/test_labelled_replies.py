@@ -103,16 +103,22 @@ def test_the_report_and_readme_block_show_them(tmp_path: Path) -> None:
     results = load_results(folder)
     cell = str(results.loc[results["method"] == "grasp", "label"].iloc[0])
     _sheet(folder, 0, ["base", "naive", cell], {"base": 0, "naive": 1, cell: 0})
+    for seed in (1, 2):
+        _sheet(folder, seed, ["naive"], {"naive": 1})
     rerender(folder, figures=())
     results = load_results(folder)
     assert results.loc[(results["label"] == cell) & (results["seed"] == 0), HAND].item() == 0.0
     assert results.loc[(results["label"] == cell) & (results["seed"] == 1), HAND].isna().all()
     summary = pd.read_csv(folder / "summary.csv").set_index("label")
     assert pd.isna(summary.loc[cell, HAND])  # labelled on one of its seeds: no mean over seeds
+    assert summary.loc["naive", HAND] == 1.0 and summary.loc["naive", "interval"] == "95% t over 3 seeds"
+    assert 0.99 < summary.loc["naive", f"{HAND}_lo"] <= summary.loc["naive", f"{HAND}_hi"] <= 1.0  # a share: logit scale
     report = (folder / "report.md").read_text()
     assert "Replies judged by hand, blind" in report and f"| {cell} |" in report
     block = results_block(folder)
     assert "Replies judged by hand, blind" in block and "8 of 8 (1.00)" in block
+    header = next(line for line in block.splitlines() if line.startswith("| label | n_seeds"))
+    assert f"| {HAND} |" in header  # the 3-seed table has the column; only naive, labelled on every seed, fills it
 
 
 def test_sweep_sheets_are_found_and_named_by_their_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
