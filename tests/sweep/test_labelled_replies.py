@@ -112,7 +112,9 @@ def test_the_report_and_readme_block_show_them(tmp_path: Path) -> None:
     summary = pd.read_csv(folder / "summary.csv").set_index("label")
     assert pd.isna(summary.loc[cell, HAND])  # labelled on one of its seeds: no mean over seeds
     assert summary.loc["naive", HAND] == 1.0 and summary.loc["naive", "interval"] == "95% t over 3 seeds"
-    assert 0.99 < summary.loc["naive", f"{HAND}_lo"] <= summary.loc["naive", f"{HAND}_hi"] <= 1.0  # a share: logit scale
+    assert (
+        0.99 < summary.loc["naive", f"{HAND}_lo"] <= summary.loc["naive", f"{HAND}_hi"] <= 1.0
+    )  # a share: logit scale
     report = (folder / "report.md").read_text()
     assert "Replies judged by hand, blind" in report and f"| {cell} |" in report
     block = results_block(folder)
