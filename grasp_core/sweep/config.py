@@ -63,6 +63,7 @@ SELECT_BY = ("sigma", "evidence", "suggested")  # how a cell picks its factors f
 BY_EVIDENCE = ("evidence", "suggested")  # the rules that read the evidence ranking on the probe files
 EVAL_ONLY_METHODS = ("ablate",)  # no training: the naive adapter evaluated with the factors ablated
 TUPLE_FIELDS = ("target_modules", "layers", "select")  # their value is a list; a list of lists is an axis
+TRAIN_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 
 
 @dataclass(frozen=True)
@@ -299,9 +300,20 @@ def _current_entry(entry: Any, where: str) -> Any:
     return entry
 
 
+def _entry_rank(key: str) -> tuple[int, int]:
+    """Where a method entry's key goes in the canonical order: TrainConfig's fields in their order, then the
+    sweep-only ones in theirs, then any other key (a stable sort keeps those in entry order)."""
+    if key in TRAIN_FIELDS:
+        return (0, TRAIN_FIELDS.index(key))
+    return (1, SWEEP_ONLY.index(key)) if key in SWEEP_ONLY else (2, 0)
+
+
 def expand_entry(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """A method entry's grid: (label, TrainConfig settings, sweep-only settings) for every combination of its
-    list-valued fields (the axes), in entry order. Shared by sweeps and the dashboard's launch form."""
+    list-valued fields (the axes), its keys in the canonical order (_entry_rank) whatever order the entry was
+    written in, so the YAML and the sweep.json that stores it (keys sorted) give the same cells, labels and keys.
+    Shared by sweeps and the dashboard's launch form."""
+    entry = {k: entry[k] for k in sorted(entry, key=_entry_rank)}
     axes = {k: v for k, v in entry.items() if k != "method" and _is_axis(k, v)}
     fixed = {k: v for k, v in entry.items() if k != "method" and k not in axes}
     out = []

@@ -79,7 +79,7 @@ class SweepWork:
             self.rounds_of[_family(cell)] = max(self.rounds_of.get(_family(cell), 1), cell_rounds(cell))
         self._spec_hash = text_hash(
             repr(sorted(config.train.items())),
-            repr(config.naive_runs),
+            repr({k: dict(sorted(v.items())) for k, v in sorted(config.naive_runs.items())}),  # as sweep.json sorts
             str(config.base),
             repr(config.measures),
             self.organism.fingerprint(),

@@ -49,7 +49,7 @@ def test_a_cell_whose_run_is_a_round_of_a_longer_run_trains_nothing(
     one, two, other = (
         "grasp factors=pick top=1 rounds=1",
         "grasp factors=pick top=1 rounds=2",
-        "grasp factors=pick projection=residual-grad top=1",
+        "grasp factors=pick top=1 projection=residual-grad",
     )
     assert len([p for p in runs.iterdir() if p.is_dir()]) == 1  # the two-round run only
     assert by.loc[other, "run"] == by.loc[one, "run"] == by.loc[two, "run"]

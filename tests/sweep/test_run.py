@@ -160,7 +160,7 @@ def test_select_by_evidence_ranks_on_the_probe_files(tmp_path: Path, tiny_organi
     assert Path(rounds[0]["round_probes"]) == organism.resolve()
     (run,) = [p.parent for p in (tmp_path / "runs").glob("*/config.json") if json.loads(p.read_text()) == rounds[0]]
     assert (run / "round-0" / "evidence.json").is_file()
-    assert "round1-" in table.loc["grasp rounds=2 top=1 select_by=evidence", "factors"]  # what round 1 added
+    assert "round1-" in table.loc["grasp top=1 rounds=2 select_by=evidence", "factors"]  # what round 1 added
 
 
 @pytest.mark.slow
@@ -378,3 +378,33 @@ def test_inoculation_trains_with_the_organisms_prompt_and_an_organism_without_on
     assert list(load_results(report.folder)["label"]) == ["base", "naive", "inoculate"]
     prompts = {r.config.method: r.config.system_prompt for r in list_runs(tmp_path / "runs")}
     assert prompts == {"naive": None, "inoculate": "You despise people and say so."}
+
+
+def test_a_sweep_read_back_from_its_sweep_json_has_the_same_cells_labels_and_keys(
+    tmp_path: Path, tiny_organism: Path
+) -> None:
+    """sweep.json stores the config with its keys sorted; read back (`--status`, a resume from the folder) it must
+    name and key every cell as the YAML did, or done cells look not started and would be trained again."""
+    from grasp_core.sweep.run import SweepWork
+
+    config = {
+        "name": "t",
+        "organism": str(tiny_organism),
+        "base": "smollm2-135m",
+        "naive_runs": {"naive": {}, "small": {"r": 1, "lora_alpha": 2}},
+        "methods": [
+            {"method": "naive"},
+            {"method": "grasp", "top": [1, 2], "rounds": [1, 2]},  # two axes: their product's order and labels
+            {"method": "grasp", "top": 4, "rounds": 1, "naive_run": "small"},  # two fixed keys
+        ],
+    }
+    as_written = SweepConfig.from_dict(config)
+    read_back = SweepConfig.from_dict(json.loads(json.dumps(as_written.to_dict(), sort_keys=True)))
+    works = [SweepWork(c, tmp_path / "sweeps", None, lambda msg: None) for c in (as_written, read_back)]
+    cells = [sorted((c.label, c.seed, w.cell_key(c)) for c in w.cells) for w in works]
+    assert cells[0] == cells[1]
+    assert {"grasp top=1 rounds=2", "grasp top=4 rounds=1 naive_run=small"} <= {label for label, _s, _k in cells[0]}
+    swapped = {**config, "methods": [{"method": "grasp", "rounds": [1, 2], "top": [1, 2]}]}  # written the other way
+    assert {c.label for c in SweepConfig.from_dict(swapped).cells()} == {
+        f"grasp top={k} rounds={r}" for k in (1, 2) for r in (1, 2)
+    }

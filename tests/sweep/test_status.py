@@ -42,7 +42,7 @@ def test_a_merged_sweep_reads_its_cells_from_its_results(tmp_path: Path, tiny_or
     )
     folder = tmp_path / "m"
     folder.mkdir()
-    write_json(folder / "sweep.json", cfg.to_dict())  # sorted keys: its cells' labels read `rounds=2 top=1`
+    write_json(folder / "sweep.json", cfg.to_dict())  # keys sorted; the labels stay `top=1 rounds=2` (canonical)
     rows = "base,base,,0.1\nnaive,naive,0,0.3\ngrasp top=1 rounds=2,grasp,1,0.1\n"
     (folder / "results.csv").write_text("label,method,seed,drift\n" + rows)
     table = sweep_status(folder).set_index(["label", "seed"])["state"]
