@@ -319,7 +319,9 @@ def test_train_page_starts_a_background_sweep_and_stops_it(
 def test_results_page_opens_on_the_bundled_persona_results(app_env: dict[str, str]) -> None:
     at = _page(_start(), "results")
     assert not _errors(at), _errors(at)
-    assert at.selectbox(key="results_table").value == "persona/persona-evidence (bundled)"
+    assert at.selectbox(key="results_table").value == "flattery/flattery-main (bundled)"  # none loaded: the first
+    at.selectbox(key="results_table").set_value("persona/persona-evidence (bundled)").run()
+    assert not _errors(at), _errors(at)
     points = next(d.value for d in at.dataframe if "n_seeds" in d.value.columns)
     grasp = points[points["label"] == "grasp top=1 select_by=sigma"].iloc[0]
     assert grasp["n_seeds"] == 3 and grasp["interval"] == "95% t over 3 seeds"
