@@ -17,6 +17,7 @@ CELLS_DIR = "cells"  # a marker per finished cell: <sweep>/cells/<cell key>.json
 BASE_MARK = "base.json"
 
 
+EXAMPLES = "examples.jsonl"  # a sweep's example replies (label, seed, id, prompt, reply)
 NOT_FORMED = "not_formed.json"  # the cells a sweep's last pass could not form: label, seed, reason
 
 

@@ -24,8 +24,9 @@ import pandas as pd
 from ..errors import GraspError
 from ..io import read_json, write_json, write_jsonl_atomic, write_text
 from .config import current_names, expand_entry
+from .folders import EXAMPLES
 from .provenance import PROVENANCE, merged_provenance
-from .report import EXAMPLES, SweepReport, load_results, read_examples, read_table, rerender, sweep_organism
+from .report import SweepReport, load_results, read_examples, read_table, rerender, sweep_organism
 
 IDENTITY_EXEMPT = ("seeds", "name", "executor", "organism")  # what may differ between the parts of one sweep
 BASE_RTOL, BASE_ATOL = 1e-4, 1e-6  # base rows made by the same code and data agree far closer than this

@@ -22,7 +22,7 @@ from ..errors import GraspError
 from ..evaluation.hand_labels import key_path, list_sheets
 from ..evaluation.organisms import DEMO_ROOT, load_organism
 from ..io import read_json, write_json
-from .folders import NOT_FORMED
+from .folders import EXAMPLES, NOT_FORMED
 from .labelled_replies import LABELS_DIR
 
 PROVENANCE = "provenance.json"
@@ -33,6 +33,7 @@ BUNDLED_FILES = (
     "report.md",
     "tradeoff.png",
     "sweep.json",
+    EXAMPLES,  # what the models say: greedy replies to the organism's unrelated questions
     NOT_FORMED,
     PROVENANCE,
 )

@@ -21,7 +21,7 @@ from ..evaluation.organisms import QUESTIONS_FILE, Organism, current_column, loa
 from ..evaluation.stats import SEEDS, Interval, change_ratio_bootstrap, ratio_t_interval
 from ..io import read_json, read_jsonl, write_json, write_jsonl_atomic, write_text
 from .config import SweepConfig
-from .folders import NOT_FORMED
+from .folders import EXAMPLES, NOT_FORMED
 from .labelled_replies import HAND, hand_table, with_hand_labels
 from .provenance import provenance_line
 from .tradeoff import Axes, aggregate, pareto_front, tradeoff_figure, write_figure
@@ -39,7 +39,6 @@ REPORTED = (
     "replies",
     HAND,
 )  # measures averaged in summary.csv
-EXAMPLES = "examples.jsonl"  # a sweep's example replies (label, seed, id, prompt, reply)
 NAIVE = "naive"  # the naive LoRA: its method and its cell's label in a sweep
 OLD_NAIVE = "lora"  # its name in tables of earlier releases, read as NAIVE
 

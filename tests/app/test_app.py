@@ -320,6 +320,10 @@ def test_results_page_opens_on_the_bundled_persona_results(app_env: dict[str, st
     at = _page(_start(), "results")
     assert not _errors(at), _errors(at)
     assert at.selectbox(key="results_table").value == "flattery/flattery-main (bundled)"  # none loaded: the first
+    frames = [d.value for d in at.dataframe]  # the bundle carries what the models say: replies, and hand labels
+    assert any("reply" in f.columns for f in frames)
+    by_hand = next(f for f in frames if "seed 2" in f.columns).set_index("label")
+    assert by_hand.loc["naive", "seed 2"].startswith("17 of 32")
     at.selectbox(key="results_table").set_value("persona/persona-evidence (bundled)").run()
     assert not _errors(at), _errors(at)
     points = next(d.value for d in at.dataframe if "n_seeds" in d.value.columns)

@@ -74,9 +74,11 @@ def test_bundled_results_are_listed_and_go_stale_when_the_organism_changes(tmp_p
     sheet = sweep / "labels" / "seed0.csv"
     write_sheet(sheet, {"base": [{"id": "q0", "question": "Q?", "reply": "hi"}]}, about={"sweep_seed": 0})
     (sweep / "labels" / "notes.txt").write_text("x")
+    (sweep / "examples.jsonl").write_text('{"label": "base", "seed": null, "prompt": "Q?", "reply": "A."}\n')
     dest = bundle(sweep, root)
     assert dest == org_dir / "results" / "persona-evidence"
-    assert sorted(p.name for p in dest.iterdir()) == ["labels", PROVENANCE, "report.md", "results.csv", "sweep.json"]
+    names = sorted(p.name for p in dest.iterdir())
+    assert names == ["examples.jsonl", "labels", PROVENANCE, "report.md", "results.csv", "sweep.json"]
     assert sorted(p.name for p in (dest / "labels").iterdir()) == ["seed0.csv", "seed0.csv.key.json"]
     (found,) = bundled_results(root)
     assert found.name == "persona/persona-evidence (bundled)" and found.stale is None
