@@ -164,7 +164,6 @@ from .training.methods import DEFAULT_METHOD, METHODS, Method, get_method
 from .training.run import train
 
 __all__ = [
-    "hand_table",
     "ACTIVE",
     "BASE",
     "BUNDLED",
@@ -283,6 +282,7 @@ __all__ = [
     "get_method",
     "get_run",
     "grasp_home",
+    "hand_table",
     "identified_path",
     "identify",
     "identify_from",
