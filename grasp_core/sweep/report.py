@@ -144,7 +144,8 @@ def write_report(
 ) -> SweepReport:
     """results.csv, items.csv (per-item scores), examples.jsonl (example replies), summary.csv (with the Pareto
     flag), the trade-off figure(s) and report.md (which names the cells `not_formed`, with why, kept in
-    not_formed.json; None: those recorded there), all written atomically. The replies labelled by hand on the sweep's finished sheets (labelled_replies) join results.csv."""
+    not_formed.json; None: those recorded there), all written atomically. The replies labelled by hand on the
+    sweep's finished sheets (labelled_replies) join results.csv."""
     axes = Axes(y=organism.primary, y_title=organism.primary_title)
     results, hand_notes = with_hand_labels(results, folder)
     if not_formed is None:  # a re-render: the cells the sweep's last pass could not form, as it recorded them
