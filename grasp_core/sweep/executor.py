@@ -23,9 +23,13 @@ What each job did (its id, log files, how it ended) is kept in <sweep>/jobs/jobs
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import re
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +46,7 @@ EXECUTORS = ("inline", "local", "slurm")
 JOBS_FILE = "jobs.json"
 LOCAL_TIME_MIN = 7 * 24 * 60  # a local job has no scheduler limit; submitit's own default (2 min) would kill it
 POLL_S = 2.0
+STOP_WAIT_S = 60.0  # on a stop, how long local jobs get to checkpoint their runs before they are interrupted
 SLURM_FIELDS = ("partition", "gpus_per_job", "cpus_per_job", "mem", "time", "account", "sbatch", "setup")
 
 
@@ -222,7 +227,9 @@ def submit_all(jobs: list[Job], config: ExecutorConfig, folder: Path) -> dict[st
 
 def run_jobs(jobs: list[Job], config: ExecutorConfig, folder: Path, say: Callable[[str], None]) -> None:
     """Run `jobs` through the executor and wait for all of them; raise GraspError naming every job that failed
-    (with its log file) once the others have ended. Ctrl-C / SIGTERM cancels the local jobs still running."""
+    (with its log file) once the others have ended. Stopped (Ctrl-C, or SIGTERM to this process alone), it stops the
+    local jobs still running as the inline path stops: a run being trained checkpoints and ends cancelled, and the
+    next pass resumes it."""
     if not jobs:
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -237,6 +244,7 @@ def run_jobs(jobs: list[Job], config: ExecutorConfig, folder: Path, say: Callabl
     records = read_records(folder)
     failed: list[str] = []
     ended: dict[str, str] = {}  # key -> done | failed | not run
+    previous = _interrupt_on_sigterm() if config.kind == "local" else None
     try:
         while running or pending:
             for job in list(pending):  # local: start what may start
@@ -276,13 +284,48 @@ def run_jobs(jobs: list[Job], config: ExecutorConfig, folder: Path, say: Callabl
                 time.sleep(POLL_S)
     except BaseException:
         if config.kind == "local":
-            for sj in running.values():
-                sj.cancel(check=False)
+            _stop_local(running, say)
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     if failed:
         raise GraspError(
             f"{len(failed)} of {len(jobs)} jobs failed; rerun the sweep to retry them:\n  " + "\n  ".join(failed)
         )
+
+
+def _interrupt_on_sigterm() -> Any:
+    """Make SIGTERM raise KeyboardInterrupt here, as Ctrl-C does, so a stopped driver stops its jobs before it exits
+    (Python's default SIGTERM ends the process at once and would orphan them); the handler it replaced, or None off
+    the main thread (where no handler can be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+def _stop_local(running: dict[str, Any], say: Callable[[str], None]) -> None:
+    """Stop the local jobs still running: SIGTERM to each job's submitit controller, which passes it to the job, whose
+    run (if one is training) checkpoints and ends cancelled; a job still alive after STOP_WAIT_S (one evaluating,
+    where submitit's job ignores SIGTERM) or a second interrupt is cancelled (SIGINT, then killed)."""
+    if not running:
+        return
+    say(f"  stopping {len(running)} running job(s): a run being trained checkpoints first")
+    for sj in running.values():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(sj.job_id), signal.SIGTERM)
+    try:
+        deadline = time.monotonic() + STOP_WAIT_S
+        while time.monotonic() < deadline and not all(sj.done() for sj in running.values()):
+            time.sleep(0.2)
+    finally:
+        for sj in running.values():
+            if not sj.done():
+                sj.cancel(check=False)
 
 
 def read_records(folder: Path) -> dict[str, JobRecord]:

@@ -3,6 +3,7 @@ kill without resubmitting finished cells; the SLURM path's sbatch scripts; bad e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -112,6 +113,44 @@ def test_a_killed_local_sweep_resubmits_only_its_unfinished_cells(tmp_path, tiny
     states = [json.loads(p.read_text())["state"] for p in runs.glob("*/status.json")]
     assert states.count("done") == 3  # three configurations, none trained twice
     assert (sweep_status(folder)["state"] == "done").all()
+
+
+@pytest.mark.slow
+def test_sigterm_to_a_local_sweep_stops_its_jobs_and_their_run_checkpoints(tmp_path, tiny_organism, tiny_llama_dir):
+    from grasp_core.procs import pid_alive
+
+    # One naive run long enough to be caught training; SIGTERM goes to the driver alone (not its process group).
+    train = {**TINY_TRAIN, "epochs": 400}
+    path = _yaml(tmp_path, tiny_organism, tiny_llama_dir, [{"method": "naive"}], train=train)
+    env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
+    folder = sweep_dir(SweepConfig.from_yaml(path), tmp_path / "home" / "sweeps")
+    cmd = [sys.executable, "-m", "grasp_core", "sweep", str(path), "--executor", "local"]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    runs, training = tmp_path / "home" / "runs", None
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None and training is None:
+        for status in runs.glob("*/status.json") if runs.is_dir() else []:
+            with contextlib.suppress(ValueError, OSError):
+                s = json.loads(status.read_text())
+                if s["state"] == "running" and (s.get("step") or 0) >= 2:
+                    training = (status, s["pid"])
+        time.sleep(0.2)
+    try:
+        assert training is not None and proc.poll() is None, "the naive run was not caught training"
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130 and "stopping 1 running job(s)" in err, err[-2000:]
+    status_file, worker = training
+    final = json.loads(status_file.read_text())
+    assert final["state"] == "cancelled" and final["resume"], final  # checkpointed, as the inline path stops
+    controllers = [int(r["job_id"]) for r in json.loads((folder / "jobs" / "jobs.json").read_text()).values()]
+    time.sleep(2.0)  # the controller ends once its job did
+    assert not pid_alive(worker) and not any(pid_alive(pid) for pid in controllers)
 
 
 def _fake_sbatch(tmp_path: Path) -> Path:
