@@ -225,11 +225,18 @@ def submit_all(jobs: list[Job], config: ExecutorConfig, folder: Path) -> dict[st
     return submitted
 
 
-def run_jobs(jobs: list[Job], config: ExecutorConfig, folder: Path, say: Callable[[str], None]) -> None:
+def run_jobs(
+    jobs: list[Job],
+    config: ExecutorConfig,
+    folder: Path,
+    say: Callable[[str], None],
+    on_finish: Callable[[], None] | None = None,
+) -> None:
     """Run `jobs` through the executor and wait for all of them; raise GraspError naming every job that failed
-    (with its log file) once the others have ended. Stopped (Ctrl-C, or SIGTERM to this process alone), it stops the
-    local jobs still running as the inline path stops: a run being trained checkpoints and ends cancelled, and the
-    next pass resumes it."""
+    (with its log file) once the others have ended. `on_finish` is called after jobs end, once the jobs that may
+    start in their place have started (not after the last). Stopped (Ctrl-C, or SIGTERM to this process alone), it
+    stops the local jobs still running as the inline path stops: a run being trained checkpoints and ends cancelled,
+    and the next pass resumes it."""
     if not jobs:
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -244,6 +251,7 @@ def run_jobs(jobs: list[Job], config: ExecutorConfig, folder: Path, say: Callabl
     records = read_records(folder)
     failed: list[str] = []
     ended: dict[str, str] = {}  # key -> done | failed | not run
+    ends = 0  # jobs ended since on_finish was last called
     previous = _interrupt_on_sigterm() if config.kind == "local" else None
     try:
         while running or pending:
@@ -265,6 +273,9 @@ def run_jobs(jobs: list[Job], config: ExecutorConfig, folder: Path, say: Callabl
                 records[job.key] = _record(job, config.kind, sj)
                 say(f"  started {job.label}: job {sj.job_id}, log {sj.paths.stderr}")
             write_records(folder, records)
+            if ends and on_finish is not None:  # after the freed slots are filled again
+                on_finish()
+            ends = 0
             for key, sj in list(running.items()):
                 if not sj.done():
                     continue
@@ -279,6 +290,7 @@ def run_jobs(jobs: list[Job], config: ExecutorConfig, folder: Path, say: Callabl
                     records[key].error = _last_line(str(e))
                     failed.append(f"{label}: {records[key].error} (log {sj.paths.stderr})")
                     say(f"  FAILED {label}: see {sj.paths.stderr}")
+                ends += 1
             write_records(folder, records)
             if running or pending:
                 time.sleep(POLL_S)

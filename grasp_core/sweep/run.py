@@ -283,6 +283,7 @@ class SweepWork:
 def base_job(spec: dict[str, Any]) -> None:
     work = SweepWork.from_spec(spec)
     work.base_measures()
+    work.base_examples()  # cached here, so the driver's tables of finished cells generate nothing
     write_json(work.folder / CELLS_DIR / BASE_MARK, {"finished": time.time()})
 
 
@@ -348,53 +349,90 @@ def run_sweep(
             f"executor {ex.kind}: {n_todo} of {len(cells)} cells to run ({len(cells) - n_todo} done) as "
             f"{len(jobs)} jobs; files in {folder / JOBS_DIR}"
         )
-        run_jobs(jobs, ex, folder / JOBS_DIR, say)
+        run_jobs(jobs, ex, folder / JOBS_DIR, say, on_finish=partial(_write_finished_quietly, work))
 
-    rows: list[dict[str, Any]] = []
-    base_measures = work.base_measures()
-    rows.append(_row("base", "base", None, None, base_measures))
-    nll_items: dict[tuple[str, Any], list[float] | None] = {("base", None): _nll(base_measures)}  # the gain interval
-    items = item_rows("base", None, base_measures)
-    examples = work.base_examples()
-    not_formed: list[dict[str, Any]] = []
-
-    def report_so_far(figs: tuple[str, ...]) -> SweepReport:
-        results = with_gain(pd.DataFrame(rows), {k: v for k, v in nll_items.items() if v is not None})
-        return write_report(
-            folder,
-            results,
-            organism,
-            total=len(cells) + 1,
-            figures=figs,
-            items=pd.DataFrame(items),
-            examples=examples,
-            not_formed=not_formed,
-        )
-
+    table = _Table(work)
     written = time.time()
     for i, cell in enumerate(cells, start=1):
         # A stopped sweep leaves the table of what it finished (report.md counts the cells): rewritten after a cell
         # once a minute has passed since the last time, so a resumed sweep's quick cached cells do not each write.
         if time.time() - written > PARTIAL_REPORT_S:
-            report_so_far((".html",))
+            table.write((".html",))
             written = time.time()
         say(f"[{i}/{len(cells)}] {cell.label} seed={cell.seed}  ({time.time() - t0:.0f} s so far)")
-        try:
-            row, nlls, cell_items, cell_examples = work.measure(cell)
-        except NoEvidenceRanking as e:  # recorded, not marked done (a rerun retries it), and the sweep goes on
-            say(f"  not formed: {e}")
-            not_formed.append({"label": cell.label, "seed": cell.seed, "reason": str(e)})
-            continue
-        work.mark_done(cell, row.get("run"))
-        record(cells_done=i + 1)
-        rows.append(row)
-        nll_items[(cell.label, cell.seed)] = nlls
-        items += cell_items
-        examples += cell_examples
+        if table.add(cell):
+            record(cells_done=i + 1)
 
-    report = report_so_far(figures)
+    report = table.write(figures)
     record(cells_done=report.done, training_wall_s=_training_wall_s(report.results, work.runs_root))
     return report
+
+
+class _Table:
+    """The rows of a sweep's report (results, per-item NLLs for the gain interval, item rows, example replies and
+    the cells not formed), filled cell by cell from the base model's measures on."""
+
+    def __init__(self, work: SweepWork) -> None:
+        self.work = work
+        base = work.base_measures()
+        self.rows: list[dict[str, Any]] = [_row("base", "base", None, None, base)]
+        self.nll_items: dict[tuple[str, Any], list[float] | None] = {("base", None): _nll(base)}
+        self.items = item_rows("base", None, base)
+        self.examples = work.base_examples()
+        self.not_formed: list[dict[str, Any]] | None = []
+
+    def add(self, cell: Cell) -> bool:
+        """Measure `cell` (trained first if it is not done) into the table; False when it could not be formed (it is
+        recorded, not marked done: a rerun retries it)."""
+        try:
+            row, nlls, cell_items, cell_examples = self.work.measure(cell)
+        except NoEvidenceRanking as e:
+            self.work.say(f"  not formed: {e}")
+            if self.not_formed is not None:
+                self.not_formed.append({"label": cell.label, "seed": cell.seed, "reason": str(e)})
+            return False
+        if not self.work.cell_done(cell):
+            self.work.mark_done(cell, row.get("run"))
+        self.rows.append(row)
+        self.nll_items[(cell.label, cell.seed)] = nlls
+        self.items += cell_items
+        self.examples += cell_examples
+        return True
+
+    def write(self, figures: tuple[str, ...]) -> SweepReport:
+        nlls = {k: v for k, v in self.nll_items.items() if v is not None}
+        return write_report(
+            self.work.folder,
+            with_gain(pd.DataFrame(self.rows), nlls),
+            self.work.organism,
+            total=len(self.work.cells) + 1,
+            figures=figures,
+            items=pd.DataFrame(self.items),
+            examples=self.examples,
+            not_formed=self.not_formed,
+        )
+
+
+def write_finished(work: SweepWork) -> SweepReport | None:
+    """The table of the cells an executor's jobs have finished so far (each read from its cached measures, nothing
+    trained), written while the others run; None until the base model's job has ended. The cells not formed are
+    those the last full pass recorded."""
+    if not (work.folder / CELLS_DIR / BASE_MARK).is_file():
+        return None
+    table = _Table(work)
+    table.not_formed = None  # write_report keeps not_formed.json as it is
+    for cell in work.cells:
+        if work.cell_done(cell):
+            table.add(cell)
+    return table.write((".html",))
+
+
+def _write_finished_quietly(work: SweepWork) -> None:
+    """write_finished after a job ends; a table that cannot be written now is said, and the jobs go on."""
+    try:
+        write_finished(work)
+    except (GraspError, OSError) as e:
+        work.say(f"  table of finished cells not written now: {e}")
 
 
 def _examples(label: str, seed: int | None, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:

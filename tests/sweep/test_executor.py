@@ -116,12 +116,15 @@ def test_a_killed_local_sweep_resubmits_only_its_unfinished_cells(tmp_path, tiny
 
 
 @pytest.mark.slow
-def test_sigterm_to_a_local_sweep_stops_its_jobs_and_their_run_checkpoints(tmp_path, tiny_organism, tiny_llama_dir):
+def test_a_local_sweep_tables_its_finished_cells_while_it_runs_and_sigterm_stops_its_jobs(
+    tmp_path, tiny_organism, tiny_llama_dir
+):
     from grasp_core.procs import pid_alive
 
-    # One naive run long enough to be caught training; SIGTERM goes to the driver alone (not its process group).
-    train = {**TINY_TRAIN, "epochs": 400}
-    path = _yaml(tmp_path, tiny_organism, tiny_llama_dir, [{"method": "naive"}], train=train)
+    # The naive cell is quick; the random cell's run is long enough to be caught training. SIGTERM then goes to the
+    # driver alone (not its process group), as `kill PID` does.
+    methods = [{"method": "naive"}, {"method": "random", "top": 1, "epochs": 400}]
+    path = _yaml(tmp_path, tiny_organism, tiny_llama_dir, methods)
     env = {**os.environ, "GRASP_HOME": str(tmp_path / "home")}
     folder = sweep_dir(SweepConfig.from_yaml(path), tmp_path / "home" / "sweeps")
     cmd = [sys.executable, "-m", "grasp_core", "sweep", str(path), "--executor", "local"]
@@ -134,11 +137,13 @@ def test_sigterm_to_a_local_sweep_stops_its_jobs_and_their_run_checkpoints(tmp_p
         for status in runs.glob("*/status.json") if runs.is_dir() else []:
             with contextlib.suppress(ValueError, OSError):
                 s = json.loads(status.read_text())
-                if s["state"] == "running" and (s.get("step") or 0) >= 2:
+                if s["state"] == "running" and (s.get("step") or 0) >= 2 and (s.get("total") or 0) > 100:
                     training = (status, s["pid"])
         time.sleep(0.2)
     try:
-        assert training is not None and proc.poll() is None, "the naive run was not caught training"
+        assert training is not None and proc.poll() is None, "the long run was not caught training"
+        time.sleep(1.0)  # the driver writes the table right after it started the long cell's job
+        assert list(load_results(folder)["label"]) == ["base", "naive"]  # the finished cells, before the sweep ends
         os.kill(proc.pid, signal.SIGTERM)
         _, err = proc.communicate(timeout=120)
     finally:
@@ -149,7 +154,7 @@ def test_sigterm_to_a_local_sweep_stops_its_jobs_and_their_run_checkpoints(tmp_p
     final = json.loads(status_file.read_text())
     assert final["state"] == "cancelled" and final["resume"], final  # checkpointed, as the inline path stops
     controllers = [int(r["job_id"]) for r in json.loads((folder / "jobs" / "jobs.json").read_text()).values()]
-    time.sleep(2.0)  # the controller ends once its job did
+    time.sleep(2.0)  # a controller ends once its job did
     assert not pid_alive(worker) and not any(pid_alive(pid) for pid in controllers)
 
 
