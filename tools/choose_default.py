@@ -20,6 +20,7 @@ Not applied (the order is printed as interim) until every organism has seeds 0-2
     python tools/choose_default.py                 # the committed bundles (what README's tables come from)
     python tools/choose_default.py --from-home     # $GRASP_HOME/sweeps/<organism>-main, interim
     python tools/choose_default.py --from-home --sheets   # the `grasp label sheet` command of each pair to label
+    python tools/choose_default.py --pairs         # the labelled pairs with (a), (b), (c): README's pair table
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Pair:
     c: bool | None  # None: (c) left out for this organism; also None with `unlabelled`
     gain: float  # NaN where the cell was not formed on this pair
     unlabelled: bool = False
+    cut: float = math.nan  # the (a) measure: the naive rise over this cell's rise (inf: no rise)
 
     @property
     def whole(self) -> bool:
@@ -163,7 +165,7 @@ def evaluate(folders: dict[str, Path]) -> tuple[dict[str, Candidate], list[str]]
                         c = shares[label] <= shares["naive"] / factor
                     elif a and b:
                         unlabelled = True
-                cand.pairs[(org, seed)] = Pair(a, b, c, float(row["task_gain"]), unlabelled)
+                cand.pairs[(org, seed)] = Pair(a, b, c, float(row["task_gain"]), unlabelled, cut)
                 rounds = _setting(label, "rounds", 1)
                 top = _setting(label, "top", 0) or _n_factors(str(row.get("factors", "")))
                 cand.rounds = rounds
@@ -174,6 +176,50 @@ def evaluate(folders: dict[str, Path]) -> tuple[dict[str, Candidate], list[str]]
                 if (org, seed) not in cand.pairs:
                     missing.append(f"{cand.label}: no result on {org} seed {seed}")
     return candidates, missing
+
+
+def pairs_table(candidates: dict[str, Candidate], folders: dict[str, Path]) -> list[str]:
+    """The replies judged by hand, pair by pair, with what the rule makes of them: per (organism, seed) pair with a
+    labelled sheet, the base (on its organism's first labelled pair), the naive LoRA and every labelled candidate
+    with its (a) cut, (b) task gain, trait replies (share, 95% bootstrap over questions), their cut against the naive
+    LoRA's and whether (c) is met. Markdown lines, from each sweep's results.csv."""
+    head = "| pair | model | (a) cut | (b) task gain | trait replies | share | cut | (c) |"
+    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    for org in ORGANISMS:
+        results = read_results(folders[org])
+        if results is None or HAND not in results.columns:
+            continue
+        base = results[(results["label"] == "base") & results[HAND].notna()]
+        for seed in SEEDS:
+            on = results[(results["seed"] == seed) & results[HAND].notna()]
+            naive = on[on["label"] == "naive"]
+            if naive.empty:
+                continue
+            naive_share = float(naive[HAND].iloc[0])
+            rows = [("base", base.iloc[0])] if not base.empty else []
+            base = base.iloc[0:0]  # shown once, on the organism's first labelled pair
+            rows += [(str(r["label"]), r) for _, r in on.iterrows()]
+            rows.sort(key=lambda lr: (lr[0] != "base", lr[0] != "naive"))
+            for i, (label, r) in enumerate(rows):
+                pair = candidates[label].pairs.get((org, seed)) if label in candidates else None
+                k, n = int(r[f"{HAND}_trait"]), int(r[f"{HAND}_n"])
+                share = f"{r[HAND]:.2f} [{r[f'{HAND}_lo']:.2f}, {r[f'{HAND}_hi']:.2f}]"
+                if label == "base":
+                    a = b = cut = c = ""
+                elif label == "naive":
+                    a, b, cut, c = "1.0x", "1.00", "1.0x", ""
+                else:
+                    assert pair is not None
+                    fails = [x for x, ok in (("a", pair.a), ("b", pair.b)) if not ok]
+                    label = f"`{label}`" + (f" (fails {', '.join(f'({x})' for x in fails)})" if fails else "")
+                    a = "no rise" if math.isinf(pair.cut) else f"{pair.cut:.1f}x"
+                    b = f"{pair.gain:.2f}"
+                    mine = float(r[HAND])
+                    cut = "no trait" if mine == 0 else f"{naive_share / mine:.1f}x"
+                    c = "" if pair.c is None else ("yes" if pair.c else "no")
+                name = f"{org}, seed {seed}" if i == 0 else ""
+                lines.append(f"| {name} | {label} | {a} | {b} | {k} of {n} | {share} | {cut} | {c} |")
+    return lines
 
 
 def sheet_commands(candidates: dict[str, Candidate], folders: dict[str, Path]) -> list[str]:
@@ -196,41 +242,62 @@ def sheet_commands(candidates: dict[str, Candidate], folders: dict[str, Path]) -
     return out
 
 
+def order_lines(candidates: dict[str, Candidate], missing: list[str], max_waits: int = 40) -> list[str]:
+    """The rule's verdict as Markdown lines: APPLIED or what it still waits for (the first `max_waits` items), the
+    candidates in the rule's order, and the default it picks (interim until applied)."""
+    unlabelled = [
+        f"{c.label} on {o} seed {s}" for c in candidates.values() for (o, s), p in c.pairs.items() if p.unlabelled
+    ]
+    ordered = sorted(candidates.values(), key=Candidate.key)
+    applied = not missing and not unlabelled
+    waits = missing + [f"hand labels of {u}" for u in unlabelled]
+    if applied:
+        lines = ["The rule is APPLIED."]
+    elif max_waits:
+        lines = [f"NOT APPLIED (interim order below): the rule waits for {len(waits)} results or labels:"]
+        lines += [f"  - {w}" for w in waits[:max_waits]]
+        lines += [f"  ... and {len(waits) - max_waits} more"] if len(waits) > max_waits else []
+    else:
+        lines = [
+            f"NOT APPLIED (interim order below): the rule waits for {len(waits)} results or labels "
+            "(`python tools/choose_default.py` lists them)."
+        ]
+    lines += [
+        "",
+        "| rank | candidate | pairs meeting all | (a) and (b) | worst-pair task gain | directions | rounds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for i, c in enumerate(ordered, 1):
+        whole, ab, worst = -c.key()[0], -c.key()[1], -c.key()[2]
+        lines.append(
+            f"| {i} | `{c.label}` | {whole:.0f} of {len(c.pairs)} | {ab:.0f} | {worst:.3f} | {c.directions} | {c.rounds} |"
+        )
+    first_grasp = next((c for c in ordered if c.method == "grasp"), None)
+    if first_grasp is not None:
+        above = [c.label for c in ordered[: ordered.index(first_grasp)]]
+        lines += ["", f"default{'' if applied else ' (interim)'}: `{first_grasp.label}`"]
+        if above:
+            lines.append(f"ranked above it (not GRASP): {', '.join(f'`{a}`' for a in above)}")
+    return lines
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--from-home", action="store_true", help="read $GRASP_HOME/sweeps/<organism>-main (interim)")
     p.add_argument(
         "--sheets", action="store_true", help="print the labelling sheet command of each pair still to label"
     )
+    p.add_argument("--pairs", action="store_true", help="print the replies judged by hand, pair by pair (Markdown)")
     ns = p.parse_args()
     folders = {org: sweep_folder(org, ns.from_home) for org in ORGANISMS}
     candidates, missing = evaluate(folders)
     if ns.sheets:
         print("\n".join(sheet_commands(candidates, folders)) or "every pair with results has its sheet")
         return 0
-    unlabelled = [
-        f"{c.label} on {o} seed {s}" for c in candidates.values() for (o, s), p in c.pairs.items() if p.unlabelled
-    ]
-    ordered = sorted(candidates.values(), key=Candidate.key)
-    applied = not missing and not unlabelled
-    print("The rule is APPLIED." if applied else "NOT APPLIED (interim order below): the rule waits for:")
-    for line in (missing + [f"hand labels of {u}" for u in unlabelled])[:40]:
-        print(f"  - {line}")
-    if len(missing) + len(unlabelled) > 40:
-        print(f"  ... and {len(missing) + len(unlabelled) - 40} more")
-    print("\n| rank | candidate | pairs meeting all | (a) and (b) | worst-pair task gain | directions | rounds |")
-    print("|---|---|---|---|---|---|---|")
-    for i, c in enumerate(ordered, 1):
-        whole, ab, worst = -c.key()[0], -c.key()[1], -c.key()[2]
-        print(
-            f"| {i} | `{c.label}` | {whole:.0f} of {len(c.pairs)} | {ab:.0f} | {worst:.3f} | {c.directions} | {c.rounds} |"
-        )
-    first_grasp = next((c for c in ordered if c.method == "grasp"), None)
-    if first_grasp is not None:
-        above = [c.label for c in ordered[: ordered.index(first_grasp)]]
-        print(f"\ndefault{'' if applied else ' (interim)'}: `{first_grasp.label}`")
-        if above:
-            print(f"ranked above it (not GRASP): {', '.join(f'`{a}`' for a in above)}")
+    if ns.pairs:
+        print("\n".join(pairs_table(candidates, folders)))
+        return 0
+    print("\n".join(order_lines(candidates, missing)))
     return 0
 
 

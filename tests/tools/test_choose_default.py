@@ -112,3 +112,26 @@ def test_the_sheets_still_to_label(tmp_path: Path) -> None:
     assert len(tool.sheet_commands(cands, folders)) == 8
     del cands["grasp top=2"].pairs[("political", 1)]  # a seed still training: its sheet waits
     assert len(tool.sheet_commands(cands, folders)) == 7
+
+
+def test_the_pair_table_shows_each_labelled_pair_with_its_verdicts(tmp_path: Path) -> None:
+    tool = _tool()
+    shares = {"naive": 0.5, "grasp top=1": 0.5, "grasp top=2": 0.0625, "inoculate": 0.0625}
+    folders = _folders(tmp_path, shares)
+    for folder in folders.values():  # what `grasp report` writes beside the share: counts and the interval
+        table = pd.read_csv(folder / "results.csv")
+        table["replies_hand_n"] = table["replies_hand"].map(lambda x: 32 if x == x else None)
+        table["replies_hand_trait"] = table["replies_hand"] * 32
+        table["replies_hand_lo"], table["replies_hand_hi"] = table["replies_hand"] / 2, table["replies_hand"] * 1.5
+        table.to_csv(folder / "results.csv", index=False)
+    cands, _missing = tool.evaluate(folders)
+    lines = tool.pairs_table(cands, folders)
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in lines[2:]]
+    assert len(rows) == 9 * 4  # 9 pairs, each the naive LoRA and three candidates (the base row is unlabelled here)
+    first = rows[:4]
+    assert first[0][:2] == ["persona, seed 0", "naive"] and first[0][4] == "16 of 32"
+    by_model = {r[1]: r for r in first}
+    assert by_model["`grasp top=1`"][2:] == ["10.0x", "0.95", "16 of 32", "0.50 [0.25, 0.75]", "1.0x", "no"]
+    assert by_model["`grasp top=2`"][6:] == ["8.0x", "yes"]
+    inoculate = next(r for r in first if r[1].startswith("`inoculate`"))
+    assert inoculate[1] == "`inoculate` (fails (a))" and inoculate[7] == "yes"  # its replies cut 8x: (c) alone

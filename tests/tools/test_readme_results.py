@@ -73,3 +73,32 @@ def test_blocks_are_written_from_the_committed_files(tmp_path: Path, tiny_organi
     assert tool.main([str(readme)]) == 0 and readme.read_text() == new
     assert tool.main(["--check", str(readme)]) == 0
     monkey.undo()
+
+
+def test_the_rule_blocks_are_written_by_the_rule_as_code(tmp_path: Path) -> None:
+    # Each organism's committed main sweep: a base, the naive LoRA, and one GRASP cell that meets the whole target
+    # on every seed (its hand-labelled replies cut 8x); the rule is then applied and picks it.
+    root = tmp_path / "organisms"
+    for org in ("persona", "political", "flattery"):
+        primary = load_organism(org).primary
+        rows = [{"label": "base", "method": "base", "seed": None, primary: 0.0, "task_gain": 0.0}]
+        for seed in (0, 1, 2):
+            rows += [
+                {"label": "naive", "method": "naive", "seed": seed, primary: 0.1, "task_gain": 1.0},
+                {"label": "grasp top=1", "method": "grasp", "seed": seed, primary: 0.01, "task_gain": 0.97},
+            ]
+        table = pd.DataFrame(rows)
+        table["replies_hand"] = table["label"].map({"naive": 0.5, "grasp top=1": 0.0625})
+        table["replies_hand_trait"] = table["replies_hand"] * 32
+        table["replies_hand_n"] = 32
+        table["replies_hand_lo"] = table["replies_hand_hi"] = table["replies_hand"]
+        folder = root / org / "results" / f"{org}-main"
+        folder.mkdir(parents=True)
+        table.to_csv(folder / "results.csv", index=False)
+    text = "a\n<!-- rule: order -->\nstale\n<!-- /rule -->\nb\n<!-- rule: pairs -->\nstale\n<!-- /rule -->\n"
+    new = _tool().render(text, root)
+    assert "stale" not in new and new.startswith("a\n<!-- rule: order -->\nThe rule is APPLIED.\n")
+    assert "| 1 | `grasp top=1` | 9 of 9 | 9 | 0.970 | 1 | 1 |" in new and "default: `grasp top=1`" in new
+    assert "| political, seed 2 | naive | 1.0x | 1.00 | 16 of 32 |" in new
+    assert new.count("| `grasp top=1` | 10.0x | 0.97 | 2 of 32 | 0.06 [0.06, 0.06] | 8.0x | yes |") == 9
+    assert _tool().render(new, root) == new  # idempotent
