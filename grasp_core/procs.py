@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+
+def this_host() -> str:
+    """This machine's name, recorded beside a pid: a pid means something only on the host that wrote it."""
+    return socket.gethostname()
 
 
 def pid_alive(pid: int | None) -> bool:

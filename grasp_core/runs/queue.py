@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 
 from ..errors import GraspError
-from ..procs import spawn_detached
+from ..procs import spawn_detached, this_host
 from ..training.config import TrainConfig
 from ..training.loop import check_inputs
 from .registry import (
@@ -109,7 +109,15 @@ def refresh(root: str | Path | None = None, limit: int | None = None) -> list[st
             pid = _spawn(run)
             # Written while we hold the lock; the worker takes the same lock before its first status write.
             # heartbeat None until the worker's first own write: a slow start-up is not taken for a hung worker.
-            update_status(run.dir, state="running", pid=pid, listening=False, heartbeat=None, started=time.time())
+            update_status(
+                run.dir,
+                state="running",
+                pid=pid,
+                host=this_host(),
+                listening=False,
+                heartbeat=None,
+                started=time.time(),
+            )
             running += 1
             started.append(run.id)
     return started
@@ -204,6 +212,7 @@ def claim(run_id: str, root: str | Path | None = None, allow_changed_data: bool 
             run.dir,
             state="running",
             pid=os.getpid(),
+            host=this_host(),
             listening=False,
             heartbeat=None,
             started=now,

@@ -22,7 +22,7 @@ from ..errors import ConfigError, GraspError, check_field_types
 from ..evaluation.organisms import load_organism
 from ..io import file_hash, grasp_home, inside, read_json, read_jsonl, tail_lines, text_hash, write_json
 from ..model.adapters import ADAPTER_CONFIG
-from ..procs import file_lock, lease_held, pid_alive
+from ..procs import file_lock, lease_held, pid_alive, this_host
 from ..training.config import TrainConfig
 from ..training.methods import OLD_METHOD_NAMES
 
@@ -64,6 +64,9 @@ class RunStatus:
     loss: float | None = None
     heartbeat: float | None = None  # unix time of the worker's last sign of life
     pid: int | None = None
+    host: str | None = (
+        None  # the machine `pid` runs on (a GRASP_HOME shared by cluster nodes: a pid says nothing elsewhere)
+    )
     listening: bool = False  # the worker has its SIGTERM handler in place (before that, cancel relies on the marker)
     created: float = field(default_factory=time.time)
     started: float | None = None
@@ -89,8 +92,15 @@ class RunStatus:
         failed. A worker whose pid is gone is dead. With the run's `lease` file, a live pid holding it is alive
         however long it has been silent (a suspended laptop, a SIGSTOP), and a live pid without it, after the
         worker's first heartbeat, is another process (a reused pid). Without it, a heartbeat older than STALE_S
-        counts as dead."""
+        counts as dead. A worker on another host (a cluster job sharing GRASP_HOME) is judged by its heartbeat
+        alone: dead once it is older than STALE_S."""
         if self.state != "running":
+            return None
+        now = time.time() if now is None else now
+        if self.host is not None and self.host != this_host():  # its pid and lease cannot be read from here
+            last = self.heartbeat if self.heartbeat is not None else self.started
+            if last is not None and now - last > STALE_S:
+                return f"on {self.host}, sent no heartbeat for {now - last:.0f} s"
             return None
         if not pid_alive(self.pid):
             return "exited"  # (a process it forked may hold the lease a moment longer: the pid decides)
@@ -98,7 +108,6 @@ class RunStatus:
             return None
         if lease is not None and self.heartbeat is not None:
             return "holds no lease on the run (its pid is now another process's)"
-        now = time.time() if now is None else now
         if lease is None and self.heartbeat is not None and now - self.heartbeat > STALE_S:
             return f"sent no heartbeat for {now - self.heartbeat:.0f} s"
         return None

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
-from ..procs import try_lease
+from ..procs import this_host, try_lease
 from ..training.config import TrainConfig
 from ..training.loop import TrainHooks, check_inputs
 from ..training.run import train
@@ -145,6 +145,7 @@ def _execute(run_dir: Path, foreground: bool) -> Run:
             status,
             state="running",
             pid=os.getpid(),
+            host=this_host(),
             heartbeat=time.time(),
             started=status.started or time.time(),
             error=None,
@@ -204,7 +205,9 @@ def run_foreground(
         check_inputs(config_or_run)  # a bad data or factors file is named before a run folder exists
         now = time.time()
         # No heartbeat until execute holds the lease: a reaper in between sees a worker still starting.
-        run = create_run(config_or_run, root, state="running", pid=os.getpid(), heartbeat=None, started=now)
+        run = create_run(
+            config_or_run, root, state="running", pid=os.getpid(), host=this_host(), heartbeat=None, started=now
+        )
     else:
         run = claim(config_or_run, root, allow_changed_data)
     with open(run.dir / LOG_FILE, "a", encoding="utf-8") as log:

@@ -16,6 +16,7 @@ from train_fixtures import tiny_config
 
 from grasp_core.cli import main
 from grasp_core.errors import GraspError
+from grasp_core.procs import this_host
 from grasp_core.runs.queue import cancel, max_running, reap_dead, refresh, resume, submit, wait
 from grasp_core.runs.registry import STALE_S, create_run, get_run, list_runs, read_status, update_status
 from grasp_core.runs.worker import run_foreground
@@ -161,6 +162,28 @@ def test_a_dead_worker_is_marked_failed_with_its_last_log_lines(tmp_path, data):
     assert runs[stale.id].state == "failed" and "holds no lease" in runs[stale.id].error
     assert runs[asked.id].state == "cancelled"
     assert read_status(dead.dir).state == "failed"  # written back, not only reported
+
+
+def test_a_worker_on_another_host_is_judged_by_its_heartbeat_alone(tmp_path, data):
+    # A GRASP_HOME shared by cluster nodes: a pid written on another node means nothing here (this one is dead on
+    # this machine), so a sweep job or a login-node driver must not mark that run failed while it beats.
+    root = tmp_path / "runs"
+    beating = create_run(TrainConfig(data=str(data)), root)
+    update_status(beating.dir, state="running", pid=_dead_pid(), host="node-17", heartbeat=time.time())
+    silent = create_run(TrainConfig(data=str(data), seed=1), root)
+    update_status(silent.dir, state="running", pid=_dead_pid(), host="node-18", heartbeat=time.time() - STALE_S - 5)
+    starting = create_run(TrainConfig(data=str(data), seed=2), root)  # no heartbeat yet: judged by its start
+    update_status(starting.dir, state="running", pid=_dead_pid(), host="node-19", heartbeat=None, started=time.time())
+    here = create_run(TrainConfig(data=str(data), seed=3), root)  # this host's name: the pid decides, as before
+    update_status(here.dir, state="running", pid=_dead_pid(), host=this_host(), heartbeat=time.time())
+    by_id = {r.id: r for r in list_runs(root)}
+    assert by_id[beating.id].worker_gone() is None and by_id[starting.id].worker_gone() is None
+    assert "on node-18, sent no heartbeat" in (by_id[silent.id].worker_gone() or "")
+    assert by_id[here.id].worker_gone() == "exited"
+    assert reap_dead(root) == 2
+    states = {r.id: r.status.state for r in list_runs(root)}
+    assert states[beating.id] == states[starting.id] == "running"
+    assert states[silent.id] == states[here.id] == "failed"
 
 
 def test_cancel_a_queued_run_and_refuse_finished_ones(tmp_path, data):
