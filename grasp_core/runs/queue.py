@@ -134,7 +134,8 @@ def submit(config: TrainConfig, root: str | Path | None = None) -> Run:
 
 
 def cancel(run_id: str, root: str | Path | None = None, wait_s: float = 0.0) -> Run:
-    """Cancel a run: a queued one at once; a running one by SIGTERM (it checkpoints, then marks itself cancelled).
+    """Cancel a run: a queued one at once; a running one by SIGTERM (it checkpoints, then marks itself cancelled),
+    or, on another host, by the cancel marker its worker reads at every step.
 
     With wait_s > 0, wait up to that long for the running worker to finish stopping.
     """
@@ -147,7 +148,9 @@ def cancel(run_id: str, root: str | Path | None = None, wait_s: float = 0.0) -> 
         (run.dir / CANCEL_FILE).touch()
         if state == "queued":
             run.status = update_status(run.dir, state="cancelled", finished=time.time())
-        elif run.status.pid and run.status.listening:  # else the worker finds the marker when it starts
+        elif run.status.pid and run.status.listening and run.status.host in (None, this_host()):
+            # (else the worker finds the marker at its next step, or when it starts: a pid on another host is not
+            # a process here)
             try:
                 os.kill(run.status.pid, signal.SIGTERM)
             except ProcessLookupError:

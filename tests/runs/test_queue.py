@@ -184,6 +184,17 @@ def test_a_worker_on_another_host_is_judged_by_its_heartbeat_alone(tmp_path, dat
     states = {r.id: r.status.state for r in list_runs(root)}
     assert states[beating.id] == states[starting.id] == "running"
     assert states[silent.id] == states[here.id] == "failed"
+    # Cancelling it leaves the marker its worker reads at every step, and signals no process of this machine that
+    # happens to have the remote worker's pid.
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        update_status(beating.dir, pid=bystander.pid, listening=True)
+        cancel(beating.id, root)
+        time.sleep(0.5)
+        assert bystander.poll() is None and (beating.dir / "cancel").exists()
+    finally:
+        bystander.kill()
+        bystander.wait()
 
 
 def test_cancel_a_queued_run_and_refuse_finished_ones(tmp_path, data):
