@@ -370,16 +370,18 @@ def run_sweep(
 
 class _Table:
     """The rows of a sweep's report (results, per-item NLLs for the gain interval, item rows, example replies and
-    the cells not formed), filled cell by cell from the base model's measures on."""
+    the cells not formed), filled cell by cell from the base model's measures on. A table read `while_running` (an
+    executor's jobs still at work) writes no cell marker and keeps the cells not formed as the last pass recorded."""
 
-    def __init__(self, work: SweepWork) -> None:
+    def __init__(self, work: SweepWork, while_running: bool = False) -> None:
         self.work = work
+        self.while_running = while_running
         base = work.base_measures()
         self.rows: list[dict[str, Any]] = [_row("base", "base", None, None, base)]
         self.nll_items: dict[tuple[str, Any], list[float] | None] = {("base", None): _nll(base)}
         self.items = item_rows("base", None, base)
         self.examples = work.base_examples()
-        self.not_formed: list[dict[str, Any]] | None = []
+        self.not_formed: list[dict[str, Any]] | None = None if while_running else []  # None: as recorded
 
     def add(self, cell: Cell) -> bool:
         """Measure `cell` (trained first if it is not done) into the table; False when it could not be formed (it is
@@ -391,7 +393,7 @@ class _Table:
             if self.not_formed is not None:
                 self.not_formed.append({"label": cell.label, "seed": cell.seed, "reason": str(e)})
             return False
-        if not self.work.cell_done(cell):
+        if not self.while_running:
             self.work.mark_done(cell, row.get("run"))
         self.rows.append(row)
         self.nll_items[(cell.label, cell.seed)] = nlls
@@ -419,8 +421,7 @@ def write_finished(work: SweepWork) -> SweepReport | None:
     those the last full pass recorded."""
     if not (work.folder / CELLS_DIR / BASE_MARK).is_file():
         return None
-    table = _Table(work)
-    table.not_formed = None  # write_report keeps not_formed.json as it is
+    table = _Table(work, while_running=True)
     for cell in work.cells:
         if work.cell_done(cell):
             table.add(cell)
