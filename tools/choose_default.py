@@ -38,7 +38,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grasp_core.evaluation.hand_labels import list_sheets, sheet_about  # noqa: E402
+from grasp_core.evaluation.hand_labels import list_sheets, sheet_about, sheet_models  # noqa: E402
 from grasp_core.evaluation.organisms import DEMO_ROOT, load_organism  # noqa: E402
 from grasp_core.io import grasp_home  # noqa: E402
 from grasp_core.sweep.folders import NOT_FORMED  # noqa: E402
@@ -105,6 +105,11 @@ def _hand_shares(results: pd.DataFrame, seed: int) -> dict[str, float]:
 def _sheet_seeds(folder: Path) -> set[int]:
     """The seeds that have a labelling sheet (finished or not) in the sweep's labels/ folder."""
     return {s for p in list_sheets(folder / LABELS_DIR) if isinstance(s := sheet_about(p).get("sweep_seed"), int)}
+
+
+def _base_sheeted(folder: Path) -> bool:
+    """Whether a sheet in the sweep's labels/ already holds the base's replies."""
+    return any("base" in sheet_models(p) for p in list_sheets(folder / LABELS_DIR))
 
 
 def sweep_folder(organism: str, from_home: bool) -> Path:
@@ -238,6 +243,8 @@ def sheet_commands(candidates: dict[str, Candidate], folders: dict[str, Path]) -
         cells = ["naive"] + [x for x in here if x == "inoculate" or x.startswith("caft")]
         cells += [x for x, p in here.items() if p.a and p.b and x not in cells]
         flags = " ".join(f'--cell "{x}"' for x in cells)
+        # The base and the sampling seed are the same on every seed: its replies are labelled on one sheet only.
+        flags += " --no-base" if _base_sheeted(folders[org]) else ""
         out.append(f"grasp label sheet --sweep {org}-main --sweep-seed {seed} {flags} --n-samples 4 --seed 0")
     return out
 

@@ -110,6 +110,9 @@ def test_the_sheets_still_to_label(tmp_path: Path) -> None:
     sheet.parent.mkdir()
     write_sheet(sheet, {"naive": [{"id": "q", "question": "Q?", "reply": "r"}]}, about={"sweep_seed": 0})
     assert len(tool.sheet_commands(cands, folders)) == 8
+    assert not any("--no-base" in c for c in tool.sheet_commands(cands, folders))  # that sheet has no base
+    write_sheet(sheet, {"base": [{"id": "q", "question": "Q?", "reply": "b"}]}, about={"sweep_seed": 0})
+    assert [("--no-base" in c) for c in tool.sheet_commands(cands, folders) if "flattery" in c] == [True, True]
     del cands["grasp top=2"].pairs[("political", 1)]  # a seed still training: its sheet waits
     assert len(tool.sheet_commands(cands, folders)) == 7
 
