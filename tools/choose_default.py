@@ -43,6 +43,7 @@ from grasp_core.evaluation.organisms import DEMO_ROOT, load_organism  # noqa: E4
 from grasp_core.io import grasp_home  # noqa: E402
 from grasp_core.sweep.folders import NOT_FORMED  # noqa: E402
 from grasp_core.sweep.labelled_replies import HAND, LABELS_DIR  # noqa: E402
+from grasp_core.sweep.provenance import BUNDLED_DIR  # noqa: E402
 
 ORGANISMS = ("persona", "political", "flattery")
 SEEDS = (0, 1, 2)
@@ -112,8 +113,9 @@ def _base_sheeted(folder: Path) -> bool:
     return any("base" in sheet_models(p) for p in list_sheets(folder / LABELS_DIR))
 
 
-def sweep_folder(organism: str, from_home: bool) -> Path:
-    return (grasp_home() / "sweeps" if from_home else DEMO_ROOT / organism / "results") / f"{organism}-main"
+def sweep_folder(organism: str, from_home: bool, root: Path = DEMO_ROOT) -> Path:
+    """The organism's main sweep: its bundle under `root` (the bundled organisms), or the one in progress."""
+    return (grasp_home() / "sweeps" if from_home else root / organism / BUNDLED_DIR) / f"{organism}-main"
 
 
 def read_results(folder: Path) -> pd.DataFrame | None:

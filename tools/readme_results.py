@@ -51,7 +51,7 @@ def render(text: str, root: Path = DEMO_ROOT) -> str:
     if not RULE.search(text):
         return text
     rule = _choose_default()
-    folders = {org: root / org / BUNDLED_DIR / f"{org}-main" for org in rule.ORGANISMS}
+    folders = {org: rule.sweep_folder(org, from_home=False, root=root) for org in rule.ORGANISMS}
     candidates, missing = rule.evaluate(folders)
 
     def verdict(m: re.Match[str]) -> str:

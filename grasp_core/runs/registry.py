@@ -64,9 +64,7 @@ class RunStatus:
     loss: float | None = None
     heartbeat: float | None = None  # unix time of the worker's last sign of life
     pid: int | None = None
-    host: str | None = (
-        None  # the machine `pid` runs on (a GRASP_HOME shared by cluster nodes: a pid says nothing elsewhere)
-    )
+    host: str | None = None  # the machine `pid` runs on (nodes sharing GRASP_HOME: a pid means nothing elsewhere)
     listening: bool = False  # the worker has its SIGTERM handler in place (before that, cancel relies on the marker)
     created: float = field(default_factory=time.time)
     started: float | None = None
