@@ -17,7 +17,7 @@ from ..sweep.demo import SWEEPS, build_naive, run_demo, sweep_config
 from ..sweep.executor import EXECUTORS
 from ..sweep.folders import find_sweep, sweeps_root
 from ..sweep.merge import merge_sweeps
-from ..sweep.provenance import bundle, check_bundle, provenance_line
+from ..sweep.provenance import bundle, check_bundle, export, provenance_line
 from ..sweep.report import rerender, shown_table
 from ..sweep.run import run_sweep
 from ..sweep.status import sweep_status
@@ -105,6 +105,12 @@ def _report_args(p: argparse.ArgumentParser) -> None:
         help="then copy its small outputs (results, items, summary, report, figure, provenance) into "
         "the organism's bundled results, shown by the Results page on a fresh install",
     )
+    p.add_argument(
+        "--export",
+        metavar="DIR",
+        help="then copy the same small outputs into DIR/<sweep name>/: a part `grasp merge` joins with the "
+        "sweep's other seeds, to keep where GRASP_HOME does not survive",
+    )
 
 
 @command("report", "Re-render a sweep's summary, trade-off figure and report.md from its results.csv.", _report_args)
@@ -116,6 +122,8 @@ def run_report_cmd(ns: argparse.Namespace) -> int:
     print(provenance_line(folder))
     if ns.bundle:
         print(f"bundled: {bundle(folder)}")
+    if ns.export:
+        print(f"exported: {export(folder, Path(ns.export).expanduser())}")
     return 0
 
 

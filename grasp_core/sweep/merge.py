@@ -5,8 +5,8 @@ machines, or in two sessions whose GRASP_HOME did not survive between them, can 
 ... --seeds 2 --out ELSEWHERE`, then `grasp merge FOLDER_A FOLDER_B --into NAME`. The folders must be the same sweep
 (sweep.json equal but for its seeds), made on the organism's current files (provenance.json), with no seed in two
 folders and base-model rows that agree; the merged folder gets the union of the rows, per-item scores averaged
-with each folder's seeds as weights, every invocation of every folder in its provenance, and its report rendered
-again. Everything is checked before anything is written, and the folder appears whole or not at all.
+with each folder's seeds as weights, every part's labelling sheets (labels/, with their keys) and not-formed cells,
+every invocation of every folder in its provenance, and its report rendered again. Everything is checked before anything is written, and the folder appears whole or not at all.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GraspError
+from ..evaluation.hand_labels import key_path, list_sheets, sheet_about
 from ..io import read_json, write_json, write_jsonl_atomic, write_text
 from .config import current_names, expand_entry
-from .folders import EXAMPLES
+from .folders import EXAMPLES, NOT_FORMED
+from .labelled_replies import LABELS_DIR
 from .provenance import PROVENANCE, merged_provenance
 from .report import SweepReport, load_results, read_examples, read_table, rerender, sweep_organism
 
@@ -55,6 +57,7 @@ def merge_sweeps(
     _check_same_sweep(parts)
     _check_disjoint_seeds(parts)
     base = _check_base_rows(parts)
+    sheets = _sheets(parts)
 
     results = pd.concat([base, *(p.results[p.results["label"] != "base"] for p in parts)], ignore_index=True)
     results = results.sort_values("seed", kind="stable", na_position="first").reset_index(drop=True)
@@ -74,6 +77,14 @@ def merge_sweeps(
             write_jsonl_atomic(staged / EXAMPLES, examples)
         write_json(staged / "sweep.json", config)
         write_json(staged / PROVENANCE, provenance)
+        not_formed = [c for p in parts for c in _not_formed(p)]
+        if not_formed:
+            write_json(staged / NOT_FORMED, {"cells": not_formed})
+        if sheets:  # the report reads the hand labels back from them
+            (staged / LABELS_DIR).mkdir(mode=0o755)
+            for sheet in sheets:
+                for path in (sheet, key_path(sheet)):
+                    shutil.copy2(path, staged / LABELS_DIR / path.name)
         report = rerender(staged, figures=figures)
         if dest.exists():
             dest.rmdir()  # empty, checked above
@@ -178,6 +189,27 @@ def _check_base_rows(parts: list[_Part]) -> pd.DataFrame:
                     f"{parts[0].folder / 'results.csv'} (made by other code, data or hardware?)"
                 )
     return first
+
+
+def _sheets(parts: list[_Part]) -> list[Path]:
+    """Every part's labelling sheets, each labelling a seed of its own part, no two with one file name."""
+    seen: dict[str, Path] = {}
+    for p in parts:
+        for sheet in list_sheets(p.folder / LABELS_DIR):
+            seed = sheet_about(sheet).get("sweep_seed")
+            if seed not in p.seeds:
+                raise GraspError(f"{sheet}: labels seed {seed}, which is not one of {p.folder}'s seeds {list(p.seeds)}")
+            if sheet.name in seen:
+                raise GraspError(f"{sheet}: {seen[sheet.name]} has the same name; rename one (and its key) first")
+            seen[sheet.name] = sheet
+    return list(seen.values())
+
+
+def _not_formed(part: _Part) -> list[dict[str, Any]]:
+    """The cells a part's last pass could not form (its not_formed.json), on its own seeds."""
+    path = part.folder / NOT_FORMED
+    cells = read_json(path, what=NOT_FORMED).get("cells", []) if path.is_file() else []
+    return [dict(c) for c in cells if isinstance(c, dict) and c.get("seed") in part.seeds]
 
 
 def _merged_items(parts: list[_Part]) -> pd.DataFrame:

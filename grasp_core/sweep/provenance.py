@@ -225,11 +225,27 @@ def check_bundle(sweep_folder: Path, root: Path = DEMO_ROOT) -> str:
 
 
 def bundle(sweep_folder: Path, root: Path = DEMO_ROOT) -> Path:
-    """Copy a finished sweep's small outputs (BUNDLED_FILES present, and its labelling sheets with their keys) into
-    <organism>/results/<sweep name>/, replacing any earlier copy atomically; refuses a sweep without provenance or
-    whose organism has changed."""
+    """Copy a finished sweep's small outputs into <organism>/results/<sweep name>/ (copy_outputs); refuses a sweep
+    without provenance or whose organism has changed."""
     organism = check_bundle(sweep_folder, root)
-    dest = root / organism / BUNDLED_DIR / sweep_folder.name
+    return copy_outputs(sweep_folder, root / organism / BUNDLED_DIR / sweep_folder.name)
+
+
+def export(sweep_folder: Path, into: Path) -> Path:
+    """Copy a sweep's small outputs into into/<sweep name>/ (copy_outputs): a folder `grasp merge` takes as a part,
+    small enough to keep where a GRASP_HOME does not survive (a repository, another machine). Its organism's files
+    are checked when it is merged."""
+    for name in ("results.csv", "sweep.json", PROVENANCE):
+        if not (sweep_folder / name).is_file():
+            raise GraspError(
+                f"{sweep_folder}: no {name} to export; rerun `grasp sweep` (cached cells are not retrained)"
+            )
+    return copy_outputs(sweep_folder, into / sweep_folder.name)
+
+
+def copy_outputs(sweep_folder: Path, dest: Path) -> Path:
+    """Copy a sweep's small outputs (BUNDLED_FILES present, and its labelling sheets with their keys) to `dest`,
+    replacing any earlier copy atomically."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     old = dest.with_name(f".{dest.name}.old")

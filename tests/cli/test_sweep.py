@@ -62,3 +62,25 @@ def test_report_bundle_refuses_before_writing(
     folder = _results(tmp_path / "s", tiny_organism)
     assert main(["report", str(folder), "--no-png", "--bundle"]) == 2
     assert "no provenance.json" in capsys.readouterr().err and not (folder / "summary.csv").exists()
+
+
+def test_report_export_copies_the_small_outputs_and_refuses_a_sweep_without_provenance(
+    tmp_path: Path, tiny_organism: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from grasp_core.evaluation.organisms import load_organism
+    from grasp_core.sweep.provenance import record_invocation
+
+    folder = _results(tmp_path / "home" / "s", tiny_organism)
+    assert main(["report", str(folder), "--no-png", "--export", str(tmp_path / "parts")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no provenance.json to export" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "parts" / "s").exists()
+
+    org = load_organism(tiny_organism)
+    record_invocation(folder, org.name, org.fingerprint(), started=1.0e9, cells_done=7, cells_total=7, command=["x"])
+    (folder / "jobs").mkdir()
+    (folder / "jobs" / "1_log.err").write_text("a job's log: not part of the outputs")
+    assert main(["report", str(folder), "--no-png", "--export", str(tmp_path / "parts")]) == 0
+    assert f"exported: {tmp_path / 'parts' / 's'}" in capsys.readouterr().out
+    copied = sorted(p.name for p in (tmp_path / "parts" / "s").iterdir())
+    assert copied == ["provenance.json", "report.md", "results.csv", "summary.csv", "sweep.json"]

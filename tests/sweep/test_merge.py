@@ -12,6 +12,7 @@ import pytest
 
 from grasp_core.cli import main
 from grasp_core.errors import GraspError
+from grasp_core.evaluation.hand_labels import key_path, label_row, read_sheet, write_sheet
 from grasp_core.evaluation.organisms import load_organism
 from grasp_core.sweep.merge import merge_sweeps
 from grasp_core.sweep.provenance import provenance_line, record_invocation
@@ -144,6 +145,47 @@ def test_parts_that_are_not_one_sweep_are_refused_before_writing(tmp_path: Path,
     (dest / "x").write_text("")
     with pytest.raises(GraspError, match="not empty"):
         merge_sweeps([a, _part(tmp_path / "6" / "s", tiny_organism, [2], started=2.0e9)], dest)
+
+
+def _labelled_sheet(folder: Path, name: str, seed: int, trait: dict[str, int]) -> Path:
+    """A sheet of the models in `trait` for sweep seed `seed`, every reply labelled trait[model] (from the key)."""
+    sheet = folder / "labels" / name
+    sheet.parent.mkdir(exist_ok=True)
+    replies = {m: [{"id": f"q{i}", "question": f"Q{i}?", "reply": f"{m} {i}"} for i in range(4)] for m in trait}
+    write_sheet(sheet, replies, about={"sweep": folder.name, "sweep_seed": seed})
+    rows = json.loads(key_path(sheet).read_text())["rows"]
+    for row, k in zip(read_sheet(sheet), rows, strict=True):
+        label_row(sheet, row.row, trait[k["model"]])
+    return sheet
+
+
+def test_merge_carries_each_parts_labelled_sheets_and_not_formed_cells(tmp_path: Path, tiny_organism: Path) -> None:
+    a = _part(tmp_path / "1" / "s", tiny_organism, [0, 1], started=1.0e9)
+    b = _part(tmp_path / "2" / "s", tiny_organism, [2], started=2.0e9)
+    _labelled_sheet(a, "seed0.csv", 0, {"base": 0, "naive": 1, "grasp": 0})
+    _labelled_sheet(b, "seed2-x.csv", 2, {"naive": 1, "grasp": 1})
+    (a / "not_formed.json").write_text(json.dumps({"cells": [{"label": "grasp", "seed": 1, "reason": "no rise"}]}))
+    dest = merge_sweeps([a, b], tmp_path / "out" / "s", figures=(".html",)).folder
+    names = sorted(p.name for p in (dest / "labels").iterdir())
+    assert names == ["seed0.csv", "seed0.csv.key.json", "seed2-x.csv", "seed2-x.csv.key.json"]
+    merged = pd.read_csv(dest / "results.csv")
+    hand = {(r.label, None if pd.isna(r.seed) else int(r.seed)): r.replies_hand for r in merged.itertuples()}
+    assert hand[("base", None)] == 0.0 and hand[("naive", 0)] == 1.0 and hand[("grasp", 0)] == 0.0
+    assert hand[("grasp", 2)] == 1.0 and pd.isna(hand[("naive", 1)])  # seed 2's labels came from part b
+    assert json.loads((dest / "not_formed.json").read_text())["cells"] == [
+        {"label": "grasp", "seed": 1, "reason": "no rise"}
+    ]
+    assert "grasp seed=1: no rise" in (dest / "report.md").read_text()
+
+    c = _part(tmp_path / "3" / "s", tiny_organism, [2], started=2.0e9)
+    _labelled_sheet(c, "seed0.csv", 2, {"naive": 0})  # a name part a's sheet has
+    with pytest.raises(GraspError, match="seed0.csv: .* has the same name"):
+        merge_sweeps([a, c], tmp_path / "out" / "t")
+    d = _part(tmp_path / "4" / "s", tiny_organism, [2], started=2.0e9)
+    _labelled_sheet(d, "seed1.csv", 1, {"naive": 0})  # labels a seed this part does not hold
+    with pytest.raises(GraspError, match=r"seed1.csv: labels seed 1, which is not one of .*'s seeds \[2\]"):
+        merge_sweeps([a, d], tmp_path / "out" / "u")
+    assert not (tmp_path / "out" / "t").exists() and not (tmp_path / "out" / "u").exists()
 
 
 def test_a_part_made_on_other_organism_files_is_refused(tmp_path: Path, tiny_organism: Path) -> None:
