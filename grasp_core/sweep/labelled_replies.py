@@ -11,6 +11,8 @@ left out with a note; a cell labelled on two sheets of one seed takes the later 
 from __future__ import annotations
 
 import math
+import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,14 @@ ALL_SEEDS = "all seeds"  # hand_table's column for the base, whose replies do no
 def sheet_out(folder: Path, seed: int, stamp: str) -> Path:
     """Where `grasp label sheet --sweep` writes a seed's sheet by default: <sweep>/labels/seed<K>-<time>.csv."""
     return folder / LABELS_DIR / f"seed{seed}-{stamp}.csv"
+
+
+def copy_sheets(sheets: Iterable[Path], folder: Path) -> None:
+    """Copy labelling sheets, each with its key, into folder/labels/ (made if there are any)."""
+    for sheet in sheets:
+        (folder / LABELS_DIR).mkdir(mode=0o755, exist_ok=True)
+        for path in (sheet, key_path(sheet)):
+            shutil.copy2(path, folder / LABELS_DIR / path.name)
 
 
 def all_sheets(root: str | Path | None = None) -> list[Path]:

@@ -6,7 +6,8 @@ machines, or in two sessions whose GRASP_HOME did not survive between them, can 
 (sweep.json equal but for its seeds), made on the organism's current files (provenance.json), with no seed in two
 folders and base-model rows that agree; the merged folder gets the union of the rows, per-item scores averaged
 with each folder's seeds as weights, every part's labelling sheets (labels/, with their keys) and not-formed cells,
-every invocation of every folder in its provenance, and its report rendered again. Everything is checked before anything is written, and the folder appears whole or not at all.
+every invocation of every folder in its provenance, and its report rendered again. Everything is checked before
+anything is written, and the folder appears whole or not at all.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GraspError
-from ..evaluation.hand_labels import key_path, list_sheets, sheet_about
+from ..evaluation.hand_labels import list_sheets, sheet_about
 from ..io import read_json, write_json, write_jsonl_atomic, write_text
 from .config import current_names, expand_entry
 from .folders import EXAMPLES, NOT_FORMED
-from .labelled_replies import LABELS_DIR
+from .labelled_replies import LABELS_DIR, copy_sheets
 from .provenance import PROVENANCE, merged_provenance
 from .report import SweepReport, load_results, read_examples, read_table, rerender, sweep_organism
 
@@ -80,11 +81,7 @@ def merge_sweeps(
         not_formed = [c for p in parts for c in _not_formed(p)]
         if not_formed:
             write_json(staged / NOT_FORMED, {"cells": not_formed})
-        if sheets:  # the report reads the hand labels back from them
-            (staged / LABELS_DIR).mkdir(mode=0o755)
-            for sheet in sheets:
-                for path in (sheet, key_path(sheet)):
-                    shutil.copy2(path, staged / LABELS_DIR / path.name)
+        copy_sheets(sheets, staged)  # the report reads the hand labels back from them
         report = rerender(staged, figures=figures)
         if dest.exists():
             dest.rmdir()  # empty, checked above

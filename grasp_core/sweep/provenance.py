@@ -19,11 +19,11 @@ from typing import Any
 import torch
 
 from ..errors import GraspError
-from ..evaluation.hand_labels import key_path, list_sheets
+from ..evaluation.hand_labels import list_sheets
 from ..evaluation.organisms import DEMO_ROOT, load_organism
 from ..io import read_json, write_json
 from .folders import EXAMPLES, NOT_FORMED
-from .labelled_replies import LABELS_DIR
+from .labelled_replies import LABELS_DIR, copy_sheets
 
 PROVENANCE = "provenance.json"
 BUNDLED_FILES = (
@@ -254,12 +254,7 @@ def copy_outputs(sweep_folder: Path, dest: Path) -> Path:
         for name in BUNDLED_FILES:
             if (sweep_folder / name).is_file():
                 shutil.copy2(sweep_folder / name, tmp / name)
-        sheets = list_sheets(sweep_folder / LABELS_DIR)  # the labelled replies results.csv was given, with their keys
-        if sheets:
-            (tmp / LABELS_DIR).mkdir(mode=0o755)
-            for sheet in sheets:
-                for path in (sheet, key_path(sheet)):
-                    shutil.copy2(path, tmp / LABELS_DIR / path.name)
+        copy_sheets(list_sheets(sweep_folder / LABELS_DIR), tmp)  # the labelled replies results.csv was given
         shutil.rmtree(old, ignore_errors=True)
         if dest.exists():
             dest.rename(old)  # the earlier copy steps aside, the new one takes its name, then the old one goes
