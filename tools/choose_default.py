@@ -21,6 +21,8 @@ Not applied (the order is printed as interim) until every organism has seeds 0-2
     python tools/choose_default.py --from-home     # $GRASP_HOME/sweeps/<organism>-main, interim
     python tools/choose_default.py --from-home --sheets   # the `grasp label sheet` command of each pair to label
     python tools/choose_default.py --pairs         # the labelled pairs with (a), (b), (c): README's pair table
+    python tools/choose_default.py --sweep persona=/tmp/merged/persona-main   # one organism's sweep from a folder
+                                                   # (e.g. seeds merged from parts with `grasp merge`), interim
 """
 
 from __future__ import annotations
@@ -116,6 +118,20 @@ def _base_sheeted(folder: Path) -> bool:
 def sweep_folder(organism: str, from_home: bool, root: Path = DEMO_ROOT) -> Path:
     """The organism's main sweep: its bundle under `root` (the bundled organisms), or the one in progress."""
     return (grasp_home() / "sweeps" if from_home else root / organism / BUNDLED_DIR) / f"{organism}-main"
+
+
+def sweep_folders(from_home: bool, overrides: list[str], root: Path = DEMO_ROOT) -> dict[str, Path]:
+    """Each organism's main sweep folder (sweep_folder), with `ORGANISM=FOLDER` overrides; a bad override is
+    a ValueError naming it."""
+    folders = {org: sweep_folder(org, from_home, root) for org in ORGANISMS}
+    for item in overrides:
+        org, sep, folder = item.partition("=")
+        if not sep or org not in ORGANISMS:
+            raise ValueError(f"--sweep {item}: expected ORGANISM=FOLDER with ORGANISM one of {', '.join(ORGANISMS)}")
+        if not (Path(folder) / "results.csv").is_file():
+            raise ValueError(f"--sweep {item}: {folder} has no results.csv")
+        folders[org] = Path(folder)
+    return folders
 
 
 def read_results(folder: Path) -> pd.DataFrame | None:
@@ -297,8 +313,18 @@ def main() -> int:
         "--sheets", action="store_true", help="print the labelling sheet command of each pair still to label"
     )
     p.add_argument("--pairs", action="store_true", help="print the replies judged by hand, pair by pair (Markdown)")
+    p.add_argument(
+        "--sweep",
+        action="append",
+        default=[],
+        metavar="ORGANISM=FOLDER",
+        help="read this organism's main sweep from FOLDER (repeatable; e.g. a `grasp merge` of its seeds' parts)",
+    )
     ns = p.parse_args()
-    folders = {org: sweep_folder(org, ns.from_home) for org in ORGANISMS}
+    try:
+        folders = sweep_folders(ns.from_home, ns.sweep)
+    except ValueError as e:
+        p.error(str(e))  # one line, exit 2
     candidates, missing = evaluate(folders)
     if ns.sheets:
         print("\n".join(sheet_commands(candidates, folders)) or "every pair with results has its sheet")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -138,3 +139,21 @@ def test_the_pair_table_shows_each_labelled_pair_with_its_verdicts(tmp_path: Pat
     assert by_model["`grasp top=2`"][6:] == ["8.0x", "yes"]
     inoculate = next(r for r in first if r[1].startswith("`inoculate`"))
     assert inoculate[1] == "`inoculate` (fails (a))" and inoculate[7] == "yes"  # its replies cut 8x: (c) alone
+
+
+def test_one_organisms_sweep_read_from_a_folder_of_its_own(tmp_path: Path) -> None:
+    tool = _tool()
+    folders = _folders(tmp_path)
+    got = tool.sweep_folders(False, [f"persona={folders['persona']}"])
+    assert got["persona"] == folders["persona"]
+    assert got["political"] == tool.sweep_folder("political", False)  # the others stay the bundled ones
+    with pytest.raises(ValueError, match="ORGANISM=FOLDER"):
+        tool.sweep_folders(False, ["nobody=/tmp"])
+    with pytest.raises(ValueError, match="has no results.csv"):
+        tool.sweep_folders(False, [f"persona={tmp_path / 'empty'}"])
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "choose_default.py"), "--sweep", "persona"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2 and "--sweep persona: expected ORGANISM=FOLDER" in run.stderr.splitlines()[-1]
