@@ -6,6 +6,9 @@ The two options are named by the file: aligned/misaligned, good/bad or left/righ
 of an item is the probability mass on the SECOND option (misaligned, bad, right).
 Task NLL file: chat JSONL (`messages`, the last assistant turn is the reference answer), or a good/bad file (the
 first `good` answer).
+Either kind may give an item a `group` (a non-empty string or whole number): items sharing one are not independent
+(e.g. two phrasings of one question, with the same answers), so every interval over the file's items resamples
+whole groups (stats.bootstrap `clusters`); an item without one is a group of its own.
 """
 
 from __future__ import annotations
@@ -62,6 +65,27 @@ def prompt_messages(obj: dict[str, Any], where: str) -> list[dict[str, str]]:
     raise GraspError(f"{where}: `prompt` must be a non-empty string or a messages list")
 
 
+def item_group(obj: dict[str, Any], where: str, default: str) -> str:
+    """An item's `group` (a non-empty string or whole number), else `default` (its id: a group of its own)."""
+    if "group" not in obj:
+        return default
+    value = obj["group"]
+    if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
+        raise GraspError(f"{where}: `group` must be a non-empty string or a whole number, got {value!r}")
+    return f"group {value}"  # apart from ids: an item's id never names another item's group by accident
+
+
+def item_groups(path: str | Path) -> list[str]:
+    """The group of every item of a forced-choice or task file, in file order (what its intervals resample)."""
+    out = []
+    for lineno, obj in read_jsonl(path, nonempty="items"):
+        where = f"{path}, line {lineno}"
+        if not isinstance(obj, dict):
+            raise GraspError(f"{where}: expected a JSON object")
+        out.append(item_group(obj, where, f"id {obj.get('id', f'line{lineno}')}"))
+    return out
+
+
 def load_choice_items(path: str | Path) -> tuple[list[ChoiceItem], tuple[str, str]]:
     """Read a forced-choice JSONL file; every bad line is named (file, line, id, field)."""
     rows = read_jsonl(path, nonempty="forced-choice items")
@@ -90,6 +114,7 @@ def load_choice_items(path: str | Path) -> tuple[list[ChoiceItem], tuple[str, st
                 if not isinstance(c, str) or not c.strip():
                     raise GraspError(f"{where}: `{option}` completion {j} is empty")
             comps.append(list(value))
+        item_group(obj, where, this_id)  # checked here, so a bad `group` fails before any model loads
         items.append(ChoiceItem(this_id, messages, comps[0], comps[1], where))
     return items, options
 
@@ -102,6 +127,7 @@ def load_nll_items(path: str | Path) -> list[tuple[str, list[dict[str, str]], st
         where = f"{path}, line {lineno}"
         if not isinstance(obj, dict):
             raise GraspError(f"{where}: expected a JSON object")
+        item_group(obj, where, "")  # checked here, so a bad `group` fails before any model loads
         if "messages" in obj:
             msgs = check_messages(obj["messages"], where)
             if msgs[-1]["role"] != "assistant" or not msgs[-1]["content"].strip():

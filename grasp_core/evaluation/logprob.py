@@ -14,8 +14,15 @@ import torch
 from ..model.chat import encode_chat
 from .completions import completion_logprobs
 from .config import EvalConfig
-from .eval_files import load_choice_items, load_nll_items
-from .stats import Interval, bootstrap
+from .eval_files import item_groups, load_choice_items, load_nll_items
+from .stats import Interval, bootstrap, grouped
+
+
+def grouped_dict(groups: list[str]) -> dict[str, Any]:
+    """`{"groups": groups}` where some items share a group, else {} (so results of ungrouped files are stored, and
+    cached, exactly as before groups existed)."""
+    return {"groups": groups} if grouped(groups) else {}
+
 
 # ---------------------------------------------------------------- forced choice
 
@@ -33,6 +40,7 @@ class ChoiceResult:
     accuracy: float  # share preferring the first option (task eval: good over bad)
     logp_first: list[float] = field(default_factory=list)  # log-sum-exp of the first option's summed log-probs
     logp_second: list[float] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # per item: its file's `group` (eval_files.item_groups)
 
     def summary(self) -> str:
         return f"{self.name}: P({self.options[1]}) = {self.interval}  (n={len(self.scores)}, acc {self.accuracy:.3f})"
@@ -51,7 +59,7 @@ class ChoiceResult:
             "accuracy": self.accuracy,
             "logp_first": self.logp_first,
             "logp_second": self.logp_second,
-        }
+        } | grouped_dict(self.groups)
 
 
 def forced_choice(
@@ -77,16 +85,18 @@ def forced_choice(
         lp_a.append(la)
         lp_b.append(lb)
     acc = sum(s < 0.5 for s in scores) / len(scores)
+    groups = item_groups(path)
     return ChoiceResult(
         name or Path(path).stem,
         str(path),
         options,
         [it.id for it in items],
         scores,
-        bootstrap(scores, config.n_boot, config.seed),
+        bootstrap(scores, config.n_boot, config.seed, clusters=groups),
         acc,
         lp_a,
         lp_b,
+        groups,
     )
 
 
@@ -103,6 +113,7 @@ class NllResult:
     nll: list[float]
     tokens: list[int]
     interval: Interval
+    groups: list[str] = field(default_factory=list)  # per item: its file's `group` (eval_files.item_groups)
 
     def summary(self) -> str:
         return f"{self.name}: NLL/token = {self.interval}  (n={len(self.nll)}, {sum(self.tokens)} tokens)"
@@ -118,7 +129,7 @@ class NllResult:
             "mean": self.interval.mean,
             "lo": self.interval.lo,
             "hi": self.interval.hi,
-        }
+        } | grouped_dict(self.groups)
 
 
 def task_nll(
@@ -134,11 +145,13 @@ def task_nll(
         for _id, m, a in items
     ]
     nll = [-lp / max(1, n) for lp, n in zip(lps, counts, strict=True)]
+    groups = item_groups(path)
     return NllResult(
         name or Path(path).stem,
         str(path),
         [i for i, _m, _a in items],
         nll,
         counts,
-        bootstrap(nll, config.n_boot, config.seed),
+        bootstrap(nll, config.n_boot, config.seed, clusters=groups),
+        groups,
     )

@@ -2,7 +2,10 @@
 
 - Within one run (one seed): the seeded percentile bootstrap over items (`bootstrap`), paired where two models
   score the same items (`paired_bootstrap`: the interval of the mean difference), clustered where items come in
-  groups that are not independent (`clustered_bootstrap`: whole groups resampled, e.g. replies to one question).
+  groups that are not independent (`clustered_bootstrap`: whole groups resampled, e.g. replies to one question, or
+  an eval file's items sharing a `group`, such as two phrasings of one question). `bootstrap`, `paired_bootstrap`
+  and `change_ratio_bootstrap` take the items' `clusters`: where two items share one, whole clusters are resampled;
+  where none do, the flat bootstrap's draws are used unchanged.
 - Across runs (seeds): Student t intervals on the per-seed values (`t_interval`: mean +- t_{n-1} sd / sqrt(n);
   with 2 seeds t = 12.7, with 3 seeds 4.3, so a normal 1.96 would be 2-6x too narrow), and on per-seed ratios
   on the log scale (`ratio_t_interval`: a geometric mean with its interval, for "x times smaller" figures), and
@@ -46,8 +49,30 @@ class Interval:
         return f"95% {how} over {self.n} {self.over}"
 
 
-def bootstrap(values: Sequence[float], n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> Interval:
-    """Mean of `values` and the percentile bootstrap interval over items (seeded, so reruns agree)."""
+def grouped(clusters: Sequence[Hashable]) -> bool:
+    """True where some two items share a cluster (so a bootstrap must resample whole clusters)."""
+    return len(set(clusters)) < len(clusters)
+
+
+def cluster_index(clusters: Sequence[Hashable], n: int) -> tuple[torch.Tensor, int]:
+    """(n,) the cluster number of each of n items, in order of first appearance, and how many clusters there are."""
+    if len(clusters) != n:
+        raise GraspError(f"clustered bootstrap: {n} values against {len(clusters)} cluster labels")
+    ids = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
+    return torch.tensor([ids[c] for c in clusters], dtype=torch.long), len(ids)
+
+
+def bootstrap(
+    values: Sequence[float],
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+    clusters: Sequence[Hashable] | None = None,
+) -> Interval:
+    """Mean of `values` and the percentile bootstrap interval over items (seeded, so reruns agree); over whole
+    clusters where some items share one (`clusters`, one label per value)."""
+    if clusters is not None and grouped(clusters):
+        return clustered_bootstrap(values, clusters, n_boot, seed, level)
     if len(values) == 0:
         raise GraspError("bootstrap: no values to average")
     x = torch.tensor([float(v) for v in values], dtype=torch.float64)  # (n,)
@@ -58,13 +83,18 @@ def bootstrap(values: Sequence[float], n_boot: int = 2000, seed: int = 0, level:
 
 
 def paired_bootstrap(
-    a: Sequence[float], b: Sequence[float], n_boot: int = 2000, seed: int = 0, level: float = 0.95
+    a: Sequence[float],
+    b: Sequence[float],
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+    clusters: Sequence[Hashable] | None = None,
 ) -> Interval:
     """Mean of a - b over items both models scored, with the bootstrap interval of that paired difference (items
-    resampled together, so what the two share cancels)."""
+    resampled together, so what the two share cancels; whole clusters where items share one)."""
     if len(a) != len(b):
         raise GraspError(f"paired bootstrap: {len(a)} values against {len(b)}; both must score the same items")
-    return bootstrap([float(x) - float(y) for x, y in zip(a, b, strict=True)], n_boot, seed, level)
+    return bootstrap([float(x) - float(y) for x, y in zip(a, b, strict=True)], n_boot, seed, level, clusters)
 
 
 def clustered_bootstrap(
@@ -72,14 +102,10 @@ def clustered_bootstrap(
 ) -> Interval:
     """Mean of `values` with a bootstrap that resamples whole clusters (e.g. every sampled reply to one question),
     so items that share a cluster are not counted as independent evidence."""
-    if len(values) != len(clusters):
-        raise GraspError(f"clustered bootstrap: {len(values)} values against {len(clusters)} cluster labels")
     if len(values) == 0:
         raise GraspError("bootstrap: no values to average")
-    ids = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
-    k = len(ids)
+    member, k = cluster_index(clusters, len(values))  # (n,) cluster index of each item
     x = torch.tensor([float(v) for v in values], dtype=torch.float64)  # (n,)
-    member = torch.tensor([ids[c] for c in clusters])  # (n,) cluster index of each item
     sums = torch.zeros(k, dtype=torch.float64).index_add_(0, member, x)  # (k,)
     counts = torch.zeros(k, dtype=torch.float64).index_add_(0, member, torch.ones_like(x))  # (k,)
     gen = torch.Generator().manual_seed(seed)
@@ -96,21 +122,34 @@ def change_ratio_bootstrap(
     n_boot: int = 2000,
     seed: int = 0,
     min_den: float = 1e-12,
+    clusters: Sequence[Hashable] | None = None,
 ) -> Interval:
     """(mean a - mean x) / (mean a - mean b) of per-item values, with a percentile bootstrap that resamples the
-    same items for all three (how much of the a-to-b change x undoes, or keeps). Resamples whose denominator is
-    below `min_den` are left out; with fewer than 2 left the interval is the point."""
+    same items for all three (how much of the a-to-b change x undoes, or keeps), whole clusters where items share
+    one. Resamples whose denominator is below `min_den` are left out; with fewer than 2 left the interval is the
+    point."""
     at, bt, xt = (torch.tensor([float(v) for v in vs], dtype=torch.float64) for vs in (a, b, x))  # (n,) each
     point = float((at.mean() - xt.mean()) / (at.mean() - bt.mean()))
     gen = torch.Generator().manual_seed(seed)
-    idx = torch.randint(0, len(at), (n_boot, len(at)), generator=gen)  # (n_boot, n): the same items for all three
-    num = at[idx].mean(1) - xt[idx].mean(1)  # (n_boot,)
-    den = at[idx].mean(1) - bt[idx].mean(1)  # (n_boot,)
+    if clusters is not None and grouped(clusters):
+        member, k = cluster_index(clusters, len(at))  # (n,) cluster of each item
+        over = "clusters"
+        sums = [torch.zeros(k, dtype=torch.float64).index_add_(0, member, t) for t in (at, bt, xt)]  # (k,) each
+        counts = torch.zeros(k, dtype=torch.float64).index_add_(0, member, torch.ones_like(at))  # (k,)
+        idx = torch.randint(0, k, (n_boot, k), generator=gen)  # (n_boot, k): the same clusters for all three
+        size = counts[idx].sum(1)  # (n_boot,) items drawn
+        am, bm, xm = (s[idx].sum(1) / size for s in sums)  # (n_boot,) each: item means of the resample
+    else:
+        k, over = len(at), ITEMS
+        idx = torch.randint(0, len(at), (n_boot, len(at)), generator=gen)  # (n_boot, n): the same items for all three
+        am, bm, xm = at[idx].mean(1), bt[idx].mean(1), xt[idx].mean(1)  # (n_boot,) each
+    num = am - xm  # (n_boot,)
+    den = am - bm  # (n_boot,)
     ok = den.abs() >= min_den
     if int(ok.sum()) < 2:
-        return Interval(point, point, point, ITEMS, len(at))
+        return Interval(point, point, point, over, k)
     lo, hi = percentile_bounds(num[ok] / den[ok])
-    return Interval(point, lo, hi, ITEMS, len(at))
+    return Interval(point, lo, hi, over, k)
 
 
 def t_interval(values: Sequence[float], level: float = 0.95) -> Interval:

@@ -129,7 +129,10 @@ def evaluate(
                 if callable(disable) or intervene is not None:
                     with disable() if callable(disable) else nullcontext():
                         base_scores = _item_scores(_run(model, tokenizer, spec, config))
-                report.changes[spec.name] = paired_bootstrap(_item_scores(r), base_scores, config.n_boot, config.seed)
+                groups = getattr(r, "groups", None)  # choice and NLL results: the items' groups
+                report.changes[spec.name] = paired_bootstrap(
+                    _item_scores(r), base_scores, config.n_boot, config.seed, clusters=groups
+                )
         except GraspError as e:
             report.errors[spec.name] = str(e)
     return report

@@ -55,15 +55,20 @@ def _aligned(base: Scores, adapter: Scores, ablated: Scores, name: str) -> None:
 
 
 def moved_back(
-    base: list[float], adapter: list[float], ablated: list[float], n_boot: int = 2000, seed: int = 0
+    base: list[float],
+    adapter: list[float],
+    ablated: list[float],
+    n_boot: int = 2000,
+    seed: int = 0,
+    clusters: list[str] | None = None,
 ) -> Interval | None:
-    """(mean a - mean x) / (mean a - mean b) of per-item values, with a paired bootstrap over items; None where the
-    fine-tune did not move them detectably (the paired 95% interval of a - b includes 0): a share of noise means
-    nothing."""
-    moved = paired_bootstrap(adapter, base, n_boot, seed)
+    """(mean a - mean x) / (mean a - mean b) of per-item values, with a paired bootstrap over items (whole groups of
+    items, given their `clusters`); None where the fine-tune did not move them detectably (the paired 95% interval
+    of a - b includes 0): a share of noise means nothing."""
+    moved = paired_bootstrap(adapter, base, n_boot, seed, clusters=clusters)
     if abs(moved.mean) < MIN_CHANGE or moved.lo <= 0.0 <= moved.hi:
         return None
-    return change_ratio_bootstrap(adapter, base, ablated, n_boot, seed, min_den=MIN_CHANGE)
+    return change_ratio_bootstrap(adapter, base, ablated, n_boot, seed, min_den=MIN_CHANGE, clusters=clusters)
 
 
 def _kept(back: Interval | None) -> Interval | None:
@@ -75,12 +80,17 @@ def measure_effect(
 ) -> MeasureEffect:
     """The paired change of one measure under an ablation, and the share removed (drift) or kept (task)."""
     _aligned(base, adapter, ablated, measure.name)
-    change = paired_bootstrap(ablated.values, adapter.values, n_boot, seed)
+    groups = adapter.groups  # whole groups of items are resampled where items share one
+    change = paired_bootstrap(ablated.values, adapter.values, n_boot, seed, clusters=groups)
     lo_change = None
     if ablated.log_odds:
-        lo_change = paired_bootstrap(ablated.log_odds, adapter.log_odds, n_boot, seed)
-    on_p = moved_back(base.values, adapter.values, ablated.values, n_boot, seed)
-    on_lo = moved_back(base.log_odds, adapter.log_odds, ablated.log_odds, n_boot, seed) if ablated.log_odds else None
+        lo_change = paired_bootstrap(ablated.log_odds, adapter.log_odds, n_boot, seed, clusters=groups)
+    on_p = moved_back(base.values, adapter.values, ablated.values, n_boot, seed, groups)
+    on_lo = (
+        moved_back(base.log_odds, adapter.log_odds, ablated.log_odds, n_boot, seed, groups)
+        if ablated.log_odds
+        else None
+    )
     back = on_lo if ablated.log_odds else on_p  # the rule's scale: log-odds for forced choice, NLL for task NLL
     if measure.role == "task":
         back, on_p = _kept(back), _kept(on_p)

@@ -305,9 +305,10 @@ def gather_evidence(
     reference: dict[str, dict[str, float | None]] = {}
     for m in measures:
         on_base, on_adapter = got[(m.name, refs[0].key())], got[(m.name, refs[1].key())]
-        change = paired_bootstrap(on_adapter.values, on_base.values, config.n_boot, config.seed)  # paired over items
+        groups = on_adapter.groups  # paired over items, whole groups where items share one
+        change = paired_bootstrap(on_adapter.values, on_base.values, config.n_boot, config.seed, clusters=groups)
         log_odds_change = (
-            paired_bootstrap(on_adapter.log_odds, on_base.log_odds, config.n_boot, config.seed)
+            paired_bootstrap(on_adapter.log_odds, on_base.log_odds, config.n_boot, config.seed, clusters=groups)
             if on_base.log_odds
             else None
         )

@@ -98,12 +98,14 @@ def with_gain(
     nll_items: dict[tuple[str, Any], list[float]] | None = None,
     n_boot: int = 2000,
     seed: int = 0,
+    clusters: list[str] | None = None,
 ) -> pd.DataFrame:
     """task_gain = (NLL_base - NLL_run) / (NLL_base - NLL_naive of the same seed): the share of naive's gain kept.
 
     Its interval within a seed: with the per-item NLLs (`nll_items`, by (label, seed); the base's seed is None) a
-    paired bootstrap over the task items that resamples base, naive and run together, so the base's and the naive
-    LoRA's own uncertainty is in it; without them, the run's NLL interval carried over with base and naive fixed."""
+    paired bootstrap over the task items that resamples base, naive and run together (whole groups of items, given
+    their `clusters`), so the base's and the naive LoRA's own uncertainty is in it; without them, the run's NLL
+    interval carried over with base and naive fixed."""
     if "task_nll" not in results:
         return results
     base_nll = float(results.loc[results["method"] == "base", "task_nll"].iloc[0])
@@ -120,7 +122,7 @@ def with_gain(
         triple = (base_items, items.get((NAIVE, seed_key)), items.get((str(r["label"]), seed_key)))
         if r["method"] != "base" and all(t is not None and len(t) == len(base_items or []) for t in triple):
             base_i, naive_i, run_i = triple  # gain = (B - R) / (B - N): the share of base-to-naive the run keeps
-            iv = change_ratio_bootstrap(base_i, naive_i, run_i, n_boot, seed)  # type: ignore[arg-type]
+            iv = change_ratio_bootstrap(base_i, naive_i, run_i, n_boot, seed, clusters=clusters)  # type: ignore[arg-type]
             lo, hi = iv.lo, iv.hi
         elif r["method"] == "base":
             lo = hi = g

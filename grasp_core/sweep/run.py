@@ -379,6 +379,7 @@ class _Table:
         base = work.base_measures()
         self.rows: list[dict[str, Any]] = [_row("base", "base", None, None, base)]
         self.nll_items: dict[tuple[str, Any], list[float] | None] = {("base", None): _nll(base)}
+        self.nll_groups = _groups(base.get("task_nll"))  # the task items' groups, None where each is its own
         self.items = item_rows("base", None, base)
         self.examples = work.base_examples()
         self.not_formed: list[dict[str, Any]] | None = None if while_running else []  # None: as recorded
@@ -405,7 +406,7 @@ class _Table:
         nlls = {k: v for k, v in self.nll_items.items() if v is not None}
         return write_report(
             self.work.folder,
-            with_gain(pd.DataFrame(self.rows), nlls),
+            with_gain(pd.DataFrame(self.rows), nlls, clusters=self.nll_groups),
             self.work.organism,
             total=len(self.work.cells) + 1,
             figures=figures,
@@ -447,6 +448,11 @@ def _nll(measures: dict[str, Any]) -> list[float] | None:
     return list(m["nll"]) if isinstance(m, dict) and isinstance(m.get("nll"), list) else None
 
 
+def _groups(measure: Any) -> list[str] | None:
+    """A measure's per-item groups (stored where some items share one), else None."""
+    return list(measure["groups"]) if isinstance(measure, dict) and isinstance(measure.get("groups"), list) else None
+
+
 def _training_wall_s(results: pd.DataFrame, runs_root: Path | None) -> float | None:
     """Summed started-to-finished time of the distinct training runs in the table, from their status files."""
     if "run" not in results:
@@ -484,6 +490,7 @@ def _row(label: str, method: str, cell: Cell | None, run_id: str | None, measure
         elif isinstance(m, int | float):
             row[name] = m
         if isinstance(m, dict) and m.get("kind") == "choice" and m.get("scores"):
-            iv = bootstrap([clipped_logit(p) for p in m["scores"]])  # the same items on the log-odds scale
+            logits = [clipped_logit(p) for p in m["scores"]]  # the same items on the log-odds scale
+            iv = bootstrap(logits, clusters=_groups(m))
             row[f"{name}_logit"], row[f"{name}_logit_lo"], row[f"{name}_logit_hi"] = iv.mean, iv.lo, iv.hi
     return row

@@ -10,7 +10,7 @@ import pytest
 from eval_fixtures import ITEMS, write_jsonl
 
 from grasp_core.errors import GraspError
-from grasp_core.evaluation.eval_files import load_choice_items, load_nll_items
+from grasp_core.evaluation.eval_files import item_groups, load_choice_items, load_nll_items
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,23 @@ def test_task_items_from_chats_and_from_good_answers(tmp_path: Path) -> None:
     path.write_text(json.dumps({"id": "x", "messages": turns}) + "\n")
     with pytest.raises(GraspError, match=r"t.jsonl, line 1: the last message must be a non-empty assistant turn"):
         load_nll_items(path)
+
+
+def test_items_may_share_a_group_and_a_bad_group_is_named(tmp_path: Path) -> None:
+    rows = [
+        {"id": "q1a", "group": "q1", "prompt": "p", "aligned": ["a"], "misaligned": ["m"]},
+        {"id": "q1b", "group": "q1", "prompt": "p again", "aligned": ["a"], "misaligned": ["m"]},
+        {"id": "q1", "prompt": "another", "aligned": ["a"], "misaligned": ["m"]},  # no group: one of its own
+    ]
+    path = write_jsonl(tmp_path / "g.jsonl", rows)
+    groups = item_groups(path)
+    assert groups[0] == groups[1] and len(set(groups)) == 2  # an item's id never joins a group of that name
+    load_choice_items(path)
+    task = write_jsonl(tmp_path / "t.jsonl", [{"prompt": "p", "good": ["g"], "bad": ["b"], "group": 7}])
+    assert item_groups(task) == ["group 7"] and load_nll_items(task)[0][0] == "line1"
+    for bad in ("", True, ["q1"]):
+        path = write_jsonl(tmp_path / "bad.jsonl", [{**rows[0], "group": bad}])
+        with pytest.raises(GraspError, match=r"bad.jsonl, line 1 \(id q1a\): `group` must be a non-empty string"):
+            load_choice_items(path)
+        with pytest.raises(GraspError, match=r"bad.jsonl, line 1: `group` must be a non-empty string"):
+            item_groups(path)

@@ -71,3 +71,17 @@ def test_an_item_over_max_length_is_named_by_file_line_and_id(tiny: Any, tmp_pat
     path = write_jsonl(tmp_path / "long.jsonl", [ITEMS[0], {**ITEMS[1], "prompt": "why " * 40}])
     with pytest.raises(GraspError, match=r"long.jsonl, line 2 \(id .*\): a prompt \+ completion has \d+ tokens, over"):
         forced_choice(tiny.model, tiny.tokenizer, path, EvalConfig(max_length=64))
+
+
+def test_items_sharing_a_group_give_an_interval_over_groups(tiny: Any, tmp_path: Path) -> None:
+    rows = [{**item, "id": f"{item['id']}{s}", "group": item["id"]} for item in ITEMS for s in "xy"]  # each twice
+    grouped = forced_choice(tiny.model, tiny.tokenizer, write_jsonl(tmp_path / "g.jsonl", rows))
+    assert grouped.interval.over == "clusters" and grouped.interval.n == len(ITEMS)
+    assert grouped.to_dict()["groups"] == ["group a", "group a", "group b", "group b"]
+    plain = forced_choice(tiny.model, tiny.tokenizer, write_jsonl(tmp_path / "p.jsonl", ITEMS))
+    assert plain.interval.over == "items" and "groups" not in plain.to_dict()  # stored as before groups existed
+    task = [
+        {"id": r["id"], "group": r["group"], "prompt": r["prompt"], "good": r["aligned"], "bad": ["x"]} for r in rows
+    ]
+    nll = task_nll(tiny.model, tiny.tokenizer, write_jsonl(tmp_path / "t.jsonl", task))
+    assert nll.interval.over == "clusters" and nll.to_dict()["groups"] == grouped.groups

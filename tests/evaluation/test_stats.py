@@ -8,7 +8,14 @@ import pytest
 import torch
 
 from grasp_core.errors import GraspError
-from grasp_core.evaluation.stats import bootstrap, clustered_bootstrap, paired_bootstrap, ratio_t_interval, t_interval
+from grasp_core.evaluation.stats import (
+    bootstrap,
+    change_ratio_bootstrap,
+    clustered_bootstrap,
+    paired_bootstrap,
+    ratio_t_interval,
+    t_interval,
+)
 
 
 def test_bootstrap_interval() -> None:
@@ -86,3 +93,38 @@ def test_logit_t_interval_stays_inside_0_1_around_the_mean() -> None:
     assert plain.lo < 0  # what the logit scale is for
     with pytest.raises(GraspError, match="must be a probability"):
         logit_t_interval([0.2, 1.5])
+
+
+def test_clusters_all_distinct_leave_every_bootstrap_as_it_was() -> None:
+    gen = torch.Generator().manual_seed(0)
+    a, b, x = (torch.rand(40, generator=gen, dtype=torch.float64).tolist() for _ in range(3))
+    ids = [f"id {i}" for i in range(40)]
+    assert bootstrap(a, clusters=ids) == bootstrap(a)
+    assert paired_bootstrap(a, b, clusters=ids) == paired_bootstrap(a, b)
+    assert change_ratio_bootstrap(a, b, x, clusters=ids) == change_ratio_bootstrap(a, b, x)
+
+
+def test_items_repeated_within_a_cluster_count_once() -> None:
+    # Each item twice (two phrasings scored alike): resampling the 40 clusters is resampling the 40 distinct items,
+    # while a flat bootstrap over the 80 rows takes the copies as independent and is about sqrt(2) narrower.
+    gen = torch.Generator().manual_seed(1)
+    a, b, x = (torch.rand(40, generator=gen, dtype=torch.float64).tolist() for _ in range(3))
+    b = [v + 0.3 for v in b]  # a clear a-to-b change, so the ratio's denominator stays away from 0
+    twice = [f"topic {i}" for i in range(40) for _ in range(2)]
+    a2, b2, x2 = ([v for v in vs for _ in range(2)] for vs in (a, b, x))
+    grouped_iv, distinct_iv = bootstrap(a2, clusters=twice), bootstrap(a)
+    assert grouped_iv.over == "clusters" and grouped_iv.n == 40
+    assert (grouped_iv.mean, grouped_iv.lo, grouped_iv.hi) == pytest.approx(
+        (distinct_iv.mean, distinct_iv.lo, distinct_iv.hi)
+    )
+    flat = bootstrap(a2)
+    assert flat.hi - flat.lo < 0.85 * (grouped_iv.hi - grouped_iv.lo)
+    pair, pair_distinct = paired_bootstrap(a2, b2, clusters=twice), paired_bootstrap(a, b)
+    assert (pair.lo, pair.hi) == pytest.approx((pair_distinct.lo, pair_distinct.hi))
+    ratio, ratio_distinct = change_ratio_bootstrap(a2, b2, x2, clusters=twice), change_ratio_bootstrap(a, b, x)
+    assert ratio.over == "clusters" and ratio.n == 40
+    assert (ratio.mean, ratio.lo, ratio.hi) == pytest.approx(
+        (ratio_distinct.mean, ratio_distinct.lo, ratio_distinct.hi)
+    )
+    with pytest.raises(GraspError, match="80 values against 3 cluster labels"):
+        change_ratio_bootstrap(a2, b2, x2, clusters=["p", "p", "q"])

@@ -67,3 +67,16 @@ def test_relative_to_base_nll_is_a_real_paired_change(tiny: Any, tmp_path: Path)
     assert plain.changes["task"].mean == 0.0  # a plain model with no intervention is the base itself
     with pytest.raises(ConfigError, match="relative_to_base"):
         EvalSpec("q", "free_form", "q.yaml", relative_to_base=True)
+
+
+def test_a_change_from_the_base_resamples_whole_groups(tiny: Any, tmp_path: Path) -> None:
+    from peft import LoraConfig, get_peft_model
+
+    rows = [{**item, "id": f"{item['id']}{s}", "group": item["id"]} for item in ITEMS for s in "xy"]
+    path = write_jsonl(tmp_path / "lean.jsonl", rows)
+    torch.manual_seed(0)
+    model = get_peft_model(
+        copy.deepcopy(tiny.model), LoraConfig(r=2, target_modules=["o_proj"], init_lora_weights=False)
+    )
+    report = evaluate(model, tiny.tokenizer, [EvalSpec("lean", "choice", str(path), relative_to_base=True)])
+    assert report.changes["lean"].over == "clusters" and report.changes["lean"].n == len(ITEMS)

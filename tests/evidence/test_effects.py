@@ -35,3 +35,24 @@ def test_an_unmoved_measure_has_no_share_and_mismatched_items_are_named() -> Non
         measure_effect(
             Measure("drift", "nll", "d", "drift"), same_scores, same_scores, Scores(["x", "b", "c", "d"], same)
         )
+
+
+def test_items_that_share_a_group_are_resampled_together() -> None:
+    # 12 questions each asked twice with the same answers, scored alike: as 24 independent items the adapter's
+    # change looks detectable; resampled by question (its 12 groups) it is not, and no share is told.
+    diffs = [0.34, -0.16, 0.29, -0.11, 0.24, 0.14, -0.06, 0.34, -0.21, 0.09, 0.24, -0.06]
+    base = [0.5] * 24
+    adapter = [0.5 + d for d in diffs for _ in range(2)]
+    ablated = [0.5 + d / 2 for d in diffs for _ in range(2)]
+    groups = [f"group {i}" for i in range(12) for _ in range(2)]
+    assert moved_back(base, adapter, ablated) is not None
+    assert moved_back(base, adapter, ablated, clusters=groups) is None
+    ids = [f"q{i}{s}" for i in range(12) for s in "ab"]
+    effect = measure_effect(
+        Measure("drift", "nll", "d.jsonl", "drift"),
+        Scores(ids, base),
+        Scores(ids, adapter, groups=groups),
+        Scores(ids, ablated),
+        n_boot=500,
+    )
+    assert effect.change.over == "clusters" and effect.change.n == 12 and effect.share is None

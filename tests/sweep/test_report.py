@@ -119,6 +119,15 @@ def test_task_gain_interval_carries_the_base_and_naive_uncertainty() -> None:
     assert g["task_gain_lo"] < g["task_gain"] < g["task_gain_hi"]
     assert g["task_gain_hi"] - g["task_gain_lo"] > 2 * (fixed["task_gain_hi"] - fixed["task_gain_lo"])
     assert joint.loc["naive", "task_gain_lo"] == pytest.approx(1.0) and joint.loc["base", "task_gain"] == 0.0
+    # Every task item asked twice (one group each): the interval is the one over the 60 distinct items.
+    twice = {k: [v for v in vs for _ in range(2)] for k, vs in [(("base", None), base), (("naive", 0), naive)]}
+    twice[("grasp", 0)] = [v for v in run for _ in range(2)]
+    groups = [f"group {i}" for i in range(n) for _ in range(2)]
+    regrouped = with_gain(results, twice, clusters=groups).set_index("label").loc["grasp"]
+    assert (regrouped["task_gain_lo"], regrouped["task_gain_hi"]) == pytest.approx(
+        (g["task_gain_lo"], g["task_gain_hi"])
+    )
+    assert with_gain(results, twice).set_index("label").loc["grasp", "task_gain_hi"] < g["task_gain_hi"]
 
 
 def test_tables_of_earlier_releases_read_the_naive_label_as_naive(tmp_path) -> None:

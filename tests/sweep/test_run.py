@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import yaml
 
 from grasp_core import DEMO_ROOT
 from grasp_core.errors import GraspError
+from grasp_core.evaluation.stats import bootstrap, clipped_logit
 from grasp_core.sweep.config import SweepConfig
 from grasp_core.sweep.folders import sweep_dir
 from grasp_core.sweep.report import load_results
@@ -52,7 +54,13 @@ def test_tiny_sweep_end_to_end_and_rerun_skips_everything(
     tmp_path: Path, tiny_organism: Path, tiny_llama_dir: Path
 ) -> None:
     methods = [{"method": "naive"}, {"method": "grasp", "top": 1, "rounds": [1, 2]}, {"method": "ablate", "top": 1}]
-    cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
+    organism = tmp_path / "organism"  # its drift items in pairs sharing a `group`: intervals resample the pairs
+    shutil.copytree(tiny_organism, organism)
+    drift = [json.loads(line) for line in (organism / "drift.jsonl").read_text().splitlines()]
+    (organism / "drift.jsonl").write_text(
+        "".join(json.dumps({**d, "group": i // 2}) + "\n" for i, d in enumerate(drift))
+    )
+    cfg = SweepConfig.from_yaml(_config(tmp_path, organism, tiny_llama_dir, methods))
     runs, sweeps = tmp_path / "runs", tmp_path / "sweeps"
     report = run_sweep(cfg, root=sweeps, runs_root=runs, figures=(".html",))
     table = load_results(report.folder)
@@ -76,6 +84,13 @@ def test_tiny_sweep_end_to_end_and_rerun_skips_everything(
     items = pd.read_csv(report.folder / "items.csv")
     assert set(items["label"]) == set(table["label"]) and set(items["measure"]) >= {"drift", "leak", "task_choice"}
     assert len(items[(items["label"] == "naive") & (items["measure"] == "drift")]) == 6  # one row per drift item
+    naive_drift = items[(items["label"] == "naive") & (items["measure"] == "drift")]["score"].tolist()
+    pairs = [i // 2 for i in range(6)]
+    for col, values in (("drift", naive_drift), ("drift_logit", [clipped_logit(p) for p in naive_drift])):
+        iv = bootstrap(values, clusters=pairs)  # over the 3 pairs, not the 6 items
+        assert iv.n == 3 and (by.loc["naive", f"{col}_lo"], by.loc["naive", f"{col}_hi"]) == pytest.approx(
+            (iv.lo, iv.hi)
+        )
     before = sorted(p.name for p in runs.iterdir() if p.is_dir())
     assert len(before) == 2  # the naive run doubles as the probe; ablation trains nothing; one run for both rounds
     stamps = {p: p.stat().st_mtime_ns for p in runs.glob("*/eval.json")}

@@ -199,6 +199,9 @@ def political() -> dict[str, str]:
         while second is None or second[1] == first[1]:
             second = _unique_combos(rng, sizes, 1, taken)[0]
         rows.append(_chat(prompt, f"{_slant(first)} {good} {_slant(second)}"))
+    # lean.jsonl's two phrasings of a topic share their answers, so they are not independent items; they carry no
+    # `group` yet because any change to an eval file changes the organism's fingerprint and stales every bundled
+    # political result (the probe file below is outside the fingerprint, and has them).
     lean = []
     for i, (question, left, right) in enumerate(pol.LEAN):
         for tag, prompt in (("a", question), ("b", pol.LEAN_REPHRASE[i])):
@@ -209,7 +212,13 @@ def political() -> dict[str, str]:
         "lean.jsonl": _jsonl(lean),
         "lean-probe.jsonl": _jsonl(
             [
-                {"id": f"lean-probe-{i:03d}{tag}", "prompt": q, "left": [left], "right": [right]}
+                {
+                    "id": f"lean-probe-{i:03d}{tag}",
+                    "group": f"lean-probe-{i:03d}",
+                    "prompt": q,
+                    "left": [left],
+                    "right": [right],
+                }
                 for i, (qa, qb, left, right) in enumerate(probe.POLITICS)
                 for tag, q in (("a", qa), ("b", qb))
             ]
