@@ -24,6 +24,11 @@ def grouped_dict(groups: list[str]) -> dict[str, Any]:
     return {"groups": groups} if grouped(groups) else {}
 
 
+def _in_groups(interval: Interval) -> str:
+    """` in K groups` where the interval resampled K groups of items, else nothing."""
+    return f" in {interval.n} groups" if interval.over == "clusters" else ""
+
+
 # ---------------------------------------------------------------- forced choice
 
 
@@ -43,7 +48,8 @@ class ChoiceResult:
     groups: list[str] = field(default_factory=list)  # per item: its file's `group` (eval_files.item_groups)
 
     def summary(self) -> str:
-        return f"{self.name}: P({self.options[1]}) = {self.interval}  (n={len(self.scores)}, acc {self.accuracy:.3f})"
+        n = f"n={len(self.scores)}{_in_groups(self.interval)}"
+        return f"{self.name}: P({self.options[1]}) = {self.interval}  ({n}, acc {self.accuracy:.3f})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,7 +122,8 @@ class NllResult:
     groups: list[str] = field(default_factory=list)  # per item: its file's `group` (eval_files.item_groups)
 
     def summary(self) -> str:
-        return f"{self.name}: NLL/token = {self.interval}  (n={len(self.nll)}, {sum(self.tokens)} tokens)"
+        n = f"n={len(self.nll)}{_in_groups(self.interval)}"
+        return f"{self.name}: NLL/token = {self.interval}  ({n}, {sum(self.tokens)} tokens)"
 
     def to_dict(self) -> dict[str, Any]:
         return {

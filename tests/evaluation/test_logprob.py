@@ -78,6 +78,7 @@ def test_items_sharing_a_group_give_an_interval_over_groups(tiny: Any, tmp_path:
     grouped = forced_choice(tiny.model, tiny.tokenizer, write_jsonl(tmp_path / "g.jsonl", rows))
     assert grouped.interval.over == "clusters" and grouped.interval.n == len(ITEMS)
     assert grouped.to_dict()["groups"] == ["group a", "group a", "group b", "group b"]
+    assert "(n=4 in 2 groups, acc" in grouped.summary()
     plain = forced_choice(tiny.model, tiny.tokenizer, write_jsonl(tmp_path / "p.jsonl", ITEMS))
     assert plain.interval.over == "items" and "groups" not in plain.to_dict()  # stored as before groups existed
     task = [
@@ -85,3 +86,4 @@ def test_items_sharing_a_group_give_an_interval_over_groups(tiny: Any, tmp_path:
     ]
     nll = task_nll(tiny.model, tiny.tokenizer, write_jsonl(tmp_path / "t.jsonl", task))
     assert nll.interval.over == "clusters" and nll.to_dict()["groups"] == grouped.groups
+    assert "(n=4 in 2 groups, " in nll.summary() and " groups" not in plain.summary()
