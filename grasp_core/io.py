@@ -143,6 +143,17 @@ def read_jsonl(path: str | Path, nonempty: str | None = None) -> list[tuple[int,
     return rows
 
 
+def read_jsonl_objects(path: str | Path, nonempty: str | None = None) -> list[tuple[int, str, dict[str, Any]]]:
+    """read_jsonl where every line must be a JSON object: (line number, "PATH, line N" to name it by, object)."""
+    rows = []
+    for lineno, obj in read_jsonl(path, nonempty):
+        where = f"{path}, line {lineno}"
+        if not isinstance(obj, dict):
+            raise GraspError(f"{where}: expected a JSON object")
+        rows.append((lineno, where, obj))
+    return rows
+
+
 def tail_lines(path: str | Path, n: int, max_bytes: int = 1 << 18) -> list[str]:
     """The last `n` non-blank lines of a log file ([] when it is missing) among its last `max_bytes`, tqdm
     carriage returns folded to their last frame."""

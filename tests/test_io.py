@@ -17,6 +17,7 @@ from grasp_core.io import (
     modified_time,
     read_json,
     read_jsonl,
+    read_jsonl_objects,
     tail_lines,
     text_hash,
     write_json,
@@ -89,3 +90,12 @@ def test_check_writable_tries_by_writing(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(GraspError, match=r"GRASP_HOME .*missing is not writable"):
         check_writable(tmp_path / "missing", "GRASP_HOME")
+
+
+def test_jsonl_objects_come_with_the_line_that_names_them(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"a": 1}\n\n{"b": 2}\n')
+    assert read_jsonl_objects(path) == [(1, f"{path}, line 1", {"a": 1}), (3, f"{path}, line 3", {"b": 2})]
+    path.write_text('{"a": 1}\n[1, 2]\n')
+    with pytest.raises(GraspError, match=r"rows.jsonl, line 2: expected a JSON object"):
+        read_jsonl_objects(path)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
-from ..io import read_jsonl
+from ..io import read_jsonl_objects
 from ..model.chat import CHARS_PER_TOKEN_MAX, check_messages
 
 # (first option, second option): the score is P(second option). A file uses exactly one pair.
@@ -77,29 +77,21 @@ def item_group(obj: dict[str, Any], where: str, default: str) -> str:
 
 def item_groups(path: str | Path) -> list[str]:
     """The group of every item of a forced-choice or task file, in file order (what its intervals resample)."""
-    out = []
-    for lineno, obj in read_jsonl(path, nonempty="items"):
-        where = f"{path}, line {lineno}"
-        if not isinstance(obj, dict):
-            raise GraspError(f"{where}: expected a JSON object")
-        out.append(item_group(obj, where, f"id {obj.get('id', f'line{lineno}')}"))
-    return out
+    rows = read_jsonl_objects(path, nonempty="items")
+    return [item_group(obj, where, f"id {obj.get('id', f'line{lineno}')}") for lineno, where, obj in rows]
 
 
 def load_choice_items(path: str | Path) -> tuple[list[ChoiceItem], tuple[str, str]]:
     """Read a forced-choice JSONL file; every bad line is named (file, line, id, field)."""
-    rows = read_jsonl(path, nonempty="forced-choice items")
-    first_obj = rows[0][1]
-    options = next((p for p in CHOICE_OPTIONS if isinstance(first_obj, dict) and p[0] in first_obj), None)
+    rows = read_jsonl_objects(path, nonempty="forced-choice items")
+    first_obj = rows[0][2]
+    options = next((p for p in CHOICE_OPTIONS if p[0] in first_obj), None)
     if options is None:
         names = " / ".join(f"{a}+{b}" for a, b in CHOICE_OPTIONS)
         raise GraspError(f"{path}, line {rows[0][0]}: no completion options found; expected one of {names}")
     items: list[ChoiceItem] = []
     seen: set[str] = set()
-    for lineno, obj in rows:
-        where = f"{path}, line {lineno}"
-        if not isinstance(obj, dict):
-            raise GraspError(f"{where}: expected a JSON object")
+    for _lineno, where, obj in rows:
         this_id = item_id(obj, where, seen)
         where = f"{where} (id {this_id})"
         messages = prompt_messages(obj, where)
@@ -121,12 +113,8 @@ def load_choice_items(path: str | Path) -> tuple[list[ChoiceItem], tuple[str, st
 
 def load_nll_items(path: str | Path) -> list[tuple[str, list[dict[str, str]], str]]:
     """(id, prompt messages, reference answer) from a chat JSONL (last assistant turn) or a good/bad file."""
-    rows = read_jsonl(path, nonempty="items")
     out = []
-    for lineno, obj in rows:
-        where = f"{path}, line {lineno}"
-        if not isinstance(obj, dict):
-            raise GraspError(f"{where}: expected a JSON object")
+    for lineno, where, obj in read_jsonl_objects(path, nonempty="items"):
         item_group(obj, where, "")  # checked here, so a bad `group` fails before any model loads
         if "messages" in obj:
             msgs = check_messages(obj["messages"], where)

@@ -15,7 +15,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..errors import GraspError
-from ..io import read_jsonl
+from ..io import read_jsonl_objects
 from ..model.chat import generation_ids, pad_id
 from .eval_files import item_id, prompt_messages
 from .stats import Interval, clustered_bootstrap
@@ -45,10 +45,7 @@ def load_reply_questions(path: str | Path) -> list[tuple[str, list[dict[str, str
     """(id, prompt messages) of each question, naming the file and line of a bad one."""
     out: list[tuple[str, list[dict[str, str]]]] = []
     seen: set[str] = set()
-    for lineno, obj in read_jsonl(path, nonempty="questions"):
-        where = f"{path}, line {lineno}"
-        if not isinstance(obj, dict):
-            raise GraspError(f"{where}: expected a JSON object")
+    for _lineno, where, obj in read_jsonl_objects(path, nonempty="questions"):
         qid = item_id(obj, where, seen)
         messages = prompt_messages(obj, where)
         out.append((qid, messages))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GraspError
-from ..io import file_hash, read_jsonl
+from ..io import file_hash, read_jsonl_objects
 
 SPLITS = ("train", "test", "validation")  # validation: real model replies labelled by hand (judge-validation.jsonl)
 TRAIT_ABOVE = 0.5  # a reply shows the trait where the judge's P(trait) is above this
@@ -35,10 +35,7 @@ class LabelledReply:
 def load_labelled(path: str | Path) -> list[LabelledReply]:
     """Read a labelled replies file, naming the file and line of any bad one; both splits must hold both labels."""
     rows = []
-    for lineno, obj in read_jsonl(path, nonempty="labelled replies"):
-        where = f"{path}, line {lineno}"
-        if not isinstance(obj, dict):
-            raise GraspError(f"{where}: expected a JSON object")
+    for _lineno, where, obj in read_jsonl_objects(path, nonempty="labelled replies"):
         text, trait, split = obj.get("text"), obj.get("trait"), obj.get("split", "train")
         if not isinstance(text, str) or not text.strip():
             raise GraspError(f"{where}: `text` must be a non-empty string")
