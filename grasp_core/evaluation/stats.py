@@ -62,6 +62,24 @@ def cluster_index(clusters: Sequence[Hashable], n: int) -> tuple[torch.Tensor, i
     return torch.tensor([ids[c] for c in clusters], dtype=torch.long), len(ids)
 
 
+def resampled_means(
+    columns: Sequence[torch.Tensor], clusters: Sequence[Hashable] | None, n_boot: int, seed: int
+) -> tuple[list[torch.Tensor], str, int]:
+    """Each column's (n,) item mean over n_boot seeded resamples that draw the same rows for every column: items
+    (clusters None) or whole clusters; and what was resampled (`items` | `clusters`) and how many of them."""
+    gen = torch.Generator().manual_seed(seed)
+    n = len(columns[0])
+    if clusters is None:
+        idx = torch.randint(0, n, (n_boot, n), generator=gen)  # (n_boot, n) items drawn with replacement
+        return [c[idx].mean(dim=1) for c in columns], ITEMS, n  # (n_boot,) each
+    member, k = cluster_index(clusters, n)  # (n,) cluster index of each item
+    counts = torch.zeros(k, dtype=torch.float64).index_add_(0, member, torch.ones(n, dtype=torch.float64))  # (k,)
+    idx = torch.randint(0, k, (n_boot, k), generator=gen)  # (n_boot, k) clusters drawn with replacement
+    size = counts[idx].sum(dim=1)  # (n_boot,) items in each resample
+    sums = [torch.zeros(k, dtype=torch.float64).index_add_(0, member, c) for c in columns]  # (k,) each
+    return [t[idx].sum(dim=1) / size for t in sums], "clusters", k  # (n_boot,) each
+
+
 def bootstrap(
     values: Sequence[float],
     n_boot: int = 2000,
@@ -76,10 +94,9 @@ def bootstrap(
     if len(values) == 0:
         raise GraspError("bootstrap: no values to average")
     x = torch.tensor([float(v) for v in values], dtype=torch.float64)  # (n,)
-    gen = torch.Generator().manual_seed(seed)
-    idx = torch.randint(0, len(x), (n_boot, len(x)), generator=gen)  # (n_boot, n)
-    lo, hi = percentile_bounds(x[idx].mean(dim=1), level)
-    return Interval(float(x.mean()), lo, hi, ITEMS, len(x))
+    (means,), over, n = resampled_means([x], None, n_boot, seed)
+    lo, hi = percentile_bounds(means, level)
+    return Interval(float(x.mean()), lo, hi, over, n)
 
 
 def paired_bootstrap(
@@ -104,15 +121,10 @@ def clustered_bootstrap(
     so items that share a cluster are not counted as independent evidence."""
     if len(values) == 0:
         raise GraspError("bootstrap: no values to average")
-    member, k = cluster_index(clusters, len(values))  # (n,) cluster index of each item
     x = torch.tensor([float(v) for v in values], dtype=torch.float64)  # (n,)
-    sums = torch.zeros(k, dtype=torch.float64).index_add_(0, member, x)  # (k,)
-    counts = torch.zeros(k, dtype=torch.float64).index_add_(0, member, torch.ones_like(x))  # (k,)
-    gen = torch.Generator().manual_seed(seed)
-    idx = torch.randint(0, k, (n_boot, k), generator=gen)  # (n_boot, k) clusters drawn with replacement
-    means = sums[idx].sum(dim=1) / counts[idx].sum(dim=1)  # (n_boot,) item mean of each resample
+    (means,), over, k = resampled_means([x], clusters, n_boot, seed)
     lo, hi = percentile_bounds(means, level)
-    return Interval(float(x.mean()), lo, hi, "clusters", k)
+    return Interval(float(x.mean()), lo, hi, over, k)
 
 
 def change_ratio_bootstrap(
@@ -130,19 +142,8 @@ def change_ratio_bootstrap(
     point."""
     at, bt, xt = (torch.tensor([float(v) for v in vs], dtype=torch.float64) for vs in (a, b, x))  # (n,) each
     point = float((at.mean() - xt.mean()) / (at.mean() - bt.mean()))
-    gen = torch.Generator().manual_seed(seed)
-    if clusters is not None and grouped(clusters):
-        member, k = cluster_index(clusters, len(at))  # (n,) cluster of each item
-        over = "clusters"
-        sums = [torch.zeros(k, dtype=torch.float64).index_add_(0, member, t) for t in (at, bt, xt)]  # (k,) each
-        counts = torch.zeros(k, dtype=torch.float64).index_add_(0, member, torch.ones_like(at))  # (k,)
-        idx = torch.randint(0, k, (n_boot, k), generator=gen)  # (n_boot, k): the same clusters for all three
-        size = counts[idx].sum(1)  # (n_boot,) items drawn
-        am, bm, xm = (s[idx].sum(1) / size for s in sums)  # (n_boot,) each: item means of the resample
-    else:
-        k, over = len(at), ITEMS
-        idx = torch.randint(0, len(at), (n_boot, len(at)), generator=gen)  # (n_boot, n): the same items for all three
-        am, bm, xm = at[idx].mean(1), bt[idx].mean(1), xt[idx].mean(1)  # (n_boot,) each
+    grouping = clusters if clusters is not None and grouped(clusters) else None
+    (am, bm, xm), over, k = resampled_means([at, bt, xt], grouping, n_boot, seed)  # the same draws for all three
     num = am - xm  # (n_boot,)
     den = am - bm  # (n_boot,)
     ok = den.abs() >= min_den

@@ -19,7 +19,6 @@ from ..errors import GraspError
 from ..evaluation.config import EvalConfig
 from ..evaluation.eval_files import check_chars, load_choice_items, load_nll_items
 from ..evaluation.logprob import forced_choice, task_nll
-from ..evaluation.stats import grouped
 from ..evaluation.suite import EvalSpec, spec_for_file
 from ..identification.choose import basis
 from ..identification.factors import Factor, direction_hash
@@ -128,7 +127,7 @@ class Scores:
     ids: list[str]
     values: list[float]  # choice: P(second option); nll: NLL per token (nats)
     log_odds: list[float] = field(default_factory=list)  # choice: log P(second) - log P(first), summed log-probs
-    groups: list[str] | None = None  # per item: its file's `group`, where some items share one (else None)
+    groups: list[str] | None = None  # per item: its file's `group` (eval_files.item_groups); None in older caches
 
     def mean(self) -> float:
         return sum(self.values) / len(self.values)
@@ -142,9 +141,9 @@ def score(model: Any, tokenizer: Any, measure: Measure, config: EvalConfig) -> S
     if measure.kind == "choice":
         r = forced_choice(model, tokenizer, measure.file, config, measure.name)
         log_odds = [b - a for a, b in zip(r.logp_first, r.logp_second, strict=True)]
-        return Scores(r.ids, r.scores, log_odds, r.groups if grouped(r.groups) else None)
+        return Scores(r.ids, r.scores, log_odds, r.groups)
     n = task_nll(model, tokenizer, measure.file, config, measure.name)
-    return Scores(n.ids, n.nll, groups=n.groups if grouped(n.groups) else None)
+    return Scores(n.ids, n.nll, groups=n.groups)
 
 
 @dataclass(frozen=True)
