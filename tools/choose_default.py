@@ -46,6 +46,7 @@ from grasp_core.io import grasp_home  # noqa: E402
 from grasp_core.sweep.folders import NOT_FORMED  # noqa: E402
 from grasp_core.sweep.labelled_replies import HAND, LABELS_DIR  # noqa: E402
 from grasp_core.sweep.provenance import BUNDLED_DIR  # noqa: E402
+from grasp_core.training.methods import METHODS  # noqa: E402
 
 ORGANISMS = ("persona", "political", "flattery")
 SEEDS = (0, 1, 2)
@@ -90,6 +91,13 @@ class Candidate:
 def _setting(label: str, name: str, default: int) -> int:
     m = re.search(rf"\b{name}=(\d+)", label)
     return int(m.group(1)) if m else default
+
+
+def methods_default_label() -> str:
+    """The sweep label of what `grasp train --method grasp` does with a factors file and nothing else set
+    (grasp_core.METHODS' grasp defaults: the first `default_top` factors by sigma, `default_rounds` rounds)."""
+    grasp = METHODS["grasp"]
+    return f"grasp top={grasp.default_top} rounds={grasp.default_rounds}"
 
 
 def _n_factors(factors: str) -> int:
@@ -303,6 +311,12 @@ def order_lines(candidates: dict[str, Candidate], missing: list[str], max_waits:
         lines += ["", f"default{'' if applied else ' (interim)'}: `{first_grasp.label}`"]
         if above:
             lines.append(f"ranked above it (not GRASP): {', '.join(f'`{a}`' for a in above)}")
+        if applied:
+            now = methods_default_label()
+            lines.append(
+                f"grasp_core.METHODS' grasp defaults (`{now}`) "
+                + ("are the rule's default." if now == first_grasp.label else "DIFFER from the rule's default.")
+            )
     return lines
 
 

@@ -157,3 +157,30 @@ def test_one_organisms_sweep_read_from_a_folder_of_its_own(tmp_path: Path) -> No
         text=True,
     )
     assert run.returncode == 2 and "--sweep persona: expected ORGANISM=FOLDER" in run.stderr.splitlines()[-1]
+
+
+def test_an_applied_rule_says_whether_methods_carries_its_default(tmp_path: Path) -> None:
+    tool = _tool()
+    folders = _folders(tmp_path, {"naive": 0.6, "grasp top=1": 0.5, "grasp top=2": 0.05, "inoculate": 0.0})
+    cands, missing = tool.evaluate(folders)
+    lines = tool.order_lines(cands, missing)
+    assert lines[0] == "The rule is APPLIED." and "default: `grasp top=2`" in lines
+    now = tool.methods_default_label()  # e.g. "grasp top=4 rounds=1": not the made-up winner
+    assert lines[-1].endswith("DIFFER from the rule's default.") and now in lines[-1]
+    winner = cands.pop("grasp top=2")
+    winner.label = now
+    cands[now] = winner
+    assert tool.order_lines(cands, missing)[-1].endswith("are the rule's default.")
+    (tmp_path / "unlabelled").mkdir()
+    waiting = tool.order_lines(*tool.evaluate(_folders(tmp_path / "unlabelled")))  # interim: nothing to compare
+    assert not any("grasp_core.METHODS" in line for line in waiting)
+
+
+def test_the_committed_bundles_default_is_the_one_methods_carries() -> None:
+    tool = _tool()
+    cands, missing = tool.evaluate(tool.sweep_folders(False, []))
+    lines = tool.order_lines(cands, missing)
+    if lines[0] == "The rule is APPLIED.":
+        assert lines[-1].endswith("are the rule's default."), lines[-1]
+    else:  # interim: the default stays what it was until the rule is applied
+        assert tool.methods_default_label() == "grasp top=1 rounds=1"
