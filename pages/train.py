@@ -79,7 +79,14 @@ with st.form("launch"):
     cols = st.columns(3)
     swept = [m for m in METHODS.values() if m.sweepable]
     raw_values = {
-        m.name: cols[i % 3].text_input(f"{m.name}: {m.sweep_label}", key=f"values-{m.name}")
+        m.name: cols[i % 3].text_input(
+            f"{m.name}: {m.sweep_label}",
+            key=f"values-{m.name}",
+            # what an empty field runs: the method's default (grasp's is the README rule's pick), or a saved set whole
+            placeholder=f"{m.default_top} (a factor set: all of it)"
+            if m.sweep_field == "top" and m.default_top
+            else "",
+        )
         for i, m in enumerate(swept)
     }
     system_prompt = st.text_input(

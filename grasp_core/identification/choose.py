@@ -81,7 +81,8 @@ def pick_indices(
     if top > len(pool):
         which = " ".join(x for x in (factor_source, scope, side) if x)
         raise GraspError(
-            f"`top` {top} asks for more {which + ' ' if which else ''}factors than {source} has ({len(pool)})"
+            f"`top` {top} asks for more {which + ' ' if which else ''}factors than {source} has ({len(pool)}): "
+            f"give `top` {len(pool)} or less, or `select` the ones to use"
         )
     return tuple(pool[:top])
 

@@ -75,7 +75,7 @@ class TrainConfig:
     top: int | None = _f(
         None,
         "use the first K factors of the file (random: K random directions); default: "
-        "the method's (grasp, random, steer 1; caft 4)",
+        "the method's (grasp, random, caft 4; steer 1)",
         type=int,
     )
     projection: str = _f("residual-grad", f"grasp projection: {' | '.join(PROJECTIONS)}")

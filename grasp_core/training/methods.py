@@ -71,8 +71,8 @@ class Method:
     multi_round: bool = False  # supports `rounds` > 1 (identify the last adapter's new factors, train again)
     needs_system_prompt: bool = False  # trains with TrainConfig.system_prompt first in every chat (inoculation)
     projects: bool = False  # projects the factors out of the update (TrainConfig.projection, mid_block apply)
-    # Defaults where a config leaves `top` (with a factors file, no `select`) or `rounds` unset: the best
-    # configuration the bundled sweeps found (README, "What the sweeps measured").
+    # Defaults where a config leaves `top` (with a factors file, no `select`) or `rounds` unset; grasp's: the
+    # configuration README's rule picked over the bundled main sweeps (`python tools/choose_default.py`).
     default_top: int | None = None
     default_rounds: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
@@ -239,7 +239,7 @@ METHODS: dict[str, Method] = {
         sweep_field="top",
         sweep_values=(1, 2, 4, 8),
         multi_round=True,
-        default_top=1,
+        default_top=4,  # the rule's pick over 3 organisms x 3 seeds (README, "Choosing the default recipe")
         default_rounds=1,
         projects=True,
     ),
@@ -252,7 +252,7 @@ METHODS: dict[str, Method] = {
         projects=True,
         sweep_field="top",
         sweep_values=(1, 2, 4, 8),
-        default_top=1,  # as grasp's default: the control of the default configuration
+        default_top=4,  # as grasp's default: the control of the default configuration
     ),
     "caft": Method(
         "caft",

@@ -81,11 +81,11 @@ def test_config_dict_and_argparse_round_trip():
 
 
 def test_grasp_defaults_are_the_best_configuration_found() -> None:
-    """Unset `top` / `rounds` take the method's defaults (README: residual-grad, top 1, one round for grasp); an
-    explicit value, `select`, or a method without factors is left alone."""
+    """Unset `top` / `rounds` take the method's defaults (README's rule: residual-grad, top 4, one round for grasp,
+    and its random control as many); an explicit value, `select`, or a method without factors is left alone."""
     g = TrainConfig(data="d.jsonl", method="grasp", factors="f.safetensors")
-    assert (g.projection, g.top, g.rounds, g.n_rounds) == ("residual-grad", 1, 1, 1)
-    assert TrainConfig(data="d.jsonl", method="random", factors="f.safetensors").top == 1
+    assert (g.projection, g.top, g.rounds, g.n_rounds) == ("residual-grad", 4, 1, 1)
+    assert TrainConfig(data="d.jsonl", method="random", factors="f.safetensors").top == 4
     assert TrainConfig(data="d.jsonl", method="grasp", factors="f.safetensors", top=8, rounds=1).top == 8
     assert TrainConfig(data="d.jsonl", method="grasp", factors="f.safetensors", select=(0, 3)).top is None
     assert (

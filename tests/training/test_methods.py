@@ -168,6 +168,7 @@ def test_planted_factor_moves_far_less_under_grasp(tmp_path):
             base=str(base),
             method=method,
             factors=str(factors) if method != "naive" else None,
+            top=1 if method != "naive" else None,  # the file's one factor
             r=4,
             batch_size=8,
             epochs=3,
