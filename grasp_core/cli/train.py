@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from ..errors import GraspError
+from ..identification.factorsets import saved_set_size
 from ..runs.queue import cancel, reap, reap_dead, resume, submit
 from ..runs.registry import ACTIVE, LOG_FILE, find_by_key, format_eta, get_run, read_registry, registry_lock
 from ..runs.worker import run_foreground
@@ -36,6 +37,19 @@ def _run_line(run: Any) -> str:
     return f"run {run.id}: {s.state} ({where})" + (f": {s.error}" if s.error else "")
 
 
+def _whole_saved_set(ns: argparse.Namespace) -> None:
+    """A factor set saved by hand is trained on whole where neither --top nor --select says otherwise (the method's
+    default `top` is for a file of every candidate, largest sigma first)."""
+    if ns.factors is None or ns.top is not None or ns.select is not None:
+        return
+    n = saved_set_size(ns.factors)
+    if n is not None:
+        ns.top = n
+        print(
+            f"factor set {ns.factors}: all {n} factors (picked by hand; --top or --select takes fewer)", file=sys.stderr
+        )
+
+
 @command("train", "Fine-tune a LoRA (any method) in the foreground or as a background run.", _train_args)
 def run_train(ns: argparse.Namespace) -> int:
     if ns.resume:
@@ -51,6 +65,7 @@ def run_train(ns: argparse.Namespace) -> int:
     else:
         if ns.allow_changed_data:
             raise GraspError("--allow-changed-data goes with --resume RUN")
+        _whole_saved_set(ns)
         config = TrainConfig.from_args(ns)
         if ns.skip_existing:
             found = find_by_key(config)

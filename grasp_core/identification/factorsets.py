@@ -75,6 +75,17 @@ def factor_sets_root(root: str | Path | None = None) -> Path:
     return path
 
 
+def saved_set_size(path: str | Path) -> int | None:
+    """How many factors the file holds where it is a set saved by hand (a file in $GRASP_HOME/factor_sets, as the
+    Select page and `grasp evidence --save-set` write them), else None: such a set is meant to be used whole."""
+    folder = grasp_home() / "factor_sets"
+    try:
+        inside = Path(path).resolve().parent == folder.resolve()
+    except OSError:
+        return None
+    return len(load_factors(path)) if inside and Path(path).is_file() else None
+
+
 def check_set_name(name: str) -> str:
     """A factor set's name as a file can carry it, or a GraspError saying what names are allowed."""
     if not isinstance(name, str) or not _NAME.match(name) or name.endswith(SUFFIX):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
 
+import torch
+
 from grasp_core.cli import main
+from grasp_core.identification.factors import Factor
 from grasp_core.runs.registry import (
     create_run,
 )
@@ -43,3 +47,32 @@ def test_cli_as_a_process_prints_one_line_and_no_traceback(tmp_path):
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().count("\n") == 0 and proc.stderr.startswith("error: run id '../x' is not valid")
+
+
+def test_a_set_saved_by_hand_is_trained_whole_unless_top_or_select_say_otherwise(tmp_path, monkeypatch, capsys):
+    from grasp_core.cli.train import _train_args, _whole_saved_set
+    from grasp_core.identification.factors import FactorSet, save_factors
+    from grasp_core.identification.factorsets import FactorSetSpec, save_factor_set
+    from grasp_core.training.methods import METHODS
+
+    monkeypatch.setenv("GRASP_HOME", str(tmp_path))
+    vectors = torch.linalg.qr(torch.randn(16, 6, generator=torch.Generator().manual_seed(0)))[0].T  # (6, 16)
+    factors = [
+        Factor(id=f"global-write-{i}", scope="global", side="write", sigma=6.0 - i, energy=0.1, vector=v, index=i)
+        for i, v in enumerate(vectors)
+    ]
+    every = FactorSet(factors=factors, base="b", adapter="a", adapter_hash="h", d_model=16, n_layers=2)
+    candidates = save_factors(every, tmp_path / "factors.safetensors")  # identify's output: the default `top`
+    picked = save_factor_set(FactorSetSpec("pick", ["global-write-3", "global-write-1"]), every).path
+    p = argparse.ArgumentParser()
+    _train_args(p)
+
+    def top(*flags: str) -> int | None:
+        ns = p.parse_args(["--data", "d.jsonl", "--method", "grasp", *flags])
+        _whole_saved_set(ns)
+        return TrainConfig.from_args(ns).top
+
+    assert top("--factors", str(picked)) == 2 and "all 2 factors" in capsys.readouterr().err
+    assert top("--factors", str(picked), "--top", "1") == 1
+    assert top("--factors", str(picked), "--select", "0") is None
+    assert top("--factors", str(candidates)) == METHODS["grasp"].default_top

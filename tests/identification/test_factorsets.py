@@ -20,6 +20,7 @@ from grasp_core.identification.factorsets import (
     list_factor_sets,
     load_factor_set,
     save_factor_set,
+    saved_set_size,
     set_cosines,
 )
 from grasp_core.model.adapters import load_adapter
@@ -47,6 +48,9 @@ def test_save_list_load_roundtrip(planted: tuple[Path, Path], tmp_path: Path, mo
     check_factor_set(again, adapter.hash)
     # It is a plain factors file that training reads.
     assert load_factors(saved.path).adapter_hash == adapter.hash
+    # A set saved by hand is known as one (trained whole by `grasp train`); the identify output it came from is not.
+    assert saved_set_size(saved.path) == 2
+    assert saved_set_size(save_factors(fs, tmp_path / "factors.safetensors")) is None
     cos = set_cosines(again)
     assert abs(cos[0][0] - 1) < 1e-5 and abs(cos[0][1]) < 1e-4  # global factors are orthonormal
     delete_factor_set("persona-pick")
