@@ -190,6 +190,8 @@ class SweepWork:
         if uses_factors and fixed is not None:
             ffile = Path(str(fixed)).expanduser().resolve()
             chosen = fixed_indices(ffile, settings, cell.method)
+            if settings.get("top") is None and settings.get("select") is None:
+                settings["select"] = list(chosen)  # the whole file, as labelled, not the method's default `top`
         elif uses_factors:
             naive_dir = self.naive_run(cell.naive_run, cell.seed)
             ffile = naive_factors(naive_dir, config.base, source=cell.factor_source)

@@ -326,13 +326,14 @@ def test_a_fixed_factors_file_replaces_the_naive_run_factors(
         {"method": "naive"},
         {"method": "grasp", "factors": str(pick), "top": 1},
         {"method": "ablate", "factors": str(pick)},
+        {"method": "caft", "factors": str(pick)},  # no `top`: the whole set, not the method's default
     ]
     cfg = SweepConfig.from_yaml(_config(tmp_path, tiny_organism, tiny_llama_dir, methods))
     runs = tmp_path / "runs"
     report = run_sweep(cfg, root=tmp_path / "sweeps", runs_root=runs, figures=(".html",))
     table = load_results(report.folder)
-    grasp, ablate = "grasp factors=pick top=1", "ablate factors=pick"
-    assert list(table["label"]) == ["base", "naive", grasp, ablate]
+    grasp, ablate, caft = "grasp factors=pick top=1", "ablate factors=pick", "caft factors=pick"
+    assert list(table["label"]) == ["base", "naive", grasp, ablate, caft]
     by = table.set_index("label")
     trained = json.loads((runs / by.loc[grasp, "run"] / "config.json").read_text())
     assert trained["factors"] == str(pick.resolve()) and trained["top"] == 1 and trained["select"] is None
@@ -340,9 +341,11 @@ def test_a_fixed_factors_file_replaces_the_naive_run_factors(
     assert by.loc[ablate, "run"] == by.loc["naive", "run"]  # ablated on the naive adapter, nothing trained for it
     assert by.loc[ablate, "drift"] != by.loc["naive", "drift"]
     assert by.loc[grasp, "factors"] == "#0 f0 (file pick.safetensors)"
-    assert by.loc[ablate, "factors"] == "#0 f0, #1 f1 (file pick.safetensors)"
+    assert by.loc[ablate, "factors"] == by.loc[caft, "factors"] == "#0 f0, #1 f1 (file pick.safetensors)"
+    whole = json.loads((runs / by.loc[caft, "run"] / "config.json").read_text())
+    assert whole["select"] == [0, 1] and whole["top"] is None  # trained on what its factors column says
     assert sorted(p.name for p in runs.iterdir() if p.is_dir()) == sorted(
-        [by.loc["naive", "run"], by.loc[grasp, "run"]]
+        [by.loc["naive", "run"], by.loc[grasp, "run"], by.loc[caft, "run"]]
     )
 
 
