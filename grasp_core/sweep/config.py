@@ -31,7 +31,8 @@ slurm (a SLURM job each, with partition, gpus_per_job, time ...; see sweep/execu
 sweep's identity (its folder, its cells), so a sweep started on one executor can be finished on another.
 An entry with `factors` (a factors file, e.g. a set saved on the Select page) uses that file instead of its
 naive run's factors: `top` / `select` take the file's factors in file order, as `grasp train --factors F --top K`
-does (the hand-picked order is kept, so `factor_scope` / `factor_side` do not apply); an `ablate` entry
+does, and without either the whole file (the hand-picked order is kept, so `factor_scope` / `factor_side` do not
+apply); an `ablate` entry
 ablates those factors on its naive run's adapter. `probes` / `probe`, the names of an earlier release, are read
 with a warning.
 """
