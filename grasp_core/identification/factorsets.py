@@ -68,9 +68,14 @@ def newest_set_for(sets: list[NamedFactorSet], adapter: str | Path) -> NamedFact
     return mine[-1] if mine else None
 
 
+def _sets_folder(root: str | Path | None = None) -> Path:
+    """Where the saved sets live: `root`, else $GRASP_HOME/factor_sets (not made here)."""
+    return Path(root) if root is not None else grasp_home() / "factor_sets"
+
+
 def factor_sets_root(root: str | Path | None = None) -> Path:
-    """The folder that holds the saved sets: `root`, else $GRASP_HOME/factor_sets."""
-    path = Path(root) if root is not None else grasp_home() / "factor_sets"
+    """The folder that holds the saved sets (_sets_folder), made when missing."""
+    path = _sets_folder(root)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -78,9 +83,8 @@ def factor_sets_root(root: str | Path | None = None) -> Path:
 def saved_set_size(path: str | Path) -> int | None:
     """How many factors the file holds where it is a set saved by hand (a file in $GRASP_HOME/factor_sets, as the
     Select page and `grasp evidence --save-set` write them), else None: such a set is meant to be used whole."""
-    folder = grasp_home() / "factor_sets"
     try:
-        inside = Path(path).resolve().parent == folder.resolve()
+        inside = Path(path).resolve().parent == _sets_folder().resolve()
     except OSError:
         return None
     return len(load_factors(path)) if inside and Path(path).is_file() else None
